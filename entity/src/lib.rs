@@ -1,0 +1,24 @@
+//! sea-orm entities of the microfinance observatory.
+//!
+//! This crate knows nothing of GraphQL or HTTP: the API crate builds its own
+//! wire types from these models. Money is stored as integer MAD centimes and
+//! months as `yyyymm` integers, so sums and comparisons are exact and fast on
+//! SQLite and PostgreSQL alike.
+
+pub mod enums;
+
+pub mod api_key;
+pub mod association;
+pub mod audit_event;
+pub mod branch;
+pub mod client_stat;
+pub mod loan_stat;
+pub mod partner;
+pub mod programme;
+pub mod programme_outcome;
+pub mod region;
+pub mod release;
+pub mod staff_stat;
+pub mod submission;
+pub mod target;
+pub mod training_action;

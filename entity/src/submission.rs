@@ -1,0 +1,27 @@
+//! One received monthly report of an association, kept in full.
+use crate::enums::SubmissionStatus;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "submission")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub association_id: i32,
+    pub period: i32,
+    pub revision: i32,
+    pub status: SubmissionStatus,
+    /// SHA-256 of the payload, hex.
+    pub content_hash: String,
+    pub submitted_by: Option<i32>,
+    pub received_at: DateTimeUtc,
+    /// JSON validation report.
+    pub validation_report: String,
+    /// The payload exactly as received.
+    pub payload: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

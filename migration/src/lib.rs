@@ -1,0 +1,27 @@
+//! Schema migrations, one change per file, each with a real `down`.
+//!
+//! Migrations spell out their own column lists and allowed values instead of
+//! reading them from the entity crate: a migration is a frozen record of one
+//! change and must not move when the entities do.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261201_000001_create_reference;
+mod m20261201_000002_create_statistics;
+mod m20261201_000003_create_activity;
+mod m20261201_000004_create_exchange;
+mod ddl;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261201_000001_create_reference::Migration),
+            Box::new(m20261201_000002_create_statistics::Migration),
+            Box::new(m20261201_000003_create_activity::Migration),
+            Box::new(m20261201_000004_create_exchange::Migration),
+        ]
+    }
+}
