@@ -1,1 +1,289 @@
+//! Test harness: a fresh database per test, on SQLite always and on PostgreSQL
+//! when `TEST_DATABASE_URL` is set, and the real router driven without a socket.
+//!
+//! Tests that need the demo data get a copy of a demo database built once per
+//! test run (a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on
+//! PostgreSQL), so every test still starts from its own fresh database.
 
+use api::{AppState, HttpLimits};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL when `TEST_DATABASE_URL` is set.
+    pub fn postgres() -> Option<Backend> {
+        std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).map(Backend::Postgres)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Initial content of a test database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixture {
+    /// Migrated, with the regions and nothing else.
+    Empty,
+    /// Migrated and loaded with the demo data.
+    Demo,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+static SQLITE_DEMO: OnceCell<PathBuf> = OnceCell::const_new();
+static POSTGRES_DEMO: OnceCell<String> = OnceCell::const_new();
+
+fn unique_name() -> String {
+    format!("obs_t{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Server URL of a PostgreSQL URL with another database name.
+fn postgres_url_for(base: &str, database: &str) -> String {
+    let (server, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL has a database name");
+    format!("{server}/{database}")
+}
+
+async fn fill(db: &DatabaseConnection, fixture: Fixture) {
+    Migrator::up(db, None).await.expect("migrations apply");
+    if fixture == Fixture::Demo {
+        let txn = api::db::begin_write(db).await.expect("begin");
+        api::demo::load(&txn).await.expect("demo data loads");
+        txn.commit().await.expect("commit");
+    }
+}
+
+async fn sqlite_demo_template() -> PathBuf {
+    SQLITE_DEMO
+        .get_or_init(|| async {
+            let path = std::env::temp_dir().join(format!("{}_template.db", unique_name()));
+            let db = api::db::connect(&sqlite_url(&path)).await.expect("sqlite opens");
+            fill(&db, Fixture::Demo).await;
+            db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.expect("checkpoint");
+            db.close().await.expect("close");
+            path
+        })
+        .await
+        .clone()
+}
+
+async fn postgres_demo_template(base: &str) -> String {
+    POSTGRES_DEMO
+        .get_or_init(|| async {
+            let name = format!("{}_template", unique_name());
+            let admin = api::db::connect(base).await.expect("postgres reachable");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create template");
+            admin.close().await.ok();
+            let db = api::db::connect(&postgres_url_for(base, &name)).await.expect("template opens");
+            fill(&db, Fixture::Demo).await;
+            db.close().await.expect("close");
+            name
+        })
+        .await
+        .clone()
+}
+
+/// Opens a fresh database for one test.
+pub async fn fresh_database(backend: &Backend, fixture: Fixture) -> (DatabaseConnection, Cleanup) {
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+            if fixture == Fixture::Demo {
+                std::fs::copy(sqlite_demo_template().await, &path).expect("copy demo database");
+            }
+            let db = api::db::connect(&sqlite_url(&path)).await.expect("sqlite opens");
+            if fixture == Fixture::Empty {
+                fill(&db, fixture).await;
+            }
+            (db, Cleanup::Sqlite(path))
+        }
+        Backend::Postgres(base) => {
+            let name = unique_name();
+            let admin = api::db::connect(base).await.expect("postgres reachable");
+            let create = match fixture {
+                Fixture::Demo => format!("CREATE DATABASE {name} TEMPLATE {}", postgres_demo_template(base).await),
+                Fixture::Empty => format!("CREATE DATABASE {name}"),
+            };
+            admin.execute_unprepared(&create).await.expect("create test database");
+            admin.close().await.ok();
+            let db = api::db::connect(&postgres_url_for(base, &name)).await.expect("test database opens");
+            if fixture == Fixture::Empty {
+                fill(&db, fixture).await;
+            }
+            (db, Cleanup::Postgres { base: base.clone(), name })
+        }
+    }
+}
+
+/// Removes a test database when the test ends.
+pub enum Cleanup {
+    Sqlite(PathBuf),
+    Postgres { base: String, name: String },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        match self {
+            Cleanup::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { base, name } => {
+                let (base, name) = (base.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    runtime.block_on(async {
+                        let admin = api::db::connect(&base).await.ok()?;
+                        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                        admin.close().await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The application under test.
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    pub backend: Backend,
+    statements: Arc<AtomicUsize>,
+    _cleanup: Cleanup,
+}
+
+/// A response as a test sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `extensions.code` of every error.
+    pub fn codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().filter_map(|e| e["extensions"]["code"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The first error message, or "" when there is none.
+    pub fn message(&self) -> String {
+        self.body["errors"][0]["message"].as_str().unwrap_or("").to_owned()
+    }
+
+    /// The data, asserting there were no errors.
+    pub fn data(&self) -> &Value {
+        assert!(self.body.get("errors").is_none(), "unexpected errors: {}", self.body);
+        &self.body["data"]
+    }
+}
+
+pub async fn spawn_app(backend: &Backend, fixture: Fixture) -> TestApp {
+    spawn_app_with(backend, fixture, HttpLimits::default()).await
+}
+
+pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLimits) -> TestApp {
+    let (mut db, cleanup) = fresh_database(backend, fixture).await;
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let router = api::router(AppState::new(db.clone(), limits));
+    TestApp { router, db, backend: backend.clone(), statements, _cleanup: cleanup }
+}
+
+impl TestApp {
+    /// Sends any HTTP request to the router.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply { status, content_type, headers, body }
+    }
+
+    /// POSTs a GraphQL query with variables, asking for `application/graphql-response+json`.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Reply {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        self.post_json(&body).await
+    }
+
+    /// POSTs a raw JSON body to `/graphql`.
+    pub async fn post_json(&self, body: &str) -> Reply {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/graphql-response+json")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// Runs a query that must succeed and returns its data.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let reply = self.graphql(query, variables).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.data().clone()
+    }
+
+    /// SQL statements run since the last reset.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_statements(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Declares a test that runs on SQLite and, when configured, on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::Backend::postgres() {
+                    Some(backend) => super::$name(backend).await,
+                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL not tested"),
+                }
+            }
+        }
+    };
+}

@@ -1,1 +1,29 @@
-pub fn x(){}
+//! The microfinance observatory's API: GraphQL schema, HTTP server, command
+//! line. This is the only crate that knows axum and GraphQL; storage models
+//! live in the `entity` crate and the schema history in `migration`.
+
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod partner;
+pub mod period;
+pub mod schema;
+pub mod scope;
+
+mod context;
+mod enums;
+mod loader;
+mod pagination;
+mod scalars;
+mod store;
+
+mod association;
+mod branch;
+mod programme;
+mod region;
+mod release;
+mod statistics;
+mod training;
+
+pub use http::{AppState, HttpLimits, router};

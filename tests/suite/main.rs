@@ -1,1 +1,9 @@
+//! The integration suite: the real router, without a socket, on a fresh
+//! database per test (SQLite always, PostgreSQL when `TEST_DATABASE_URL` is set).
 
+mod calibration;
+mod http;
+mod migrations;
+mod reads;
+mod schema;
+mod statements;

@@ -1,0 +1,48 @@
+//! Reads of the association table.
+
+use crate::error::ApiResult;
+use crate::loader::ById;
+use crate::pagination::{Page, PageArgs};
+use crate::scope::Scope;
+use crate::store::{self, Keyed};
+use entity::association::{Column, Entity, Model};
+use entity::enums::AssociationStatus;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+impl Keyed for Entity {
+    fn key(model: &Model) -> i64 {
+        model.id as i64
+    }
+}
+
+impl ById for Entity {
+    fn id_column() -> Column {
+        Column::Id
+    }
+}
+
+pub async fn by_code<C: ConnectionTrait>(db: &C, _scope: &Scope, code: &str) -> ApiResult<Model> {
+    store::by_code::<Entity, _>(db, Column::Code, "association", code).await
+}
+
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    _scope: &Scope,
+    statuses: &Option<Vec<AssociationStatus>>,
+    page: &PageArgs,
+    with_total: bool,
+) -> ApiResult<Page<Model>> {
+    let mut select = Entity::find();
+    if let Some(statuses) = statuses {
+        select = select.filter(Column::Status.is_in(statuses.clone()));
+    }
+    store::page(db, select, page, with_total).await
+}
+
+/// Turns an optional list of association codes into ids, refusing unknown codes.
+pub async fn resolve<C: ConnectionTrait>(db: &C, codes: &Option<Vec<String>>) -> ApiResult<Option<Vec<i32>>> {
+    match codes {
+        Some(codes) => Ok(Some(store::ids_for_codes::<Entity, _>(db, Column::Code, Column::Id, "association", codes).await?)),
+        None => Ok(None),
+    }
+}

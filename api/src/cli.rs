@@ -1,0 +1,201 @@
+//! The command line: `serve` (the default), `migrate`, `demo`, `schema`, and
+//! configuration by flags and environment.
+
+use crate::http::{AppState, HttpLimits};
+use clap::{Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Microfinance Observatory API: the data-exchange service of a national microfinance observatory.
+#[derive(Parser, Debug)]
+#[command(name = "observatory", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = crate::db::DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API (the default): migrates the database, loads the demo data into an empty one.
+    Serve(ServeArgs),
+    /// Apply (or revert) the schema migrations.
+    Migrate {
+        #[arg(value_enum, default_value_t = MigrateAction::Up)]
+        action: MigrateAction,
+    },
+    /// Load the demo data (the Moroccan sector of 2019-2020) into an empty database.
+    Demo {
+        /// Delete every existing row first, then load.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert every migration (drops all tables).
+    Down,
+    /// Revert everything, then apply everything.
+    Fresh,
+    /// List migrations and whether they are applied.
+    Status,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Do not load the demo data into an empty database.
+    #[arg(long, env = "NO_DEMO")]
+    pub no_demo: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = HttpLimits::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+    /// Longest a GraphQL request may run, in seconds.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs::parse_from(["serve"])
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub async fn run(cli: Cli) -> Result<(), BoxError> {
+    init_logging(cli.log_format);
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Schema => {
+            print!("{}", crate::schema::sdl());
+            Ok(())
+        }
+        Command::Migrate { action } => {
+            let db = crate::db::connect(&cli.database_url).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None).await?,
+                MigrateAction::Down => Migrator::down(&db, None).await?,
+                MigrateAction::Fresh => Migrator::fresh(&db).await?,
+                MigrateAction::Status => Migrator::status(&db).await?,
+            }
+            Ok(())
+        }
+        Command::Demo { reset } => {
+            let db = crate::db::connect(&cli.database_url).await?;
+            Migrator::up(&db, None).await?;
+            if reset {
+                let txn = crate::db::begin_write(&db).await?;
+                crate::demo::clear(&txn).await?;
+                txn.commit().await?;
+            } else if has_data(&db).await? {
+                return Err("the database already holds data: use `demo --reset` to replace it with the demo data".into());
+            }
+            load_demo(&db).await
+        }
+        Command::Serve(args) => serve(&cli.database_url, args).await,
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sea_orm=warn,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+async fn has_data(db: &DatabaseConnection) -> Result<bool, BoxError> {
+    Ok(entity::association::Entity::find().count(db).await? > 0)
+}
+
+async fn load_demo(db: &DatabaseConnection) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let txn = crate::db::begin_write(db).await?;
+    let summary = crate::demo::load(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(
+        associations = summary.associations,
+        branches = summary.branches,
+        client_rows = summary.client_rows,
+        loan_rows = summary.loan_rows,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo data loaded"
+    );
+    Ok(())
+}
+
+async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
+    let db = crate::db::connect(database_url).await?;
+    Migrator::up(&db, None).await?;
+    if !has_data(&db).await? && !args.no_demo {
+        tracing::info!("empty database: loading the demo data");
+        load_demo(&db).await?;
+    }
+    match crate::partner::issue_demo_key(&db).await? {
+        Some(key) => tracing::info!(
+            key = %key,
+            "demo key for the observatory role (valid 24 hours): send it as `Authorization: Bearer <key>`"
+        ),
+        None => tracing::info!("no observatory partner in the database: no demo key issued"),
+    }
+    let limits = HttpLimits {
+        max_body_bytes: args.max_body_bytes,
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+    };
+    let app = crate::http::router(AppState::new(db.clone(), limits));
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let address = listener.local_addr()?;
+    tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

@@ -1,0 +1,100 @@
+//! The one error type of the API and its single mapping to GraphQL errors.
+//!
+//! Every error a client can cause carries a stable `extensions.code`. Database
+//! and other internal failures are logged with their cause and reach the client
+//! only as a generic message with the code `INTERNAL`.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// Stable error codes, part of the public contract.
+pub mod code {
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const TIMEOUT: &str = "TIMEOUT";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// Message a client sees for any internal failure.
+pub const INTERNAL_MESSAGE: &str = "internal error; the incident has been logged";
+
+/// An error of the API. It deliberately has no `Display`: the only way to a
+/// client is `From<ApiError> for async_graphql::Error`, which masks internals.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The client sent a value the API cannot use (unknown code, bad cursor, ...).
+    BadUserInput(String),
+    /// The client asked for a single object that does not exist.
+    NotFound(String),
+    /// The caller may not see or do this.
+    Forbidden(String),
+    /// The request conflicts with the stored state.
+    Conflict(String),
+    /// The database failed; never shown to the client.
+    Database(DbErr),
+    /// Any other internal failure; never shown to the client.
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        ApiError::BadUserInput(message.into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadUserInput(_) => code::BAD_USER_INPUT,
+            ApiError::NotFound(_) => code::NOT_FOUND,
+            ApiError::Forbidden(_) => code::FORBIDDEN,
+            ApiError::Conflict(_) => code::CONFLICT,
+            ApiError::Database(_) | ApiError::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// The full text, for logs.
+    pub fn detail(&self) -> String {
+        match self {
+            ApiError::BadUserInput(m) | ApiError::NotFound(m) | ApiError::Forbidden(m) | ApiError::Conflict(m) => m.clone(),
+            ApiError::Database(e) => format!("database error: {e}"),
+            ApiError::Internal(m) => format!("internal error: {m}"),
+        }
+    }
+
+    /// The text a client may see: the message for client errors, a generic
+    /// one for internal errors (which are logged here with their cause).
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Database(_) | ApiError::Internal(_) => {
+                tracing::error!(error = %self.detail(), "internal error");
+                INTERNAL_MESSAGE.to_owned()
+            }
+            other => other.detail(),
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        let code = error.code();
+        async_graphql::Error::new(error.public_message()).extend_with(|_, ext| ext.set("code", code))
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(error: DbErr) -> Self {
+        ApiError::Database(error)
+    }
+}

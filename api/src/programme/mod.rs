@@ -1,0 +1,253 @@
+//! Support programmes of the centre and their outcomes.
+
+pub mod store;
+
+use crate::context::{db, loader, scope, wants_total};
+use crate::enums::{OutcomeGender, Sector, to_db};
+use crate::loader::{ChildKey, Children, Id};
+use crate::pagination::{Node, PageArgs, connection};
+use crate::region::Region;
+use crate::scalars::Money;
+use crate::scope::Scope;
+use crate::training::{TrainingActionConnection, TrainingActionsOfProgramme, TrainingAction};
+use async_graphql::{Context, InputObject, Object, Result};
+use entity::enums as db_enums;
+use entity::{programme, programme_outcome};
+use sea_orm::Select;
+use store::OutcomeConditions;
+
+/// A support programme run by the centre with its partners (calls for projects, prizes, grants).
+pub struct Programme(pub programme::Model);
+
+impl Node for Programme {
+    type Model = programme::Model;
+    const KIND: &'static str = "programme";
+    fn key(model: &programme::Model) -> i64 {
+        model.id as i64
+    }
+}
+
+connection!(
+    ProgrammeConnection,
+    ProgrammeEdge,
+    Programme,
+    "A page of programmes, in registration order.",
+    "A programme in a page, with its cursor."
+);
+
+#[Object]
+impl Programme {
+    /// Stable code of the programme, for example `IGA-2020`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name in French.
+    async fn name_fr(&self) -> &str {
+        &self.0.name_fr
+    }
+    /// Name in Arabic.
+    async fn name_ar(&self) -> &str {
+        &self.0.name_ar
+    }
+    /// Name in English.
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    /// Main funder.
+    async fn funder(&self) -> &str {
+        &self.0.funder
+    }
+    /// Partners of the programme.
+    async fn partners(&self) -> &str {
+        &self.0.partners
+    }
+    /// Edition number, for recurring programmes.
+    async fn edition(&self) -> Option<i32> {
+        self.0.edition
+    }
+    /// Year of the edition.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Number of candidates, where the programme selects among applicants.
+    async fn candidates(&self) -> Option<i32> {
+        self.0.candidates
+    }
+    /// What the programme does.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Beneficiaries and grants by sector and gender (and region when known).
+    async fn outcomes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
+        #[graphql(desc = "Conditions on the outcomes.")] filter: Option<OutcomeAttributes>,
+    ) -> Result<ProgrammeOutcomeConnection> {
+        let page = PageArgs::new(ProgrammeOutcome::KIND, first, after.as_deref())?;
+        let key = ChildKey::<OutcomesOfProgramme>::new(self.0.id, filter.unwrap_or_default().into(), page);
+        Ok(ProgrammeOutcomeConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+    }
+
+    /// Training actions delivered under this programme.
+    async fn training_actions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
+    ) -> Result<TrainingActionConnection> {
+        let page = PageArgs::new(TrainingAction::KIND, first, after.as_deref())?;
+        let key = ChildKey::<TrainingActionsOfProgramme>::new(self.0.id, Default::default(), page);
+        Ok(TrainingActionConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+    }
+}
+
+/// Beneficiaries and grants of a programme in one sector and gender (and region when known).
+pub struct ProgrammeOutcome(pub programme_outcome::Model);
+
+impl Node for ProgrammeOutcome {
+    type Model = programme_outcome::Model;
+    const KIND: &'static str = "programmeOutcome";
+    fn key(model: &programme_outcome::Model) -> i64 {
+        model.id as i64
+    }
+}
+
+connection!(
+    ProgrammeOutcomeConnection,
+    ProgrammeOutcomeEdge,
+    ProgrammeOutcome,
+    "A page of programme outcomes, in registration order.",
+    "A programme outcome in a page, with its cursor."
+);
+
+#[Object]
+impl ProgrammeOutcome {
+    /// The programme.
+    async fn programme(&self, ctx: &Context<'_>) -> Result<Programme> {
+        load(ctx, self.0.programme_id).await
+    }
+    /// Sector of the beneficiaries' activity.
+    async fn sector(&self) -> Sector {
+        self.0.sector.into()
+    }
+    /// Gender of the beneficiaries, UNSPECIFIED where the source does not say.
+    async fn gender(&self) -> OutcomeGender {
+        self.0.gender.into()
+    }
+    /// Region of the beneficiaries; null when the source does not say.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        match self.0.region_id {
+            Some(id) => Ok(Some(crate::region::load(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+    /// Beneficiaries (winners, people supported or trained) (count).
+    async fn beneficiaries(&self) -> i32 {
+        self.0.beneficiaries
+    }
+    /// Grants awarded (MAD); zero where the programme grants none.
+    async fn grant_amount(&self) -> Money {
+        Money(self.0.grant_amount)
+    }
+}
+
+/// Conditions on programme outcomes within a programme.
+#[derive(InputObject, Default, Clone)]
+pub struct OutcomeAttributes {
+    /// Only these sectors.
+    pub sectors: Option<Vec<Sector>>,
+    /// Only these genders.
+    pub genders: Option<Vec<OutcomeGender>>,
+}
+
+impl From<OutcomeAttributes> for OutcomeConditions {
+    fn from(a: OutcomeAttributes) -> Self {
+        OutcomeConditions {
+            programmes: None,
+            regions: None,
+            sectors: to_db::<_, db_enums::Sector>(&a.sectors),
+            genders: to_db::<_, db_enums::OutcomeGender>(&a.genders),
+        }
+    }
+}
+
+/// Conditions on programme outcomes.
+#[derive(InputObject, Default, Clone)]
+pub struct OutcomeFilter {
+    /// Only outcomes of these programmes (codes).
+    pub programmes: Option<Vec<String>>,
+    /// Only outcomes in these regions (ISO codes).
+    pub regions: Option<Vec<String>>,
+    /// Conditions on sector and gender.
+    #[graphql(flatten)]
+    pub attributes: OutcomeAttributes,
+}
+
+/// Conditions on programmes.
+#[derive(InputObject, Default, Clone)]
+pub struct ProgrammeFilter {
+    /// Only programmes of this year.
+    pub year: Option<i32>,
+}
+
+/// Outcomes of one programme.
+pub struct OutcomesOfProgramme;
+impl Children for OutcomesOfProgramme {
+    type Entity = programme_outcome::Entity;
+    type Filter = OutcomeConditions;
+    const PARENT: &'static str = "programme_id";
+    fn select(scope: &Scope, filter: &OutcomeConditions) -> Select<programme_outcome::Entity> {
+        store::select_outcomes(scope, filter)
+    }
+}
+
+/// The programme with this internal id, through the request's loader.
+pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Programme> {
+    let model = loader(ctx).load_one(Id::<programme::Entity>::new(id)).await?;
+    Ok(Programme(model.ok_or_else(|| crate::error::ApiError::Internal(format!("programme {id} is referenced but missing")))?))
+}
+
+/// Queries on programmes.
+#[derive(Default)]
+pub struct ProgrammeQuery;
+
+#[Object]
+impl ProgrammeQuery {
+    /// One programme by its code. Unknown codes answer NOT_FOUND.
+    async fn programme(&self, ctx: &Context<'_>, #[graphql(desc = "Code of the programme, for example `IGA-2020`.")] code: String) -> Result<Option<Programme>> {
+        Ok(Some(Programme(store::by_code(db(ctx), scope(ctx), &code).await?)))
+    }
+
+    /// Support programmes, in registration order.
+    async fn programmes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
+        #[graphql(desc = "Conditions on the programmes.")] filter: Option<ProgrammeFilter>,
+    ) -> Result<ProgrammeConnection> {
+        let page = PageArgs::new(Programme::KIND, first, after.as_deref())?;
+        let year = filter.unwrap_or_default().year;
+        Ok(ProgrammeConnection(store::list(db(ctx), scope(ctx), year, &page, wants_total(ctx)).await?))
+    }
+
+    /// Outcomes of programmes by sector and gender, across programmes.
+    async fn programme_outcomes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
+        #[graphql(desc = "Conditions on the outcomes.")] filter: Option<OutcomeFilter>,
+    ) -> Result<ProgrammeOutcomeConnection> {
+        let page = PageArgs::new(ProgrammeOutcome::KIND, first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let mut conditions: OutcomeConditions = filter.attributes.into();
+        conditions.programmes = store::resolve(db(ctx), &filter.programmes).await?;
+        conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
+        let rows = store::list_outcomes(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?;
+        Ok(ProgrammeOutcomeConnection(rows))
+    }
+}

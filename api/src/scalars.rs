@@ -1,0 +1,101 @@
+//! Custom scalars: `Period` (a month), `Money` (MAD) and `Date`.
+
+use crate::period::{Month, centimes_to_text};
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+
+/// A calendar month written `YYYY-MM` (for example `2020-12`), the form SDMX
+/// uses for TIME_PERIOD. Monthly statistics are reported per month; stocks are
+/// month-end values and flows cover the whole month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period(pub Month);
+
+#[Scalar(name = "Period")]
+impl ScalarType for Period {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => Month::parse(text)
+                .map(Period)
+                .map_err(|e| InputValueError::custom(e.detail())),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
+
+/// An amount of Moroccan dirhams (MAD), exact to the centime, written as a
+/// decimal string with two decimals (for example `"8022500000.00"`) so that
+/// no client loses precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money(pub i64);
+
+#[Scalar(name = "Money")]
+impl ScalarType for Money {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let text = match &value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(InputValueError::expected_type(value)),
+        };
+        parse_money(&text).map(Money).ok_or_else(|| {
+            InputValueError::custom(format!(
+                "'{text}' is not an amount: write MAD with at most two decimals, for example \"1250.50\""
+            ))
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(centimes_to_text(self.0))
+    }
+}
+
+fn parse_money(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || fraction.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
+    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date(pub chrono::NaiveDate);
+
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom(format!("'{text}' is not a date: write it YYYY-MM-DD, for example 2020-12-31"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// A point in time, written in RFC 3339 (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime(pub chrono::DateTime<chrono::Utc>);
+
+#[Scalar(name = "DateTime")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| DateTime(t.with_timezone(&chrono::Utc)))
+                .map_err(|_| InputValueError::custom(format!("'{text}' is not an RFC 3339 date-time"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    }
+}

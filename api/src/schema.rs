@@ -1,0 +1,44 @@
+//! The GraphQL schema: the merged query root and its limits. Building it needs
+//! no database, so the SDL can be exported anywhere.
+
+use crate::association::AssociationQuery;
+use crate::branch::BranchQuery;
+use crate::programme::ProgrammeQuery;
+use crate::region::RegionQuery;
+use crate::release::ReleaseQuery;
+use crate::statistics::StatisticsQuery;
+use crate::training::TrainingQuery;
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema};
+
+/// Deepest selection nesting accepted (deep enough for the standard introspection query).
+pub const MAX_DEPTH: usize = 16;
+/// Highest query cost accepted (each selected field costs one).
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// The read API of the microfinance observatory: the Moroccan microfinance sector's associations,
+/// regions, branches, monthly statistics, and the centre's training actions and programmes.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    RegionQuery,
+    AssociationQuery,
+    BranchQuery,
+    StatisticsQuery,
+    TrainingQuery,
+    ProgrammeQuery,
+    ReleaseQuery,
+);
+
+pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with its limits.
+pub fn build() -> ApiSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The SDL in a stable order, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build().sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_arguments().sorted_enum_items())
+}

@@ -1,0 +1,133 @@
+//! Reads of the monthly statistics tables.
+
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{Page, PageArgs};
+use crate::period::Month;
+use crate::scope::Scope;
+use crate::store::{self, Keyed};
+use entity::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure};
+use entity::{client_stat, loan_stat, staff_stat, target};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+use sea_orm::{Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Select};
+
+macro_rules! keyed {
+    ($($entity:path),+) => {$(
+        impl Keyed for $entity {
+            fn key(model: &<$entity as EntityTrait>::Model) -> i64 {
+                model.id
+            }
+        }
+    )+};
+}
+keyed!(client_stat::Entity, loan_stat::Entity, staff_stat::Entity, target::Entity);
+
+/// An inclusive range of months; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct MonthRange {
+    pub from: Option<Month>,
+    pub to: Option<Month>,
+}
+
+impl MonthRange {
+    pub fn new(from: Option<Month>, to: Option<Month>) -> ApiResult<Self> {
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(ApiError::bad_input(format!("`from` ({from}) is after `to` ({to})")));
+        }
+        Ok(MonthRange { from, to })
+    }
+
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(from) = self.from {
+            condition = condition.add(column("period").gte(from.0));
+        }
+        if let Some(to) = self.to {
+            condition = condition.add(column("period").lte(to.0));
+        }
+        condition
+    }
+}
+
+fn column(name: &'static str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+fn one_of<T: Copy>(condition: Condition, name: &'static str, values: &Option<Vec<T>>, text: fn(T) -> &'static str) -> Condition {
+    match values {
+        Some(values) => condition.add(column(name).is_in(values.iter().map(|v| text(*v)))),
+        None => condition,
+    }
+}
+
+fn ids(condition: Condition, name: &'static str, values: &Option<Vec<i32>>) -> Condition {
+    match values {
+        Some(values) => condition.add(column(name).is_in(values.iter().copied())),
+        None => condition,
+    }
+}
+
+/// Conditions on client and loan cells, with codes already turned into ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct CellConditions {
+    pub associations: Option<Vec<i32>>,
+    pub regions: Option<Vec<i32>>,
+    pub months: MonthRange,
+    pub segments: Option<Vec<Segment>>,
+    pub genders: Option<Vec<Gender>>,
+    pub areas: Option<Vec<Area>>,
+}
+
+/// Selects client or loan cells (both tables share the dimension columns).
+pub fn select_cells<E: EntityTrait>(_scope: &Scope, c: &CellConditions) -> Select<E> {
+    let mut condition = c.months.condition();
+    condition = ids(condition, "association_id", &c.associations);
+    condition = ids(condition, "region_id", &c.regions);
+    condition = one_of(condition, "segment", &c.segments, Segment::as_str);
+    condition = one_of(condition, "gender", &c.genders, Gender::as_str);
+    condition = one_of(condition, "area", &c.areas, Area::as_str);
+    E::find().filter(condition)
+}
+
+/// Conditions on staff figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct StaffConditions {
+    pub associations: Option<Vec<i32>>,
+    pub months: MonthRange,
+    pub categories: Option<Vec<StaffCategory>>,
+    pub genders: Option<Vec<Gender>>,
+}
+
+pub fn select_staff(_scope: &Scope, c: &StaffConditions) -> Select<staff_stat::Entity> {
+    let mut condition = c.months.condition();
+    condition = ids(condition, "association_id", &c.associations);
+    condition = one_of(condition, "category", &c.categories, StaffCategory::as_str);
+    condition = one_of(condition, "gender", &c.genders, Gender::as_str);
+    staff_stat::Entity::find().filter(condition)
+}
+
+/// Conditions on targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct TargetConditions {
+    pub associations: Option<Vec<i32>>,
+    pub months: MonthRange,
+    pub measures: Option<Vec<TargetMeasure>>,
+}
+
+pub fn select_targets(_scope: &Scope, c: &TargetConditions) -> Select<target::Entity> {
+    let mut condition = c.months.condition();
+    condition = ids(condition, "association_id", &c.associations);
+    condition = one_of(condition, "measure", &c.measures, TargetMeasure::as_str);
+    target::Entity::find().filter(condition)
+}
+
+/// Reads one page of any statistics selection.
+pub async fn list<E, C>(db: &C, select: Select<E>, page: &PageArgs, with_total: bool) -> ApiResult<Page<E::Model>>
+where
+    E: Keyed,
+    E::Model: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
+    store::page(db, select, page, with_total).await
+}

@@ -1,0 +1,170 @@
+//! GraphQL over HTTP conformance: methods, media types, status codes, limits.
+
+use api::HttpLimits;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use observatory_tests::{Backend, Fixture, spawn_app, spawn_app_with};
+use serde_json::json;
+use std::time::Duration;
+
+const QUERY: &str = "{ regions(first: 2) { totalCount nodes { code } } }";
+
+fn post(accept: Option<&str>, content_type: &str, body: String) -> Request<Body> {
+    let mut builder = Request::post("/graphql").header(header::CONTENT_TYPE, content_type);
+    if let Some(accept) = accept {
+        builder = builder.header(header::ACCEPT, accept);
+    }
+    builder.body(Body::from(body)).unwrap()
+}
+
+fn get(query_string: &str) -> Request<Body> {
+    Request::get(format!("/graphql?{query_string}"))
+        .header(header::ACCEPT, "application/graphql-response+json")
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_query_over_post_answers_with_the_graphql_response_media_type() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let reply = app.graphql(QUERY, json!({})).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.content_type, "application/graphql-response+json");
+    assert_eq!(reply.data()["regions"]["totalCount"], 12);
+    assert_eq!(reply.data()["regions"]["nodes"][0]["code"], "MA-01");
+}
+
+#[tokio::test]
+async fn the_response_media_type_follows_the_accept_header() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let body = json!({ "query": QUERY }).to_string();
+    let json_only = app.send(post(Some("application/json"), "application/json", body.clone())).await;
+    assert_eq!((json_only.status, json_only.content_type.as_str()), (StatusCode::OK, "application/json"));
+    let no_accept = app.send(post(None, "application/json", body.clone())).await;
+    assert_eq!(no_accept.content_type, "application/json", "a request without Accept gets application/json");
+    let html = app.send(post(Some("text/html"), "application/json", body)).await;
+    assert_eq!(html.status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(html.codes(), ["NOT_ACCEPTABLE"]);
+}
+
+#[tokio::test]
+async fn a_validation_error_is_400_under_graphql_response_json_and_200_under_json() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let body = json!({ "query": "{ regions { nodes { population } } }" }).to_string();
+    let strict = app.send(post(Some("application/graphql-response+json"), "application/json", body.clone())).await;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST);
+    assert!(strict.body.get("data").is_none(), "a request error carries no data entry: {}", strict.body);
+    assert_eq!(strict.codes(), ["GRAPHQL_VALIDATION_FAILED"]);
+    assert!(strict.message().contains("population"), "{}", strict.message());
+    let legacy = app.send(post(Some("application/json"), "application/json", body)).await;
+    assert_eq!(legacy.status, StatusCode::OK);
+    assert_eq!(legacy.codes(), ["GRAPHQL_VALIDATION_FAILED"]);
+}
+
+#[tokio::test]
+async fn a_document_that_does_not_parse_is_a_parse_error() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let reply = app.graphql("{ regions { ", json!({})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.codes(), ["GRAPHQL_PARSE_FAILED"]);
+}
+
+#[tokio::test]
+async fn a_query_over_get_is_served_and_a_mutation_over_get_is_405() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let reply = app.send(get(&format!("query={}", encode(QUERY)))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.data()["regions"]["totalCount"], 12);
+
+    let with_variables = app
+        .send(get(&format!(
+            "query={}&variables={}",
+            encode("query($code: String!) { region(code: $code) { nameEn } }"),
+            encode(r#"{"code":"MA-06"}"#)
+        )))
+        .await;
+    assert_eq!(with_variables.data()["region"]["nameEn"].as_str().map(|s| s.contains("Casablanca")), Some(true));
+
+    let mutation = app.send(get(&format!("query={}", encode("mutation { anything }")))).await;
+    assert_eq!(mutation.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(mutation.headers.get(header::ALLOW).unwrap(), "POST");
+    assert_eq!(mutation.codes(), ["METHOD_NOT_ALLOWED"]);
+}
+
+#[tokio::test]
+async fn batched_arrays_malformed_json_and_missing_queries_are_refused_with_400() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let batch = app.post_json(&json!([{ "query": QUERY }, { "query": QUERY }]).to_string()).await;
+    assert_eq!(batch.status, StatusCode::BAD_REQUEST);
+    assert!(batch.message().contains("batched"), "{}", batch.message());
+    let malformed = app.post_json("{\"query\": ").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.codes(), ["BAD_REQUEST"]);
+    assert!(malformed.message().contains("not valid JSON"));
+    let missing = app.post_json("{\"variables\": {}}").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(missing.message().contains("query"));
+    let bad_variables = app.post_json(&json!({ "query": QUERY, "variables": [1] }).to_string()).await;
+    assert_eq!(bad_variables.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let reply = app.send(post(Some("application/json"), "text/plain", QUERY.to_owned())).await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(reply.codes(), ["UNSUPPORTED_MEDIA_TYPE"]);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let limits = HttpLimits { max_body_bytes: 1024, ..HttpLimits::default() };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    let padding = " ".repeat(2048);
+    let reply = app.post_json(&json!({ "query": format!("{{ regions {{ totalCount }} {padding} }}") }).to_string()).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.codes(), ["PAYLOAD_TOO_LARGE"]);
+    let small = app.graphql(QUERY, json!({})).await;
+    assert_eq!(small.status, StatusCode::OK, "requests under the limit still pass");
+}
+
+#[tokio::test]
+async fn a_request_that_runs_too_long_is_stopped_with_503() {
+    let limits = HttpLimits { request_timeout: Duration::from_nanos(1), ..HttpLimits::default() };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    let reply = app.graphql(QUERY, json!({})).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.codes(), ["TIMEOUT"]);
+    assert!(reply.headers.get(header::RETRY_AFTER).is_some());
+}
+
+#[tokio::test]
+async fn other_methods_are_405_and_health_and_readiness_answer() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let put = app.send(Request::builder().method(Method::PUT).uri("/graphql").body(Body::empty()).unwrap()).await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
+    let health = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(health.status, StatusCode::OK);
+    let ready = app.send(Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(ready.status, StatusCode::OK);
+    let graphiql = app.send(Request::get("/graphiql").body(Body::empty()).unwrap()).await;
+    assert_eq!(graphiql.status, StatusCode::OK);
+    assert!(graphiql.body.as_str().is_some_and(|html| html.contains("GraphiQL")));
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    app.db.clone().close().await.unwrap();
+    let ready = app.send(Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+}
