@@ -71,7 +71,7 @@ async fn fill(db: &DatabaseConnection, fixture: Fixture) {
     Migrator::up(db, None).await.expect("migrations apply");
     if fixture == Fixture::Demo {
         let txn = api::db::begin_write(db).await.expect("begin");
-        api::demo::load(&txn).await.expect("demo data loads");
+        api::load_demo(&txn).await.expect("demo data loads");
         txn.commit().await.expect("commit");
     }
 }
@@ -215,8 +215,12 @@ pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLim
     let (mut db, cleanup) = fresh_database(backend, fixture).await;
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    db.set_metric_callback(move |_| {
+    let print = std::env::var("TEST_PRINT_SQL").is_ok();
+    db.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::SeqCst);
+        if print {
+            eprintln!("SQL {:?} {}", info.elapsed, info.statement.sql.chars().take(160).collect::<String>());
+        }
     });
     let router = api::router(AppState::new(db.clone(), limits));
     TestApp { router, db, backend: backend.clone(), statements, _cleanup: cleanup }

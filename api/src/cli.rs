@@ -80,8 +80,12 @@ pub struct ServeArgs {
 }
 
 impl Default for ServeArgs {
+    /// The `serve` arguments from the environment and defaults, for a bare `observatory`.
     fn default() -> Self {
-        ServeArgs::parse_from(["serve"])
+        match Cli::parse_from(["observatory", "serve"]).command {
+            Some(Command::Serve(args)) => args,
+            _ => unreachable!("`serve` parses as the serve command"),
+        }
     }
 }
 
@@ -137,7 +141,7 @@ async fn has_data(db: &DatabaseConnection) -> Result<bool, BoxError> {
 async fn load_demo(db: &DatabaseConnection) -> Result<(), BoxError> {
     let started = Instant::now();
     let txn = crate::db::begin_write(db).await?;
-    let summary = crate::demo::load(&txn).await?;
+    let summary = crate::load_demo(&txn).await?;
     txn.commit().await?;
     tracing::info!(
         associations = summary.associations,

@@ -12,6 +12,9 @@ use crate::schema::ApiSchema;
 use crate::scope::Scope;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::OperationType;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -21,6 +24,8 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tower_http::trace::TraceLayer;
 
@@ -217,6 +222,65 @@ fn add_codes(errors: &mut [Value]) {
     }
 }
 
+/// Executes a request together with its DataLoader's batch tasks, in one task.
+///
+/// The loader's batch tasks are not spawned on the runtime: they are polled
+/// here, and only once the execution can make no more progress on its own.
+/// By then every resolver that can ask for a key has asked, so a batch holds
+/// every key of its wave: a nested list costs one statement per relation hop,
+/// whatever its length and however busy the other worker threads are.
+pub async fn execute(
+    schema: &ApiSchema,
+    request: async_graphql::Request,
+    db: DatabaseConnection,
+    scope: Scope,
+) -> async_graphql::Response {
+    let (spawn, mut spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
+    let loader = DataLoader::new(DbLoader { db: db.clone(), scope: scope.clone() }, move |task| {
+        let _ = spawn.send(task);
+    })
+    .delay(Duration::ZERO);
+    let execution = schema.execute(request.data(RequestData { db, scope }).data(loader));
+    let mut execution = std::pin::pin!(execution);
+    let mut tasks = FuturesUnordered::new();
+    let flag = Arc::new(WakeFlag::default());
+    std::future::poll_fn(move |cx| {
+        flag.outer.register(cx.waker());
+        loop {
+            flag.woken.store(false, Ordering::SeqCst);
+            let waker = futures_util::task::waker_ref(&flag);
+            if let Poll::Ready(response) = execution.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
+                return Poll::Ready(response);
+            }
+            while let Poll::Ready(Some(task)) = spawned.poll_recv(cx) {
+                tasks.push(task);
+            }
+            if flag.woken.load(Ordering::SeqCst) {
+                continue;
+            }
+            while let Poll::Ready(Some(())) = tasks.poll_next_unpin(cx) {}
+            if !flag.woken.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await
+}
+
+/// Records that the execution was woken, and passes the wake-up on.
+#[derive(Default)]
+struct WakeFlag {
+    woken: AtomicBool,
+    outer: futures_util::task::AtomicWaker,
+}
+
+impl futures_util::task::ArcWake for WakeFlag {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.woken.store(true, Ordering::SeqCst);
+        arc_self.outer.wake();
+    }
+}
+
 async fn graphql(
     State(state): State<AppState>,
     method: Method,
@@ -287,11 +351,9 @@ async fn graphql(
     }
 
     let scope = Scope::public();
-    let db = state.inner.db.clone();
-    let loader = DataLoader::new(DbLoader { db: db.clone(), scope: scope.clone() }, tokio::spawn);
-    let request = request.data(RequestData { db, scope }).data(loader);
     let operation = request.operation_name.clone().unwrap_or_default();
-    let executed = tokio::time::timeout(limits.request_timeout, state.inner.schema.execute(request)).await;
+    let execution = execute(&state.inner.schema, request, state.inner.db.clone(), scope);
+    let executed = tokio::time::timeout(limits.request_timeout, execution).await;
     let Ok(response) = executed else {
         tracing::warn!(operation, elapsed_ms = started.elapsed().as_millis() as u64, "GraphQL request timed out");
         let mut response = refuse(

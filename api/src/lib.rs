@@ -2,11 +2,14 @@
 //! line. This is the only crate that knows axum and GraphQL; storage models
 //! live in the `entity` crate and the schema history in `migration`.
 
+pub mod cli;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod keys;
 pub mod partner;
+pub mod rollup;
 pub mod period;
 pub mod schema;
 pub mod scope;
@@ -27,3 +30,11 @@ mod statistics;
 mod training;
 
 pub use http::{AppState, HttpLimits, router};
+
+/// Loads the demo dataset and brings the rollups in step with it, inside the
+/// caller's transaction.
+pub async fn load_demo<C: sea_orm::ConnectionTrait>(db: &C) -> Result<demo::Summary, sea_orm::DbErr> {
+    let summary = demo::load(db).await?;
+    rollup::refresh(db, None).await?;
+    Ok(summary)
+}

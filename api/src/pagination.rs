@@ -101,6 +101,7 @@ macro_rules! connection {
         #[doc = $connection_doc]
         pub struct $connection(pub $crate::pagination::Page<<$node as $crate::pagination::Node>::Model>);
 
+        #[doc = $connection_doc]
         #[async_graphql::Object]
         impl $connection {
             /// Number of items matching the filter across all pages.
@@ -135,6 +136,7 @@ macro_rules! connection {
         #[doc = $edge_doc]
         pub struct $edge(pub <$node as $crate::pagination::Node>::Model);
 
+        #[doc = $edge_doc]
         #[async_graphql::Object]
         impl $edge {
             /// Opaque cursor of this item: pass it as `after` to read the items that follow.

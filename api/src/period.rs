@@ -1,4 +1,4 @@
-//! Months as `yyyymm` integers, and their textual form `2020-12`.
+//! Months as `yyyymm` integers, and periods written `2020-12`, `2020-Q4` or `2020`.
 
 use crate::error::ApiError;
 
@@ -19,16 +19,18 @@ impl Month {
         (self.0 % 100) as u32
     }
 
-    /// Parses `YYYY-MM`.
-    pub fn parse(text: &str) -> Result<Month, ApiError> {
-        let bad = || ApiError::bad_input(format!("'{text}' is not a month: write it YYYY-MM, for example 2020-12"));
-        let (year, month) = text.split_once('-').ok_or_else(bad)?;
-        if year.len() != 4 || month.len() != 2 {
-            return Err(bad());
-        }
-        let year: i32 = year.parse().map_err(|_| bad())?;
-        let month: u32 = month.parse().map_err(|_| bad())?;
-        Month::new(year, month).ok_or_else(bad)
+    /// The month `n` months later (earlier when negative).
+    pub fn shift(self, n: i32) -> Month {
+        let index = self.year() * 12 + self.month() as i32 - 1 + n;
+        Month(index.div_euclid(12) * 100 + index.rem_euclid(12) + 1)
+    }
+
+    /// The last day of the month.
+    pub fn last_day(self) -> chrono::NaiveDate {
+        let next = self.shift(1);
+        chrono::NaiveDate::from_ymd_opt(next.year(), next.month(), 1)
+            .and_then(|d| d.pred_opt())
+            .expect("valid month")
     }
 }
 
@@ -38,9 +40,137 @@ impl std::fmt::Display for Month {
     }
 }
 
+/// Length of a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Granularity {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Granularity {
+    pub fn months(self) -> i32 {
+        match self {
+            Granularity::Month => 1,
+            Granularity::Quarter => 3,
+            Granularity::Year => 12,
+        }
+    }
+}
+
+/// A month, a quarter or a year, identified by its first month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Period {
+    pub granularity: Granularity,
+    pub start: Month,
+}
+
+impl Period {
+    /// The period of this granularity that contains the month.
+    pub fn containing(granularity: Granularity, month: Month) -> Period {
+        let first = match granularity {
+            Granularity::Month => month.month(),
+            Granularity::Quarter => (month.month() - 1) / 3 * 3 + 1,
+            Granularity::Year => 1,
+        };
+        Period { granularity, start: Month(month.year() * 100 + first as i32) }
+    }
+
+    pub fn first_month(self) -> Month {
+        self.start
+    }
+
+    pub fn last_month(self) -> Month {
+        self.start.shift(self.granularity.months() - 1)
+    }
+
+    /// The period `n` periods later (earlier when negative).
+    pub fn shift(self, n: i32) -> Period {
+        Period { granularity: self.granularity, start: self.start.shift(n * self.granularity.months()) }
+    }
+
+    /// The same period one year earlier.
+    pub fn previous_year(self) -> Period {
+        Period { granularity: self.granularity, start: self.start.shift(-12) }
+    }
+
+    /// Parses `YYYY-MM`, `YYYY-Qn` or `YYYY`.
+    pub fn parse(text: &str) -> Result<Period, ApiError> {
+        let bad = || {
+            ApiError::bad_input(format!(
+                "'{text}' is not a period: write a month YYYY-MM (2020-12), a quarter YYYY-Qn (2020-Q4) or a year YYYY (2020)"
+            ))
+        };
+        let year_of = |y: &str| -> Result<i32, ApiError> {
+            if y.len() != 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            y.parse().map_err(|_| bad())
+        };
+        match text.split_once('-') {
+            None => {
+                let start = Month::new(year_of(text)?, 1).ok_or_else(bad)?;
+                Ok(Period { granularity: Granularity::Year, start })
+            }
+            Some((year, rest)) => {
+                let year = year_of(year)?;
+                if let Some(quarter) = rest.strip_prefix('Q') {
+                    let q: u32 = match quarter {
+                        "1" => 1,
+                        "2" => 2,
+                        "3" => 3,
+                        "4" => 4,
+                        _ => return Err(bad()),
+                    };
+                    let start = Month::new(year, q * 3 - 2).ok_or_else(bad)?;
+                    Ok(Period { granularity: Granularity::Quarter, start })
+                } else {
+                    if rest.len() != 2 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(bad());
+                    }
+                    let start = Month::new(year, rest.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+                    Ok(Period { granularity: Granularity::Month, start })
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.granularity {
+            Granularity::Month => write!(f, "{}", self.start),
+            Granularity::Quarter => write!(f, "{}-Q{}", self.start.year(), (self.start.month() - 1) / 3 + 1),
+            Granularity::Year => write!(f, "{}", self.start.year()),
+        }
+    }
+}
+
 /// Formats integer centimes as a decimal MAD amount with two decimals.
 pub fn centimes_to_text(centimes: i64) -> String {
     let sign = if centimes < 0 { "-" } else { "" };
     let abs = centimes.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_parse_and_print_in_their_three_forms() {
+        for text in ["2020-12", "2020-Q4", "2020", "2019-01", "2019-Q1"] {
+            assert_eq!(Period::parse(text).unwrap().to_string(), text);
+        }
+        for bad in ["2020-13", "2020-Q5", "20", "2020-1", "2020-00", "x", "2020-Q"] {
+            assert!(Period::parse(bad).is_err(), "{bad}");
+        }
+        let q4 = Period::parse("2020-Q4").unwrap();
+        assert_eq!((q4.first_month(), q4.last_month()), (Month(202010), Month(202012)));
+        assert_eq!(q4.shift(1).to_string(), "2021-Q1");
+        assert_eq!(q4.previous_year().to_string(), "2019-Q4");
+        assert_eq!(Month(202001).shift(-1), Month(201912));
+        assert_eq!(Month(202002).last_day().to_string(), "2020-02-29");
+        assert_eq!(Period::containing(Granularity::Quarter, Month(202005)).to_string(), "2020-Q2");
+    }
 }

@@ -1,19 +1,28 @@
 //! Custom scalars: `Period` (a month), `Money` (MAD) and `Date`.
 
-use crate::period::{Month, centimes_to_text};
+use crate::period::{self, Month, centimes_to_text};
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 
-/// A calendar month written `YYYY-MM` (for example `2020-12`), the form SDMX
-/// uses for TIME_PERIOD. Monthly statistics are reported per month; stocks are
-/// month-end values and flows cover the whole month.
+/// A period written as a month `YYYY-MM` (`2020-12`), a quarter `YYYY-Qn` (`2020-Q4`)
+/// or a year `YYYY` (`2020`), the forms SDMX uses for TIME_PERIOD. As the start
+/// of a range it means the period's first month; as the end, its last month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period(pub Month);
+pub struct Period(pub period::Period);
 
+impl Period {
+    pub fn month(month: Month) -> Self {
+        Period(period::Period { granularity: period::Granularity::Month, start: month })
+    }
+}
+
+/// A period written as a month `YYYY-MM` (`2020-12`), a quarter `YYYY-Qn` (`2020-Q4`)
+/// or a year `YYYY` (`2020`), the forms SDMX uses for TIME_PERIOD. As the start
+/// of a range it means the period's first month; as the end, its last month.
 #[Scalar(name = "Period")]
 impl ScalarType for Period {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => Month::parse(text)
+            Value::String(text) => period::Period::parse(text)
                 .map(Period)
                 .map_err(|e| InputValueError::custom(e.detail())),
             _ => Err(InputValueError::expected_type(value)),
@@ -31,6 +40,9 @@ impl ScalarType for Period {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Money(pub i64);
 
+/// An amount of Moroccan dirhams (MAD), exact to the centime, written as a
+/// decimal string with two decimals (for example `"8022500000.00"`) so that
+/// no client loses precision.
 #[Scalar(name = "Money")]
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -64,6 +76,7 @@ fn parse_money(text: &str) -> Option<i64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub chrono::NaiveDate);
 
+/// A calendar date written `YYYY-MM-DD`.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -84,6 +97,7 @@ impl ScalarType for Date {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateTime(pub chrono::DateTime<chrono::Utc>);
 
+/// A point in time, written in RFC 3339 (UTC).
 #[Scalar(name = "DateTime")]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {

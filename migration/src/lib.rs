@@ -10,6 +10,8 @@ mod m20261201_000001_create_reference;
 mod m20261201_000002_create_statistics;
 mod m20261201_000003_create_activity;
 mod m20261201_000004_create_exchange;
+mod m20261201_000005_seed_regions;
+mod m20261201_000006_create_rollups;
 mod ddl;
 
 pub struct Migrator;
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_create_statistics::Migration),
             Box::new(m20261201_000003_create_activity::Migration),
             Box::new(m20261201_000004_create_exchange::Migration),
+            Box::new(m20261201_000005_seed_regions::Migration),
+            Box::new(m20261201_000006_create_rollups::Migration),
         ]
     }
 }

@@ -139,9 +139,11 @@ async fn a_body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn a_request_that_runs_too_long_is_stopped_with_503() {
-    let limits = HttpLimits { request_timeout: Duration::from_nanos(1), ..HttpLimits::default() };
-    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
-    let reply = app.graphql(QUERY, json!({})).await;
+    let limits = HttpLimits { request_timeout: Duration::from_millis(1), ..HttpLimits::default() };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Demo, limits).await;
+    let heavy = "{ loanStatistics(first: 500) { totalCount nodes { outstandingAmount association { code
+        branches(first: 100) { totalCount nodes { code region { code } } } } } } }";
+    let reply = app.graphql(heavy, json!({})).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.codes(), ["TIMEOUT"]);
     assert!(reply.headers.get(header::RETRY_AFTER).is_some());

@@ -170,7 +170,7 @@ async fn bad_input_gets_a_clear_client_error(backend: Backend) {
     let bad_month = app
         .graphql("query($f: CellFilter) { clientStatistics(filter: $f) { totalCount } }", json!({ "f": { "from": "2020-13" } }))
         .await;
-    assert_eq!(bad_month.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_month.codes(), ["BAD_USER_INPUT"]);
     assert!(bad_month.message().contains("YYYY-MM"), "{}", bad_month.message());
     let bad_enum = app.graphql(r#"{ branches(filter: { kinds: [KIOSK] }) { totalCount } }"#, json!({})).await;
     assert_eq!(bad_enum.status, StatusCode::BAD_REQUEST);

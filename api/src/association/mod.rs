@@ -39,6 +39,7 @@ fn page_args(kind: &str, first: Option<i32>, after: &Option<String>) -> Result<P
     Ok(PageArgs::new(kind, first, after.as_deref())?)
 }
 
+/// A microcredit association (AMC) that reports its monthly figures to the observatory.
 #[Object]
 impl Association {
     /// Stable code of the association, for example `ATLAS`.

@@ -33,6 +33,7 @@ connection!(
     "A branch in a page, with its cursor."
 );
 
+/// A point of sale of an association: a fixed agency or a mobile branch.
 #[Object]
 impl Branch {
     /// Stable code of the branch, for example `ATLAS-MA06-0012`.

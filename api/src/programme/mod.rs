@@ -35,6 +35,7 @@ connection!(
     "A programme in a page, with its cursor."
 );
 
+/// A support programme run by the centre with its partners (calls for projects, prizes, grants).
 #[Object]
 impl Programme {
     /// Stable code of the programme, for example `IGA-2020`.
@@ -123,6 +124,7 @@ connection!(
     "A programme outcome in a page, with its cursor."
 );
 
+/// Beneficiaries and grants of a programme in one sector and gender (and region when known).
 #[Object]
 impl ProgrammeOutcome {
     /// The programme.

@@ -32,6 +32,7 @@ connection!(
     "A region in a page, with its cursor."
 );
 
+/// One of the 12 regions of Morocco (administrative division of 2015).
 #[Object]
 impl Region {
     /// ISO 3166-2:MA code, from `MA-01` (Tanger-Tétouan-Al Hoceïma) to `MA-12` (Dakhla-Oued Ed-Dahab).

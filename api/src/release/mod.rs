@@ -28,11 +28,12 @@ connection!(
     "A released month in a page, with its cursor."
 );
 
+/// A month whose statistics the observatory has checked and released to partners.
 #[Object]
 impl Release {
     /// The released month.
     async fn period(&self) -> Period {
-        Period(Month(self.0.period))
+        Period::month(Month(self.0.period))
     }
     /// When it was released.
     async fn released_at(&self) -> DateTime {

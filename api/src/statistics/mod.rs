@@ -23,15 +23,15 @@ use sea_orm::Select;
 use store::{CellConditions, MonthRange};
 
 fn range(from: Option<Period>, to: Option<Period>) -> Result<MonthRange, ApiError> {
-    MonthRange::new(from.map(|p| p.0), to.map(|p| p.0))
+    MonthRange::new(from.map(|p| p.0.first_month()), to.map(|p| p.0.last_month()))
 }
 
 /// Conditions on the dimensions of a monthly statistic.
 #[derive(InputObject, Default, Clone)]
 pub struct CellAttributes {
-    /// First month included (default: no lower bound).
+    /// First period included (a month, quarter or year; default: no lower bound).
     pub from: Option<Period>,
-    /// Last month included (default: no upper bound).
+    /// Last period included (a month, quarter or year; default: no upper bound).
     pub to: Option<Period>,
     /// Only these segments.
     pub segments: Option<Vec<Segment>>,
@@ -79,9 +79,9 @@ impl CellFilter {
 /// Conditions on staff figures.
 #[derive(InputObject, Default, Clone)]
 pub struct StaffAttributes {
-    /// First month included.
+    /// First period included (a month, quarter or year).
     pub from: Option<Period>,
-    /// Last month included.
+    /// Last period included (a month, quarter or year).
     pub to: Option<Period>,
     /// Only these categories.
     pub categories: Option<Vec<StaffCategory>>,
@@ -114,9 +114,9 @@ pub struct StaffFilter {
 /// Conditions on targets.
 #[derive(InputObject, Default, Clone)]
 pub struct TargetAttributes {
-    /// First month included.
+    /// First period included (a month, quarter or year).
     pub from: Option<Period>,
-    /// Last month included.
+    /// Last period included (a month, quarter or year).
     pub to: Option<Period>,
     /// Only these measures.
     pub measures: Option<Vec<TargetMeasure>>,
@@ -190,11 +190,12 @@ connection!(
     "A monthly client statistic in a page, with its cursor."
 );
 
+/// Client figures of one association in one region, month, segment, gender and area.
 #[Object]
 impl ClientStatistic {
     /// Month of the figures.
     async fn period(&self) -> Period {
-        Period(Month(self.0.period))
+        Period::month(Month(self.0.period))
     }
     /// Reporting association.
     async fn association(&self, ctx: &Context<'_>) -> Result<Association> {
@@ -237,11 +238,12 @@ connection!(
     "A monthly loan statistic in a page, with its cursor."
 );
 
+/// Loan and portfolio figures of one association in one region, month, segment, gender and area.
 #[Object]
 impl LoanStatistic {
     /// Month of the figures.
     async fn period(&self) -> Period {
-        Period(Month(self.0.period))
+        Period::month(Month(self.0.period))
     }
     /// Reporting association.
     async fn association(&self, ctx: &Context<'_>) -> Result<Association> {
@@ -316,11 +318,12 @@ connection!(
     "A monthly staff figure in a page, with its cursor."
 );
 
+/// Month-end headcount of one association by category and gender.
 #[Object]
 impl StaffStatistic {
     /// Month of the figure.
     async fn period(&self) -> Period {
-        Period(Month(self.0.period))
+        Period::month(Month(self.0.period))
     }
     /// Reporting association.
     async fn association(&self, ctx: &Context<'_>) -> Result<Association> {
@@ -355,11 +358,12 @@ fn is_amount(measure: db_enums::TargetMeasure) -> bool {
     matches!(measure, db_enums::TargetMeasure::DisbursedAmount | db_enums::TargetMeasure::OutstandingAmount)
 }
 
+/// An association's objective for one measure in one month.
 #[Object]
 impl Target {
     /// Month the objective applies to.
     async fn period(&self) -> Period {
-        Period(Month(self.0.period))
+        Period::month(Month(self.0.period))
     }
     /// Association that set the objective.
     async fn association(&self, ctx: &Context<'_>) -> Result<Association> {

@@ -35,6 +35,7 @@ connection!(
     "A training action in a page, with its cursor."
 );
 
+/// A training action of the centre: a course, an e-learning session, engineering or logistical support.
 #[Object]
 impl TrainingAction {
     /// Stable code of the action, for example `TR-2020-001`.

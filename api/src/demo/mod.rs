@@ -1,0 +1,127 @@
+//! Demonstration data for the observatory.
+//!
+//! [`load`] fills an empty database (apart from the regions, which the
+//! migrations seed) with a complete, coherent two-year picture of a
+//! microfinance sector modelled on Morocco's in 2019 and 2020: thirteen
+//! fictitious microcredit associations, their branch registry, monthly
+//! client, loan and staff statistics from January 2019 to December 2020,
+//! their monthly targets, the observatory's releases and partners, and the
+//! centre's programmes and training actions.
+//!
+//! The associations are invented, but the national aggregates are the
+//! sector's published figures and add up exactly: active clients, amounts
+//! disbursed, gross outstanding and portfolio at risk, staff, branches,
+//! training and programme results. Everything below the national level
+//! (how the totals divide between associations, regions and months) is
+//! synthetic yet deterministic: the same data comes out on every run and on
+//! every database backend. The months follow the shape of 2020: disbursements
+//! and repayments collapse during the spring lockdown, portfolio at risk and
+//! rescheduled loans climb, and the second half recovers.
+//!
+//! It serves developers and testers who need realistic volumes and shapes,
+//! and demonstrations of the API to partners, without exposing any real
+//! association's reports.
+
+mod activity;
+mod branches;
+mod reference;
+mod stats;
+mod util;
+
+use entity::{
+    api_key, association, audit_event, branch, client_stat, loan_stat, partner, programme, programme_outcome, release,
+    staff_stat, submission, target, training_action,
+};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::Query};
+
+/// Pre-aggregated copies of `client_stat` and `loan_stat` (per region and
+/// per association). They have no entities; [`clear`] empties them before
+/// the facts and associations they refer to.
+const ROLLUP_TABLES: [&str; 4] =
+    ["client_stat_by_region", "client_stat_by_association", "loan_stat_by_region", "loan_stat_by_association"];
+
+/// Rows inserted by [`load`], by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Microcredit associations (13).
+    pub associations: usize,
+    /// Branch registry rows, including branches closed in 2019 or 2020.
+    pub branches: usize,
+    /// `client_stat` rows: every association, region served, segment, gender, area and month.
+    pub client_rows: usize,
+    /// `loan_stat` rows, on the same cells as `client_rows`.
+    pub loan_rows: usize,
+    /// `staff_stat` rows: every association, month, category and gender.
+    pub staff_rows: usize,
+    /// `target` rows: every association, month and measure.
+    pub target_rows: usize,
+    /// Training actions of 2019 and 2020.
+    pub training_actions: usize,
+    /// Support programmes of 2020.
+    pub programmes: usize,
+    /// Released months (all 24).
+    pub releases: usize,
+}
+
+/// Inserts the whole demo dataset. Expects the regions (seeded by migration) and no other rows.
+///
+/// Partners are the observatory, the ministry, a refinancing fund, the
+/// federation and one partner per association; each of the 24 months is
+/// released by the observatory. No API keys, submissions or audit events are
+/// created. The rollup tables are not filled here: refresh them from the
+/// facts in the same transaction, as after any write of statistics. Run it
+/// inside a transaction: on error nothing should be kept.
+pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
+    let regions = reference::region_ids(db).await?;
+    let associations = reference::insert_associations(db).await?;
+    let observatory = reference::insert_partners(db, &associations).await?;
+    let ids = reference::Ids { regions, associations, observatory };
+
+    let statistics = stats::Statistics::generate();
+    let branches = util::insert_all(db, branches::rows(&statistics, &ids)).await?;
+    let client_rows = util::insert_all(db, statistics.client_rows(&ids)).await?;
+    let loan_rows = util::insert_all(db, statistics.loan_rows(&ids)).await?;
+    let staff_rows = util::insert_all(db, statistics.staff_rows(&ids)).await?;
+    let target_rows = util::insert_all(db, statistics.target_rows(&ids)).await?;
+    let releases = reference::insert_releases(db, ids.observatory).await?;
+    let (programmes, programme_ids) = activity::insert_programmes(db, &ids).await?;
+    let training_actions = activity::insert_training(db, &ids, &programme_ids).await?;
+
+    Ok(Summary {
+        associations: ids.associations.len(),
+        branches,
+        client_rows,
+        loan_rows,
+        staff_rows,
+        target_rows,
+        training_actions,
+        programmes,
+        releases,
+    })
+}
+
+/// Deletes every row of every table except `region` and the migrations table, children first.
+///
+/// This empties reported data, keys, submissions and the audit trail as
+/// well as the demo rows, so it must only be run on a demonstration or test
+/// database.
+pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    for table in ROLLUP_TABLES {
+        db.execute(&Query::delete().from_table(table).take()).await?;
+    }
+    audit_event::Entity::delete_many().exec(db).await?;
+    submission::Entity::delete_many().exec(db).await?;
+    api_key::Entity::delete_many().exec(db).await?;
+    release::Entity::delete_many().exec(db).await?;
+    partner::Entity::delete_many().exec(db).await?;
+    training_action::Entity::delete_many().exec(db).await?;
+    programme_outcome::Entity::delete_many().exec(db).await?;
+    programme::Entity::delete_many().exec(db).await?;
+    target::Entity::delete_many().exec(db).await?;
+    staff_stat::Entity::delete_many().exec(db).await?;
+    loan_stat::Entity::delete_many().exec(db).await?;
+    client_stat::Entity::delete_many().exec(db).await?;
+    branch::Entity::delete_many().exec(db).await?;
+    association::Entity::delete_many().exec(db).await?;
+    Ok(())
+}

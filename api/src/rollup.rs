@@ -1,0 +1,57 @@
+//! Rollups: client and loan statistics pre-aggregated per region and per
+//! association. They are rebuilt from the facts for the months a write
+//! touched, inside the same transaction as that write, so they are always
+//! exactly the facts' sums; the indicator engine reads them when a request's
+//! grouping and filters allow.
+
+use sea_orm::{ConnectionTrait, DbErr};
+
+const CLIENT_MEASURES: &[&str] = &["active_clients", "new_clients"];
+const LOAN_MEASURES: &[&str] = &[
+    "disbursed_count",
+    "disbursed_amount",
+    "active_loans",
+    "outstanding_amount",
+    "par30_amount",
+    "par90_amount",
+    "write_off_amount",
+    "rescheduled_amount",
+    "repayments_due",
+    "repayments_collected",
+];
+
+/// The regional rollup of a fact table (summed over associations).
+pub fn by_region(facts: &str) -> &'static str {
+    if facts == "client_stat" { "client_stat_by_region" } else { "loan_stat_by_region" }
+}
+
+/// The association rollup of a fact table (summed over regions).
+pub fn by_association(facts: &str) -> &'static str {
+    if facts == "client_stat" { "client_stat_by_association" } else { "loan_stat_by_association" }
+}
+
+/// Rebuilds the rollups for the given months (every month when `None`) from
+/// the facts. Call it inside the transaction that wrote the facts.
+pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Result<(), DbErr> {
+    let only = match months {
+        Some([]) => return Ok(()),
+        Some(months) => {
+            format!(" WHERE period IN ({})", months.iter().map(i32::to_string).collect::<Vec<_>>().join(", "))
+        }
+        None => String::new(),
+    };
+    for (facts, measures) in [("client_stat", CLIENT_MEASURES), ("loan_stat", LOAN_MEASURES)] {
+        for (rollup, key) in [(by_region(facts), "region_id"), (by_association(facts), "association_id")] {
+            let dims = format!("{key}, period, segment, gender, area");
+            let sums: Vec<String> = measures.iter().map(|m| format!("CAST(SUM({m}) AS BIGINT)")).collect();
+            db.execute_unprepared(&format!("DELETE FROM {rollup}{only}")).await?;
+            db.execute_unprepared(&format!(
+                "INSERT INTO {rollup} ({dims}, {}) SELECT {dims}, {} FROM {facts}{only} GROUP BY {dims}",
+                measures.join(", "),
+                sums.join(", ")
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}

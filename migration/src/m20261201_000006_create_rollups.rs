@@ -1,0 +1,69 @@
+//! Pre-aggregated rollups of the client and loan statistics: per region
+//! (summed over associations) and per association (summed over regions), each
+//! still by month, segment, gender and area. The API keeps them exact inside
+//! the same write transaction as the facts.
+
+use crate::ddl::*;
+use sea_orm_migration::prelude::*;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261201_000006_create_rollups"
+    }
+}
+
+const CLIENT_MEASURES: &[&str] = &["active_clients", "new_clients"];
+const LOAN_MEASURES: &[&str] = &[
+    "disbursed_count",
+    "disbursed_amount",
+    "active_loans",
+    "outstanding_amount",
+    "par30_amount",
+    "par90_amount",
+    "write_off_amount",
+    "rescheduled_amount",
+    "repayments_due",
+    "repayments_collected",
+];
+
+/// (rollup table, key column, parent table, measures)
+const ROLLUPS: &[(&str, &str, &str, &[&str])] = &[
+    ("client_stat_by_region", "region_id", "region", CLIENT_MEASURES),
+    ("client_stat_by_association", "association_id", "association", CLIENT_MEASURES),
+    ("loan_stat_by_region", "region_id", "region", LOAN_MEASURES),
+    ("loan_stat_by_association", "association_id", "association", LOAN_MEASURES),
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let mut tables = Vec::new();
+        let mut indexes = Vec::new();
+        for (name, key, parent, measures) in ROLLUPS {
+            let mut table = Table::create();
+            table
+                .table(*name)
+                .col(pk64("id"))
+                .col(int(key))
+                .col(period("period"))
+                .col(one_of("segment", SEGMENTS))
+                .col(one_of("gender", GENDERS))
+                .col(one_of("area", AREAS));
+            for measure in measures.iter() {
+                table.col(amount(measure));
+            }
+            table.foreign_key(&mut fk(name, key, parent));
+            tables.push(table.take());
+            indexes.push(unique(name, &[key, "period", "segment", "gender", "area"]));
+            indexes.push(index(name, &["period"]));
+        }
+        create(manager, tables, indexes).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let names: Vec<&'static str> = ROLLUPS.iter().rev().map(|(name, ..)| *name).collect();
+        drop(manager, &names).await
+    }
+}
