@@ -29,7 +29,10 @@ pub enum Backend {
 impl Backend {
     /// PostgreSQL when `TEST_DATABASE_URL` is set.
     pub fn postgres() -> Option<Backend> {
-        std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).map(Backend::Postgres)
+        std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(Backend::Postgres)
     }
 
     pub fn name(&self) -> &'static str {
@@ -82,7 +85,9 @@ async fn sqlite_demo_template() -> PathBuf {
             let path = std::env::temp_dir().join(format!("{}_template.db", unique_name()));
             let db = api::db::connect(&sqlite_url(&path)).await.expect("sqlite opens");
             fill(&db, Fixture::Demo).await;
-            db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.expect("checkpoint");
+            db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .expect("checkpoint");
             db.close().await.expect("close");
             path
         })
@@ -95,9 +100,14 @@ async fn postgres_demo_template(base: &str) -> String {
         .get_or_init(|| async {
             let name = format!("{}_template", unique_name());
             let admin = api::db::connect(base).await.expect("postgres reachable");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create template");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create template");
             admin.close().await.ok();
-            let db = api::db::connect(&postgres_url_for(base, &name)).await.expect("template opens");
+            let db = api::db::connect(&postgres_url_for(base, &name))
+                .await
+                .expect("template opens");
             fill(&db, Fixture::Demo).await;
             db.close().await.expect("close");
             name
@@ -129,11 +139,19 @@ pub async fn fresh_database(backend: &Backend, fixture: Fixture) -> (DatabaseCon
             };
             admin.execute_unprepared(&create).await.expect("create test database");
             admin.close().await.ok();
-            let db = api::db::connect(&postgres_url_for(base, &name)).await.expect("test database opens");
+            let db = api::db::connect(&postgres_url_for(base, &name))
+                .await
+                .expect("test database opens");
             if fixture == Fixture::Empty {
                 fill(&db, fixture).await;
             }
-            (db, Cleanup::Postgres { base: base.clone(), name })
+            (
+                db,
+                Cleanup::Postgres {
+                    base: base.clone(),
+                    name,
+                },
+            )
         }
     }
 }
@@ -155,10 +173,16 @@ impl Drop for Cleanup {
             Cleanup::Postgres { base, name } => {
                 let (base, name) = (base.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     runtime.block_on(async {
                         let admin = api::db::connect(&base).await.ok()?;
-                        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await
+                            .ok()?;
                         admin.close().await.ok()
                     })
                 })
@@ -191,7 +215,12 @@ impl Reply {
     pub fn codes(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|errors| errors.iter().filter_map(|e| e["extensions"]["code"].as_str().map(str::to_owned)).collect())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -219,11 +248,21 @@ pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLim
     db.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::SeqCst);
         if print {
-            eprintln!("SQL {:?} {}", info.elapsed, info.statement.sql.chars().take(160).collect::<String>());
+            eprintln!(
+                "SQL {:?} {}",
+                info.elapsed,
+                info.statement.sql.chars().take(160).collect::<String>()
+            );
         }
     });
     let router = api::router(AppState::new(db.clone(), limits));
-    TestApp { router, db, backend: backend.clone(), statements, _cleanup: cleanup }
+    TestApp {
+        router,
+        db,
+        backend: backend.clone(),
+        statements,
+        _cleanup: cleanup,
+    }
 }
 
 impl TestApp {
@@ -232,10 +271,20 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Reply { status, content_type, headers, body }
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Reply {
+            status,
+            content_type,
+            headers,
+            body,
+        }
     }
 
     /// POSTs a GraphQL query with variables, asking for `application/graphql-response+json`.

@@ -116,7 +116,9 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
                 crate::demo::clear(&txn).await?;
                 txn.commit().await?;
             } else if has_data(&db).await? {
-                return Err("the database already holds data: use `demo --reset` to replace it with the demo data".into());
+                return Err(
+                    "the database already holds data: use `demo --reset` to replace it with the demo data".into(),
+                );
             }
             load_demo(&db).await
         }
@@ -176,7 +178,9 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     db.close().await?;
     tracing::info!("stopped");
     Ok(())

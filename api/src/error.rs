@@ -67,7 +67,9 @@ impl ApiError {
     /// The full text, for logs.
     pub fn detail(&self) -> String {
         match self {
-            ApiError::BadUserInput(m) | ApiError::NotFound(m) | ApiError::Forbidden(m) | ApiError::Conflict(m) => m.clone(),
+            ApiError::BadUserInput(m) | ApiError::NotFound(m) | ApiError::Forbidden(m) | ApiError::Conflict(m) => {
+                m.clone()
+            }
             ApiError::Database(e) => format!("database error: {e}"),
             ApiError::Internal(m) => format!("internal error: {m}"),
         }

@@ -12,15 +12,15 @@ use crate::schema::ApiSchema;
 use crate::scope::Scope;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::OperationType;
-use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
-use futures_util::stream::FuturesUnordered;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -45,7 +45,10 @@ pub struct HttpLimits {
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        HttpLimits { max_body_bytes: 256 * 1024, request_timeout: Duration::from_secs(10) }
+        HttpLimits {
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -63,7 +66,13 @@ struct Inner {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
-        AppState { inner: Arc::new(Inner { schema: crate::schema::build(), db, limits }) }
+        AppState {
+            inner: Arc::new(Inner {
+                schema: crate::schema::build(),
+                db,
+                limits,
+            }),
+        }
     }
 }
 
@@ -118,10 +127,18 @@ impl MediaType {
         let accept = accept.to_str().ok()?;
         let accepted: Vec<&str> = accept
             .split(',')
-            .filter(|part| !part.split(';').skip(1).any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000")))
+            .filter(|part| {
+                !part
+                    .split(';')
+                    .skip(1)
+                    .any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"))
+            })
             .map(|part| part.split(';').next().unwrap_or("").trim())
             .collect();
-        if accepted.iter().any(|m| m.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON) || *m == "*/*" || *m == "application/*") {
+        if accepted
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON) || *m == "*/*" || *m == "application/*")
+        {
             Some(MediaType::GraphqlResponse)
         } else if accepted.iter().any(|m| m.eq_ignore_ascii_case(APPLICATION_JSON)) {
             Some(MediaType::Json)
@@ -139,7 +156,9 @@ fn refuse(status: StatusCode, media: MediaType, code: &str, message: &str) -> Re
 
 fn respond(status: StatusCode, media: MediaType, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media.as_str()));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.as_str()));
     response
 }
 
@@ -154,7 +173,8 @@ fn request_from_query(raw: Option<&str>) -> Result<async_graphql::Request, Strin
         request = request.operation_name(name);
     }
     if let Some(variables) = get("variables").filter(|v| !v.is_empty()) {
-        let value: Value = serde_json::from_str(&variables).map_err(|e| format!("`variables` is not valid JSON: {e}"))?;
+        let value: Value =
+            serde_json::from_str(&variables).map_err(|e| format!("`variables` is not valid JSON: {e}"))?;
         if !value.is_object() && !value.is_null() {
             return Err("`variables` must be a JSON object".into());
         }
@@ -168,7 +188,9 @@ fn request_from_body(body: &[u8]) -> Result<async_graphql::Request, String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     let object = match value {
         Value::Object(object) => object,
-        Value::Array(_) => return Err("batched requests (a JSON array) are not supported: send one request per call".into()),
+        Value::Array(_) => {
+            return Err("batched requests (a JSON array) are not supported: send one request per call".into());
+        }
         _ => return Err("the body must be a JSON object with a `query` string".into()),
     };
     let query = match object.get("query") {
@@ -183,7 +205,9 @@ fn request_from_body(body: &[u8]) -> Result<async_graphql::Request, String> {
         Some(_) => return Err("`operationName` must be a string".into()),
     }
     match object.get("variables") {
-        Some(Value::Object(vars)) => request = request.variables(async_graphql::Variables::from_json(Value::Object(vars.clone()))),
+        Some(Value::Object(vars)) => {
+            request = request.variables(async_graphql::Variables::from_json(Value::Object(vars.clone())))
+        }
         Some(Value::Null) | None => {}
         Some(_) => return Err("`variables` must be a JSON object".into()),
     }
@@ -194,7 +218,13 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case(APPLICATION_JSON))
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case(APPLICATION_JSON)
+        })
         .unwrap_or(false)
 }
 
@@ -236,9 +266,15 @@ pub async fn execute(
     scope: Scope,
 ) -> async_graphql::Response {
     let (spawn, mut spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
-    let loader = DataLoader::new(DbLoader { db: db.clone(), scope: scope.clone() }, move |task| {
-        let _ = spawn.send(task);
-    })
+    let loader = DataLoader::new(
+        DbLoader {
+            db: db.clone(),
+            scope: scope.clone(),
+        },
+        move |task| {
+            let _ = spawn.send(task);
+        },
+    )
     .delay(Duration::ZERO);
     let execution = schema.execute(request.data(RequestData { db, scope }).data(loader));
     let mut execution = std::pin::pin!(execution);
@@ -335,8 +371,17 @@ async fn graphql(
             .find(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name.as_deref())
             .map(|(_, op)| op.node.ty),
         Err(error) => {
-            let status = if media == MediaType::Json { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-            return refuse(status, media, code::GRAPHQL_PARSE_FAILED, &format!("the query is not valid GraphQL: {error}"));
+            let status = if media == MediaType::Json {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return refuse(
+                status,
+                media,
+                code::GRAPHQL_PARSE_FAILED,
+                &format!("the query is not valid GraphQL: {error}"),
+            );
         }
     };
     if method == Method::GET && operation_type == Some(OperationType::Mutation) {
@@ -346,7 +391,9 @@ async fn graphql(
             code::METHOD_NOT_ALLOWED,
             "mutations are only accepted over POST",
         );
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
 
@@ -355,24 +402,41 @@ async fn graphql(
     let execution = execute(&state.inner.schema, request, state.inner.db.clone(), scope);
     let executed = tokio::time::timeout(limits.request_timeout, execution).await;
     let Ok(response) = executed else {
-        tracing::warn!(operation, elapsed_ms = started.elapsed().as_millis() as u64, "GraphQL request timed out");
+        tracing::warn!(
+            operation,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "GraphQL request timed out"
+        );
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             media,
             code::TIMEOUT,
-            &format!("the request took longer than {} s; ask for less data per request", limits.request_timeout.as_secs()),
+            &format!(
+                "the request took longer than {} s; ask for less data per request",
+                limits.request_timeout.as_secs()
+            ),
         );
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         return response;
     };
 
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    let mut errors = body.get_mut("errors").and_then(Value::as_array_mut).map(std::mem::take).unwrap_or_default();
+    let mut errors = body
+        .get_mut("errors")
+        .and_then(Value::as_array_mut)
+        .map(std::mem::take)
+        .unwrap_or_default();
     add_codes(&mut errors);
     let request_error = response.data == async_graphql::Value::Null
         && !errors.is_empty()
         && errors.iter().all(|e| e.get("path").is_none());
-    let status = if request_error && media == MediaType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if request_error && media == MediaType::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     if let Some(object) = body.as_object_mut() {
         if request_error {
             object.remove("data");

@@ -20,7 +20,11 @@ pub fn generate() -> Result<NewKey, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
     let secret = format!("{KEY_MARKER}{}", hex(&bytes));
-    Ok(NewKey { prefix: secret[..PREFIX_LEN].to_owned(), hash: hash(&secret), secret })
+    Ok(NewKey {
+        prefix: secret[..PREFIX_LEN].to_owned(),
+        hash: hash(&secret),
+        secret,
+    })
 }
 
 /// SHA-256 of a key, hex.

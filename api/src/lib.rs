@@ -9,8 +9,8 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod partner;
-pub mod rollup;
 pub mod period;
+pub mod rollup;
 pub mod schema;
 pub mod scope;
 

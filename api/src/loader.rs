@@ -89,7 +89,11 @@ impl<R: Children> ChildKey<R> {
 }
 impl<R: Children> Clone for ChildKey<R> {
     fn clone(&self) -> Self {
-        ChildKey { parent: self.parent, filter: self.filter.clone(), page: self.page }
+        ChildKey {
+            parent: self.parent,
+            filter: self.filter.clone(),
+            page: self.page,
+        }
     }
 }
 impl<R: Children> PartialEq for ChildKey<R> {
@@ -117,7 +121,10 @@ where
     async fn load(&self, keys: &[ChildKey<R>]) -> Result<HashMap<ChildKey<R>, Self::Value>, Self::Error> {
         let mut groups: HashMap<(R::Filter, PageArgs), Vec<i32>> = HashMap::new();
         for key in keys {
-            groups.entry((key.filter.clone(), key.page)).or_default().push(key.parent);
+            groups
+                .entry((key.filter.clone(), key.page))
+                .or_default()
+                .push(key.parent);
         }
         let mut loaded = HashMap::new();
         for ((filter, page), parents) in groups {

@@ -42,7 +42,11 @@ pub fn encode_cursor(kind: &str, key: i64) -> String {
 }
 
 pub fn decode_cursor(kind: &str, cursor: &str) -> ApiResult<i64> {
-    let malformed = || ApiError::bad_input(format!("cursor '{cursor}' is not a cursor of this list: pass a `cursor` or `endCursor` returned by the same list"));
+    let malformed = || {
+        ApiError::bad_input(format!(
+            "cursor '{cursor}' is not a cursor of this list: pass a `cursor` or `endCursor` returned by the same list"
+        ))
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| malformed())?;
     let text = String::from_utf8(bytes).map_err(|_| malformed())?;
     let (cursor_kind, key) = text.split_once(':').ok_or_else(malformed)?;
@@ -64,7 +68,12 @@ pub struct Page<T> {
 
 impl<T> Default for Page<T> {
     fn default() -> Self {
-        Page { items: Vec::new(), has_next: false, has_previous: false, total: Some(0) }
+        Page {
+            items: Vec::new(),
+            has_next: false,
+            has_previous: false,
+            total: Some(0),
+        }
     }
 }
 
@@ -73,11 +82,21 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, args: &PageArgs, total: Option<u64>) -> Self {
         let has_next = rows.len() as u64 > args.first;
         rows.truncate(args.first as usize);
-        Page { items: rows, has_next, has_previous: args.after.is_some(), total }
+        Page {
+            items: rows,
+            has_next,
+            has_previous: args.after.is_some(),
+            total,
+        }
     }
 
     pub fn empty(args: &PageArgs) -> Self {
-        Page { items: Vec::new(), has_next: false, has_previous: args.after.is_some(), total: Some(0) }
+        Page {
+            items: Vec::new(),
+            has_next: false,
+            has_previous: args.after.is_some(),
+            total: Some(0),
+        }
     }
 }
 
@@ -112,7 +131,10 @@ macro_rules! connection {
             /// Where this page sits in the whole list.
             async fn page_info(&self) -> $crate::pagination::PageInfo {
                 let cursor = |m: &<$node as $crate::pagination::Node>::Model| {
-                    $crate::pagination::encode_cursor(<$node as $crate::pagination::Node>::KIND, <$node as $crate::pagination::Node>::key(m))
+                    $crate::pagination::encode_cursor(
+                        <$node as $crate::pagination::Node>::KIND,
+                        <$node as $crate::pagination::Node>::key(m),
+                    )
                 };
                 $crate::pagination::PageInfo {
                     has_next_page: self.0.has_next,
@@ -141,7 +163,10 @@ macro_rules! connection {
         impl $edge {
             /// Opaque cursor of this item: pass it as `after` to read the items that follow.
             async fn cursor(&self) -> String {
-                $crate::pagination::encode_cursor(<$node as $crate::pagination::Node>::KIND, <$node as $crate::pagination::Node>::key(&self.0))
+                $crate::pagination::encode_cursor(
+                    <$node as $crate::pagination::Node>::KIND,
+                    <$node as $crate::pagination::Node>::key(&self.0),
+                )
             }
 
             /// The item.

@@ -73,7 +73,10 @@ impl Period {
             Granularity::Quarter => (month.month() - 1) / 3 * 3 + 1,
             Granularity::Year => 1,
         };
-        Period { granularity, start: Month(month.year() * 100 + first as i32) }
+        Period {
+            granularity,
+            start: Month(month.year() * 100 + first as i32),
+        }
     }
 
     pub fn first_month(self) -> Month {
@@ -86,12 +89,18 @@ impl Period {
 
     /// The period `n` periods later (earlier when negative).
     pub fn shift(self, n: i32) -> Period {
-        Period { granularity: self.granularity, start: self.start.shift(n * self.granularity.months()) }
+        Period {
+            granularity: self.granularity,
+            start: self.start.shift(n * self.granularity.months()),
+        }
     }
 
     /// The same period one year earlier.
     pub fn previous_year(self) -> Period {
-        Period { granularity: self.granularity, start: self.start.shift(-12) }
+        Period {
+            granularity: self.granularity,
+            start: self.start.shift(-12),
+        }
     }
 
     /// Parses `YYYY-MM`, `YYYY-Qn` or `YYYY`.
@@ -110,7 +119,10 @@ impl Period {
         match text.split_once('-') {
             None => {
                 let start = Month::new(year_of(text)?, 1).ok_or_else(bad)?;
-                Ok(Period { granularity: Granularity::Year, start })
+                Ok(Period {
+                    granularity: Granularity::Year,
+                    start,
+                })
             }
             Some((year, rest)) => {
                 let year = year_of(year)?;
@@ -123,13 +135,19 @@ impl Period {
                         _ => return Err(bad()),
                     };
                     let start = Month::new(year, q * 3 - 2).ok_or_else(bad)?;
-                    Ok(Period { granularity: Granularity::Quarter, start })
+                    Ok(Period {
+                        granularity: Granularity::Quarter,
+                        start,
+                    })
                 } else {
                     if rest.len() != 2 || !rest.bytes().all(|b| b.is_ascii_digit()) {
                         return Err(bad());
                     }
                     let start = Month::new(year, rest.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-                    Ok(Period { granularity: Granularity::Month, start })
+                    Ok(Period {
+                        granularity: Granularity::Month,
+                        start,
+                    })
                 }
             }
         }
@@ -171,6 +189,9 @@ mod tests {
         assert_eq!(q4.previous_year().to_string(), "2019-Q4");
         assert_eq!(Month(202001).shift(-1), Month(201912));
         assert_eq!(Month(202002).last_day().to_string(), "2020-02-29");
-        assert_eq!(Period::containing(Granularity::Quarter, Month(202005)).to_string(), "2020-Q2");
+        assert_eq!(
+            Period::containing(Granularity::Quarter, Month(202005)).to_string(),
+            "2020-Q2"
+        );
     }
 }

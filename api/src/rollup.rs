@@ -22,12 +22,20 @@ const LOAN_MEASURES: &[&str] = &[
 
 /// The regional rollup of a fact table (summed over associations).
 pub fn by_region(facts: &str) -> &'static str {
-    if facts == "client_stat" { "client_stat_by_region" } else { "loan_stat_by_region" }
+    if facts == "client_stat" {
+        "client_stat_by_region"
+    } else {
+        "loan_stat_by_region"
+    }
 }
 
 /// The association rollup of a fact table (summed over regions).
 pub fn by_association(facts: &str) -> &'static str {
-    if facts == "client_stat" { "client_stat_by_association" } else { "loan_stat_by_association" }
+    if facts == "client_stat" {
+        "client_stat_by_association"
+    } else {
+        "loan_stat_by_association"
+    }
 }
 
 /// Rebuilds the rollups for the given months (every month when `None`) from
@@ -36,12 +44,18 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Resu
     let only = match months {
         Some([]) => return Ok(()),
         Some(months) => {
-            format!(" WHERE period IN ({})", months.iter().map(i32::to_string).collect::<Vec<_>>().join(", "))
+            format!(
+                " WHERE period IN ({})",
+                months.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+            )
         }
         None => String::new(),
     };
     for (facts, measures) in [("client_stat", CLIENT_MEASURES), ("loan_stat", LOAN_MEASURES)] {
-        for (rollup, key) in [(by_region(facts), "region_id"), (by_association(facts), "association_id")] {
+        for (rollup, key) in [
+            (by_region(facts), "region_id"),
+            (by_association(facts), "association_id"),
+        ] {
             let dims = format!("{key}, period, segment, gender, area");
             let sums: Vec<String> = measures.iter().map(|m| format!("CAST(SUM({m}) AS BIGINT)")).collect();
             db.execute_unprepared(&format!("DELETE FROM {rollup}{only}")).await?;

@@ -11,7 +11,10 @@ pub struct Period(pub period::Period);
 
 impl Period {
     pub fn month(month: Month) -> Self {
-        Period(period::Period { granularity: period::Granularity::Month, start: month })
+        Period(period::Period {
+            granularity: period::Granularity::Month,
+            start: month,
+        })
     }
 }
 
@@ -65,7 +68,11 @@ impl ScalarType for Money {
 
 fn parse_money(text: &str) -> Option<i64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || fraction.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
@@ -83,7 +90,11 @@ impl ScalarType for Date {
         match &value {
             Value::String(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("'{text}' is not a date: write it YYYY-MM-DD, for example 2020-12-31"))),
+                .map_err(|_| {
+                    InputValueError::custom(format!(
+                        "'{text}' is not a date: write it YYYY-MM-DD, for example 2020-12-31"
+                    ))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

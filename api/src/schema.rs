@@ -40,5 +40,10 @@ pub fn build() -> ApiSchema {
 
 /// The SDL in a stable order, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    build().sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_arguments().sorted_enum_items())
+    build().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
 }

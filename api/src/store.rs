@@ -27,12 +27,20 @@ where
     E::Model: FromQueryResult + Send + Sync,
     C: ConnectionTrait,
 {
-    let total = if with_total { Some(select.clone().count(db).await?) } else { None };
+    let total = if with_total {
+        Some(select.clone().count(db).await?)
+    } else {
+        None
+    };
     let mut select = select;
     if let Some(after) = args.after {
         select = select.filter(id_of::<E>().gt(after));
     }
-    let rows = select.order_by(id_of::<E>(), Order::Asc).limit(args.first + 1).all(db).await?;
+    let rows = select
+        .order_by(id_of::<E>(), Order::Asc)
+        .limit(args.first + 1)
+        .all(db)
+        .await?;
     Ok(Page::from_rows(rows, args, total))
 }
 
@@ -145,9 +153,16 @@ where
         .into_model::<Row>()
         .all(db)
         .await?;
-    let unknown: Vec<&str> = codes.iter().filter(|c| !rows.iter().any(|r| &r.code == *c)).map(String::as_str).collect();
+    let unknown: Vec<&str> = codes
+        .iter()
+        .filter(|c| !rows.iter().any(|r| &r.code == *c))
+        .map(String::as_str)
+        .collect();
     if !unknown.is_empty() {
-        return Err(ApiError::bad_input(format!("unknown {what} code(s): {}", unknown.join(", "))));
+        return Err(ApiError::bad_input(format!(
+            "unknown {what} code(s): {}",
+            unknown.join(", ")
+        )));
     }
     Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -6,13 +6,13 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod ddl;
 mod m20261201_000001_create_reference;
 mod m20261201_000002_create_statistics;
 mod m20261201_000003_create_activity;
 mod m20261201_000004_create_exchange;
 mod m20261201_000005_seed_regions;
 mod m20261201_000006_create_rollups;
-mod ddl;
 
 pub struct Migrator;
 

@@ -28,7 +28,12 @@ impl MigrationTrait for Migration {
             .col(code("code"))
             .col(text("name_fr"))
             .col(text("name_ar"))
-            .col(ColumnDef::new("founded_year").integer().not_null().check(Expr::col("founded_year").between(1900, 2100)))
+            .col(
+                ColumnDef::new("founded_year")
+                    .integer()
+                    .not_null()
+                    .check(Expr::col("founded_year").between(1900, 2100)),
+            )
             .col(one_of("status", &["ACTIVE", "MERGED", "CLOSED"]))
             .col(text("head_office_city"))
             .take();
@@ -42,11 +47,25 @@ impl MigrationTrait for Migration {
             .col(one_of("kind", &["AGENCY", "MOBILE"]))
             .col(one_of("area", AREAS))
             .col(text("city"))
-            .col(ColumnDef::new("latitude").double().not_null().check(Expr::col("latitude").between(-90, 90)))
-            .col(ColumnDef::new("longitude").double().not_null().check(Expr::col("longitude").between(-180, 180)))
+            .col(
+                ColumnDef::new("latitude")
+                    .double()
+                    .not_null()
+                    .check(Expr::col("latitude").between(-90, 90)),
+            )
+            .col(
+                ColumnDef::new("longitude")
+                    .double()
+                    .not_null()
+                    .check(Expr::col("longitude").between(-180, 180)),
+            )
             .col(date("opened_on"))
             .col(date_null("closed_on"))
-            .check(Expr::col("closed_on").is_null().or(Expr::col("closed_on").gte(Expr::col("opened_on"))))
+            .check(
+                Expr::col("closed_on")
+                    .is_null()
+                    .or(Expr::col("closed_on").gte(Expr::col("opened_on"))),
+            )
             .foreign_key(&mut fk("branch", "association_id", "association"))
             .foreign_key(&mut fk("branch", "region_id", "region"))
             .take();

@@ -34,7 +34,10 @@ fn cell_table(name: &'static str, measures: &[&'static str]) -> TableCreateState
 
 fn cell_indexes(name: &'static str) -> Vec<IndexCreateStatement> {
     vec![
-        unique(name, &["association_id", "region_id", "period", "segment", "gender", "area"]),
+        unique(
+            name,
+            &["association_id", "region_id", "period", "segment", "gender", "area"],
+        ),
         index(name, &["period"]),
         index(name, &["region_id", "period"]),
     ]
@@ -79,14 +82,22 @@ impl MigrationTrait for Migration {
             .col(period("period"))
             .col(one_of(
                 "measure",
-                &["NEW_CLIENTS", "DISBURSED_COUNT", "DISBURSED_AMOUNT", "OUTSTANDING_AMOUNT"],
+                &[
+                    "NEW_CLIENTS",
+                    "DISBURSED_COUNT",
+                    "DISBURSED_AMOUNT",
+                    "OUTSTANDING_AMOUNT",
+                ],
             ))
             .col(amount("value"))
             .foreign_key(&mut fk("target", "association_id", "association"))
             .take();
         let mut indexes = cell_indexes("client_stat");
         indexes.extend(cell_indexes("loan_stat"));
-        indexes.push(unique("staff_stat", &["association_id", "period", "category", "gender"]));
+        indexes.push(unique(
+            "staff_stat",
+            &["association_id", "period", "category", "gender"],
+        ));
         indexes.push(index("staff_stat", &["period"]));
         indexes.push(unique("target", &["association_id", "period", "measure"]));
         indexes.push(index("target", &["period"]));

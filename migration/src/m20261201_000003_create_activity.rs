@@ -23,9 +23,24 @@ impl MigrationTrait for Migration {
             .col(text("name_en"))
             .col(text("funder"))
             .col(text("partners"))
-            .col(ColumnDef::new("edition").integer().null().check(Expr::col("edition").gte(1)))
-            .col(ColumnDef::new("year").integer().not_null().check(Expr::col("year").between(1900, 2100)))
-            .col(ColumnDef::new("candidates").integer().null().check(Expr::col("candidates").gte(0)))
+            .col(
+                ColumnDef::new("edition")
+                    .integer()
+                    .null()
+                    .check(Expr::col("edition").gte(1)),
+            )
+            .col(
+                ColumnDef::new("year")
+                    .integer()
+                    .not_null()
+                    .check(Expr::col("year").between(1900, 2100)),
+            )
+            .col(
+                ColumnDef::new("candidates")
+                    .integer()
+                    .null()
+                    .check(Expr::col("candidates").gte(0)),
+            )
             .col(text("description"))
             .take();
         let outcome = Table::create()
@@ -73,7 +88,13 @@ impl MigrationTrait for Migration {
             ))
             .col(one_of(
                 "audience",
-                &["ASSOCIATION_MANAGEMENT", "ASSOCIATION_STAFF", "CENTRE_STAFF", "MICRO_ENTREPRENEURS", "OTHER"],
+                &[
+                    "ASSOCIATION_MANAGEMENT",
+                    "ASSOCIATION_STAFF",
+                    "CENTRE_STAFF",
+                    "MICRO_ENTREPRENEURS",
+                    "OTHER",
+                ],
             ))
             .col(text("topic"))
             .col(one_of("delivery", &["ON_SITE", "REMOTE", "BLENDED"]))

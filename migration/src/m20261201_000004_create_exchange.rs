@@ -19,10 +19,17 @@ impl MigrationTrait for Migration {
             .col(pk("id"))
             .col(code("code"))
             .col(text("name"))
-            .col(one_of("kind", &["MINISTRY", "FUND", "FEDERATION", "ASSOCIATION", "OBSERVATORY", "OTHER"]))
+            .col(one_of(
+                "kind",
+                &["MINISTRY", "FUND", "FEDERATION", "ASSOCIATION", "OBSERVATORY", "OTHER"],
+            ))
             .col(int_null("association_id"))
             .col(timestamp("created_at"))
-            .check(Expr::col("kind").ne("ASSOCIATION").or(Expr::col("association_id").is_not_null()))
+            .check(
+                Expr::col("kind")
+                    .ne("ASSOCIATION")
+                    .or(Expr::col("association_id").is_not_null()),
+            )
             .foreign_key(&mut fk("partner", "association_id", "association"))
             .take();
         let api_key = Table::create()
@@ -53,7 +60,12 @@ impl MigrationTrait for Migration {
             .col(pk64("id"))
             .col(int("association_id"))
             .col(period("period"))
-            .col(ColumnDef::new("revision").integer().not_null().check(Expr::col("revision").gte(1)))
+            .col(
+                ColumnDef::new("revision")
+                    .integer()
+                    .not_null()
+                    .check(Expr::col("revision").gte(1)),
+            )
             .col(one_of("status", &["RECEIVED", "ACCEPTED", "REJECTED", "SUPERSEDED"]))
             .col(ColumnDef::new("content_hash").string_len(64).not_null())
             .col(int_null("submitted_by"))

@@ -14,25 +14,57 @@ impl MigrationName for Migration {
 
 /// Code, French, Arabic and English name of each region.
 const REGIONS: [(&str, &str, &str, &str); 12] = [
-    ("MA-01", "Tanger-Tétouan-Al Hoceïma", "طنجة - تطوان - الحسيمة", "Tangier-Tetouan-Al Hoceima"),
+    (
+        "MA-01",
+        "Tanger-Tétouan-Al Hoceïma",
+        "طنجة - تطوان - الحسيمة",
+        "Tangier-Tetouan-Al Hoceima",
+    ),
     ("MA-02", "L'Oriental", "الشرق", "Oriental"),
     ("MA-03", "Fès-Meknès", "فاس - مكناس", "Fez-Meknes"),
-    ("MA-04", "Rabat-Salé-Kénitra", "الرباط - سلا - القنيطرة", "Rabat-Sale-Kenitra"),
-    ("MA-05", "Béni Mellal-Khénifra", "بني ملال - خنيفرة", "Beni Mellal-Khenifra"),
-    ("MA-06", "Casablanca-Settat", "الدار البيضاء - سطات", "Casablanca-Settat"),
+    (
+        "MA-04",
+        "Rabat-Salé-Kénitra",
+        "الرباط - سلا - القنيطرة",
+        "Rabat-Sale-Kenitra",
+    ),
+    (
+        "MA-05",
+        "Béni Mellal-Khénifra",
+        "بني ملال - خنيفرة",
+        "Beni Mellal-Khenifra",
+    ),
+    (
+        "MA-06",
+        "Casablanca-Settat",
+        "الدار البيضاء - سطات",
+        "Casablanca-Settat",
+    ),
     ("MA-07", "Marrakech-Safi", "مراكش - آسفي", "Marrakesh-Safi"),
     ("MA-08", "Drâa-Tafilalet", "درعة - تافيلالت", "Draa-Tafilalet"),
     ("MA-09", "Souss-Massa", "سوس - ماسة", "Souss-Massa"),
     ("MA-10", "Guelmim-Oued Noun", "كلميم - واد نون", "Guelmim-Oued Noun"),
-    ("MA-11", "Laâyoune-Sakia El Hamra", "العيون - الساقية الحمراء", "Laayoune-Sakia El Hamra"),
-    ("MA-12", "Dakhla-Oued Ed-Dahab", "الداخلة - وادي الذهب", "Dakhla-Oued Ed-Dahab"),
+    (
+        "MA-11",
+        "Laâyoune-Sakia El Hamra",
+        "العيون - الساقية الحمراء",
+        "Laayoune-Sakia El Hamra",
+    ),
+    (
+        "MA-12",
+        "Dakhla-Oued Ed-Dahab",
+        "الداخلة - وادي الذهب",
+        "Dakhla-Oued Ed-Dahab",
+    ),
 ];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let mut insert = Query::insert();
-        insert.into_table("region").columns(["code", "name_fr", "name_ar", "name_en"]);
+        insert
+            .into_table("region")
+            .columns(["code", "name_fr", "name_ar", "name_en"]);
         for (code, name_fr, name_ar, name_en) in REGIONS {
             insert.values_panic([code.into(), name_fr.into(), name_ar.into(), name_en.into()]);
         }

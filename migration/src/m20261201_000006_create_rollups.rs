@@ -31,9 +31,19 @@ const LOAN_MEASURES: &[&str] = &[
 /// (rollup table, key column, parent table, measures)
 const ROLLUPS: &[(&str, &str, &str, &[&str])] = &[
     ("client_stat_by_region", "region_id", "region", CLIENT_MEASURES),
-    ("client_stat_by_association", "association_id", "association", CLIENT_MEASURES),
+    (
+        "client_stat_by_association",
+        "association_id",
+        "association",
+        CLIENT_MEASURES,
+    ),
     ("loan_stat_by_region", "region_id", "region", LOAN_MEASURES),
-    ("loan_stat_by_association", "association_id", "association", LOAN_MEASURES),
+    (
+        "loan_stat_by_association",
+        "association_id",
+        "association",
+        LOAN_MEASURES,
+    ),
 ];
 
 #[async_trait::async_trait]

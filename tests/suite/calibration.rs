@@ -54,8 +54,14 @@ fn percent(part: i64, whole: i64) -> f64 {
 }
 
 async fn clients_at(app: &TestApp, month: &str) -> Vec<Value> {
-    all_nodes(app, "clientStatistics", "CellFilter", json!({ "from": month, "to": month }), "segment gender area activeClients")
-        .await
+    all_nodes(
+        app,
+        "clientStatistics",
+        "CellFilter",
+        json!({ "from": month, "to": month }),
+        "segment gender area activeClients",
+    )
+    .await
 }
 
 async fn loans_in(app: &TestApp, from: &str, to: &str) -> Vec<Value> {
@@ -89,8 +95,16 @@ async fn the_demo_reproduces_the_published_client_and_portfolio_figures(backend:
 
     let loans_2019 = loans_in(&app, "2019", "2019").await;
     let loans_2020 = loans_in(&app, "2020", "2020").await;
-    assert_eq!(sums(&loans_2019, "", |n| centimes(&n["disbursedAmount"]))[""], mad(7_040_000_000), "disbursed 2019");
-    assert_eq!(sums(&loans_2020, "", |n| centimes(&n["disbursedAmount"]))[""], mad(6_010_000_000), "disbursed 2020");
+    assert_eq!(
+        sums(&loans_2019, "", |n| centimes(&n["disbursedAmount"]))[""],
+        mad(7_040_000_000),
+        "disbursed 2019"
+    );
+    assert_eq!(
+        sums(&loans_2020, "", |n| centimes(&n["disbursedAmount"]))[""],
+        mad(6_010_000_000),
+        "disbursed 2020"
+    );
 
     let december = |nodes: &[Value], month: &str| -> Vec<Value> {
         nodes.iter().filter(|n| n["period"] == month).cloned().collect()
@@ -99,12 +113,28 @@ async fn the_demo_reproduces_the_published_client_and_portfolio_figures(backend:
     let dec_2020 = december(&loans_2020, "2020-12");
     let outstanding = |n: &Value| centimes(&n["outstandingAmount"]);
     let par30 = |n: &Value| centimes(&n["par30Amount"]);
-    assert_eq!(sums(&dec_2019, "", outstanding)[""], mad(7_393_000_000), "outstanding, end 2019");
+    assert_eq!(
+        sums(&dec_2019, "", outstanding)[""],
+        mad(7_393_000_000),
+        "outstanding, end 2019"
+    );
     let by_segment = sums(&dec_2020, "segment", outstanding);
     assert_eq!(by_segment[""], mad(8_022_500_000), "outstanding, end 2020");
-    assert_eq!(by_segment["INDIVIDUAL"], mad(6_217_437_500), "77.5 % in individual loans");
-    assert_eq!(by_segment["SOLIDARITY_GROUP"], mad(1_540_320_000), "19.2 % in solidarity-group loans");
-    assert_eq!(sums(&dec_2020, "area", outstanding)["URBAN"], mad(5_294_850_000), "66 % urban");
+    assert_eq!(
+        by_segment["INDIVIDUAL"],
+        mad(6_217_437_500),
+        "77.5 % in individual loans"
+    );
+    assert_eq!(
+        by_segment["SOLIDARITY_GROUP"],
+        mad(1_540_320_000),
+        "19.2 % in solidarity-group loans"
+    );
+    assert_eq!(
+        sums(&dec_2020, "area", outstanding)["URBAN"],
+        mad(5_294_850_000),
+        "66 % urban"
+    );
     let par_2019 = sums(&dec_2019, "", par30)[""];
     let par_2020 = sums(&dec_2020, "", par30)[""];
     assert_eq!(par_2019, mad(231_730_000), "PAR30, end 2019");
@@ -136,18 +166,33 @@ async fn the_demo_reproduces_the_published_staff_and_branch_figures(backend: Bac
     let count = |filter: Value| {
         let app = &app;
         async move {
-            app.query("query($f: BranchFilter) { branches(filter: $f) { totalCount } }", json!({ "f": filter }))
-                .await["branches"]["totalCount"]
+            app.query(
+                "query($f: BranchFilter) { branches(filter: $f) { totalCount } }",
+                json!({ "f": filter }),
+            )
+            .await["branches"]["totalCount"]
                 .as_i64()
                 .unwrap()
         }
     };
-    assert_eq!(count(json!({ "openOn": "2019-12-31", "kinds": ["AGENCY"] })).await, 1_691);
+    assert_eq!(
+        count(json!({ "openOn": "2019-12-31", "kinds": ["AGENCY"] })).await,
+        1_691
+    );
     assert_eq!(count(json!({ "openOn": "2019-12-31", "kinds": ["MOBILE"] })).await, 129);
-    assert_eq!(count(json!({ "openOn": "2020-12-31", "kinds": ["AGENCY"] })).await, 1_688);
-    assert_eq!(count(json!({ "openOn": "2020-12-31", "kinds": ["AGENCY"], "areas": ["URBAN"] })).await, 979);
+    assert_eq!(
+        count(json!({ "openOn": "2020-12-31", "kinds": ["AGENCY"] })).await,
+        1_688
+    );
+    assert_eq!(
+        count(json!({ "openOn": "2020-12-31", "kinds": ["AGENCY"], "areas": ["URBAN"] })).await,
+        979
+    );
     assert_eq!(count(json!({ "openOn": "2020-12-31", "kinds": ["MOBILE"] })).await, 121);
-    assert_eq!(count(json!({ "openOn": "2020-12-31", "kinds": ["MOBILE"], "areas": ["RURAL"] })).await, 94);
+    assert_eq!(
+        count(json!({ "openOn": "2020-12-31", "kinds": ["MOBILE"], "areas": ["RURAL"] })).await,
+        94
+    );
 }
 on_both_backends!(the_demo_reproduces_the_published_staff_and_branch_figures);
 
@@ -175,7 +220,11 @@ async fn the_demo_reproduces_the_2020_training_and_programme_tables(backend: Bac
         ("ELEARNING_OTHER", 4, 28, 112),
     ];
     for (format, d, p, pd) in published {
-        assert_eq!((days[format], participants[format], person_days[format]), (d, p, pd), "{format}");
+        assert_eq!(
+            (days[format], participants[format], person_days[format]),
+            (d, p, pd),
+            "{format}"
+        );
     }
 
     let programme = |code: &'static str| {
@@ -211,7 +260,11 @@ async fn the_demo_reproduces_the_2020_training_and_programme_tables(backend: Bac
     ];
     for (sector, women, men) in table {
         let count = |gender: &str| {
-            outcomes.iter().filter(|n| n["sector"] == sector && n["gender"] == gender).map(winners).sum::<i64>()
+            outcomes
+                .iter()
+                .filter(|n| n["sector"] == sector && n["gender"] == gender)
+                .map(winners)
+                .sum::<i64>()
         };
         assert_eq!((count("FEMALE"), count("MALE")), (women, men), "{sector}");
     }
@@ -219,17 +272,31 @@ async fn the_demo_reproduces_the_2020_training_and_programme_tables(backend: Bac
     let micro = programme("MICRO-ACTIVITIES-MA06-2020").await;
     let micro_outcomes = micro["outcomes"]["nodes"].as_array().unwrap().clone();
     assert_eq!(sums(&micro_outcomes, "", winners)[""], 80);
-    assert_eq!(sums(&micro_outcomes, "", |n| centimes(&n["grantAmount"]))[""], mad(1_900_000));
+    assert_eq!(
+        sums(&micro_outcomes, "", |n| centimes(&n["grantAmount"]))[""],
+        mad(1_900_000)
+    );
     assert!(micro_outcomes.iter().all(|n| n["region"]["code"] == "MA-06"));
 
     let women_only = |p: &Value| -> (i64, bool) {
         let nodes = p["outcomes"]["nodes"].as_array().unwrap();
-        (nodes.iter().map(winners).sum(), nodes.iter().all(|n| n["gender"] == "FEMALE"))
+        (
+            nodes.iter().map(winners).sum(),
+            nodes.iter().all(|n| n["gender"] == "FEMALE"),
+        )
     };
     assert_eq!(women_only(&programme("MIN-AJLIKI-2020").await), (62, true));
     assert_eq!(women_only(&programme("MOUAZARA-2020").await), (60, true));
     let prize = programme("PRIZE-2020").await;
     assert_eq!(prize["candidates"], 116);
-    assert_eq!(prize["outcomes"]["nodes"].as_array().unwrap().iter().map(winners).sum::<i64>(), 27);
+    assert_eq!(
+        prize["outcomes"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(winners)
+            .sum::<i64>(),
+        27
+    );
 }
 on_both_backends!(the_demo_reproduces_the_2020_training_and_programme_tables);

@@ -47,10 +47,18 @@ async fn a_query_over_post_answers_with_the_graphql_response_media_type() {
 async fn the_response_media_type_follows_the_accept_header() {
     let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
     let body = json!({ "query": QUERY }).to_string();
-    let json_only = app.send(post(Some("application/json"), "application/json", body.clone())).await;
-    assert_eq!((json_only.status, json_only.content_type.as_str()), (StatusCode::OK, "application/json"));
+    let json_only = app
+        .send(post(Some("application/json"), "application/json", body.clone()))
+        .await;
+    assert_eq!(
+        (json_only.status, json_only.content_type.as_str()),
+        (StatusCode::OK, "application/json")
+    );
     let no_accept = app.send(post(None, "application/json", body.clone())).await;
-    assert_eq!(no_accept.content_type, "application/json", "a request without Accept gets application/json");
+    assert_eq!(
+        no_accept.content_type, "application/json",
+        "a request without Accept gets application/json"
+    );
     let html = app.send(post(Some("text/html"), "application/json", body)).await;
     assert_eq!(html.status, StatusCode::NOT_ACCEPTABLE);
     assert_eq!(html.codes(), ["NOT_ACCEPTABLE"]);
@@ -60,9 +68,19 @@ async fn the_response_media_type_follows_the_accept_header() {
 async fn a_validation_error_is_400_under_graphql_response_json_and_200_under_json() {
     let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
     let body = json!({ "query": "{ regions { nodes { population } } }" }).to_string();
-    let strict = app.send(post(Some("application/graphql-response+json"), "application/json", body.clone())).await;
+    let strict = app
+        .send(post(
+            Some("application/graphql-response+json"),
+            "application/json",
+            body.clone(),
+        ))
+        .await;
     assert_eq!(strict.status, StatusCode::BAD_REQUEST);
-    assert!(strict.body.get("data").is_none(), "a request error carries no data entry: {}", strict.body);
+    assert!(
+        strict.body.get("data").is_none(),
+        "a request error carries no data entry: {}",
+        strict.body
+    );
     assert_eq!(strict.codes(), ["GRAPHQL_VALIDATION_FAILED"]);
     assert!(strict.message().contains("population"), "{}", strict.message());
     let legacy = app.send(post(Some("application/json"), "application/json", body)).await;
@@ -92,9 +110,16 @@ async fn a_query_over_get_is_served_and_a_mutation_over_get_is_405() {
             encode(r#"{"code":"MA-06"}"#)
         )))
         .await;
-    assert_eq!(with_variables.data()["region"]["nameEn"].as_str().map(|s| s.contains("Casablanca")), Some(true));
+    assert_eq!(
+        with_variables.data()["region"]["nameEn"]
+            .as_str()
+            .map(|s| s.contains("Casablanca")),
+        Some(true)
+    );
 
-    let mutation = app.send(get(&format!("query={}", encode("mutation { anything }")))).await;
+    let mutation = app
+        .send(get(&format!("query={}", encode("mutation { anything }"))))
+        .await;
     assert_eq!(mutation.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(mutation.headers.get(header::ALLOW).unwrap(), "POST");
     assert_eq!(mutation.codes(), ["METHOD_NOT_ALLOWED"]);
@@ -103,7 +128,9 @@ async fn a_query_over_get_is_served_and_a_mutation_over_get_is_405() {
 #[tokio::test]
 async fn batched_arrays_malformed_json_and_missing_queries_are_refused_with_400() {
     let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
-    let batch = app.post_json(&json!([{ "query": QUERY }, { "query": QUERY }]).to_string()).await;
+    let batch = app
+        .post_json(&json!([{ "query": QUERY }, { "query": QUERY }]).to_string())
+        .await;
     assert_eq!(batch.status, StatusCode::BAD_REQUEST);
     assert!(batch.message().contains("batched"), "{}", batch.message());
     let malformed = app.post_json("{\"query\": ").await;
@@ -113,24 +140,33 @@ async fn batched_arrays_malformed_json_and_missing_queries_are_refused_with_400(
     let missing = app.post_json("{\"variables\": {}}").await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert!(missing.message().contains("query"));
-    let bad_variables = app.post_json(&json!({ "query": QUERY, "variables": [1] }).to_string()).await;
+    let bad_variables = app
+        .post_json(&json!({ "query": QUERY, "variables": [1] }).to_string())
+        .await;
     assert_eq!(bad_variables.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_415() {
     let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
-    let reply = app.send(post(Some("application/json"), "text/plain", QUERY.to_owned())).await;
+    let reply = app
+        .send(post(Some("application/json"), "text/plain", QUERY.to_owned()))
+        .await;
     assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(reply.codes(), ["UNSUPPORTED_MEDIA_TYPE"]);
 }
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413() {
-    let limits = HttpLimits { max_body_bytes: 1024, ..HttpLimits::default() };
+    let limits = HttpLimits {
+        max_body_bytes: 1024,
+        ..HttpLimits::default()
+    };
     let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
     let padding = " ".repeat(2048);
-    let reply = app.post_json(&json!({ "query": format!("{{ regions {{ totalCount }} {padding} }}") }).to_string()).await;
+    let reply = app
+        .post_json(&json!({ "query": format!("{{ regions {{ totalCount }} {padding} }}") }).to_string())
+        .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.codes(), ["PAYLOAD_TOO_LARGE"]);
     let small = app.graphql(QUERY, json!({})).await;
@@ -139,7 +175,10 @@ async fn a_body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn a_request_that_runs_too_long_is_stopped_with_503() {
-    let limits = HttpLimits { request_timeout: Duration::from_millis(1), ..HttpLimits::default() };
+    let limits = HttpLimits {
+        request_timeout: Duration::from_millis(1),
+        ..HttpLimits::default()
+    };
     let app = spawn_app_with(&Backend::Sqlite, Fixture::Demo, limits).await;
     let heavy = "{ loanStatistics(first: 500) { totalCount nodes { outstandingAmount association { code
         branches(first: 100) { totalCount nodes { code region { code } } } } } } }";
@@ -152,7 +191,15 @@ async fn a_request_that_runs_too_long_is_stopped_with_503() {
 #[tokio::test]
 async fn other_methods_are_405_and_health_and_readiness_answer() {
     let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
-    let put = app.send(Request::builder().method(Method::PUT).uri("/graphql").body(Body::empty()).unwrap()).await;
+    let put = app
+        .send(
+            Request::builder()
+                .method(Method::PUT)
+                .uri("/graphql")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
     let health = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(health.status, StatusCode::OK);

@@ -8,7 +8,12 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 
 fn codes(nodes: &Value) -> Vec<String> {
-    nodes.as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap().to_owned()).collect()
+    nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn entities_are_found_by_code_and_unknown_codes_answer_not_found(backend: Backend) {
@@ -22,18 +27,34 @@ async fn entities_are_found_by_code_and_unknown_codes_answer_not_found(backend: 
     assert_eq!(data["region"]["nameFr"], "Casablanca-Settat");
     assert!(!data["region"]["nameAr"].as_str().unwrap().is_empty());
     let code = data["associations"]["nodes"][0]["code"].as_str().unwrap().to_owned();
-    let again = app.query("query($c: String!) { association(code: $c) { code nameFr } }", json!({ "c": code })).await;
+    let again = app
+        .query(
+            "query($c: String!) { association(code: $c) { code nameFr } }",
+            json!({ "c": code }),
+        )
+        .await;
     assert_eq!(again["association"], data["associations"]["nodes"][0]);
 
-    let missing = app.graphql(r#"{ association(code: "NOPE") { code } region(code: "MA-06") { code } }"#, json!({})).await;
-    assert_eq!(missing.status, StatusCode::OK, "a missing object is a field error, the rest resolves");
+    let missing = app
+        .graphql(
+            r#"{ association(code: "NOPE") { code } region(code: "MA-06") { code } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        missing.status,
+        StatusCode::OK,
+        "a missing object is a field error, the rest resolves"
+    );
     assert_eq!(missing.codes(), ["NOT_FOUND"]);
     assert!(missing.message().contains("NOPE"));
     assert_eq!(missing.body["data"]["association"], Value::Null);
     assert_eq!(missing.body["data"]["region"]["code"], "MA-06");
 
     for (field, code) in [("branch", "NOPE-1"), ("programme", "NOPE"), ("trainingAction", "NOPE")] {
-        let reply = app.graphql(&format!(r#"{{ {field}(code: "{code}") {{ code }} }}"#), json!({})).await;
+        let reply = app
+            .graphql(&format!(r#"{{ {field}(code: "{code}") {{ code }} }}"#), json!({}))
+            .await;
         assert_eq!(reply.codes(), ["NOT_FOUND"], "{field}");
     }
 }
@@ -56,15 +77,25 @@ async fn pages_follow_cursors_without_gaps_or_repeats(backend: Backend) {
         for node in page["nodes"].as_array().unwrap() {
             assert_eq!(node["region"]["code"], "MA-06");
             assert_eq!(node["kind"], "AGENCY");
-            assert!(seen.insert(node["code"].as_str().unwrap().to_owned()), "no branch appears twice");
+            assert!(
+                seen.insert(node["code"].as_str().unwrap().to_owned()),
+                "no branch appears twice"
+            );
         }
         if page["pageInfo"]["hasNextPage"] == false {
             break;
         }
         after = page["pageInfo"]["endCursor"].clone();
     }
-    assert!(seen.len() > 100, "the demo has more than one page of agencies in Casablanca-Settat");
-    assert_eq!(seen.len() as u64, total.unwrap(), "walking every page yields totalCount branches");
+    assert!(
+        seen.len() > 100,
+        "the demo has more than one page of agencies in Casablanca-Settat"
+    );
+    assert_eq!(
+        seen.len() as u64,
+        total.unwrap(),
+        "walking every page yields totalCount branches"
+    );
 }
 on_both_backends!(pages_follow_cursors_without_gaps_or_repeats);
 
@@ -87,15 +118,26 @@ async fn relations_resolve_in_both_directions(backend: Backend) {
         assert!(association["branches"]["totalCount"].as_u64().unwrap() > 0);
         for branch in association["branches"]["nodes"].as_array().unwrap() {
             assert_eq!(&branch["association"]["code"], code, "branch → association leads back");
-            assert!(branch["region"]["branches"]["totalCount"].as_u64().unwrap() > 0, "region → branches");
+            assert!(
+                branch["region"]["branches"]["totalCount"].as_u64().unwrap() > 0,
+                "region → branches"
+            );
         }
         for stat in association["loanStatistics"]["nodes"].as_array().unwrap() {
             assert_eq!(&stat["association"]["code"], code);
             assert_eq!(stat["period"], "2020-12");
             assert_eq!(stat["segment"], "INDIVIDUAL");
-            assert!(stat["outstandingAmount"].as_str().unwrap().contains('.'), "money is a decimal string");
+            assert!(
+                stat["outstandingAmount"].as_str().unwrap().contains('.'),
+                "money is a decimal string"
+            );
         }
-        assert_eq!(association["staffStatistics"]["nodes"][0]["period"].as_str().map(|p| p >= "2020-12"), Some(true));
+        assert_eq!(
+            association["staffStatistics"]["nodes"][0]["period"]
+                .as_str()
+                .map(|p| p >= "2020-12"),
+            Some(true)
+        );
         let target = &association["targets"]["nodes"][0];
         assert_eq!(target["measure"], "DISBURSED_AMOUNT");
         assert!(target["amount"].is_string() && target["count"].is_null());
@@ -103,7 +145,10 @@ async fn relations_resolve_in_both_directions(backend: Backend) {
     assert_eq!(data["programmes"]["totalCount"], 5);
     for programme in data["programmes"]["nodes"].as_array().unwrap() {
         for outcome in programme["outcomes"]["nodes"].as_array().unwrap() {
-            assert_eq!(outcome["programme"]["code"], programme["code"], "programme → outcomes → programme");
+            assert_eq!(
+                outcome["programme"]["code"], programme["code"],
+                "programme → outcomes → programme"
+            );
         }
     }
 }
@@ -114,25 +159,58 @@ async fn child_lists_page_with_their_own_cursors(backend: Backend) {
     let query = r#"query($after: String) { region(code: "MA-06") { branches(first: 7, after: $after) {
         totalCount pageInfo { hasNextPage endCursor } nodes { code } } } }"#;
     let first = app.query(query, json!({ "after": null })).await;
-    let second = app.query(query, json!({ "after": first["region"]["branches"]["pageInfo"]["endCursor"] })).await;
+    let second = app
+        .query(
+            query,
+            json!({ "after": first["region"]["branches"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
     let a = codes(&first["region"]["branches"]["nodes"]);
     let b = codes(&second["region"]["branches"]["nodes"]);
     assert_eq!((a.len(), b.len()), (7, 7));
-    assert!(a.iter().all(|code| !b.contains(code)), "the second page follows the first");
-    assert_eq!(first["region"]["branches"]["totalCount"], second["region"]["branches"]["totalCount"]);
+    assert!(
+        a.iter().all(|code| !b.contains(code)),
+        "the second page follows the first"
+    );
+    assert_eq!(
+        first["region"]["branches"]["totalCount"],
+        second["region"]["branches"]["totalCount"]
+    );
     let everything = app
-        .query(r#"{ branches(first: 14, filter: { regions: ["MA-06"] }) { nodes { code } } }"#, json!({}))
+        .query(
+            r#"{ branches(first: 14, filter: { regions: ["MA-06"] }) { nodes { code } } }"#,
+            json!({}),
+        )
         .await;
-    assert_eq!(codes(&everything["branches"]["nodes"]), [a, b].concat(), "nested and root lists agree");
+    assert_eq!(
+        codes(&everything["branches"]["nodes"]),
+        [a, b].concat(),
+        "nested and root lists agree"
+    );
 }
 on_both_backends!(child_lists_page_with_their_own_cursors);
 
 async fn bad_input_gets_a_clear_client_error(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
     let cases: Vec<(&str, Value, &str, &str)> = vec![
-        ("{ branches(first: 501) { totalCount } }", json!({}), "BAD_USER_INPUT", "between 0 and 500"),
-        ("{ branches(first: -1) { totalCount } }", json!({}), "BAD_USER_INPUT", "between 0 and 500"),
-        (r#"{ branches(after: "garbage") { totalCount } }"#, json!({}), "BAD_USER_INPUT", "not a cursor"),
+        (
+            "{ branches(first: 501) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+            "between 0 and 500",
+        ),
+        (
+            "{ branches(first: -1) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+            "between 0 and 500",
+        ),
+        (
+            r#"{ branches(after: "garbage") { totalCount } }"#,
+            json!({}),
+            "BAD_USER_INPUT",
+            "not a cursor",
+        ),
         (
             r#"{ branches(filter: { associations: ["NOPE", "ZILCH"] }) { totalCount } }"#,
             json!({}),
@@ -158,21 +236,32 @@ async fn bad_input_gets_a_clear_client_error(backend: Backend) {
         assert!(reply.message().contains(words), "{query}: {}", reply.message());
     }
 
-    let region_cursor = app.query("{ regions(first: 1) { pageInfo { endCursor } } }", json!({})).await;
+    let region_cursor = app
+        .query("{ regions(first: 1) { pageInfo { endCursor } } }", json!({}))
+        .await;
     let foreign = app
         .graphql(
             "query($after: String) { branches(after: $after) { totalCount } }",
             json!({ "after": region_cursor["regions"]["pageInfo"]["endCursor"] }),
         )
         .await;
-    assert_eq!(foreign.codes(), ["BAD_USER_INPUT"], "a cursor of another list is refused");
+    assert_eq!(
+        foreign.codes(),
+        ["BAD_USER_INPUT"],
+        "a cursor of another list is refused"
+    );
 
     let bad_month = app
-        .graphql("query($f: CellFilter) { clientStatistics(filter: $f) { totalCount } }", json!({ "f": { "from": "2020-13" } }))
+        .graphql(
+            "query($f: CellFilter) { clientStatistics(filter: $f) { totalCount } }",
+            json!({ "f": { "from": "2020-13" } }),
+        )
         .await;
     assert_eq!(bad_month.codes(), ["BAD_USER_INPUT"]);
     assert!(bad_month.message().contains("YYYY-MM"), "{}", bad_month.message());
-    let bad_enum = app.graphql(r#"{ branches(filter: { kinds: [KIOSK] }) { totalCount } }"#, json!({})).await;
+    let bad_enum = app
+        .graphql(r#"{ branches(filter: { kinds: [KIOSK] }) { totalCount } }"#, json!({}))
+        .await;
     assert_eq!(bad_enum.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_enum.codes(), ["GRAPHQL_VALIDATION_FAILED"]);
 }
@@ -189,27 +278,47 @@ async fn filters_select_exactly_the_matching_rows(backend: Backend) {
         .await;
     let nodes = data["clientStatistics"]["nodes"].as_array().unwrap();
     assert!(!nodes.is_empty());
-    assert_eq!(nodes.len() as u64, data["clientStatistics"]["totalCount"].as_u64().unwrap());
+    assert_eq!(
+        nodes.len() as u64,
+        data["clientStatistics"]["totalCount"].as_u64().unwrap()
+    );
     for node in nodes {
         assert!(node["period"] == "2020-11" || node["period"] == "2020-12");
-        assert_eq!((node["gender"].as_str(), node["area"].as_str()), (Some("FEMALE"), Some("RURAL")));
+        assert_eq!(
+            (node["gender"].as_str(), node["area"].as_str()),
+            (Some("FEMALE"), Some("RURAL"))
+        );
         assert_eq!(node["region"]["code"], "MA-10");
     }
     let open = app
         .query(r#"{ all: branches(filter: { kinds: [MOBILE] }) { totalCount } open: branches(filter: { kinds: [MOBILE], openOn: "2020-12-31" }) { totalCount } }"#, json!({}))
         .await;
-    assert!(open["open"]["totalCount"].as_u64() < open["all"]["totalCount"].as_u64(), "closed mobile branches are left out");
+    assert!(
+        open["open"]["totalCount"].as_u64() < open["all"]["totalCount"].as_u64(),
+        "closed mobile branches are left out"
+    );
 }
 on_both_backends!(filters_select_exactly_the_matching_rows);
 
 async fn internal_errors_are_masked(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
     app.db.execute_unprepared("DROP TABLE release").await.unwrap();
-    let reply = app.graphql("{ releases { totalCount } regions(first: 1) { totalCount } }", json!({})).await;
+    let reply = app
+        .graphql(
+            "{ releases { totalCount } regions(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.codes(), ["INTERNAL"]);
     assert_eq!(reply.message(), "internal error; the incident has been logged");
-    assert!(!reply.body.to_string().to_lowercase().contains("release\""), "no SQL reaches the client");
-    assert_eq!(reply.body["data"]["regions"]["totalCount"], 12, "the other fields still resolve");
+    assert!(
+        !reply.body.to_string().to_lowercase().contains("release\""),
+        "no SQL reaches the client"
+    );
+    assert_eq!(
+        reply.body["data"]["regions"]["totalCount"], 12,
+        "the other fields still resolve"
+    );
 }
 on_both_backends!(internal_errors_are_masked);

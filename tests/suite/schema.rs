@@ -42,7 +42,10 @@ fn undocumented(schema: &Value) -> Vec<String> {
             }
             for arg in field["args"].as_array().into_iter().flatten() {
                 if !described(arg) {
-                    missing.push(format!("argument {name}.{field_name}({})", arg["name"].as_str().unwrap_or("")));
+                    missing.push(format!(
+                        "argument {name}.{field_name}({})",
+                        arg["name"].as_str().unwrap_or("")
+                    ));
                 }
             }
         }
@@ -70,7 +73,11 @@ async fn every_type_field_argument_and_enum_value_is_described() {
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let data = response.data.into_json().expect("json");
     let missing = undocumented(&data["__schema"]);
-    assert!(missing.is_empty(), "undocumented schema elements:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "undocumented schema elements:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[tokio::test]

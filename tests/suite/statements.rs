@@ -21,7 +21,10 @@ async fn nested_lists_cost_the_same_statements_whatever_the_page_size(backend: B
     // regions; the associations page, their branches, those branches' regions, their loan statistics, those
     // statistics' regions. Without batching, 400 branches alone would cost 800 look-ups.
     for count in &counts {
-        assert!(*count <= 8, "one statement per relation hop, whatever the page size: {counts:?}");
+        assert!(
+            *count <= 8,
+            "one statement per relation hop, whatever the page size: {counts:?}"
+        );
     }
 }
 on_both_backends!(nested_lists_cost_the_same_statements_whatever_the_page_size);

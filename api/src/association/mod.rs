@@ -95,7 +95,9 @@ impl Association {
     ) -> Result<ClientStatisticConnection> {
         let page = page_args(ClientStatistic::KIND, first, &after)?;
         let key = ChildKey::<ClientStatsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
-        Ok(ClientStatisticConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+        Ok(ClientStatisticConnection(
+            loader(ctx).load_one(key).await?.unwrap_or_default(),
+        ))
     }
 
     /// The association's monthly loan and portfolio statistics.
@@ -108,7 +110,9 @@ impl Association {
     ) -> Result<LoanStatisticConnection> {
         let page = page_args(LoanStatistic::KIND, first, &after)?;
         let key = ChildKey::<LoanStatsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
-        Ok(LoanStatisticConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+        Ok(LoanStatisticConnection(
+            loader(ctx).load_one(key).await?.unwrap_or_default(),
+        ))
     }
 
     /// The association's month-end staff headcount.
@@ -121,7 +125,9 @@ impl Association {
     ) -> Result<StaffStatisticConnection> {
         let page = page_args(StaffStatistic::KIND, first, &after)?;
         let key = ChildKey::<StaffOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
-        Ok(StaffStatisticConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+        Ok(StaffStatisticConnection(
+            loader(ctx).load_one(key).await?.unwrap_or_default(),
+        ))
     }
 
     /// The association's monthly objectives.
@@ -170,12 +176,18 @@ impl AssociationQuery {
     ) -> Result<AssociationConnection> {
         let page = page_args(Association::KIND, first, &after)?;
         let statuses = to_db(&filter.unwrap_or_default().statuses);
-        Ok(AssociationConnection(store::list(db(ctx), scope(ctx), &statuses, &page, wants_total(ctx)).await?))
+        Ok(AssociationConnection(
+            store::list(db(ctx), scope(ctx), &statuses, &page, wants_total(ctx)).await?,
+        ))
     }
 }
 
 /// The association with this internal id, through the request's loader.
 pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Association> {
-    let model = loader(ctx).load_one(crate::loader::Id::<association::Entity>::new(id)).await?;
-    Ok(Association(model.ok_or_else(|| crate::error::ApiError::Internal(format!("association {id} is referenced but missing")))?))
+    let model = loader(ctx)
+        .load_one(crate::loader::Id::<association::Entity>::new(id))
+        .await?;
+    Ok(Association(model.ok_or_else(|| {
+        crate::error::ApiError::Internal(format!("association {id} is referenced but missing"))
+    })?))
 }

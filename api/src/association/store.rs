@@ -42,7 +42,9 @@ pub async fn list<C: ConnectionTrait>(
 /// Turns an optional list of association codes into ids, refusing unknown codes.
 pub async fn resolve<C: ConnectionTrait>(db: &C, codes: &Option<Vec<String>>) -> ApiResult<Option<Vec<i32>>> {
     match codes {
-        Some(codes) => Ok(Some(store::ids_for_codes::<Entity, _>(db, Column::Code, Column::Id, "association", codes).await?)),
+        Some(codes) => Ok(Some(
+            store::ids_for_codes::<Entity, _>(db, Column::Code, Column::Id, "association", codes).await?,
+        )),
         None => Ok(None),
     }
 }

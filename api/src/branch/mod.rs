@@ -156,7 +156,11 @@ pub struct BranchQuery;
 #[Object]
 impl BranchQuery {
     /// One branch by its code. Unknown codes answer NOT_FOUND.
-    async fn branch(&self, ctx: &Context<'_>, #[graphql(desc = "Code of the branch.")] code: String) -> Result<Option<Branch>> {
+    async fn branch(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code of the branch.")] code: String,
+    ) -> Result<Option<Branch>> {
         Ok(Some(Branch(store::by_code(db(ctx), scope(ctx), &code).await?)))
     }
 
@@ -173,6 +177,8 @@ impl BranchQuery {
         let mut conditions: store::BranchConditions = filter.attributes.into();
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
         conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
-        Ok(BranchConnection(store::list(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?))
+        Ok(BranchConnection(
+            store::list(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?,
+        ))
     }
 }

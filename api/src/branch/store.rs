@@ -39,9 +39,11 @@ pub fn select(_scope: &Scope, c: &BranchConditions) -> Select<Entity> {
         condition = condition.add(Column::Area.is_in(areas.clone()));
     }
     if let Some(date) = c.open_on {
-        condition = condition
-            .add(Column::OpenedOn.lte(date))
-            .add(Condition::any().add(Column::ClosedOn.is_null()).add(Column::ClosedOn.gt(date)));
+        condition = condition.add(Column::OpenedOn.lte(date)).add(
+            Condition::any()
+                .add(Column::ClosedOn.is_null())
+                .add(Column::ClosedOn.gt(date)),
+        );
     }
     Entity::find().filter(condition)
 }

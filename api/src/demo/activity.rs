@@ -36,7 +36,11 @@ struct Programme {
 }
 
 const fn outcome(sector: Sector, gender: OutcomeGender, beneficiaries: i64) -> Outcome {
-    Outcome { sector, gender, beneficiaries }
+    Outcome {
+        sector,
+        gender,
+        beneficiaries,
+    }
 }
 
 use OutcomeGender::{Female as F, Male as M, Unspecified as U};
@@ -167,12 +171,20 @@ pub(crate) async fn insert_programmes<C: ConnectionTrait>(
         })
         .collect();
     let count = insert_all(db, rows).await?;
-    let by_code: HashMap<String, i32> =
-        programme::Entity::find().all(db).await?.into_iter().map(|p| (p.code, p.id)).collect();
+    let by_code: HashMap<String, i32> = programme::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.code, p.id))
+        .collect();
 
     let mut outcomes = Vec::new();
     for p in &PROGRAMMES {
-        let weights: Vec<f64> = p.outcomes.iter().map(|o| o.beneficiaries as f64 * grant_factor(o.sector)).collect();
+        let weights: Vec<f64> = p
+            .outcomes
+            .iter()
+            .map(|o| o.beneficiaries as f64 * grant_factor(o.sector))
+            .collect();
         for (o, grant) in p.outcomes.iter().zip(apportion(p.grants, &weights)) {
             outcomes.push(programme_outcome::ActiveModel {
                 id: NotSet,
@@ -202,9 +214,16 @@ use Share::{Fixed, Weight};
 /// proportion to the weights.
 fn split(total: i64, shares: &[Share]) -> Vec<i64> {
     let fixed: i64 = shares.iter().map(|s| if let Fixed(v) = s { *v } else { 0 }).sum();
-    let weights: Vec<f64> = shares.iter().map(|s| if let Weight(w) = s { *w } else { 0.0 }).collect();
+    let weights: Vec<f64> = shares
+        .iter()
+        .map(|s| if let Weight(w) = s { *w } else { 0.0 })
+        .collect();
     let rest = apportion(total - fixed, &weights);
-    shares.iter().zip(rest).map(|(s, r)| if let Fixed(v) = s { *v } else { r }).collect()
+    shares
+        .iter()
+        .zip(rest)
+        .map(|(s, r)| if let Fixed(v) = s { *v } else { r })
+        .collect()
 }
 
 /// One training action: days, participants and person-days as shares of its
@@ -252,11 +271,17 @@ const fn action(
 }
 
 const fn for_programme(a: Action, programme: &'static str) -> Action {
-    Action { programme: Some(programme), ..a }
+    Action {
+        programme: Some(programme),
+        ..a
+    }
 }
 
 const fn in_region(a: Action, region: &'static str) -> Action {
-    Action { region: Some(region), ..a }
+    Action {
+        region: Some(region),
+        ..a
+    }
 }
 
 use Delivery::{Blended, OnSite, Remote};
@@ -365,9 +390,19 @@ pub(crate) async fn insert_training<C: ConnectionTrait>(
         for (k, a) in plan.actions.iter().enumerate() {
             let starts_on = date(plan.year, a.starts.0, a.starts.1);
             // Sessions run on working days; e-learning stays open to the year end.
-            let span = if days[k] > 60 { 400 } else { ((days[k] * 7 + 4) / 5).max(1) - 1 };
+            let span = if days[k] > 60 {
+                400
+            } else {
+                ((days[k] * 7 + 4) / 5).max(1) - 1
+            };
             let ends_on = (starts_on + chrono::Days::new(span as u64)).min(date(plan.year, 12, 31));
-            actions.push((starts_on, ends_on, plan.format, a, [days[k], participants[k], person_days[k]]));
+            actions.push((
+                starts_on,
+                ends_on,
+                plan.format,
+                a,
+                [days[k], participants[k], person_days[k]],
+            ));
         }
     }
     actions.sort_by_key(|&(starts_on, _, format, ..)| (starts_on, format));

@@ -77,12 +77,19 @@ fn dates(fate: Fate, kind: BranchKind, founded: i32, key: &[usize]) -> (NaiveDat
         Fate::ClosedIn2019 | Fate::OpenedIn2020 => 2017,
     };
     let all_months: Vec<u32> = (1..=12).collect();
-    let opened = day_in(pick("opened", key, first.min(last) as i64, last as i64) as i32, &all_months, key);
+    let opened = day_in(
+        pick("opened", key, first.min(last) as i64, last as i64) as i32,
+        &all_months,
+        key,
+    );
     match fate {
         Fate::Open => (opened, None),
         Fate::ClosedIn2019 => (opened, Some(day_in(2019, &all_months, &[key, &[1]].concat()))),
         // Closures cluster after the lockdown, when some agencies were merged.
-        Fate::ClosedIn2020 => (opened, Some(day_in(2020, &[3, 6, 7, 8, 9, 10, 11, 12], &[key, &[1]].concat()))),
+        Fate::ClosedIn2020 => (
+            opened,
+            Some(day_in(2020, &[3, 6, 7, 8, 9, 10, 11, 12], &[key, &[1]].concat())),
+        ),
         Fate::OpenedIn2020 => (day_in(2020, &[1, 2, 7, 9, 10, 11, 12], key), None),
     }
 }
@@ -90,9 +97,20 @@ fn dates(fate: Fate, kind: BranchKind, founded: i32, key: &[usize]) -> (NaiveDat
 /// A town of the region for a branch: urban branches favour the largest
 /// cities, rural ones spread over the small towns.
 fn town(region: usize, area: usize, key: &[usize]) -> Town {
-    let towns = if area == URBAN { REGIONS[region].cities } else { REGIONS[region].towns };
-    let weights: Vec<f64> =
-        (0..towns.len()).map(|k| if area == URBAN { 1.0 / (k as f64 + 1.0).powf(0.8) } else { 1.0 }).collect();
+    let towns = if area == URBAN {
+        REGIONS[region].cities
+    } else {
+        REGIONS[region].towns
+    };
+    let weights: Vec<f64> = (0..towns.len())
+        .map(|k| {
+            if area == URBAN {
+                1.0 / (k as f64 + 1.0).powf(0.8)
+            } else {
+                1.0
+            }
+        })
+        .collect();
     let total: f64 = weights.iter().sum();
     let mut draw = unit("town", key) * total;
     for (k, w) in weights.iter().enumerate() {
@@ -151,9 +169,16 @@ pub(crate) fn rows(stats: &Statistics, ids: &Ids) -> Vec<branch::ActiveModel> {
             let pair = &pairs[d.pair];
             let number = serial.entry(d.pair).and_modify(|n| *n += 1).or_insert(1);
             let (city, latitude, longitude) = d.town;
-            let prefix = if d.kind == BranchKind::Agency { "Agence" } else { "Unité mobile" };
+            let prefix = if d.kind == BranchKind::Agency {
+                "Agence"
+            } else {
+                "Unité mobile"
+            };
             let base = format!("{prefix} {city}");
-            let nth = same_name.entry((pair.association, base.clone())).and_modify(|n| *n += 1).or_insert(1);
+            let nth = same_name
+                .entry((pair.association, base.clone()))
+                .and_modify(|n| *n += 1)
+                .or_insert(1);
             let name = if *nth == 1 { base } else { format!("{base} {nth}") };
             let key = [d.pair, *number];
             let offset = |axis: usize| 0.03 * (2.0 * unit("coordinates", &[&key[..], &[axis]].concat()) - 1.0);

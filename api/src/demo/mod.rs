@@ -37,8 +37,12 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::Query};
 /// Pre-aggregated copies of `client_stat` and `loan_stat` (per region and
 /// per association). They have no entities; [`clear`] empties them before
 /// the facts and associations they refer to.
-const ROLLUP_TABLES: [&str; 4] =
-    ["client_stat_by_region", "client_stat_by_association", "loan_stat_by_region", "loan_stat_by_association"];
+const ROLLUP_TABLES: [&str; 4] = [
+    "client_stat_by_region",
+    "client_stat_by_association",
+    "loan_stat_by_region",
+    "loan_stat_by_association",
+];
 
 /// Rows inserted by [`load`], by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,7 +79,11 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
     let regions = reference::region_ids(db).await?;
     let associations = reference::insert_associations(db).await?;
     let observatory = reference::insert_partners(db, &associations).await?;
-    let ids = reference::Ids { regions, associations, observatory };
+    let ids = reference::Ids {
+        regions,
+        associations,
+        observatory,
+    };
 
     let statistics = stats::Statistics::generate();
     let branches = util::insert_all(db, branches::rows(&statistics, &ids)).await?;

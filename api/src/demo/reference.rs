@@ -120,7 +120,9 @@ pub(crate) const REGIONS: [Region; 12] = [
 impl Association {
     /// Indexes into [`REGIONS`] of the regions it serves.
     pub(crate) fn region_indexes(&self) -> Vec<usize> {
-        (0..REGIONS.len()).filter(|&r| self.regions.is_empty() || self.regions.contains(&REGIONS[r].code)).collect()
+        (0..REGIONS.len())
+            .filter(|&r| self.regions.is_empty() || self.regions.contains(&REGIONS[r].code))
+            .collect()
     }
 }
 
@@ -140,8 +142,12 @@ impl Ids {
 
 /// Looks up the region ids (seeded by migration) by their codes.
 pub(crate) async fn region_ids<C: ConnectionTrait>(db: &C) -> Result<Vec<i32>, DbErr> {
-    let by_code: HashMap<String, i32> =
-        entity::region::Entity::find().all(db).await?.into_iter().map(|r| (r.code, r.id)).collect();
+    let by_code: HashMap<String, i32> = entity::region::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.id))
+        .collect();
     REGIONS
         .iter()
         .map(|r| {
@@ -168,18 +174,34 @@ pub(crate) async fn insert_associations<C: ConnectionTrait>(db: &C) -> Result<Ve
         })
         .collect();
     insert_all(db, rows).await?;
-    let by_code: HashMap<String, i32> =
-        association::Entity::find().all(db).await?.into_iter().map(|a| (a.code, a.id)).collect();
+    let by_code: HashMap<String, i32> = association::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.id))
+        .collect();
     Ok(ASSOCIATIONS.iter().map(|a| by_code[a.code]).collect())
 }
 
 /// The institutional partners: the observatory itself, the supervising
 /// ministry, a refinancing fund and the federation of associations.
 const INSTITUTIONS: [(&str, &str, PartnerKind); 4] = [
-    ("OBSERVATORY", "Observatoire de la microfinance", PartnerKind::Observatory),
-    ("MINISTRY-FINANCE", "Ministère de l'Économie et des Finances", PartnerKind::Ministry),
+    (
+        "OBSERVATORY",
+        "Observatoire de la microfinance",
+        PartnerKind::Observatory,
+    ),
+    (
+        "MINISTRY-FINANCE",
+        "Ministère de l'Économie et des Finances",
+        PartnerKind::Ministry,
+    ),
     ("JAIDA", "Fonds Jaida", PartnerKind::Fund),
-    ("FEDERATION", "Fédération nationale des associations de microcrédit", PartnerKind::Federation),
+    (
+        "FEDERATION",
+        "Fédération nationale des associations de microcrédit",
+        PartnerKind::Federation,
+    ),
 ];
 
 /// Inserts the partners (institutions, then one per association) and
@@ -194,7 +216,10 @@ pub(crate) async fn insert_partners<C: ConnectionTrait>(db: &C, associations: &[
         association_id: Set(association_id),
         created_at: Set(created_at),
     };
-    let mut rows: Vec<_> = INSTITUTIONS.iter().map(|&(code, name, kind)| row(code, name, kind, None)).collect();
+    let mut rows: Vec<_> = INSTITUTIONS
+        .iter()
+        .map(|&(code, name, kind)| row(code, name, kind, None))
+        .collect();
     rows.extend(
         ASSOCIATIONS
             .iter()
@@ -218,7 +243,11 @@ pub(crate) async fn insert_releases<C: ConnectionTrait>(db: &C, observatory: i32
     let rows = (0..MONTHS)
         .map(|month| {
             let p = period(month);
-            let (year, next) = if p % 100 == 12 { (p / 100 + 1, 1) } else { (p / 100, (p % 100 + 1) as u32) };
+            let (year, next) = if p % 100 == 12 {
+                (p / 100 + 1, 1)
+            } else {
+                (p / 100, (p % 100 + 1) as u32)
+            };
             let lockdown = (202003..=202005).contains(&p);
             let day = if lockdown { 28 } else { 20 + (month % 4) as u32 };
             let time = NaiveTime::from_hms_opt(10, 30, 0).expect("valid time");

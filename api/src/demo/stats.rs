@@ -126,34 +126,58 @@ const FLAT: [f64; 12] = [1.0; 12];
 
 /// Clients: steady growth in 2019; in 2020 a fall during and after the
 /// lockdown below the December level, then a partial recovery.
-const CLIENT_SHAPE: [[f64; 12]; 2] =
-    [FLAT, [1.0066, 1.0134, 1.0112, 1.0, 0.990, 0.983, 0.980, 0.9795, 0.9817, 0.9863, 0.993, 1.0]];
+const CLIENT_SHAPE: [[f64; 12]; 2] = [
+    FLAT,
+    [
+        1.0066, 1.0134, 1.0112, 1.0, 0.990, 0.983, 0.980, 0.9795, 0.9817, 0.9863, 0.993, 1.0,
+    ],
+];
 /// Ratio of the December 2018 level to December 2019, clients and portfolio.
 const START_2019: [f64; 2] = [0.955, 0.93];
 /// Portfolio: in 2020 flat through the lockdown (repayments deferred),
 /// growing again from the summer.
-const PORTFOLIO_PROGRESS: [[f64; 12]; 2] =
-    [LINEAR, [0.0, 0.01, 0.04, 0.09, 0.14, 0.27, 0.46, 0.62, 0.73, 0.84, 0.94, 1.0]];
+const PORTFOLIO_PROGRESS: [[f64; 12]; 2] = [
+    LINEAR,
+    [0.0, 0.01, 0.04, 0.09, 0.14, 0.27, 0.46, 0.62, 0.73, 0.84, 0.94, 1.0],
+];
 const PORTFOLIO_SHAPE: [[f64; 12]; 2] = [FLAT, [0.996, 0.998, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]];
 /// National PAR30 rate by month: about 3 % in 2019, peaking mid-2020.
 const PAR30_RATE: [[f64; 12]; 2] = [
-    [0.0290, 0.0294, 0.0298, 0.0302, 0.0306, 0.0310, 0.0308, 0.0306, 0.0308, 0.0310, 0.0312, 0.031344],
-    [0.0322, 0.0335, 0.0410, 0.0640, 0.0850, 0.1010, 0.1050, 0.1020, 0.0975, 0.0920, 0.0860, 0.080143],
+    [
+        0.0290, 0.0294, 0.0298, 0.0302, 0.0306, 0.0310, 0.0308, 0.0306, 0.0308, 0.0310, 0.0312, 0.031344,
+    ],
+    [
+        0.0322, 0.0335, 0.0410, 0.0640, 0.0850, 0.1010, 0.1050, 0.1020, 0.0975, 0.0920, 0.0860, 0.080143,
+    ],
 ];
 /// PAR90 as a share of PAR30: lower when arrears are recent.
-const PAR90_RATIO: [[f64; 12]; 2] =
-    [[0.62; 12], [0.62, 0.61, 0.55, 0.42, 0.40, 0.45, 0.52, 0.58, 0.62, 0.65, 0.67, 0.68]];
+const PAR90_RATIO: [[f64; 12]; 2] = [
+    [0.62; 12],
+    [0.62, 0.61, 0.55, 0.42, 0.40, 0.45, 0.52, 0.58, 0.62, 0.65, 0.67, 0.68],
+];
 /// Monthly write-offs as a share of PAR90 (suspended during the lockdown,
 /// year-end clean-up in December 2020).
-const WRITE_OFF_RATE: [[f64; 12]; 2] =
-    [[0.035; 12], [0.035, 0.035, 0.02, 0.005, 0.005, 0.01, 0.015, 0.02, 0.03, 0.035, 0.04, 0.06]];
+const WRITE_OFF_RATE: [[f64; 12]; 2] = [
+    [0.035; 12],
+    [
+        0.035, 0.035, 0.02, 0.005, 0.005, 0.01, 0.015, 0.02, 0.03, 0.035, 0.04, 0.06,
+    ],
+];
 /// Rescheduled share of the outstanding: jumps with the 2020 moratorium.
-const RESCHEDULED_RATE: [[f64; 12]; 2] =
-    [[0.004; 12], [0.004, 0.004, 0.009, 0.045, 0.09, 0.13, 0.14, 0.135, 0.128, 0.12, 0.112, 0.105]];
+const RESCHEDULED_RATE: [[f64; 12]; 2] = [
+    [0.004; 12],
+    [
+        0.004, 0.004, 0.009, 0.045, 0.09, 0.13, 0.14, 0.135, 0.128, 0.12, 0.112, 0.105,
+    ],
+];
 /// Repayments collected / due: about 98 % normally, 55-65 % in April-May 2020.
 const COLLECTION_RATE: [[f64; 12]; 2] = [
-    [0.979, 0.981, 0.980, 0.978, 0.977, 0.979, 0.980, 0.978, 0.981, 0.980, 0.982, 0.983],
-    [0.979, 0.977, 0.86, 0.60, 0.63, 0.78, 0.88, 0.91, 0.925, 0.935, 0.94, 0.945],
+    [
+        0.979, 0.981, 0.980, 0.978, 0.977, 0.979, 0.980, 0.978, 0.981, 0.980, 0.982, 0.983,
+    ],
+    [
+        0.979, 0.977, 0.86, 0.60, 0.63, 0.78, 0.88, 0.91, 0.925, 0.935, 0.94, 0.945,
+    ],
 ];
 /// Relative disbursements by month: Ramadan (May 2019) and Aïd al-Adha
 /// (August 2019) seasonality; in 2020 a collapse to a fifth of normal in
@@ -163,8 +187,10 @@ pub(crate) const DISBURSEMENT_SHAPE: [[f64; 12]; 2] = [
     [1.02, 1.03, 0.70, 0.21, 0.20, 0.55, 1.10, 1.15, 1.20, 1.22, 1.20, 1.22],
 ];
 /// Share of the loans disbursed in a month that go to first-time clients.
-const NEW_CLIENT_SHARE: [[f64; 12]; 2] =
-    [[0.21; 12], [0.21, 0.20, 0.16, 0.07, 0.07, 0.12, 0.17, 0.18, 0.18, 0.18, 0.18, 0.18]];
+const NEW_CLIENT_SHARE: [[f64; 12]; 2] = [
+    [0.21; 12],
+    [0.21, 0.20, 0.16, 0.07, 0.07, 0.12, 0.17, 0.18, 0.18, 0.18, 0.18, 0.18],
+];
 
 /// An association serving a region, with the share of the association's
 /// clients living there.
@@ -182,7 +208,11 @@ fn pairs() -> Vec<Pair> {
         let regions = a.region_indexes();
         let local = |r: usize| REGIONS[r].weight * if REGIONS[r].code == a.home { 1.6 } else { 1.0 };
         let sum: f64 = regions.iter().map(|&r| local(r)).sum();
-        pairs.extend(regions.iter().map(|&region| Pair { association, region, weight: a.size * local(region) / sum }));
+        pairs.extend(regions.iter().map(|&region| Pair {
+            association,
+            region,
+            weight: a.size * local(region) / sum,
+        }));
     }
     pairs
 }
@@ -233,7 +263,9 @@ fn national_cube(m: &Marginals, women: [f64; 3], rural: [[f64; 2]; 3]) -> Cube {
     };
     let female = apportion(m.female.of(m.total), &[0, 1, 2].map(|s| segments[s] as f64 * women[s]));
     let by_gender = [0, 1, 2].map(|s| [female[s], segments[s] - female[s]]);
-    let weights: Vec<f64> = (0..6).map(|i| by_gender[i / 2][i % 2] as f64 * rural[i / 2][i % 2]).collect();
+    let weights: Vec<f64> = (0..6)
+        .map(|i| by_gender[i / 2][i % 2] as f64 * rural[i / 2][i % 2])
+        .collect();
     let rural_cells = apportion(m.rural.of(m.total), &weights);
     let mut cube = [[[0; 2]; 2]; 3];
     for (i, &r) in rural_cells.iter().enumerate() {
@@ -269,7 +301,9 @@ fn stock_year(start: f64, end: i64, progress: &[f64; 12], shape: &[f64; 12], key
     let mut values = [end; 12];
     for m in 0..11 {
         let level = start + (end as f64 - start) * progress[m];
-        values[m] = (level * shape[m] * jitter("stock", &[key, &[m]].concat(), 0.004)).round().max(0.0) as i64;
+        values[m] = (level * shape[m] * jitter("stock", &[key, &[m]].concat(), 0.004))
+            .round()
+            .max(0.0) as i64;
     }
     values
 }
@@ -284,7 +318,13 @@ fn stock(
 ) -> Series {
     let start = decembers[0] as f64 * start_ratio * jitter("start", key, 0.02);
     let first = stock_year(start, decembers[0], &progress[0], &shape[0], &[key, &[0]].concat());
-    let second = stock_year(decembers[0] as f64, decembers[1], &progress[1], &shape[1], &[key, &[1]].concat());
+    let second = stock_year(
+        decembers[0] as f64,
+        decembers[1],
+        &progress[1],
+        &shape[1],
+        &[key, &[1]].concat(),
+    );
     let mut series = [0; MONTHS];
     series[..12].copy_from_slice(&first);
     series[12..].copy_from_slice(&second);
@@ -295,7 +335,13 @@ fn stock(
 fn dims(pairs: &[Pair], i: usize) -> (&'static Association, &'static Region, usize, usize, usize) {
     let pair = &pairs[i / CELLS];
     let k = i % CELLS;
-    (&ASSOCIATIONS[pair.association], &REGIONS[pair.region], k / 4, (k % 4) / 2, k % 2)
+    (
+        &ASSOCIATIONS[pair.association],
+        &REGIONS[pair.region],
+        k / 4,
+        (k % 4) / 2,
+        k % 2,
+    )
 }
 
 /// December stocks of every cell, exact against the national figures;
@@ -316,7 +362,11 @@ impl Decembers {
         let clients_2019 = spread(&national_cube(&CLIENTS[0], CLIENT_WOMEN, CLIENT_RURAL), n, |i| {
             let (a, r, s, g, area) = dims(pairs, i);
             let gender = if g == FEMALE { a.women } else { 1.0 };
-            let place = if area == RURAL { r.rural * a.rural } else { 1.0 - r.rural };
+            let place = if area == RURAL {
+                r.rural * a.rural
+            } else {
+                1.0 - r.rural
+            };
             pairs[i / CELLS].weight * a.segments[s] * gender * place * jitter("clients", &[i], 0.15)
         });
         let clients_2020 = spread(&national_cube(&CLIENTS[1], CLIENT_WOMEN, CLIENT_RURAL), n, |i| {
@@ -324,10 +374,14 @@ impl Decembers {
         });
         let clients = [clients_2019, clients_2020];
         let outstanding = [0, 1].map(|y| {
-            spread(&national_cube(&OUTSTANDING[y], PORTFOLIO_WOMEN, PORTFOLIO_RURAL), n, |i| {
-                let (a, r, ..) = dims(pairs, i);
-                clients[y][i] as f64 * a.loan_size * r.loan_size * jitter("loan-size", &[y, i], 0.08)
-            })
+            spread(
+                &national_cube(&OUTSTANDING[y], PORTFOLIO_WOMEN, PORTFOLIO_RURAL),
+                n,
+                |i| {
+                    let (a, r, ..) = dims(pairs, i);
+                    clients[y][i] as f64 * a.loan_size * r.loan_size * jitter("loan-size", &[y, i], 0.08)
+                },
+            )
         });
         let par30 = [0, 1].map(|y| {
             let weights: Vec<f64> = (0..n * CELLS)
@@ -339,7 +393,11 @@ impl Decembers {
                 .collect();
             apportion(PAR30[y], &weights)
         });
-        Decembers { clients, outstanding, par30 }
+        Decembers {
+            clients,
+            outstanding,
+            par30,
+        }
     }
 }
 
@@ -352,8 +410,20 @@ fn monthly_stocks(pairs: &[Pair], decembers: &Decembers, i: usize) -> Cell {
     let (a, _, s, ..) = dims(pairs, i);
     let at = |values: &[Vec<i64>; 2]| [values[0][i], values[1][i]];
     let mut cell = Cell {
-        clients: stock(at(&decembers.clients), START_2019[0], &[LINEAR; 2], &CLIENT_SHAPE, &[0, i]),
-        outstanding: stock(at(&decembers.outstanding), START_2019[1], &PORTFOLIO_PROGRESS, &PORTFOLIO_SHAPE, &[1, i]),
+        clients: stock(
+            at(&decembers.clients),
+            START_2019[0],
+            &[LINEAR; 2],
+            &CLIENT_SHAPE,
+            &[0, i],
+        ),
+        outstanding: stock(
+            at(&decembers.outstanding),
+            START_2019[1],
+            &PORTFOLIO_PROGRESS,
+            &PORTFOLIO_SHAPE,
+            &[1, i],
+        ),
         ..Cell::default()
     };
     let relative_risk = |y: usize| match decembers.outstanding[y][i] {
@@ -368,7 +438,11 @@ fn monthly_stocks(pairs: &[Pair], decembers: &Decembers, i: usize) -> Cell {
         cell.par30[t] = if m == 11 {
             decembers.par30[y][i]
         } else {
-            let risk = if y == 0 { risk_2019 } else { risk_2019 + (risk_2020 - risk_2019) * LINEAR[m] };
+            let risk = if y == 0 {
+                risk_2019
+            } else {
+                risk_2019 + (risk_2020 - risk_2019) * LINEAR[m]
+            };
             ((out as f64 * PAR30_RATE[y][m] * risk).round() as i64).min(out)
         };
         let par90 = cell.par30[t] as f64 * PAR90_RATIO[y][m] * jitter("par90", &[i, t], 0.08);
@@ -414,8 +488,9 @@ fn add_disbursements(pairs: &[Pair], cells: &mut [Cell]) {
             .collect();
         for (i, total) in apportion(DISBURSED[y], &weights).into_iter().enumerate() {
             let size = loan_size(pairs, i, y);
-            let months: Vec<f64> =
-                (0..12).map(|m| DISBURSEMENT_SHAPE[y][m] * jitter("disbursement", &[i, y, m], 0.06)).collect();
+            let months: Vec<f64> = (0..12)
+                .map(|m| DISBURSEMENT_SHAPE[y][m] * jitter("disbursement", &[i, y, m], 0.06))
+                .collect();
             let cell = &mut cells[i];
             for (m, amount) in apportion(total, &months).into_iter().enumerate() {
                 let t = y * 12 + m;
@@ -437,9 +512,15 @@ impl Statistics {
     pub(crate) fn generate() -> Self {
         let pairs = pairs();
         let decembers = Decembers::new(&pairs);
-        let mut cells: Vec<Cell> = (0..pairs.len() * CELLS).map(|i| monthly_stocks(&pairs, &decembers, i)).collect();
+        let mut cells: Vec<Cell> = (0..pairs.len() * CELLS)
+            .map(|i| monthly_stocks(&pairs, &decembers, i))
+            .collect();
         add_disbursements(&pairs, &mut cells);
-        Statistics { pairs, cells, staff: generate_staff() }
+        Statistics {
+            pairs,
+            cells,
+            staff: generate_staff(),
+        }
     }
 }
 
@@ -505,27 +586,40 @@ fn generate_staff() -> Vec<Staff> {
                 let weights: Vec<f64> = ASSOCIATIONS
                     .iter()
                     .enumerate()
-                    .map(|(a, assoc)| match plan.reporters.is_empty() || plan.reporters.contains(&assoc.code) {
-                        true => {
-                            assoc.size.powf(plan.size_exponent)
-                                * jitter("staff", &[c, a], 0.1)
-                                * jitter("staff-year", &[c, a, y], 0.02)
-                        }
-                        false => 0.0,
-                    })
+                    .map(
+                        |(a, assoc)| match plan.reporters.is_empty() || plan.reporters.contains(&assoc.code) {
+                            true => {
+                                assoc.size.powf(plan.size_exponent)
+                                    * jitter("staff", &[c, a], 0.1)
+                                    * jitter("staff-year", &[c, a, y], 0.02)
+                            }
+                            false => 0.0,
+                        },
+                    )
                     .collect();
                 apportion(plan.decembers[y], &weights)
             })
             .collect();
         for (a, assoc) in ASSOCIATIONS.iter().enumerate() {
-            let total =
-                stock([decembers[0][a], decembers[1][a]], plan.start_ratio, &plan.progress, &[FLAT; 2], &[2, c, a]);
+            let total = stock(
+                [decembers[0][a], decembers[1][a]],
+                plan.start_ratio,
+                &plan.progress,
+                &[FLAT; 2],
+                &[2, c, a],
+            );
             let share = plan.women * assoc.women.sqrt() * jitter("staff-women", &[c, a], 0.15);
             let women = total.map(|n| (n as f64 * share).round() as i64);
-            for (gender, headcount) in
-                [(Gender::Female, women), (Gender::Male, std::array::from_fn(|t| total[t] - women[t]))]
-            {
-                staff.push(Staff { association: a, category: plan.category, gender, headcount });
+            for (gender, headcount) in [
+                (Gender::Female, women),
+                (Gender::Male, std::array::from_fn(|t| total[t] - women[t])),
+            ] {
+                staff.push(Staff {
+                    association: a,
+                    category: plan.category,
+                    gender,
+                    headcount,
+                });
             }
         }
     }
@@ -540,14 +634,24 @@ fn round_to(value: f64, step: i64) -> i64 {
 impl Statistics {
     /// Client count of a pair in an area at a month.
     pub(crate) fn clients(&self, pair: usize, area: usize, month: usize) -> i64 {
-        (0..CELLS).filter(|k| k % 2 == area).map(|k| self.cells[pair * CELLS + k].clients[month]).sum()
+        (0..CELLS)
+            .filter(|k| k % 2 == area)
+            .map(|k| self.cells[pair * CELLS + k].clients[month])
+            .sum()
     }
 
     /// The cells with their association, region, segment, gender and area.
     fn labelled(&self) -> impl Iterator<Item = (usize, &Pair, Segment, Gender, Area, &Cell)> {
         self.cells.iter().enumerate().map(|(i, cell)| {
             let k = i % CELLS;
-            (i, &self.pairs[i / CELLS], Segment::ALL[k / 4], Gender::ALL[(k % 4) / 2], Area::ALL[k % 2], cell)
+            (
+                i,
+                &self.pairs[i / CELLS],
+                Segment::ALL[k / 4],
+                Gender::ALL[(k % 4) / 2],
+                Area::ALL[k % 2],
+                cell,
+            )
         })
     }
 
@@ -555,17 +659,20 @@ impl Statistics {
     pub(crate) fn client_rows(&self, ids: &Ids) -> Vec<client_stat::ActiveModel> {
         let mut rows = Vec::with_capacity(self.cells.len() * MONTHS);
         for t in 0..MONTHS {
-            rows.extend(self.labelled().map(|(_, pair, segment, gender, area, c)| client_stat::ActiveModel {
-                id: NotSet,
-                association_id: Set(ids.associations[pair.association]),
-                region_id: Set(ids.regions[pair.region]),
-                period: Set(period(t)),
-                segment: Set(segment),
-                gender: Set(gender),
-                area: Set(area),
-                active_clients: Set(c.clients[t]),
-                new_clients: Set(c.new_clients[t]),
-            }));
+            rows.extend(
+                self.labelled()
+                    .map(|(_, pair, segment, gender, area, c)| client_stat::ActiveModel {
+                        id: NotSet,
+                        association_id: Set(ids.associations[pair.association]),
+                        region_id: Set(ids.regions[pair.region]),
+                        period: Set(period(t)),
+                        segment: Set(segment),
+                        gender: Set(gender),
+                        area: Set(area),
+                        active_clients: Set(c.clients[t]),
+                        new_clients: Set(c.new_clients[t]),
+                    }),
+            );
         }
         rows
     }
@@ -574,25 +681,28 @@ impl Statistics {
     pub(crate) fn loan_rows(&self, ids: &Ids) -> Vec<loan_stat::ActiveModel> {
         let mut rows = Vec::with_capacity(self.cells.len() * MONTHS);
         for t in 0..MONTHS {
-            rows.extend(self.labelled().map(|(_, pair, segment, gender, area, c)| loan_stat::ActiveModel {
-                id: NotSet,
-                association_id: Set(ids.associations[pair.association]),
-                region_id: Set(ids.regions[pair.region]),
-                period: Set(period(t)),
-                segment: Set(segment),
-                gender: Set(gender),
-                area: Set(area),
-                disbursed_count: Set(c.disbursed_count[t]),
-                disbursed_amount: Set(c.disbursed_amount[t]),
-                active_loans: Set(c.active_loans[t]),
-                outstanding_amount: Set(c.outstanding[t]),
-                par30_amount: Set(c.par30[t]),
-                par90_amount: Set(c.par90[t]),
-                write_off_amount: Set(c.write_off[t]),
-                rescheduled_amount: Set(c.rescheduled[t]),
-                repayments_due: Set(c.repayments_due[t]),
-                repayments_collected: Set(c.repayments_collected[t]),
-            }));
+            rows.extend(
+                self.labelled()
+                    .map(|(_, pair, segment, gender, area, c)| loan_stat::ActiveModel {
+                        id: NotSet,
+                        association_id: Set(ids.associations[pair.association]),
+                        region_id: Set(ids.regions[pair.region]),
+                        period: Set(period(t)),
+                        segment: Set(segment),
+                        gender: Set(gender),
+                        area: Set(area),
+                        disbursed_count: Set(c.disbursed_count[t]),
+                        disbursed_amount: Set(c.disbursed_amount[t]),
+                        active_loans: Set(c.active_loans[t]),
+                        outstanding_amount: Set(c.outstanding[t]),
+                        par30_amount: Set(c.par30[t]),
+                        par90_amount: Set(c.par90[t]),
+                        write_off_amount: Set(c.write_off[t]),
+                        rescheduled_amount: Set(c.rescheduled[t]),
+                        repayments_due: Set(c.repayments_due[t]),
+                        repayments_collected: Set(c.repayments_collected[t]),
+                    }),
+            );
         }
         rows
     }
@@ -621,16 +731,26 @@ impl Statistics {
     pub(crate) fn target_rows(&self, ids: &Ids) -> Vec<target::ActiveModel> {
         let mut rows = Vec::new();
         for (a, association_id) in ids.associations.iter().enumerate() {
-            let cells: Vec<&Cell> = self.labelled().filter(|(_, p, ..)| p.association == a).map(|(.., c)| c).collect();
+            let cells: Vec<&Cell> = self
+                .labelled()
+                .filter(|(_, p, ..)| p.association == a)
+                .map(|(.., c)| c)
+                .collect();
             let year_sum =
                 |f: fn(&Cell) -> &Series| cells.iter().map(|c| f(c)[..12].iter().sum::<i64>()).sum::<i64>() as f64;
             let at = |f: fn(&Cell) -> &Series, t: usize| cells.iter().map(|c| f(c)[t]).sum::<i64>() as f64;
-            let ambition =
-                [1.01 + 0.04 * (2.0 * unit("target-2019", &[a]) - 1.0), 1.06 + 0.06 * unit("target-2020", &[a])];
+            let ambition = [
+                1.01 + 0.04 * (2.0 * unit("target-2019", &[a]) - 1.0),
+                1.06 + 0.06 * unit("target-2020", &[a]),
+            ];
             let flows: [(TargetMeasure, f64, i64); 3] = [
                 (TargetMeasure::NewClients, year_sum(|c| &c.new_clients), 10),
                 (TargetMeasure::DisbursedCount, year_sum(|c| &c.disbursed_count), 10),
-                (TargetMeasure::DisbursedAmount, year_sum(|c| &c.disbursed_amount), 100_000),
+                (
+                    TargetMeasure::DisbursedAmount,
+                    year_sum(|c| &c.disbursed_amount),
+                    100_000,
+                ),
             ];
             let mut push = |t: usize, measure, value| {
                 rows.push(target::ActiveModel {
@@ -648,7 +768,11 @@ impl Statistics {
                         push(y * 12 + m, measure, value);
                     }
                 }
-                let start = if y == 0 { at(|c| &c.outstanding, 0) } else { at(|c| &c.outstanding, 11) };
+                let start = if y == 0 {
+                    at(|c| &c.outstanding, 0)
+                } else {
+                    at(|c| &c.outstanding, 11)
+                };
                 let goal = at(|c| &c.outstanding, 11) * if y == 0 { ambition[0] } else { ambition[1] + 0.04 };
                 for (m, progress) in LINEAR.iter().enumerate() {
                     push(

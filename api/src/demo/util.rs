@@ -38,8 +38,9 @@ fn splitmix64(state: &mut u64) -> u64 {
 /// coordinates, so every generated value is reproducible and independent of
 /// the order in which values are drawn.
 pub(crate) fn unit(label: &str, coordinates: &[usize]) -> f64 {
-    let mut state =
-        label.bytes().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3));
+    let mut state = label.bytes().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    });
     let mut value = splitmix64(&mut state);
     for &c in coordinates {
         state ^= value ^ (c as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
@@ -71,7 +72,10 @@ pub(crate) fn apportion(total: i64, weights: &[f64]) -> Vec<i64> {
     }
     let max = weights.iter().copied().fold(0.0_f64, f64::max);
     let scaled: Vec<i128> = if max > 0.0 {
-        weights.iter().map(|&w| (w.max(0.0) / max * 1e12).round() as i128).collect()
+        weights
+            .iter()
+            .map(|&w| (w.max(0.0) / max * 1e12).round() as i128)
+            .collect()
     } else {
         vec![1; weights.len()]
     };

@@ -12,7 +12,11 @@ pub const DEMO_KEY_LIFETIME_HOURS: i64 = 24;
 /// Issues a short-lived key for the observatory partner, if there is one,
 /// and returns the secret (shown once, stored only as a hash).
 pub async fn issue_demo_key(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
-    let Some(observatory) = partner::Entity::find().filter(partner::Column::Kind.eq(PartnerKind::Observatory)).one(db).await? else {
+    let Some(observatory) = partner::Entity::find()
+        .filter(partner::Column::Kind.eq(PartnerKind::Observatory))
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let key = keys::generate().map_err(|e| DbErr::Custom(format!("no random source: {e}")))?;

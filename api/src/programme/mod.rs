@@ -9,7 +9,7 @@ use crate::pagination::{Node, PageArgs, connection};
 use crate::region::Region;
 use crate::scalars::Money;
 use crate::scope::Scope;
-use crate::training::{TrainingActionConnection, TrainingActionsOfProgramme, TrainingAction};
+use crate::training::{TrainingAction, TrainingActionConnection, TrainingActionsOfProgramme};
 use async_graphql::{Context, InputObject, Object, Result};
 use entity::enums as db_enums;
 use entity::{programme, programme_outcome};
@@ -89,7 +89,9 @@ impl Programme {
     ) -> Result<ProgrammeOutcomeConnection> {
         let page = PageArgs::new(ProgrammeOutcome::KIND, first, after.as_deref())?;
         let key = ChildKey::<OutcomesOfProgramme>::new(self.0.id, filter.unwrap_or_default().into(), page);
-        Ok(ProgrammeOutcomeConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+        Ok(ProgrammeOutcomeConnection(
+            loader(ctx).load_one(key).await?.unwrap_or_default(),
+        ))
     }
 
     /// Training actions delivered under this programme.
@@ -101,7 +103,9 @@ impl Programme {
     ) -> Result<TrainingActionConnection> {
         let page = PageArgs::new(TrainingAction::KIND, first, after.as_deref())?;
         let key = ChildKey::<TrainingActionsOfProgramme>::new(self.0.id, Default::default(), page);
-        Ok(TrainingActionConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+        Ok(TrainingActionConnection(
+            loader(ctx).load_one(key).await?.unwrap_or_default(),
+        ))
     }
 }
 
@@ -209,7 +213,9 @@ impl Children for OutcomesOfProgramme {
 /// The programme with this internal id, through the request's loader.
 pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Programme> {
     let model = loader(ctx).load_one(Id::<programme::Entity>::new(id)).await?;
-    Ok(Programme(model.ok_or_else(|| crate::error::ApiError::Internal(format!("programme {id} is referenced but missing")))?))
+    Ok(Programme(model.ok_or_else(|| {
+        crate::error::ApiError::Internal(format!("programme {id} is referenced but missing"))
+    })?))
 }
 
 /// Queries on programmes.
@@ -219,7 +225,11 @@ pub struct ProgrammeQuery;
 #[Object]
 impl ProgrammeQuery {
     /// One programme by its code. Unknown codes answer NOT_FOUND.
-    async fn programme(&self, ctx: &Context<'_>, #[graphql(desc = "Code of the programme, for example `IGA-2020`.")] code: String) -> Result<Option<Programme>> {
+    async fn programme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code of the programme, for example `IGA-2020`.")] code: String,
+    ) -> Result<Option<Programme>> {
         Ok(Some(Programme(store::by_code(db(ctx), scope(ctx), &code).await?)))
     }
 
@@ -233,7 +243,9 @@ impl ProgrammeQuery {
     ) -> Result<ProgrammeConnection> {
         let page = PageArgs::new(Programme::KIND, first, after.as_deref())?;
         let year = filter.unwrap_or_default().year;
-        Ok(ProgrammeConnection(store::list(db(ctx), scope(ctx), year, &page, wants_total(ctx)).await?))
+        Ok(ProgrammeConnection(
+            store::list(db(ctx), scope(ctx), year, &page, wants_total(ctx)).await?,
+        ))
     }
 
     /// Outcomes of programmes by sector and gender, across programmes.

@@ -49,8 +49,14 @@ pub async fn list<C: ConnectionTrait>(
 pub async fn resolve<C: ConnectionTrait>(db: &C, codes: &Option<Vec<String>>) -> ApiResult<Option<Vec<i32>>> {
     match codes {
         Some(codes) => Ok(Some(
-            store::ids_for_codes::<programme::Entity, _>(db, programme::Column::Code, programme::Column::Id, "programme", codes)
-                .await?,
+            store::ids_for_codes::<programme::Entity, _>(
+                db,
+                programme::Column::Code,
+                programme::Column::Id,
+                "programme",
+                codes,
+            )
+            .await?,
         )),
         None => Ok(None),
     }

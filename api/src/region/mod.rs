@@ -4,11 +4,11 @@ pub mod store;
 
 use crate::branch::{Branch, BranchAttributes, BranchConnection, BranchesOfRegion};
 use crate::context::{db, loader, scope, wants_total};
-use crate::pagination::{Node, PageArgs, connection};
 use crate::loader::ChildKey;
+use crate::pagination::{Node, PageArgs, connection};
 use crate::statistics::{
-    CellAttributes, ClientStatistic, ClientStatisticConnection, ClientStatsOfRegion, LoanStatistic, LoanStatisticConnection,
-    LoanStatsOfRegion,
+    CellAttributes, ClientStatistic, ClientStatisticConnection, ClientStatsOfRegion, LoanStatistic,
+    LoanStatisticConnection, LoanStatsOfRegion,
 };
 use async_graphql::{Context, Object, Result};
 use entity::region;
@@ -78,7 +78,9 @@ impl Region {
     ) -> Result<ClientStatisticConnection> {
         let page = PageArgs::new(ClientStatistic::KIND, first, after.as_deref())?;
         let key = ChildKey::<ClientStatsOfRegion>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
-        Ok(ClientStatisticConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+        Ok(ClientStatisticConnection(
+            loader(ctx).load_one(key).await?.unwrap_or_default(),
+        ))
     }
 
     /// Monthly loan and portfolio statistics reported for this region.
@@ -91,7 +93,9 @@ impl Region {
     ) -> Result<LoanStatisticConnection> {
         let page = PageArgs::new(LoanStatistic::KIND, first, after.as_deref())?;
         let key = ChildKey::<LoanStatsOfRegion>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
-        Ok(LoanStatisticConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
+        Ok(LoanStatisticConnection(
+            loader(ctx).load_one(key).await?.unwrap_or_default(),
+        ))
     }
 }
 
@@ -125,6 +129,10 @@ impl RegionQuery {
 
 /// The region with this internal id, through the request's loader.
 pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Region> {
-    let model = loader(ctx).load_one(crate::loader::Id::<region::Entity>::new(id)).await?;
-    Ok(Region(model.ok_or_else(|| crate::error::ApiError::Internal(format!("region {id} is referenced but missing")))?))
+    let model = loader(ctx)
+        .load_one(crate::loader::Id::<region::Entity>::new(id))
+        .await?;
+    Ok(Region(model.ok_or_else(|| {
+        crate::error::ApiError::Internal(format!("region {id} is referenced but missing"))
+    })?))
 }

@@ -24,7 +24,12 @@ pub async fn by_code<C: ConnectionTrait>(db: &C, _scope: &Scope, code: &str) -> 
     store::by_code::<Entity, _>(db, Column::Code, "region", code).await
 }
 
-pub async fn list<C: ConnectionTrait>(db: &C, _scope: &Scope, page: &PageArgs, with_total: bool) -> ApiResult<Page<Model>> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    _scope: &Scope,
+    page: &PageArgs,
+    with_total: bool,
+) -> ApiResult<Page<Model>> {
     store::page(db, Entity::find(), page, with_total).await
 }
 

@@ -159,12 +159,54 @@ macro_rules! children {
     };
 }
 
-children!(ClientStatsOfAssociation, "Client statistics of one association.", client_stat::Entity, CellConditions, "association_id", store::select_cells);
-children!(ClientStatsOfRegion, "Client statistics of one region.", client_stat::Entity, CellConditions, "region_id", store::select_cells);
-children!(LoanStatsOfAssociation, "Loan statistics of one association.", loan_stat::Entity, CellConditions, "association_id", store::select_cells);
-children!(LoanStatsOfRegion, "Loan statistics of one region.", loan_stat::Entity, CellConditions, "region_id", store::select_cells);
-children!(StaffOfAssociation, "Staff figures of one association.", staff_stat::Entity, store::StaffConditions, "association_id", store::select_staff);
-children!(TargetsOfAssociation, "Targets of one association.", target::Entity, store::TargetConditions, "association_id", store::select_targets);
+children!(
+    ClientStatsOfAssociation,
+    "Client statistics of one association.",
+    client_stat::Entity,
+    CellConditions,
+    "association_id",
+    store::select_cells
+);
+children!(
+    ClientStatsOfRegion,
+    "Client statistics of one region.",
+    client_stat::Entity,
+    CellConditions,
+    "region_id",
+    store::select_cells
+);
+children!(
+    LoanStatsOfAssociation,
+    "Loan statistics of one association.",
+    loan_stat::Entity,
+    CellConditions,
+    "association_id",
+    store::select_cells
+);
+children!(
+    LoanStatsOfRegion,
+    "Loan statistics of one region.",
+    loan_stat::Entity,
+    CellConditions,
+    "region_id",
+    store::select_cells
+);
+children!(
+    StaffOfAssociation,
+    "Staff figures of one association.",
+    staff_stat::Entity,
+    store::StaffConditions,
+    "association_id",
+    store::select_staff
+);
+children!(
+    TargetsOfAssociation,
+    "Targets of one association.",
+    target::Entity,
+    store::TargetConditions,
+    "association_id",
+    store::select_targets
+);
 
 /// Declares a node type for a monthly statistic table.
 macro_rules! stat_node {
@@ -355,7 +397,10 @@ connection!(
 );
 
 fn is_amount(measure: db_enums::TargetMeasure) -> bool {
-    matches!(measure, db_enums::TargetMeasure::DisbursedAmount | db_enums::TargetMeasure::OutstandingAmount)
+    matches!(
+        measure,
+        db_enums::TargetMeasure::DisbursedAmount | db_enums::TargetMeasure::OutstandingAmount
+    )
 }
 
 /// An association's objective for one measure in one month.
@@ -403,7 +448,13 @@ impl StatisticsQuery {
     ) -> Result<ClientStatisticConnection> {
         let page = page_args(ClientStatistic::KIND, first, &after)?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
-        let rows = store::list(db(ctx), store::select_cells::<client_stat::Entity>(scope(ctx), &conditions), &page, wants_total(ctx)).await?;
+        let rows = store::list(
+            db(ctx),
+            store::select_cells::<client_stat::Entity>(scope(ctx), &conditions),
+            &page,
+            wants_total(ctx),
+        )
+        .await?;
         Ok(ClientStatisticConnection(rows))
     }
 
@@ -417,7 +468,13 @@ impl StatisticsQuery {
     ) -> Result<LoanStatisticConnection> {
         let page = page_args(LoanStatistic::KIND, first, &after)?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
-        let rows = store::list(db(ctx), store::select_cells::<loan_stat::Entity>(scope(ctx), &conditions), &page, wants_total(ctx)).await?;
+        let rows = store::list(
+            db(ctx),
+            store::select_cells::<loan_stat::Entity>(scope(ctx), &conditions),
+            &page,
+            wants_total(ctx),
+        )
+        .await?;
         Ok(LoanStatisticConnection(rows))
     }
 
@@ -433,7 +490,13 @@ impl StatisticsQuery {
         let filter = filter.unwrap_or_default();
         let mut conditions: store::StaffConditions = filter.attributes.try_into()?;
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
-        let rows = store::list(db(ctx), store::select_staff(scope(ctx), &conditions), &page, wants_total(ctx)).await?;
+        let rows = store::list(
+            db(ctx),
+            store::select_staff(scope(ctx), &conditions),
+            &page,
+            wants_total(ctx),
+        )
+        .await?;
         Ok(StaffStatisticConnection(rows))
     }
 
@@ -449,7 +512,13 @@ impl StatisticsQuery {
         let filter = filter.unwrap_or_default();
         let mut conditions: store::TargetConditions = filter.attributes.try_into()?;
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
-        let rows = store::list(db(ctx), store::select_targets(scope(ctx), &conditions), &page, wants_total(ctx)).await?;
+        let rows = store::list(
+            db(ctx),
+            store::select_targets(scope(ctx), &conditions),
+            &page,
+            wants_total(ctx),
+        )
+        .await?;
         Ok(TargetConnection(rows))
     }
 }

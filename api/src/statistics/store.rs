@@ -19,7 +19,12 @@ macro_rules! keyed {
         }
     )+};
 }
-keyed!(client_stat::Entity, loan_stat::Entity, staff_stat::Entity, target::Entity);
+keyed!(
+    client_stat::Entity,
+    loan_stat::Entity,
+    staff_stat::Entity,
+    target::Entity
+);
 
 /// An inclusive range of months; either end may be open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -54,7 +59,12 @@ fn column(name: &'static str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
-fn one_of<T: Copy>(condition: Condition, name: &'static str, values: &Option<Vec<T>>, text: fn(T) -> &'static str) -> Condition {
+fn one_of<T: Copy>(
+    condition: Condition,
+    name: &'static str,
+    values: &Option<Vec<T>>,
+    text: fn(T) -> &'static str,
+) -> Condition {
     match values {
         Some(values) => condition.add(column(name).is_in(values.iter().map(|v| text(*v)))),
         None => condition,

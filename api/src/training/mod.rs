@@ -129,7 +129,11 @@ pub struct TrainingQuery;
 #[Object]
 impl TrainingQuery {
     /// One training action by its code. Unknown codes answer NOT_FOUND.
-    async fn training_action(&self, ctx: &Context<'_>, #[graphql(desc = "Code of the action, for example `TR-2020-001`.")] code: String) -> Result<Option<TrainingAction>> {
+    async fn training_action(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code of the action, for example `TR-2020-001`.")] code: String,
+    ) -> Result<Option<TrainingAction>> {
         Ok(Some(TrainingAction(store::by_code(db(ctx), scope(ctx), &code).await?)))
     }
 
@@ -151,6 +155,8 @@ impl TrainingQuery {
             programmes: crate::programme::store::resolve(db(ctx), &f.programmes).await?,
             regions: crate::region::store::resolve(db(ctx), &f.regions).await?,
         };
-        Ok(TrainingActionConnection(store::list(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?))
+        Ok(TrainingActionConnection(
+            store::list(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?,
+        ))
     }
 }
