@@ -23,6 +23,7 @@ mod store;
 
 mod association;
 mod branch;
+pub mod indicator;
 mod programme;
 mod region;
 mod release;

@@ -3,6 +3,7 @@
 
 use crate::association::AssociationQuery;
 use crate::branch::BranchQuery;
+use crate::indicator::IndicatorQuery;
 use crate::programme::ProgrammeQuery;
 use crate::region::RegionQuery;
 use crate::release::ReleaseQuery;
@@ -26,6 +27,7 @@ pub struct Query(
     TrainingQuery,
     ProgrammeQuery,
     ReleaseQuery,
+    IndicatorQuery,
 );
 
 pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;

@@ -146,8 +146,15 @@ impl Agg {
     pub fn kind(self) -> Kind {
         use Agg::*;
         match self {
-            NewClients | DisbursedCount | DisbursedAmount | WriteOff | RepaymentsDue | RepaymentsCollected
-            | TargetNewClients | TargetDisbursedCount | TargetDisbursedAmount => Kind::Flow,
+            NewClients
+            | DisbursedCount
+            | DisbursedAmount
+            | WriteOff
+            | RepaymentsDue
+            | RepaymentsCollected
+            | TargetNewClients
+            | TargetDisbursedCount
+            | TargetDisbursedAmount => Kind::Flow,
             _ => Kind::Stock,
         }
     }
@@ -171,7 +178,11 @@ impl Agg {
 
     /// The value in its public unit (MAD for money, the count otherwise).
     pub fn public(self, raw: i64) -> f64 {
-        if self.is_money() { raw as f64 / 100.0 } else { raw as f64 }
+        if self.is_money() {
+            raw as f64 / 100.0
+        } else {
+            raw as f64
+        }
     }
 }
 
@@ -180,14 +191,20 @@ impl Agg {
 pub enum Formula {
     Sum(Agg),
     /// numerator ÷ denominator, both summed after grouping; × 100 when `percent`.
-    Ratio { numerator: Agg, denominator: Agg, percent: bool },
+    Ratio {
+        numerator: Agg,
+        denominator: Agg,
+        percent: bool,
+    },
 }
 
 impl Formula {
     pub fn aggs(&self) -> Vec<Agg> {
         match *self {
             Formula::Sum(agg) => vec![agg],
-            Formula::Ratio { numerator, denominator, .. } => vec![numerator, denominator],
+            Formula::Ratio {
+                numerator, denominator, ..
+            } => vec![numerator, denominator],
         }
     }
 }
@@ -212,7 +229,10 @@ impl MeasureDef {
     /// Dimensions that break the measure down: those every source it reads carries.
     pub fn dims(&self) -> Vec<Dim> {
         let aggs = self.formula.aggs();
-        Dim::ALL.into_iter().filter(|d| aggs.iter().all(|a| a.source().dims().contains(d))).collect()
+        Dim::ALL
+            .into_iter()
+            .filter(|d| aggs.iter().all(|a| a.source().dims().contains(d)))
+            .collect()
     }
 
     pub fn is_rate(&self) -> bool {
@@ -240,53 +260,260 @@ macro_rules! measure {
 }
 
 const fn ratio(numerator: Agg, denominator: Agg, percent: bool) -> Formula {
-    Formula::Ratio { numerator, denominator, percent }
+    Formula::Ratio {
+        numerator,
+        denominator,
+        percent,
+    }
 }
 
 /// Every measure, in the order of `IndicatorRow`.
 pub static MEASURES: &[MeasureDef] = &[
-    measure!("activeClients", "ACTIVE_CLIENTS", "Clients actifs", "الزبناء النشيطون", "Active clients", Count, Stock,
-        "Clients with a loan outstanding at the end of the period.", Formula::Sum(ActiveClients), None),
-    measure!("newClients", "NEW_CLIENTS", "Nouveaux clients", "الزبناء الجدد", "New clients", Count, Flow,
-        "Clients who received their first loan during the period.", Formula::Sum(NewClients), Some(TargetNewClients)),
-    measure!("womenShare", "WOMEN_SHARE", "Part des femmes", "نسبة النساء", "Share of women", Percent, Stock,
-        "Active women clients ÷ active clients × 100, at the end of the period.", ratio(ActiveFemale, ActiveClients, true), None),
-    measure!("ruralShare", "RURAL_SHARE", "Part du rural", "نسبة الوسط القروي", "Share of rural clients", Percent, Stock,
-        "Active rural clients ÷ active clients × 100, at the end of the period.", ratio(ActiveRural, ActiveClients, true), None),
-    measure!("disbursedCount", "DISBURSED_COUNT", "Nombre de prêts décaissés", "عدد القروض الممنوحة", "Loans disbursed", Count, Flow,
-        "Loans disbursed during the period.", Formula::Sum(DisbursedCount), Some(TargetDisbursedCount)),
-    measure!("disbursedAmount", "DISBURSED_AMOUNT", "Montant décaissé", "مبلغ القروض الممنوحة", "Amount disbursed", Mad, Flow,
-        "Amount disbursed during the period, MAD.", Formula::Sum(DisbursedAmount), Some(TargetDisbursedAmount)),
-    measure!("averageDisbursedLoan", "AVERAGE_DISBURSED_LOAN", "Prêt moyen décaissé", "متوسط القرض الممنوح", "Average loan disbursed", MadPerLoan, Flow,
-        "Amount disbursed ÷ loans disbursed during the period, MAD per loan.", ratio(DisbursedAmount, DisbursedCount, false), None),
-    measure!("activeLoans", "ACTIVE_LOANS", "Prêts actifs", "القروض الجارية", "Active loans", Count, Stock,
-        "Loans outstanding at the end of the period.", Formula::Sum(ActiveLoans), None),
-    measure!("outstandingAmount", "OUTSTANDING_AMOUNT", "Encours brut", "جاري القروض الإجمالي", "Gross outstanding portfolio", Mad, Stock,
-        "Gross outstanding principal at the end of the period, MAD.", Formula::Sum(Outstanding), Some(TargetOutstanding)),
-    measure!("averageOutstandingLoan", "AVERAGE_OUTSTANDING_LOAN", "Encours moyen par prêt", "متوسط الجاري لكل قرض", "Average outstanding per loan", MadPerLoan, Stock,
-        "Gross outstanding ÷ active loans at the end of the period, MAD per loan.", ratio(Outstanding, ActiveLoans, false), None),
-    measure!("par30Amount", "PAR30_AMOUNT", "Portefeuille à risque > 30 jours", "المحفظة المعرضة للخطر أكثر من 30 يوما", "Portfolio at risk over 30 days", Mad, Stock,
-        "Outstanding balance of loans with an instalment more than 30 days overdue, at the end of the period, MAD.", Formula::Sum(Par30), None),
-    measure!("par30Rate", "PAR30_RATE", "Taux de PAR 30", "نسبة المحفظة المعرضة للخطر (30 يوما)", "PAR30 rate", Percent, Stock,
-        "Portfolio at risk over 30 days ÷ gross outstanding × 100, at the end of the period.", ratio(Par30, Outstanding, true), None),
-    measure!("par90Amount", "PAR90_AMOUNT", "Portefeuille à risque > 90 jours", "المحفظة المعرضة للخطر أكثر من 90 يوما", "Portfolio at risk over 90 days", Mad, Stock,
-        "Outstanding balance of loans with an instalment more than 90 days overdue, at the end of the period, MAD.", Formula::Sum(Par90), None),
-    measure!("par90Rate", "PAR90_RATE", "Taux de PAR 90", "نسبة المحفظة المعرضة للخطر (90 يوما)", "PAR90 rate", Percent, Stock,
-        "Portfolio at risk over 90 days ÷ gross outstanding × 100, at the end of the period.", ratio(Par90, Outstanding, true), None),
-    measure!("writeOffAmount", "WRITE_OFF_AMOUNT", "Créances passées en perte", "الديون المشطوبة", "Amount written off", Mad, Flow,
-        "Amount written off during the period, MAD.", Formula::Sum(WriteOff), None),
-    measure!("collectionRate", "COLLECTION_RATE", "Taux de recouvrement", "نسبة الاستخلاص", "Collection rate", Percent, Flow,
-        "Repayments collected ÷ repayments due during the period × 100.", ratio(RepaymentsCollected, RepaymentsDue, true), None),
-    measure!("branches", "BRANCHES", "Agences fixes", "الوكالات الثابتة", "Fixed branches", Count, Stock,
-        "Fixed agencies open on the last day of the period (branch registry).", Formula::Sum(Agencies), None),
-    measure!("mobileBranches", "MOBILE_BRANCHES", "Agences mobiles", "الوكالات المتنقلة", "Mobile branches", Count, Stock,
-        "Mobile branches open on the last day of the period (branch registry).", Formula::Sum(MobileBranches), None),
-    measure!("staff", "STAFF", "Effectif", "عدد المستخدمين", "Staff", Count, Stock,
-        "Staff members at the end of the period.", Formula::Sum(Staff), None),
-    measure!("clientsPerStaff", "CLIENTS_PER_STAFF", "Clients par employé", "عدد الزبناء لكل مستخدم", "Clients per staff member", ClientsPerStaff, Stock,
-        "Active clients ÷ staff members at the end of the period.", ratio(ActiveClients, Staff, false), None),
+    measure!(
+        "activeClients",
+        "ACTIVE_CLIENTS",
+        "Clients actifs",
+        "الزبناء النشيطون",
+        "Active clients",
+        Count,
+        Stock,
+        "Clients with a loan outstanding at the end of the period.",
+        Formula::Sum(ActiveClients),
+        None
+    ),
+    measure!(
+        "newClients",
+        "NEW_CLIENTS",
+        "Nouveaux clients",
+        "الزبناء الجدد",
+        "New clients",
+        Count,
+        Flow,
+        "Clients who received their first loan during the period.",
+        Formula::Sum(NewClients),
+        Some(TargetNewClients)
+    ),
+    measure!(
+        "womenShare",
+        "WOMEN_SHARE",
+        "Part des femmes",
+        "نسبة النساء",
+        "Share of women",
+        Percent,
+        Stock,
+        "Active women clients ÷ active clients × 100, at the end of the period.",
+        ratio(ActiveFemale, ActiveClients, true),
+        None
+    ),
+    measure!(
+        "ruralShare",
+        "RURAL_SHARE",
+        "Part du rural",
+        "نسبة الوسط القروي",
+        "Share of rural clients",
+        Percent,
+        Stock,
+        "Active rural clients ÷ active clients × 100, at the end of the period.",
+        ratio(ActiveRural, ActiveClients, true),
+        None
+    ),
+    measure!(
+        "disbursedCount",
+        "DISBURSED_COUNT",
+        "Nombre de prêts décaissés",
+        "عدد القروض الممنوحة",
+        "Loans disbursed",
+        Count,
+        Flow,
+        "Loans disbursed during the period.",
+        Formula::Sum(DisbursedCount),
+        Some(TargetDisbursedCount)
+    ),
+    measure!(
+        "disbursedAmount",
+        "DISBURSED_AMOUNT",
+        "Montant décaissé",
+        "مبلغ القروض الممنوحة",
+        "Amount disbursed",
+        Mad,
+        Flow,
+        "Amount disbursed during the period, MAD.",
+        Formula::Sum(DisbursedAmount),
+        Some(TargetDisbursedAmount)
+    ),
+    measure!(
+        "averageDisbursedLoan",
+        "AVERAGE_DISBURSED_LOAN",
+        "Prêt moyen décaissé",
+        "متوسط القرض الممنوح",
+        "Average loan disbursed",
+        MadPerLoan,
+        Flow,
+        "Amount disbursed ÷ loans disbursed during the period, MAD per loan.",
+        ratio(DisbursedAmount, DisbursedCount, false),
+        None
+    ),
+    measure!(
+        "activeLoans",
+        "ACTIVE_LOANS",
+        "Prêts actifs",
+        "القروض الجارية",
+        "Active loans",
+        Count,
+        Stock,
+        "Loans outstanding at the end of the period.",
+        Formula::Sum(ActiveLoans),
+        None
+    ),
+    measure!(
+        "outstandingAmount",
+        "OUTSTANDING_AMOUNT",
+        "Encours brut",
+        "جاري القروض الإجمالي",
+        "Gross outstanding portfolio",
+        Mad,
+        Stock,
+        "Gross outstanding principal at the end of the period, MAD.",
+        Formula::Sum(Outstanding),
+        Some(TargetOutstanding)
+    ),
+    measure!(
+        "averageOutstandingLoan",
+        "AVERAGE_OUTSTANDING_LOAN",
+        "Encours moyen par prêt",
+        "متوسط الجاري لكل قرض",
+        "Average outstanding per loan",
+        MadPerLoan,
+        Stock,
+        "Gross outstanding ÷ active loans at the end of the period, MAD per loan.",
+        ratio(Outstanding, ActiveLoans, false),
+        None
+    ),
+    measure!(
+        "par30Amount",
+        "PAR30_AMOUNT",
+        "Portefeuille à risque > 30 jours",
+        "المحفظة المعرضة للخطر أكثر من 30 يوما",
+        "Portfolio at risk over 30 days",
+        Mad,
+        Stock,
+        "Outstanding balance of loans with an instalment more than 30 days overdue, at the end of the period, MAD.",
+        Formula::Sum(Par30),
+        None
+    ),
+    measure!(
+        "par30Rate",
+        "PAR30_RATE",
+        "Taux de PAR 30",
+        "نسبة المحفظة المعرضة للخطر (30 يوما)",
+        "PAR30 rate",
+        Percent,
+        Stock,
+        "Portfolio at risk over 30 days ÷ gross outstanding × 100, at the end of the period.",
+        ratio(Par30, Outstanding, true),
+        None
+    ),
+    measure!(
+        "par90Amount",
+        "PAR90_AMOUNT",
+        "Portefeuille à risque > 90 jours",
+        "المحفظة المعرضة للخطر أكثر من 90 يوما",
+        "Portfolio at risk over 90 days",
+        Mad,
+        Stock,
+        "Outstanding balance of loans with an instalment more than 90 days overdue, at the end of the period, MAD.",
+        Formula::Sum(Par90),
+        None
+    ),
+    measure!(
+        "par90Rate",
+        "PAR90_RATE",
+        "Taux de PAR 90",
+        "نسبة المحفظة المعرضة للخطر (90 يوما)",
+        "PAR90 rate",
+        Percent,
+        Stock,
+        "Portfolio at risk over 90 days ÷ gross outstanding × 100, at the end of the period.",
+        ratio(Par90, Outstanding, true),
+        None
+    ),
+    measure!(
+        "writeOffAmount",
+        "WRITE_OFF_AMOUNT",
+        "Créances passées en perte",
+        "الديون المشطوبة",
+        "Amount written off",
+        Mad,
+        Flow,
+        "Amount written off during the period, MAD.",
+        Formula::Sum(WriteOff),
+        None
+    ),
+    measure!(
+        "collectionRate",
+        "COLLECTION_RATE",
+        "Taux de recouvrement",
+        "نسبة الاستخلاص",
+        "Collection rate",
+        Percent,
+        Flow,
+        "Repayments collected ÷ repayments due during the period × 100.",
+        ratio(RepaymentsCollected, RepaymentsDue, true),
+        None
+    ),
+    measure!(
+        "branches",
+        "BRANCHES",
+        "Agences fixes",
+        "الوكالات الثابتة",
+        "Fixed branches",
+        Count,
+        Stock,
+        "Fixed agencies open on the last day of the period (branch registry).",
+        Formula::Sum(Agencies),
+        None
+    ),
+    measure!(
+        "mobileBranches",
+        "MOBILE_BRANCHES",
+        "Agences mobiles",
+        "الوكالات المتنقلة",
+        "Mobile branches",
+        Count,
+        Stock,
+        "Mobile branches open on the last day of the period (branch registry).",
+        Formula::Sum(MobileBranches),
+        None
+    ),
+    measure!(
+        "staff",
+        "STAFF",
+        "Effectif",
+        "عدد المستخدمين",
+        "Staff",
+        Count,
+        Stock,
+        "Staff members at the end of the period.",
+        Formula::Sum(Staff),
+        None
+    ),
+    measure!(
+        "clientsPerStaff",
+        "CLIENTS_PER_STAFF",
+        "Clients par employé",
+        "عدد الزبناء لكل مستخدم",
+        "Clients per staff member",
+        ClientsPerStaff,
+        Stock,
+        "Active clients ÷ staff members at the end of the period.",
+        ratio(ActiveClients, Staff, false),
+        None
+    ),
 ];
 
 pub fn measure(field: &str) -> &'static MeasureDef {
-    MEASURES.iter().find(|m| m.field == field).expect("measure of the catalogue")
+    MEASURES
+        .iter()
+        .find(|m| m.field == field)
+        .expect("measure of the catalogue")
 }

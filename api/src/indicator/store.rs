@@ -63,13 +63,25 @@ impl CubeFilter {
             add(Dim::Region, format!("region_id IN ({})", or_none(ints(v))));
         }
         if let Some(v) = &self.segments {
-            add(Dim::Segment, format!("segment IN ({})", or_none(texts(v.iter().map(|s| s.as_str()).collect()))));
+            add(
+                Dim::Segment,
+                format!(
+                    "segment IN ({})",
+                    or_none(texts(v.iter().map(|s| s.as_str()).collect()))
+                ),
+            );
         }
         if let Some(v) = &self.genders {
-            add(Dim::Gender, format!("gender IN ({})", or_none(texts(v.iter().map(|s| s.as_str()).collect()))));
+            add(
+                Dim::Gender,
+                format!("gender IN ({})", or_none(texts(v.iter().map(|s| s.as_str()).collect()))),
+            );
         }
         if let Some(v) = &self.areas {
-            add(Dim::Area, format!("area IN ({})", or_none(texts(v.iter().map(|s| s.as_str()).collect()))));
+            add(
+                Dim::Area,
+                format!("area IN ({})", or_none(texts(v.iter().map(|s| s.as_str()).collect()))),
+            );
         }
         conditions
     }
@@ -111,7 +123,10 @@ pub struct Cube {
 
 impl Cube {
     pub fn get(&self, period: Period, key: &GroupKey, agg: Agg) -> Option<i64> {
-        self.cells.get(&(period, *key)).and_then(|values| values.get(&agg)).copied()
+        self.cells
+            .get(&(period, *key))
+            .and_then(|values| values.get(&agg))
+            .copied()
     }
 
     fn put(&mut self, period: Period, key: GroupKey, agg: Agg, value: Option<i64>) {
@@ -125,7 +140,9 @@ impl Cube {
         let mut keys: Vec<GroupKey> = self
             .cells
             .iter()
-            .filter(|((p, _), values)| *p == period && values.iter().any(|(agg, v)| agg.source() != Source::Branches || *v > 0))
+            .filter(|((p, _), values)| {
+                *p == period && values.iter().any(|(agg, v)| agg.source() != Source::Branches || *v > 0)
+            })
             .map(|((_, key), _)| *key)
             .collect();
         keys.sort();
@@ -149,7 +166,11 @@ pub fn table_for(source: Source, request: &CubeRequest) -> &'static str {
     let names_regions = request.group_by.contains(&Dim::Region) || request.filter.regions.is_some();
     match source {
         Source::Clients | Source::Loans => {
-            let facts = if source == Source::Clients { "client_stat" } else { "loan_stat" };
+            let facts = if source == Source::Clients {
+                "client_stat"
+            } else {
+                "loan_stat"
+            };
             match (request.use_rollups, names_associations, names_regions) {
                 (true, false, _) => crate::rollup::by_region(facts),
                 (true, true, false) => crate::rollup::by_association(facts),
@@ -219,7 +240,11 @@ fn branch_sql(aggs: &[Agg], request: &CubeRequest) -> String {
     for (i, period) in request.periods.iter().enumerate() {
         let day = period.last_month().last_day().format("%Y-%m-%d");
         for agg in aggs {
-            let kind = if *agg == Agg::MobileBranches { "MOBILE" } else { "AGENCY" };
+            let kind = if *agg == Agg::MobileBranches {
+                "MOBILE"
+            } else {
+                "AGENCY"
+            };
             select.push(format!(
                 "CAST(SUM(CASE WHEN kind = '{kind}' AND opened_on <= '{day}' AND (closed_on IS NULL OR closed_on > '{day}') \
                  THEN 1 ELSE 0 END) AS BIGINT) AS {}_{i}",

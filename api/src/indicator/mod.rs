@@ -1,0 +1,488 @@
+//! The indicator layer: measures × dimensions × periods × comparisons,
+//! computed in SQL by the profession's rules (see `catalog` and `store`).
+
+pub mod catalog;
+pub mod store;
+
+use crate::association::Association;
+use crate::context::{db, scope};
+use crate::error::ApiError;
+use crate::period::{self, Granularity};
+use crate::region::Region;
+use crate::scalars::Period;
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use catalog::{Agg, Dim, Formula, MEASURES, MeasureDef};
+use entity::enums as db_enums;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use store::{Cube, CubeFilter, CubeRequest, GroupKey};
+
+/// Most periods one `indicators` request may cover (20 years of months).
+pub const MAX_PERIODS: usize = 240;
+
+/// Length of the periods rows are computed for.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "Granularity", remote = "crate::period::Granularity")]
+pub enum GranularityValue {
+    /// Calendar months (`2020-12`).
+    Month,
+    /// Calendar quarters (`2020-Q4`).
+    Quarter,
+    /// Calendar years (`2020`).
+    Year,
+}
+
+/// A dimension indicators can be grouped and filtered by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "catalog::Dim")]
+pub enum Dimension {
+    /// The reporting association.
+    Association,
+    /// The region (ISO 3166-2:MA).
+    Region,
+    /// The lending methodology.
+    Segment,
+    /// The clients' (or staff's) gender.
+    Gender,
+    /// Urban or rural.
+    Area,
+}
+
+/// The period each row is compared with.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// The period just before (the previous month, quarter or year).
+    PreviousPeriod,
+    /// The same period one year earlier.
+    SamePeriodPreviousYear,
+}
+
+impl Comparison {
+    fn of(self, period: period::Period) -> period::Period {
+        match self {
+            Comparison::PreviousPeriod => period.shift(-1),
+            Comparison::SamePeriodPreviousYear => period.previous_year(),
+        }
+    }
+}
+
+/// A range of whole periods at a granularity.
+#[derive(InputObject, Clone, Copy)]
+pub struct PeriodRange {
+    /// First period (a month, quarter or year); the whole period at the granularity that contains its first month is covered.
+    pub from: Period,
+    /// Last period (a month, quarter or year); the whole period at the granularity that contains its last month is covered.
+    pub to: Period,
+    /// Length of the periods of the rows.
+    #[graphql(default_with = "GranularityValue::Month")]
+    pub granularity: GranularityValue,
+}
+
+impl PeriodRange {
+    /// Every period of the range, in order.
+    pub fn periods(&self) -> Result<Vec<period::Period>, ApiError> {
+        let granularity: Granularity = self.granularity.into();
+        let first = period::Period::containing(granularity, self.from.0.first_month());
+        let last = period::Period::containing(granularity, self.to.0.last_month());
+        if first > last {
+            return Err(ApiError::bad_input(format!(
+                "`from` ({}) is after `to` ({})",
+                self.from.0, self.to.0
+            )));
+        }
+        let mut periods = vec![first];
+        while *periods.last().expect("not empty") < last {
+            if periods.len() >= MAX_PERIODS {
+                return Err(ApiError::bad_input(format!(
+                    "the range covers more than {MAX_PERIODS} periods: use a coarser granularity or a shorter range"
+                )));
+            }
+            periods.push(periods.last().expect("not empty").shift(1));
+        }
+        Ok(periods)
+    }
+}
+
+/// Conditions on the dimensions of indicators.
+#[derive(InputObject, Default, Clone)]
+pub struct IndicatorFilter {
+    /// Only these associations (codes).
+    pub associations: Option<Vec<String>>,
+    /// Only these regions (ISO codes).
+    pub regions: Option<Vec<String>>,
+    /// Only these segments.
+    pub segments: Option<Vec<crate::enums::Segment>>,
+    /// Only these genders.
+    pub genders: Option<Vec<crate::enums::Gender>>,
+    /// Only these areas.
+    pub areas: Option<Vec<crate::enums::Area>>,
+}
+
+/// The value of one measure for one row, with its parts, its comparison and its target.
+#[derive(SimpleObject, Debug, Clone, Default, PartialEq)]
+pub struct Measure {
+    /// The value in the measure's unit (see `indicatorCatalog`); null when not reported or suppressed.
+    /// Rates and shares are percentages: 8.01 means 8.01 %.
+    pub value: Option<f64>,
+    /// For ratios: the summed numerator (for example ΣPAR30 in MAD).
+    pub numerator: Option<f64>,
+    /// For ratios: the summed denominator (for example Σoutstanding in MAD).
+    pub denominator: Option<f64>,
+    /// The value in the comparison period (`compareTo`); null without a comparison or without data then.
+    pub previous: Option<f64>,
+    /// value − previous: absolute for counts and amounts, percentage points for rates and shares.
+    pub change: Option<f64>,
+    /// (value − previous) ÷ previous × 100, for counts and amounts; null for rates and shares (see `change`).
+    pub change_percent: Option<f64>,
+    /// True when the value is hidden to protect a small group.
+    pub suppressed: bool,
+    /// The objective for the period, where targets exist for this measure and this breakdown (by association or
+    /// sector-wide): flows sum the monthly targets of the period, stocks take the target of its last month.
+    pub target: Option<f64>,
+    /// value ÷ target × 100.
+    pub target_achievement: Option<f64>,
+}
+
+/// What every row of one response shares.
+struct Shared {
+    cube: Cube,
+    compare: Option<Comparison>,
+    group_by: Vec<Dim>,
+    filter_dims: Vec<Dim>,
+}
+
+impl Shared {
+    fn supports(&self, def: &MeasureDef) -> Result<(), ApiError> {
+        let dims = def.dims();
+        match self
+            .group_by
+            .iter()
+            .chain(&self.filter_dims)
+            .find(|d| !dims.contains(d))
+        {
+            None => Ok(()),
+            Some(missing) => Err(ApiError::bad_input(format!(
+                "{} has no breakdown by {}: it can be grouped and filtered by {}",
+                def.field,
+                missing.name(),
+                if dims.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    dims.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+                }
+            ))),
+        }
+    }
+
+    /// Targets exist per association and month: by association or sector-wide only.
+    fn targets_apply(&self) -> bool {
+        self.group_by
+            .iter()
+            .chain(&self.filter_dims)
+            .all(|d| *d == Dim::Association)
+    }
+
+    fn evaluate(
+        &self,
+        def: &MeasureDef,
+        period: period::Period,
+        key: &GroupKey,
+    ) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let get = |agg: Agg| self.cube.get(period, key, agg).map(|raw| agg.public(raw));
+        match def.formula {
+            Formula::Sum(agg) => (get(agg), None, None),
+            Formula::Ratio {
+                numerator,
+                denominator,
+                percent,
+            } => {
+                let (n, d) = (get(numerator), get(denominator));
+                let value = match (n, d) {
+                    (Some(n), Some(d)) if d != 0.0 => Some(if percent { n / d * 100.0 } else { n / d }),
+                    _ => None,
+                };
+                (value, n, d)
+            }
+        }
+    }
+}
+
+/// One period × group of the `indicators` answer. Dimensions not grouped by are null.
+pub struct IndicatorRow {
+    period: period::Period,
+    key: GroupKey,
+    shared: Arc<Shared>,
+}
+
+impl IndicatorRow {
+    fn measure(&self, field: &str) -> Result<Option<Measure>> {
+        let def = catalog::measure(field);
+        let shared = &self.shared;
+        shared.supports(def)?;
+        let (value, numerator, denominator) = shared.evaluate(def, self.period, &self.key);
+        let previous = shared
+            .compare
+            .and_then(|c| shared.evaluate(def, c.of(self.period), &self.key).0);
+        let target = match def.target {
+            Some(agg) if shared.targets_apply() => {
+                shared.cube.get(self.period, &self.key, agg).map(|raw| agg.public(raw))
+            }
+            _ => None,
+        };
+        if value.is_none() && previous.is_none() && target.is_none() {
+            return Ok(None);
+        }
+        let change = value.zip(previous).map(|(v, p)| v - p);
+        let change_percent = if def.is_rate() {
+            None
+        } else {
+            value
+                .zip(previous)
+                .filter(|(_, p)| *p != 0.0)
+                .map(|(v, p)| (v - p) / p.abs() * 100.0)
+        };
+        let target_achievement = value.zip(target).filter(|(_, t)| *t != 0.0).map(|(v, t)| v / t * 100.0);
+        Ok(Some(Measure {
+            value,
+            numerator,
+            denominator,
+            previous,
+            change,
+            change_percent,
+            suppressed: false,
+            target,
+            target_achievement,
+        }))
+    }
+}
+
+/// Declares the measure fields of `IndicatorRow`, each documented from the catalogue's words.
+macro_rules! measure_fields {
+    ($($name:ident => $field:literal, $doc:literal;)+) => {
+        /// One period × group of the `indicators` answer: the group's dimensions (null when not grouped by) and the
+        /// measures asked for. Only the measures selected are computed.
+        #[Object]
+        impl IndicatorRow {
+            /// The period of the row, at the requested granularity.
+            async fn period(&self) -> Period {
+                Period(self.period)
+            }
+            /// The association of the group, when grouped by ASSOCIATION.
+            async fn association(&self, ctx: &Context<'_>) -> Result<Option<Association>> {
+                match self.key.association {
+                    Some(id) => Ok(Some(crate::association::load(ctx, id).await?)),
+                    None => Ok(None),
+                }
+            }
+            /// The region of the group, when grouped by REGION.
+            async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+                match self.key.region {
+                    Some(id) => Ok(Some(crate::region::load(ctx, id).await?)),
+                    None => Ok(None),
+                }
+            }
+            /// The segment of the group, when grouped by SEGMENT.
+            async fn segment(&self) -> Option<crate::enums::Segment> {
+                self.key.segment.map(Into::into)
+            }
+            /// The gender of the group, when grouped by GENDER.
+            async fn gender(&self) -> Option<crate::enums::Gender> {
+                self.key.gender.map(Into::into)
+            }
+            /// The area of the group, when grouped by AREA.
+            async fn area(&self) -> Option<crate::enums::Area> {
+                self.key.area.map(Into::into)
+            }
+            $(
+                #[doc = $doc]
+                async fn $name(&self) -> Result<Option<Measure>> {
+                    self.measure($field)
+                }
+            )+
+        }
+    };
+}
+
+measure_fields! {
+    active_clients => "activeClients", "Active clients at the end of the period (count, stock).";
+    new_clients => "newClients", "New clients during the period (count, flow); has targets.";
+    women_share => "womenShare", "Share of women among active clients at the end of the period (%, stock).";
+    rural_share => "ruralShare", "Share of rural clients among active clients at the end of the period (%, stock).";
+    disbursed_count => "disbursedCount", "Loans disbursed during the period (count, flow); has targets.";
+    disbursed_amount => "disbursedAmount", "Amount disbursed during the period (MAD, flow); has targets.";
+    average_disbursed_loan => "averageDisbursedLoan", "Amount disbursed ÷ loans disbursed (MAD per loan, flow).";
+    active_loans => "activeLoans", "Loans outstanding at the end of the period (count, stock).";
+    outstanding_amount => "outstandingAmount", "Gross outstanding portfolio at the end of the period (MAD, stock); has targets.";
+    average_outstanding_loan => "averageOutstandingLoan", "Gross outstanding ÷ active loans at the end of the period (MAD per loan, stock).";
+    par30_amount => "par30Amount", "Portfolio at risk over 30 days at the end of the period (MAD, stock).";
+    par30_rate => "par30Rate", "PAR30 ÷ gross outstanding at the end of the period (%, stock).";
+    par90_amount => "par90Amount", "Portfolio at risk over 90 days at the end of the period (MAD, stock).";
+    par90_rate => "par90Rate", "PAR90 ÷ gross outstanding at the end of the period (%, stock).";
+    write_off_amount => "writeOffAmount", "Amount written off during the period (MAD, flow).";
+    collection_rate => "collectionRate", "Repayments collected ÷ repayments due during the period (%, flow).";
+    branches => "branches", "Fixed agencies open on the last day of the period (count, stock; by association, region and area).";
+    mobile_branches => "mobileBranches", "Mobile branches open on the last day of the period (count, stock; by association, region and area).";
+    staff => "staff", "Staff members at the end of the period (count, stock; by association and gender).";
+    clients_per_staff => "clientsPerStaff", "Active clients ÷ staff members at the end of the period (stock; by association).";
+}
+
+/// Unit of a measure's value.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "catalog::Unit")]
+pub enum MeasureUnit {
+    /// A number of clients, loans, branches or people.
+    Count,
+    /// Moroccan dirhams.
+    Mad,
+    /// A percentage (8.01 means 8.01 %).
+    Percent,
+    /// Moroccan dirhams per loan.
+    MadPerLoan,
+    /// Active clients per staff member.
+    ClientsPerStaff,
+}
+
+/// Stock or flow.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "catalog::Kind")]
+pub enum MeasureKind {
+    /// A value at a date: over a quarter or year, the value of its last month.
+    Stock,
+    /// A total over time: over a quarter or year, the sum of its months.
+    Flow,
+}
+
+/// A measure of the catalogue.
+pub struct MeasureInfo(&'static MeasureDef);
+
+/// A measure partners can ask `indicators` for.
+#[Object]
+impl MeasureInfo {
+    /// Stable code of the measure, for example `PAR30_RATE`.
+    async fn code(&self) -> &str {
+        self.0.code
+    }
+    /// Name of the field in `IndicatorRow`, for example `par30Rate`.
+    async fn field(&self) -> &str {
+        self.0.field
+    }
+    /// Label in French.
+    async fn label_fr(&self) -> &str {
+        self.0.label_fr
+    }
+    /// Label in Arabic.
+    async fn label_ar(&self) -> &str {
+        self.0.label_ar
+    }
+    /// Label in English.
+    async fn label_en(&self) -> &str {
+        self.0.label_en
+    }
+    /// Unit of the value.
+    async fn unit(&self) -> MeasureUnit {
+        self.0.unit.into()
+    }
+    /// Stock or flow.
+    async fn kind(&self) -> MeasureKind {
+        self.0.kind.into()
+    }
+    /// How the value is computed, in words.
+    async fn formula(&self) -> &str {
+        self.0.formula_text
+    }
+    /// Dimensions the measure can be grouped and filtered by.
+    async fn dimensions(&self) -> Vec<Dimension> {
+        self.0.dims().into_iter().map(Into::into).collect()
+    }
+    /// True when associations set targets for this measure (`Measure.target`).
+    async fn has_target(&self) -> bool {
+        self.0.target.is_some()
+    }
+}
+
+/// Queries on indicators.
+#[derive(Default)]
+pub struct IndicatorQuery;
+
+#[Object]
+impl IndicatorQuery {
+    /// Measures grouped by the dimensions asked for, over a range of periods, optionally compared with earlier
+    /// periods: one row per period × group, ordered by period then group. Stocks take the value of the period's last
+    /// month, flows sum its months, ratios divide sums (never average ratios). A period without data has no row, and
+    /// a measure without data is null, never zero. A measure that has no breakdown by a requested dimension answers
+    /// a field error; the other fields still resolve.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The periods to compute, as whole months, quarters or years.")] period: PeriodRange,
+        #[graphql(desc = "Dimensions to group by; none for sector-wide totals.", default)] group_by: Vec<Dimension>,
+        #[graphql(desc = "Conditions on the dimensions.")] filter: Option<IndicatorFilter>,
+        #[graphql(desc = "Period to compare each row with (fills `previous`, `change`, `changePercent`).")]
+        compare_to: Option<Comparison>,
+    ) -> Result<Vec<IndicatorRow>> {
+        let periods = period.periods()?;
+        let mut group_by: Vec<Dim> = group_by.into_iter().map(Into::into).collect();
+        group_by.sort();
+        group_by.dedup();
+        let filter = filter.unwrap_or_default();
+        let cube_filter = CubeFilter {
+            associations: crate::association::store::resolve(db(ctx), &filter.associations).await?,
+            regions: crate::region::store::resolve(db(ctx), &filter.regions).await?,
+            segments: crate::enums::to_db::<_, db_enums::Segment>(&filter.segments),
+            genders: crate::enums::to_db::<_, db_enums::Gender>(&filter.genders),
+            areas: crate::enums::to_db::<_, db_enums::Area>(&filter.areas),
+        };
+        let mut shared = Shared {
+            cube: Cube::default(),
+            compare: compare_to,
+            group_by,
+            filter_dims: cube_filter.dims(),
+        };
+
+        let selection = ctx.look_ahead();
+        let mut aggs = BTreeSet::new();
+        for def in MEASURES {
+            let field = selection.field(def.field);
+            if !field.exists() || shared.supports(def).is_err() {
+                continue;
+            }
+            aggs.extend(def.formula.aggs());
+            if let Some(target) = def.target
+                && shared.targets_apply()
+                && (field.field("target").exists() || field.field("targetAchievement").exists())
+            {
+                aggs.insert(target);
+            }
+        }
+        let mut all_periods: BTreeSet<period::Period> = periods.iter().copied().collect();
+        if let Some(compare) = compare_to {
+            all_periods.extend(periods.iter().map(|p| compare.of(*p)));
+        }
+        let request = CubeRequest {
+            granularity: period.granularity.into(),
+            periods: all_periods,
+            group_by: shared.group_by.clone(),
+            filter: cube_filter,
+            aggs,
+            use_rollups: true,
+        };
+        shared.cube = store::compute(db(ctx), scope(ctx), &request).await?;
+        let shared = Arc::new(shared);
+        Ok(periods
+            .into_iter()
+            .flat_map(|p| {
+                let shared = shared.clone();
+                shared.cube.groups(p).into_iter().map(move |key| IndicatorRow {
+                    period: p,
+                    key,
+                    shared: shared.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// Every measure `indicators` offers, with its labels, unit, kind, formula and dimensions.
+    async fn indicator_catalog(&self) -> Vec<MeasureInfo> {
+        MEASURES.iter().map(MeasureInfo).collect()
+    }
+}
