@@ -4,11 +4,11 @@
 use crate::association::AssociationQuery;
 use crate::branch::BranchQuery;
 use crate::indicator::IndicatorQuery;
-use crate::programme::ProgrammeQuery;
+use crate::programme::{ProgrammeQuery, ProgrammeSummaryQuery};
 use crate::region::RegionQuery;
 use crate::release::ReleaseQuery;
 use crate::statistics::StatisticsQuery;
-use crate::training::TrainingQuery;
+use crate::training::{TrainingQuery, TrainingSummaryQuery};
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
 /// Deepest selection nesting accepted (deep enough for the standard introspection query).
@@ -28,6 +28,8 @@ pub struct Query(
     ProgrammeQuery,
     ReleaseQuery,
     IndicatorQuery,
+    TrainingSummaryQuery,
+    ProgrammeSummaryQuery,
 );
 
 pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;

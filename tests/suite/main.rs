@@ -3,6 +3,7 @@
 
 mod calibration;
 mod http;
+mod indicators;
 mod migrations;
 mod reads;
 mod schema;

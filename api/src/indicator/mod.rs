@@ -441,9 +441,14 @@ impl IndicatorQuery {
 
         let selection = ctx.look_ahead();
         let mut aggs = BTreeSet::new();
+        let mut refused = None;
         for def in MEASURES {
             let field = selection.field(def.field);
-            if !field.exists() || shared.supports(def).is_err() {
+            if !field.exists() {
+                continue;
+            }
+            if let Err(error) = shared.supports(def) {
+                refused.get_or_insert(error);
                 continue;
             }
             aggs.extend(def.formula.aggs());
@@ -453,6 +458,10 @@ impl IndicatorQuery {
             {
                 aggs.insert(target);
             }
+        }
+        if let Some(error) = refused.filter(|_| aggs.is_empty()) {
+            // No measure asked for can be computed: there would be no row to carry the field errors.
+            return Err(error.into());
         }
         let mut all_periods: BTreeSet<period::Period> = periods.iter().copied().collect();
         if let Some(compare) = compare_to {

@@ -116,7 +116,7 @@ pub struct GroupKey {
 }
 
 /// Summed quantities per period and group.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Cube {
     pub cells: HashMap<(Period, GroupKey), HashMap<Agg, i64>>,
 }

@@ -265,3 +265,105 @@ impl ProgrammeQuery {
         Ok(ProgrammeOutcomeConnection(rows))
     }
 }
+
+pub mod summary;
+
+/// A dimension of the programme aggregates.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "summary::ProgrammeDim")]
+pub enum ProgrammeDimension {
+    /// The programme.
+    Programme,
+    /// Sector of the beneficiaries' activity.
+    Sector,
+    /// Gender of the beneficiaries.
+    Gender,
+    /// Region of the beneficiaries (null where the source does not say).
+    Region,
+}
+
+/// Conditions on the programme outcomes summed.
+#[derive(InputObject, Default, Clone)]
+pub struct ProgrammeSummaryFilter {
+    /// Only these programmes (codes).
+    pub programmes: Option<Vec<String>>,
+    /// First programme year included.
+    pub from_year: Option<i32>,
+    /// Last programme year included.
+    pub to_year: Option<i32>,
+}
+
+/// Programme outcomes summed over one group. Dimensions not grouped by are null.
+pub struct ProgrammeIndicatorRow(summary::ProgrammeSummaryRow);
+
+/// Programme outcomes summed over one group. Dimensions not grouped by are null.
+#[Object]
+impl ProgrammeIndicatorRow {
+    /// The programme, when grouped by PROGRAMME.
+    async fn programme(&self, ctx: &Context<'_>) -> Result<Option<Programme>> {
+        match self.0.programme {
+            Some(id) => Ok(Some(load(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+    /// The sector, when grouped by SECTOR.
+    async fn sector(&self) -> Option<Sector> {
+        self.0.sector.map(Into::into)
+    }
+    /// The gender, when grouped by GENDER.
+    async fn gender(&self) -> Option<OutcomeGender> {
+        self.0.gender.map(Into::into)
+    }
+    /// The region, when grouped by REGION and the source gives it.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<Region>> {
+        match self.0.region {
+            Some(id) => Ok(Some(crate::region::load(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+    /// Beneficiaries (winners, people supported or trained) (count).
+    async fn beneficiaries(&self) -> i64 {
+        self.0.beneficiaries
+    }
+    /// Grants awarded (MAD).
+    async fn grant_amount(&self) -> Money {
+        Money(self.0.grant_amount)
+    }
+    /// Candidates of the group's programmes (count); null when grouped by sector, gender or region, which
+    /// candidates are not recorded by.
+    async fn candidates(&self) -> Option<i64> {
+        self.0.candidates
+    }
+}
+
+/// Aggregates of the programmes' outcomes.
+#[derive(Default)]
+pub struct ProgrammeSummaryQuery;
+
+#[Object]
+impl ProgrammeSummaryQuery {
+    /// Beneficiaries, grants and candidates summed by programme, sector, gender and region (one row per group).
+    async fn programme_indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Dimensions to group by.",
+            default_with = "vec![ProgrammeDimension::Programme]"
+        )]
+        group_by: Vec<ProgrammeDimension>,
+        #[graphql(desc = "Conditions on the outcomes.")] filter: Option<ProgrammeSummaryFilter>,
+    ) -> Result<Vec<ProgrammeIndicatorRow>> {
+        let f = filter.unwrap_or_default();
+        let mut dims: Vec<summary::ProgrammeDim> = group_by.into_iter().map(Into::into).collect();
+        dims.sort();
+        dims.dedup();
+        let filter = summary::ProgrammeSummaryFilter {
+            programmes: store::resolve(db(ctx), &f.programmes).await?,
+            from_year: f.from_year,
+            to_year: f.to_year,
+        };
+        let with_candidates = ctx.look_ahead().field("candidates").exists();
+        let rows = summary::summarise(db(ctx), &dims, &filter, with_candidates).await?;
+        Ok(rows.into_iter().map(ProgrammeIndicatorRow).collect())
+    }
+}

@@ -160,3 +160,98 @@ impl TrainingQuery {
         ))
     }
 }
+
+pub mod summary;
+
+/// A dimension of the training aggregates.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "summary::TrainingDim")]
+pub enum TrainingDimension {
+    /// Year the action started.
+    Year,
+    /// Format of the action.
+    Format,
+    /// Audience of the action.
+    Audience,
+    /// Delivery of the action.
+    Delivery,
+}
+
+/// Conditions on the training actions summed.
+#[derive(InputObject, Default, Clone)]
+pub struct TrainingSummaryFilter {
+    /// First year included (actions that started in it or later).
+    pub from_year: Option<i32>,
+    /// Last year included.
+    pub to_year: Option<i32>,
+    /// Only these formats.
+    pub formats: Option<Vec<TrainingFormat>>,
+    /// Only these audiences.
+    pub audiences: Option<Vec<TrainingAudience>>,
+    /// Only these deliveries.
+    pub deliveries: Option<Vec<Delivery>>,
+}
+
+/// Training actions summed over one group. Dimensions not grouped by are null.
+#[derive(async_graphql::SimpleObject)]
+pub struct TrainingIndicatorRow {
+    /// Year the actions started, when grouped by YEAR.
+    pub year: Option<i32>,
+    /// Format, when grouped by FORMAT.
+    pub format: Option<TrainingFormat>,
+    /// Audience, when grouped by AUDIENCE.
+    pub audience: Option<TrainingAudience>,
+    /// Delivery, when grouped by DELIVERY.
+    pub delivery: Option<Delivery>,
+    /// Number of training actions (count).
+    pub actions: i64,
+    /// Training days delivered (days).
+    pub training_days: i64,
+    /// Participants (count).
+    pub participants: i64,
+    /// Person-days of training as reported (days; not recomputed from days × participants).
+    pub person_days: i64,
+}
+
+/// Aggregates of the centre's training activity.
+#[derive(Default)]
+pub struct TrainingSummaryQuery;
+
+#[Object]
+impl TrainingSummaryQuery {
+    /// Training actions summed by year, format, audience and delivery (one row per group, in group order).
+    async fn training_indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Dimensions to group by.", default_with = "vec![TrainingDimension::Year]")] group_by: Vec<
+            TrainingDimension,
+        >,
+        #[graphql(desc = "Conditions on the actions.")] filter: Option<TrainingSummaryFilter>,
+    ) -> Result<Vec<TrainingIndicatorRow>> {
+        let f = filter.unwrap_or_default();
+        let mut dims: Vec<summary::TrainingDim> = group_by.into_iter().map(Into::into).collect();
+        dims.sort();
+        dims.dedup();
+        let filter = summary::TrainingSummaryFilter {
+            from_year: f.from_year,
+            to_year: f.to_year,
+            formats: to_db::<_, db_enums::TrainingFormat>(&f.formats),
+            audiences: to_db::<_, db_enums::TrainingAudience>(&f.audiences),
+            deliveries: to_db::<_, db_enums::Delivery>(&f.deliveries),
+        };
+        let rows = summary::summarise(db(ctx), &dims, &filter).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TrainingIndicatorRow {
+                year: r.year,
+                format: r.format.map(Into::into),
+                audience: r.audience.map(Into::into),
+                delivery: r.delivery.map(Into::into),
+                actions: r.actions,
+                training_days: r.training_days,
+                participants: r.participants,
+                person_days: r.person_days,
+            })
+            .collect())
+    }
+}

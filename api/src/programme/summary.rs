@@ -1,0 +1,150 @@
+//! Aggregates of programme outcomes by programme, sector, gender and region.
+
+use crate::error::ApiResult;
+use entity::enums::{OutcomeGender, Sector};
+use sea_orm::{ConnectionTrait, Statement};
+use std::collections::HashMap;
+
+/// A dimension of the programme aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProgrammeDim {
+    Programme,
+    Sector,
+    Gender,
+    Region,
+}
+
+/// Conditions on the outcomes summed.
+#[derive(Debug, Clone, Default)]
+pub struct ProgrammeSummaryFilter {
+    pub programmes: Option<Vec<i32>>,
+    pub from_year: Option<i32>,
+    pub to_year: Option<i32>,
+}
+
+/// One group of the programme aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgrammeSummaryRow {
+    pub programme: Option<i32>,
+    pub sector: Option<Sector>,
+    pub gender: Option<OutcomeGender>,
+    pub region: Option<i32>,
+    pub beneficiaries: i64,
+    pub grant_amount: i64,
+    /// Candidates of the programmes of the group; only when grouped by programme alone or not at all.
+    pub candidates: Option<i64>,
+}
+
+fn conditions(filter: &ProgrammeSummaryFilter, id: &str) -> String {
+    let mut conditions = Vec::new();
+    if let Some(ids) = &filter.programmes {
+        let list: Vec<String> = ids.iter().map(i32::to_string).collect();
+        conditions.push(format!(
+            "{id} IN ({})",
+            if list.is_empty() {
+                "NULL".into()
+            } else {
+                list.join(", ")
+            }
+        ));
+    }
+    if let Some(from) = filter.from_year {
+        conditions.push(format!("p.year >= {from}"));
+    }
+    if let Some(to) = filter.to_year {
+        conditions.push(format!("p.year <= {to}"));
+    }
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+fn parse<T: Copy>(all: &[T], text: fn(T) -> &'static str, value: Option<String>) -> Option<T> {
+    value.and_then(|v| all.iter().copied().find(|t| text(*t) == v))
+}
+
+/// Sums beneficiaries and grants by the dimensions asked for (one statement), and
+/// the programmes' candidates when asked (one more statement on the programme table).
+pub async fn summarise<C: ConnectionTrait>(
+    db: &C,
+    group_by: &[ProgrammeDim],
+    filter: &ProgrammeSummaryFilter,
+    with_candidates: bool,
+) -> ApiResult<Vec<ProgrammeSummaryRow>> {
+    let backend = db.get_database_backend();
+    let columns: Vec<&str> = group_by
+        .iter()
+        .map(|d| match d {
+            ProgrammeDim::Programme => "o.programme_id",
+            ProgrammeDim::Sector => "o.sector",
+            ProgrammeDim::Gender => "o.gender",
+            ProgrammeDim::Region => "o.region_id",
+        })
+        .collect();
+    let mut sql = format!(
+        "SELECT {}CAST(SUM(o.beneficiaries) AS BIGINT) AS beneficiaries, CAST(SUM(o.grant_amount) AS BIGINT) AS grant_amount \
+         FROM programme_outcome o JOIN programme p ON p.id = o.programme_id{}",
+        columns.iter().map(|c| format!("{c}, ")).collect::<String>(),
+        conditions(filter, "o.programme_id")
+    );
+    if !columns.is_empty() {
+        let positions: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
+        sql.push_str(&format!(" GROUP BY {0} ORDER BY {0}", positions.join(", ")));
+    }
+    let has = |d: ProgrammeDim| group_by.contains(&d);
+    let mut rows = Vec::new();
+    for row in db.query_all_raw(Statement::from_string(backend, sql)).await? {
+        let Some(beneficiaries) = row.try_get::<Option<i64>>("", "beneficiaries")? else {
+            continue;
+        };
+        rows.push(ProgrammeSummaryRow {
+            programme: if has(ProgrammeDim::Programme) {
+                row.try_get("", "programme_id")?
+            } else {
+                None
+            },
+            sector: if has(ProgrammeDim::Sector) {
+                parse(Sector::ALL, Sector::as_str, row.try_get("", "sector")?)
+            } else {
+                None
+            },
+            gender: if has(ProgrammeDim::Gender) {
+                parse(OutcomeGender::ALL, OutcomeGender::as_str, row.try_get("", "gender")?)
+            } else {
+                None
+            },
+            region: if has(ProgrammeDim::Region) {
+                row.try_get("", "region_id")?
+            } else {
+                None
+            },
+            beneficiaries,
+            grant_amount: row.try_get::<Option<i64>>("", "grant_amount")?.unwrap_or(0),
+            candidates: None,
+        });
+    }
+    if with_candidates && group_by.iter().all(|d| *d == ProgrammeDim::Programme) {
+        let by_programme = has(ProgrammeDim::Programme);
+        let sql = format!(
+            "SELECT {}CAST(SUM(p.candidates) AS BIGINT) AS candidates FROM programme p{}{}",
+            if by_programme { "p.id AS programme_id, " } else { "" },
+            conditions(filter, "p.id"),
+            if by_programme { " GROUP BY p.id" } else { "" }
+        );
+        let mut candidates: HashMap<Option<i32>, Option<i64>> = HashMap::new();
+        for row in db.query_all_raw(Statement::from_string(backend, sql)).await? {
+            let id: Option<i32> = if by_programme {
+                row.try_get("", "programme_id")?
+            } else {
+                None
+            };
+            candidates.insert(id, row.try_get("", "candidates")?);
+        }
+        for row in &mut rows {
+            row.candidates = candidates.get(&row.programme).copied().flatten();
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,137 @@
+//! Aggregates of the centre's training actions by year, format, audience and delivery.
+
+use crate::error::ApiResult;
+use entity::enums::{Delivery, TrainingAudience, TrainingFormat};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+/// A dimension of the training aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TrainingDim {
+    Year,
+    Format,
+    Audience,
+    Delivery,
+}
+
+/// Conditions on the actions summed.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingSummaryFilter {
+    pub from_year: Option<i32>,
+    pub to_year: Option<i32>,
+    pub formats: Option<Vec<TrainingFormat>>,
+    pub audiences: Option<Vec<TrainingAudience>>,
+    pub deliveries: Option<Vec<Delivery>>,
+}
+
+/// One group of the training aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingSummaryRow {
+    pub year: Option<i32>,
+    pub format: Option<TrainingFormat>,
+    pub audience: Option<TrainingAudience>,
+    pub delivery: Option<Delivery>,
+    pub actions: i64,
+    pub training_days: i64,
+    pub participants: i64,
+    pub person_days: i64,
+}
+
+fn list<T: Copy>(values: &[T], text: fn(T) -> &'static str) -> String {
+    let list: Vec<String> = values.iter().map(|v| format!("'{}'", text(*v))).collect();
+    if list.is_empty() {
+        "NULL".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+fn parse<T: Copy>(all: &[T], text: fn(T) -> &'static str, value: Option<String>) -> Option<T> {
+    value.and_then(|v| all.iter().copied().find(|t| text(*t) == v))
+}
+
+/// Sums the training actions by the dimensions asked for, in one statement.
+pub async fn summarise<C: ConnectionTrait>(
+    db: &C,
+    group_by: &[TrainingDim],
+    filter: &TrainingSummaryFilter,
+) -> ApiResult<Vec<TrainingSummaryRow>> {
+    let backend = db.get_database_backend();
+    let year = match backend {
+        DbBackend::Postgres => "CAST(EXTRACT(YEAR FROM starts_on) AS BIGINT)",
+        _ => "CAST(substr(starts_on, 1, 4) AS BIGINT)",
+    };
+    let mut columns = Vec::new();
+    for dim in group_by {
+        columns.push(match dim {
+            TrainingDim::Year => format!("{year} AS year"),
+            TrainingDim::Format => "format".into(),
+            TrainingDim::Audience => "audience".into(),
+            TrainingDim::Delivery => "delivery".into(),
+        });
+    }
+    let mut conditions = Vec::new();
+    if let Some(from) = filter.from_year {
+        conditions.push(format!("starts_on >= '{from:04}-01-01'"));
+    }
+    if let Some(to) = filter.to_year {
+        conditions.push(format!("starts_on <= '{to:04}-12-31'"));
+    }
+    if let Some(v) = &filter.formats {
+        conditions.push(format!("format IN ({})", list(v, TrainingFormat::as_str)));
+    }
+    if let Some(v) = &filter.audiences {
+        conditions.push(format!("audience IN ({})", list(v, TrainingAudience::as_str)));
+    }
+    if let Some(v) = &filter.deliveries {
+        conditions.push(format!("delivery IN ({})", list(v, Delivery::as_str)));
+    }
+    let mut sql = format!(
+        "SELECT {}CAST(COUNT(*) AS BIGINT) AS actions, CAST(SUM(training_days) AS BIGINT) AS training_days, \
+         CAST(SUM(participants) AS BIGINT) AS participants, CAST(SUM(person_days) AS BIGINT) AS person_days \
+         FROM training_action",
+        columns.iter().map(|c| format!("{c}, ")).collect::<String>()
+    );
+    if !conditions.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+    }
+    if !group_by.is_empty() {
+        let positions: Vec<String> = (1..=group_by.len()).map(|i| i.to_string()).collect();
+        sql.push_str(&format!(" GROUP BY {0} ORDER BY {0}", positions.join(", ")));
+    }
+    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let actions: i64 = row.try_get("", "actions")?;
+        if actions == 0 {
+            continue;
+        }
+        let text = |name: &str| -> ApiResult<Option<String>> { Ok(row.try_get::<Option<String>>("", name)?) };
+        out.push(TrainingSummaryRow {
+            year: if group_by.contains(&TrainingDim::Year) {
+                Some(row.try_get::<i64>("", "year")? as i32)
+            } else {
+                None
+            },
+            format: if group_by.contains(&TrainingDim::Format) {
+                parse(TrainingFormat::ALL, TrainingFormat::as_str, text("format")?)
+            } else {
+                None
+            },
+            audience: if group_by.contains(&TrainingDim::Audience) {
+                parse(TrainingAudience::ALL, TrainingAudience::as_str, text("audience")?)
+            } else {
+                None
+            },
+            delivery: if group_by.contains(&TrainingDim::Delivery) {
+                parse(Delivery::ALL, Delivery::as_str, text("delivery")?)
+            } else {
+                None
+            },
+            actions,
+            training_days: row.try_get::<Option<i64>>("", "training_days")?.unwrap_or(0),
+            participants: row.try_get::<Option<i64>>("", "participants")?.unwrap_or(0),
+            person_days: row.try_get::<Option<i64>>("", "person_days")?.unwrap_or(0),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,782 @@
+//! The indicator layer: each rule on a small hand-computed fixture, the
+//! published national figures from `indicators` on the demo data, the cost in
+//! statements, and rollups that answer exactly as the facts.
+
+use api::indicator::catalog::{Agg, Dim};
+use api::indicator::store::{CubeFilter, CubeRequest, compute};
+use api::period::{Granularity, Month, Period};
+use api::scope::Scope;
+use observatory_tests::{Backend, Fixture, TestApp, on_both_backends, spawn_app};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+/// Inserts fixture rows (plain SQL valid on both backends) and brings the rollups in step.
+async fn seed(app: &TestApp, statements: &[String]) {
+    for sql in statements {
+        app.db
+            .execute_unprepared(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    api::rollup::refresh(&app.db, None).await.expect("rollups refresh");
+}
+
+fn associations(codes: &[&str]) -> String {
+    let rows: Vec<String> = codes
+        .iter()
+        .map(|c| format!("('{c}', '{c}', '{c}', 2000, 'ACTIVE', 'Rabat')"))
+        .collect();
+    format!(
+        "INSERT INTO association (code, name_fr, name_ar, founded_year, status, head_office_city) VALUES {}",
+        rows.join(", ")
+    )
+}
+
+fn cell(association: &str, region: &str, period: i32, segment: &str, gender: &str, area: &str) -> String {
+    format!(
+        "(SELECT id FROM association WHERE code = '{association}'), (SELECT id FROM region WHERE code = '{region}'), \
+         {period}, '{segment}', '{gender}', '{area}'"
+    )
+}
+
+/// Active and new clients of one cell (individual, women, urban unless said).
+fn clients(association: &str, region: &str, period: i32, active: i64, new: i64) -> String {
+    format!(
+        "INSERT INTO client_stat (association_id, region_id, period, segment, gender, area, active_clients, new_clients) \
+         VALUES ({}, {active}, {new})",
+        cell(association, region, period, "INDIVIDUAL", "FEMALE", "URBAN")
+    )
+}
+
+/// Loan figures of one cell, amounts in MAD.
+struct Loans {
+    disbursed: i64,
+    outstanding: i64,
+    par30: i64,
+    due: i64,
+    collected: i64,
+}
+
+fn loans(association: &str, region: &str, period: i32, l: Loans) -> String {
+    format!(
+        "INSERT INTO loan_stat (association_id, region_id, period, segment, gender, area, disbursed_count, disbursed_amount, \
+         active_loans, outstanding_amount, par30_amount, par90_amount, write_off_amount, rescheduled_amount, repayments_due, \
+         repayments_collected) VALUES ({}, 1, {}, 1, {}, {}, 0, 0, 0, {}, {})",
+        cell(association, region, period, "INDIVIDUAL", "FEMALE", "URBAN"),
+        l.disbursed * 100,
+        l.outstanding * 100,
+        l.par30 * 100,
+        l.due * 100,
+        l.collected * 100
+    )
+}
+
+fn no_loans() -> Loans {
+    Loans {
+        disbursed: 0,
+        outstanding: 0,
+        par30: 0,
+        due: 0,
+        collected: 0,
+    }
+}
+
+async fn indicators(app: &TestApp, arguments: &str, selection: &str) -> Vec<Value> {
+    let data = app
+        .query(
+            &format!("{{ indicators({arguments}) {{ period {selection} }} }}"),
+            json!({}),
+        )
+        .await;
+    data["indicators"].as_array().unwrap().clone()
+}
+
+fn round2(value: &Value) -> f64 {
+    (value.as_f64().unwrap_or_else(|| panic!("a number, got {value}")) * 100.0).round() / 100.0
+}
+
+async fn a_stock_takes_the_last_month_and_a_flow_sums_its_months(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let mut rows = vec![associations(&["AAA"])];
+    for (month, active, new) in [
+        (202001, 10, 1),
+        (202002, 20, 2),
+        (202003, 30, 3),
+        (202004, 40, 4),
+        (202005, 50, 5),
+    ] {
+        rows.push(clients("AAA", "MA-01", month, active, new));
+    }
+    seed(&app, &rows).await;
+
+    let quarters = indicators(
+        &app,
+        r#"period: { from: "2020-Q1", to: "2020-Q2", granularity: QUARTER }"#,
+        "activeClients { value } newClients { value }",
+    )
+    .await;
+    assert_eq!(quarters.len(), 2);
+    assert_eq!(quarters[0]["period"], "2020-Q1");
+    assert_eq!(
+        quarters[0]["activeClients"]["value"], 30.0,
+        "a stock over a quarter is its last month"
+    );
+    assert_eq!(
+        quarters[0]["newClients"]["value"], 6.0,
+        "a flow over a quarter is the sum of its months"
+    );
+    assert_eq!(
+        quarters[1]["activeClients"],
+        Value::Null,
+        "the quarter's last month is missing: no value, not zero"
+    );
+    assert_eq!(quarters[1]["newClients"]["value"], 9.0);
+
+    let year = indicators(
+        &app,
+        r#"period: { from: "2020", to: "2020", granularity: YEAR }"#,
+        "activeClients { value } newClients { value }",
+    )
+    .await;
+    assert_eq!(
+        year[0]["activeClients"],
+        Value::Null,
+        "no December figure, no year-end stock"
+    );
+    assert_eq!(year[0]["newClients"]["value"], 15.0);
+
+    let months = indicators(
+        &app,
+        r#"period: { from: "2019-12", to: "2020-06" }"#,
+        "activeClients { value }",
+    )
+    .await;
+    let periods: Vec<&str> = months.iter().map(|r| r["period"].as_str().unwrap()).collect();
+    assert_eq!(
+        periods,
+        ["2020-01", "2020-02", "2020-03", "2020-04", "2020-05"],
+        "months without data have no row"
+    );
+}
+on_both_backends!(a_stock_takes_the_last_month_and_a_flow_sums_its_months);
+
+async fn a_ratio_is_the_ratio_of_sums_not_the_average_of_ratios(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    seed(
+        &app,
+        &[
+            associations(&["AAA", "BBB"]),
+            loans(
+                "AAA",
+                "MA-01",
+                202012,
+                Loans {
+                    outstanding: 100,
+                    par30: 50,
+                    ..no_loans()
+                },
+            ),
+            loans(
+                "BBB",
+                "MA-01",
+                202012,
+                Loans {
+                    outstanding: 900,
+                    par30: 9,
+                    ..no_loans()
+                },
+            ),
+        ],
+    )
+    .await;
+    let sector = indicators(
+        &app,
+        r#"period: { from: "2020-12", to: "2020-12" }"#,
+        "par30Rate { value numerator denominator }",
+    )
+    .await;
+    let rate = &sector[0]["par30Rate"];
+    assert_eq!(
+        (rate["numerator"].as_f64(), rate["denominator"].as_f64()),
+        (Some(59.0), Some(1000.0))
+    );
+    assert_eq!(round2(&rate["value"]), 5.9, "59 ÷ 1,000, not (50 % + 1 %) ÷ 2 = 25.5 %");
+    let by_association = indicators(
+        &app,
+        r#"period: { from: "2020-12", to: "2020-12" }, groupBy: [ASSOCIATION]"#,
+        "association { code } par30Rate { value }",
+    )
+    .await;
+    let rates: Vec<f64> = by_association
+        .iter()
+        .map(|r| round2(&r["par30Rate"]["value"]))
+        .collect();
+    assert_eq!(rates, [50.0, 1.0]);
+}
+on_both_backends!(a_ratio_is_the_ratio_of_sums_not_the_average_of_ratios);
+
+async fn comparisons_cross_the_year_boundary_and_rates_change_in_points(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    seed(
+        &app,
+        &[
+            associations(&["AAA"]),
+            clients("AAA", "MA-01", 201901, 80, 0),
+            clients("AAA", "MA-01", 201912, 100, 0),
+            clients("AAA", "MA-01", 202001, 110, 0),
+            loans(
+                "AAA",
+                "MA-01",
+                201912,
+                Loans {
+                    outstanding: 1000,
+                    par30: 10,
+                    ..no_loans()
+                },
+            ),
+            loans(
+                "AAA",
+                "MA-01",
+                202001,
+                Loans {
+                    outstanding: 1000,
+                    par30: 30,
+                    ..no_loans()
+                },
+            ),
+        ],
+    )
+    .await;
+    let selection =
+        "activeClients { value previous change changePercent } par30Rate { value previous change changePercent }";
+    let previous = indicators(
+        &app,
+        r#"period: { from: "2020-01", to: "2020-01" }, compareTo: PREVIOUS_PERIOD"#,
+        selection,
+    )
+    .await;
+    let clients = &previous[0]["activeClients"];
+    assert_eq!(
+        (clients["previous"].as_f64(), clients["change"].as_f64()),
+        (Some(100.0), Some(10.0)),
+        "2020-01 against 2019-12"
+    );
+    assert_eq!(round2(&clients["changePercent"]), 10.0);
+    let rate = &previous[0]["par30Rate"];
+    assert_eq!(
+        (
+            round2(&rate["value"]),
+            round2(&rate["previous"]),
+            round2(&rate["change"])
+        ),
+        (3.0, 1.0, 2.0),
+        "points"
+    );
+    assert_eq!(
+        rate["changePercent"],
+        Value::Null,
+        "a rate's change is in percentage points only"
+    );
+
+    let year_ago = indicators(
+        &app,
+        r#"period: { from: "2020-01", to: "2020-01" }, compareTo: SAME_PERIOD_PREVIOUS_YEAR"#,
+        selection,
+    )
+    .await;
+    assert_eq!(year_ago[0]["activeClients"]["previous"], 80.0);
+    assert_eq!(round2(&year_ago[0]["activeClients"]["changePercent"]), 37.5);
+    assert_eq!(
+        year_ago[0]["par30Rate"]["previous"],
+        Value::Null,
+        "no loan figures for 2019-01"
+    );
+}
+on_both_backends!(comparisons_cross_the_year_boundary_and_rates_change_in_points);
+
+async fn targets_sum_for_flows_and_take_the_last_month_for_stocks(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let mut rows = vec![associations(&["AAA"])];
+    for (i, month) in [202001, 202002, 202003].into_iter().enumerate() {
+        rows.push(loans(
+            "AAA",
+            "MA-01",
+            month,
+            Loans {
+                disbursed: 90,
+                outstanding: 900 * (i as i64 + 1),
+                ..no_loans()
+            },
+        ));
+        rows.push(format!(
+            "INSERT INTO target (association_id, period, measure, value) VALUES \
+             ((SELECT id FROM association WHERE code = 'AAA'), {month}, 'DISBURSED_AMOUNT', 10000), \
+             ((SELECT id FROM association WHERE code = 'AAA'), {month}, 'OUTSTANDING_AMOUNT', {})",
+            100_000 * (i as i64 + 1)
+        ));
+    }
+    seed(&app, &rows).await;
+    let selection =
+        "disbursedAmount { value target targetAchievement } outstandingAmount { value target targetAchievement }";
+    let quarter = indicators(
+        &app,
+        r#"period: { from: "2020-Q1", to: "2020-Q1", granularity: QUARTER }, groupBy: [ASSOCIATION]"#,
+        selection,
+    )
+    .await;
+    let disbursed = &quarter[0]["disbursedAmount"];
+    assert_eq!(
+        (disbursed["value"].as_f64(), disbursed["target"].as_f64()),
+        (Some(270.0), Some(300.0))
+    );
+    assert_eq!(round2(&disbursed["targetAchievement"]), 90.0);
+    let outstanding = &quarter[0]["outstandingAmount"];
+    assert_eq!(
+        (outstanding["value"].as_f64(), outstanding["target"].as_f64()),
+        (Some(2700.0), Some(3000.0))
+    );
+    let by_region = indicators(
+        &app,
+        r#"period: { from: "2020-Q1", to: "2020-Q1", granularity: QUARTER }, groupBy: [REGION]"#,
+        selection,
+    )
+    .await;
+    assert_eq!(
+        by_region[0]["disbursedAmount"]["target"],
+        Value::Null,
+        "targets are set per association, not per region"
+    );
+}
+on_both_backends!(targets_sum_for_flows_and_take_the_last_month_for_stocks);
+
+async fn branches_staff_and_clients_per_staff_come_from_their_own_tables(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let branch = |code: &str, kind: &str, opened: &str, closed: &str| {
+        format!(
+            "INSERT INTO branch (code, association_id, region_id, name, kind, area, city, latitude, longitude, opened_on, closed_on) \
+             VALUES ('{code}', (SELECT id FROM association WHERE code = 'AAA'), (SELECT id FROM region WHERE code = 'MA-01'), \
+             '{code}', '{kind}', 'URBAN', 'Tanger', 35.7, -5.8, '{opened}', {closed})"
+        )
+    };
+    let staff = |gender: &str, headcount: i64| {
+        format!(
+            "INSERT INTO staff_stat (association_id, period, category, gender, headcount) VALUES \
+             ((SELECT id FROM association WHERE code = 'AAA'), 202003, 'NETWORK', '{gender}', {headcount})"
+        )
+    };
+    seed(
+        &app,
+        &[
+            associations(&["AAA"]),
+            branch("B1", "AGENCY", "2019-06-01", "NULL"),
+            branch("B2", "AGENCY", "2020-03-15", "'2020-07-01'"),
+            branch("M1", "MOBILE", "2018-01-01", "'2020-02-10'"),
+            staff("FEMALE", 4),
+            staff("MALE", 6),
+            clients("AAA", "MA-01", 202003, 30, 3),
+        ],
+    )
+    .await;
+    let months = indicators(
+        &app,
+        r#"period: { from: "2020-01", to: "2020-03" }"#,
+        "branches { value } mobileBranches { value }",
+    )
+    .await;
+    let counts: Vec<(f64, f64)> = months
+        .iter()
+        .map(|r| {
+            (
+                r["branches"]["value"].as_f64().unwrap(),
+                r["mobileBranches"]["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [(1.0, 1.0), (1.0, 0.0), (2.0, 0.0)],
+        "open on the last day of each month"
+    );
+    let q3 = indicators(
+        &app,
+        r#"period: { from: "2020-Q3", to: "2020-Q3", granularity: QUARTER }"#,
+        "branches { value }",
+    )
+    .await;
+    assert_eq!(
+        q3[0]["branches"]["value"], 1.0,
+        "closed on 2020-07-01, not counted at the end of Q3"
+    );
+    let march = indicators(
+        &app,
+        r#"period: { from: "2020-03", to: "2020-03" }, groupBy: [ASSOCIATION]"#,
+        "staff { value } clientsPerStaff { value numerator denominator }",
+    )
+    .await;
+    assert_eq!(march[0]["staff"]["value"], 10.0);
+    assert_eq!(march[0]["clientsPerStaff"]["value"], 3.0, "30 clients ÷ 10 staff");
+}
+on_both_backends!(branches_staff_and_clients_per_staff_come_from_their_own_tables);
+
+async fn a_measure_without_the_requested_breakdown_is_a_field_error(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let reply = app
+        .graphql(
+            r#"{ indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [SEGMENT]) {
+                segment activeClients { value } staff { value } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(
+        !reply.codes().is_empty() && reply.codes().iter().all(|c| c == "BAD_USER_INPUT"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.message().contains("staff has no breakdown by SEGMENT"),
+        "{}",
+        reply.message()
+    );
+    let rows = reply.body["data"]["indicators"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "one row per segment");
+    assert!(
+        rows.iter()
+            .all(|r| r["activeClients"]["value"].is_number() && r["staff"].is_null()),
+        "the other fields resolve"
+    );
+
+    let filtered = app
+        .graphql(
+            r#"{ indicators(period: { from: "2020-12", to: "2020-12" }, filter: { regions: ["MA-06"] }) { clientsPerStaff { value } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(
+        filtered
+            .message()
+            .contains("clientsPerStaff has no breakdown by REGION"),
+        "{}",
+        filtered.message()
+    );
+}
+on_both_backends!(a_measure_without_the_requested_breakdown_is_a_field_error);
+
+async fn the_demo_gives_the_published_2020_figures_and_their_changes_from_2019(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let sector = indicators(
+        &app,
+        r#"period: { from: "2020", to: "2020", granularity: YEAR }, compareTo: SAME_PERIOD_PREVIOUS_YEAR"#,
+        "activeClients { value previous } womenShare { value } ruralShare { value } disbursedAmount { value previous }
+         outstandingAmount { value previous change } par30Amount { value previous } par30Rate { value previous change }
+         staff { value previous } branches { value previous } mobileBranches { value previous }",
+    )
+    .await;
+    assert_eq!(sector.len(), 1);
+    let row = &sector[0];
+    let pair = |name: &str| {
+        (
+            row[name]["value"].as_f64().unwrap(),
+            row[name]["previous"].as_f64().unwrap(),
+        )
+    };
+    assert_eq!(pair("activeClients"), (868_070.0, 905_456.0));
+    assert_eq!(
+        (round2(&row["womenShare"]["value"]), round2(&row["ruralShare"]["value"])),
+        (48.0, 33.0)
+    );
+    assert_eq!(pair("disbursedAmount"), (6_010_000_000.0, 7_040_000_000.0));
+    assert_eq!(pair("outstandingAmount"), (8_022_500_000.0, 7_393_000_000.0));
+    assert_eq!(
+        row["outstandingAmount"]["change"], 629_500_000.0,
+        "about 630 M more than 2019"
+    );
+    assert_eq!(pair("par30Amount"), (642_940_000.0, 231_730_000.0));
+    assert_eq!(
+        (
+            round2(&row["par30Rate"]["value"]),
+            round2(&row["par30Rate"]["previous"])
+        ),
+        (8.01, 3.13)
+    );
+    assert_eq!(round2(&row["par30Rate"]["change"]), 4.88, "percentage points");
+    assert_eq!(pair("staff"), (8_014.0, 7_873.0));
+    assert_eq!(pair("branches"), (1_688.0, 1_691.0));
+    assert_eq!(pair("mobileBranches"), (121.0, 129.0));
+
+    let by_segment = indicators(
+        &app,
+        r#"period: { from: "2020", to: "2020", granularity: YEAR }, groupBy: [SEGMENT]"#,
+        "segment activeClients { value } outstandingAmount { value }",
+    )
+    .await;
+    let clients: Vec<f64> = by_segment
+        .iter()
+        .map(|r| r["activeClients"]["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(clients, [625_145.0, 236_844.0, 6_081.0]);
+    let shares: Vec<f64> = by_segment
+        .iter()
+        .map(|r| (r["outstandingAmount"]["value"].as_f64().unwrap() / 8_022_500_000.0 * 1000.0).round() / 10.0)
+        .collect();
+    assert_eq!(
+        shares[..2],
+        [77.5, 19.2],
+        "shares of outstanding in individual and solidarity-group loans"
+    );
+
+    let by_area = indicators(
+        &app,
+        r#"period: { from: "2020", to: "2020", granularity: YEAR }, groupBy: [AREA]"#,
+        "area outstandingAmount { value } branches { value } mobileBranches { value }",
+    )
+    .await;
+    assert_eq!(by_area[0]["area"], "URBAN");
+    assert_eq!(by_area[0]["branches"]["value"], 979.0);
+    assert_eq!(by_area[1]["mobileBranches"]["value"], 94.0);
+    assert_eq!(
+        (by_area[0]["outstandingAmount"]["value"].as_f64().unwrap() / 8_022_500_000.0 * 100.0).round(),
+        66.0
+    );
+}
+on_both_backends!(the_demo_gives_the_published_2020_figures_and_their_changes_from_2019);
+
+async fn the_demo_gives_the_published_training_and_programme_tables(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let data = app
+        .query(
+            r#"{ training: trainingIndicators(groupBy: [YEAR, FORMAT], filter: { fromYear: 2020, toYear: 2020 }) {
+                    year format actions trainingDays participants personDays }
+                 iga: programmeIndicators(groupBy: [SECTOR, GENDER], filter: { programmes: ["IGA-2020"] }) {
+                    sector gender beneficiaries grantAmount }
+                 programmes: programmeIndicators(filter: { fromYear: 2020, toYear: 2020 }) {
+                    programme { code } candidates beneficiaries grantAmount } }"#,
+            json!({}),
+        )
+        .await;
+    let training: Vec<(String, i64, i64, i64)> = data["training"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["year"], 2020);
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                r["format"].as_str().unwrap().to_owned(),
+                n("trainingDays"),
+                n("participants"),
+                n("personDays"),
+            )
+        })
+        .collect();
+    let published = [
+        ("CERTIFIED_TRAINING", 64, 2, 128),
+        ("PLANNED_STAFF_TRAINING", 213, 3_671, 4_455),
+        ("MICRO_ENTREPRENEUR_TRAINING", 98, 1_579, 3_110),
+        ("TRAINING_ENGINEERING", 210, 1_909, 1_050),
+        ("LOGISTICAL_SUPPORT", 65, 1_044, 2_134),
+        ("ELEARNING_ASSOCIATION_STAFF", 5_162, 902, 5_162),
+        ("ELEARNING_OTHER", 4, 28, 112),
+    ];
+    assert_eq!(training.len(), published.len());
+    for (format, days, participants, person_days) in published {
+        assert!(
+            training.contains(&(format.to_owned(), days, participants, person_days)),
+            "{format}: {training:?}"
+        );
+    }
+
+    let iga = data["iga"].as_array().unwrap();
+    let winners = |sector: &str, gender: &str| {
+        iga.iter()
+            .find(|r| r["sector"] == sector && r["gender"] == gender)
+            .map(|r| r["beneficiaries"].as_i64().unwrap())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        (
+            winners("AGRICULTURE_LIVESTOCK", "FEMALE"),
+            winners("AGRICULTURE_LIVESTOCK", "MALE")
+        ),
+        (1, 22)
+    );
+    assert_eq!(
+        (winners("ARTS_CRAFTS", "FEMALE"), winners("ARTS_CRAFTS", "MALE")),
+        (14, 36)
+    );
+    assert_eq!((winners("OTHER", "FEMALE"), winners("OTHER", "MALE")), (9, 24));
+    assert_eq!(
+        iga.iter().map(|r| r["beneficiaries"].as_i64().unwrap()).sum::<i64>(),
+        163
+    );
+
+    let programme = |code: &str| {
+        data["programmes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["programme"]["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    let iga_total = programme("IGA-2020");
+    assert_eq!(
+        (iga_total["candidates"].as_i64(), iga_total["beneficiaries"].as_i64()),
+        (Some(301), Some(163))
+    );
+    assert_eq!(iga_total["grantAmount"], "2700000.00");
+    assert_eq!(programme("MICRO-ACTIVITIES-MA06-2020")["grantAmount"], "1900000.00");
+    assert_eq!(programme("PRIZE-2020")["candidates"], 116);
+    assert_eq!(programme("PRIZE-2020")["beneficiaries"], 27);
+}
+on_both_backends!(the_demo_gives_the_published_training_and_programme_tables);
+
+async fn an_indicator_request_costs_one_statement_per_table_touched(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let everything = "activeClients { value } newClients { value target } womenShare { value } ruralShare { value }
+        disbursedCount { value target } disbursedAmount { value target targetAchievement } averageDisbursedLoan { value }
+        activeLoans { value } outstandingAmount { value target } averageOutstandingLoan { value } par30Amount { value }
+        par30Rate { value } par90Amount { value } par90Rate { value } writeOffAmount { value } collectionRate { value }
+        branches { value } mobileBranches { value } staff { value } clientsPerStaff { value }";
+    let cases = [
+        (
+            r#"period: { from: "2020-12", to: "2020-12" }"#,
+            "activeClients { value }",
+            1,
+        ),
+        (
+            r#"period: { from: "2020-12", to: "2020-12" }"#,
+            "activeClients { value } womenShare { value }",
+            1,
+        ),
+        (
+            r#"period: { from: "2019-01", to: "2020-12" }, groupBy: [ASSOCIATION], compareTo: PREVIOUS_PERIOD"#,
+            everything,
+            5,
+        ),
+        (
+            r#"period: { from: "2019", to: "2020", granularity: YEAR }, groupBy: [ASSOCIATION], compareTo: SAME_PERIOD_PREVIOUS_YEAR"#,
+            everything,
+            5,
+        ),
+    ];
+    for (arguments, selection, tables) in cases {
+        app.reset_statements();
+        let rows = indicators(&app, arguments, selection).await;
+        assert!(!rows.is_empty());
+        assert_eq!(
+            app.statements(),
+            tables,
+            "{arguments} {selection}: one statement per table touched"
+        );
+    }
+    app.reset_statements();
+    let rows = indicators(
+        &app,
+        r#"period: { from: "2019-Q1", to: "2020-Q4", granularity: QUARTER }, groupBy: [REGION, SEGMENT], filter: { associations: ["ATLAS", "NOUR"] }"#,
+        "region { code } segment par30Rate { value } outstandingAmount { value previous }",
+    )
+    .await;
+    assert_eq!(rows.len(), 8 * 12 * 3, "8 quarters × 12 regions × 3 segments");
+    assert_eq!(
+        app.statements(),
+        3,
+        "association codes, loan figures, region look-ups: {} rows",
+        rows.len()
+    );
+}
+on_both_backends!(an_indicator_request_costs_one_statement_per_table_touched);
+
+async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let aggs = [
+        Agg::ActiveClients,
+        Agg::ActiveFemale,
+        Agg::ActiveRural,
+        Agg::NewClients,
+        Agg::DisbursedCount,
+        Agg::DisbursedAmount,
+        Agg::Outstanding,
+        Agg::Par30,
+        Agg::Par90,
+        Agg::RepaymentsDue,
+        Agg::RepaymentsCollected,
+    ];
+    let request = |granularity: Granularity, group_by: Vec<Dim>, filter: CubeFilter, use_rollups: bool| {
+        let months = match granularity {
+            Granularity::Month => (0..24).map(|i| Month(201901).shift(i)).collect::<Vec<_>>(),
+            _ => vec![Month(201901), Month(202001), Month(201904), Month(202010)],
+        };
+        CubeRequest {
+            granularity,
+            periods: months.into_iter().map(|m| Period::containing(granularity, m)).collect(),
+            group_by,
+            filter,
+            aggs: aggs.into_iter().collect(),
+            use_rollups,
+        }
+    };
+    let regions = CubeFilter {
+        regions: Some(vec![6, 7]),
+        ..CubeFilter::default()
+    };
+    let cases = vec![
+        (Granularity::Month, vec![], CubeFilter::default()),
+        (Granularity::Quarter, vec![Dim::Region], CubeFilter::default()),
+        (
+            Granularity::Year,
+            vec![Dim::Segment, Dim::Gender, Dim::Area],
+            CubeFilter::default(),
+        ),
+        (Granularity::Month, vec![Dim::Association], CubeFilter::default()),
+        (
+            Granularity::Quarter,
+            vec![Dim::Association, Dim::Segment],
+            CubeFilter::default(),
+        ),
+        (Granularity::Year, vec![Dim::Segment], regions),
+    ];
+    let scope = Scope::public();
+    for (granularity, group_by, filter) in cases {
+        let facts = compute(
+            &app.db,
+            &scope,
+            &request(granularity, group_by.clone(), filter.clone(), false),
+        )
+        .await
+        .unwrap();
+        let rollups = compute(
+            &app.db,
+            &scope,
+            &request(granularity, group_by.clone(), filter.clone(), true),
+        )
+        .await
+        .unwrap();
+        assert!(!facts.cells.is_empty());
+        assert_eq!(facts, rollups, "{granularity:?} by {group_by:?}");
+    }
+
+    // A write to the facts, refreshed inside its transaction, keeps the rollups exact; unrefreshed, they would differ.
+    let sector = request(Granularity::Month, vec![], CubeFilter::default(), true);
+    let txn = api::db::begin_write(&app.db).await.unwrap();
+    txn.execute_unprepared(
+        "UPDATE loan_stat SET outstanding_amount = outstanding_amount + 12345 WHERE period = 202012",
+    )
+    .await
+    .unwrap();
+    let stale = compute(&txn, &scope, &sector).await.unwrap();
+    let facts = compute(
+        &txn,
+        &scope,
+        &CubeRequest {
+            use_rollups: false,
+            ..sector.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_ne!(stale, facts, "the comparison notices a rollup out of step");
+    api::rollup::refresh(&txn, Some(&[202012])).await.unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(compute(&app.db, &scope, &sector).await.unwrap(), facts);
+}
+on_both_backends!(rollups_answer_exactly_as_the_fact_tables);
