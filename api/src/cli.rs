@@ -49,6 +49,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Measure the reference queries through HTTP and as raw SQL on a synthetic dataset
+    /// (replaces the database's content with the dataset; use a database of its own).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -92,7 +95,9 @@ impl Default for ServeArgs {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub async fn run(cli: Cli) -> Result<(), BoxError> {
-    init_logging(cli.log_format);
+    // A benchmark sends thousands of requests: it logs progress, not each request.
+    let quiet = matches!(cli.command, Some(Command::Bench(_)));
+    init_logging(cli.log_format, quiet);
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Schema => {
             print!("{}", crate::schema::sdl());
@@ -123,13 +128,27 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
             load_demo(&db).await
         }
         Command::Serve(args) => serve(&cli.database_url, args).await,
+        Command::Bench(args) => {
+            let db = crate::db::connect(&cli.database_url).await?;
+            Migrator::up(&db, None).await?;
+            crate::bench::run(db, args).await
+        }
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, quiet_requests: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sea_orm=warn,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let default = if quiet_requests {
+        "info,sea_orm=warn,sqlx=warn,api::http=warn"
+    } else {
+        "info,sea_orm=warn,sqlx=warn"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

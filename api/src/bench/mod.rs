@@ -1,0 +1,263 @@
+//! `observatory bench`: measures the four reference queries through the HTTP
+//! router (latency over loopback, throughput under concurrent load) next to
+//! the raw SQL of the same aggregation on the fact tables, and prints a table.
+
+pub mod dataset;
+
+use crate::http::{AppState, HttpLimits};
+use crate::indicator::catalog::{Agg, Dim, Source};
+use crate::indicator::store::{CubeFilter, CubeRequest, monthly_sql};
+use crate::period::{Granularity, Month, Period};
+use dataset::Scale;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Options of a benchmark run.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Dataset size.
+    #[arg(long, value_enum, default_value_t = Scale::National)]
+    pub scale: Scale,
+    /// Sequential requests per query for the latency figures.
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+    /// Concurrent loopback connections for the throughput figure.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Seconds of concurrent load per query.
+    #[arg(long, default_value_t = 3)]
+    pub load_seconds: u64,
+    /// Regenerate the dataset even when the database already holds it.
+    #[arg(long)]
+    pub regenerate: bool,
+}
+
+struct Case {
+    name: &'static str,
+    query: &'static str,
+    raw: Vec<String>,
+}
+
+fn request(granularity: Granularity, months: &[i32], group_by: Vec<Dim>, aggs: &[Agg]) -> CubeRequest {
+    CubeRequest {
+        granularity,
+        periods: months
+            .iter()
+            .map(|m| Period::containing(granularity, Month(*m)))
+            .collect(),
+        group_by,
+        filter: CubeFilter::default(),
+        aggs: aggs.iter().copied().collect(),
+        use_rollups: false,
+    }
+}
+
+/// The raw SQL of an indicator request on the fact tables, one statement per source.
+fn raw_sql(request: &CubeRequest) -> Vec<String> {
+    let mut sources: Vec<Source> = request.aggs.iter().map(|a| a.source()).collect();
+    sources.dedup();
+    sources
+        .into_iter()
+        .map(|source| {
+            let aggs: Vec<Agg> = request.aggs.iter().copied().filter(|a| a.source() == source).collect();
+            monthly_sql(source, &aggs, request)
+        })
+        .collect()
+}
+
+fn cases() -> Vec<Case> {
+    let quarters: Vec<i32> = (0..8).map(|i| Month(201901).shift(i * 3).0).collect();
+    let mut q1 = raw_sql(&request(
+        Granularity::Month,
+        &[201912, 202012],
+        vec![Dim::Segment],
+        &[Agg::ActiveClients, Agg::Outstanding, Agg::Par30],
+    ));
+    q1.extend(raw_sql(&request(
+        Granularity::Year,
+        &[201901, 202001],
+        vec![Dim::Segment],
+        &[Agg::DisbursedAmount],
+    )));
+    vec![
+        Case {
+            name: "Q1 dashboard 2020-12 vs 2019-12 by segment + YTD disbursed",
+            query: r#"{ dashboard: indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [SEGMENT], compareTo: SAME_PERIOD_PREVIOUS_YEAR) {
+                segment activeClients { value previous change } outstandingAmount { value previous change } par30Rate { value previous change } }
+              ytd: indicators(period: { from: "2020-01", to: "2020-12", granularity: YEAR }, groupBy: [SEGMENT], compareTo: SAME_PERIOD_PREVIOUS_YEAR) {
+                segment disbursedAmount { value previous changePercent } } }"#,
+            raw: q1,
+        },
+        Case {
+            name: "Q2 PAR30 rate and outstanding by region and quarter, 2019-2020",
+            query: r#"{ indicators(period: { from: "2019-Q1", to: "2020-Q4", granularity: QUARTER }, groupBy: [REGION]) {
+                period region { code } par30Rate { value } outstandingAmount { value } } }"#,
+            raw: raw_sql(&request(Granularity::Quarter, &quarters, vec![Dim::Region], &[Agg::Outstanding, Agg::Par30])),
+        },
+        Case {
+            name: "Q3 first 50 branches of a region with their association",
+            query: r#"{ branches(first: 50, filter: { regions: ["MA-06"] }) { nodes { code name association { code nameFr } } } }"#,
+            raw: vec!["SELECT b.id, b.code, b.name, a.code AS association_code, a.name_fr FROM branch b \
+                JOIN association a ON a.id = b.association_id WHERE b.region_id = (SELECT id FROM region WHERE code = 'MA-06') \
+                ORDER BY b.id LIMIT 51"
+                .to_owned()],
+        },
+        Case {
+            name: "Q4 every association: 2020-12 clients, outstanding, PAR30 rate",
+            query: r#"{ indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [ASSOCIATION]) {
+                association { code } activeClients { value } outstandingAmount { value } par30Rate { value } } }"#,
+            raw: raw_sql(&request(
+                Granularity::Month,
+                &[202012],
+                vec![Dim::Association],
+                &[Agg::ActiveClients, Agg::Outstanding, Agg::Par30],
+            )),
+        },
+    ]
+}
+
+/// A keep-alive HTTP/1.1 connection posting GraphQL requests.
+struct Client {
+    reader: BufReader<TcpStream>,
+    address: std::net::SocketAddr,
+}
+
+impl Client {
+    async fn connect(address: std::net::SocketAddr) -> std::io::Result<Client> {
+        let stream = TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Ok(Client {
+            reader: BufReader::new(stream),
+            address,
+        })
+    }
+
+    /// Posts a query; returns the status and the body.
+    async fn post(&mut self, query: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let body = serde_json::json!({ "query": query }).to_string();
+        let head = format!(
+            "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Accept: application/graphql-response+json\r\nContent-Length: {}\r\n\r\n",
+            self.address,
+            body.len()
+        );
+        let stream = self.reader.get_mut();
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).await?;
+        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).await?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).await?;
+        Ok((status, body))
+    }
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index].as_secs_f64() * 1000.0
+}
+
+pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError> {
+    if args.regenerate || !dataset::present(&db, args.scale).await? {
+        tracing::info!(scale = ?args.scale, "generating the benchmark dataset");
+        dataset::generate(&db, args.scale).await?;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let app = crate::http::router(AppState::new(db.clone(), HttpLimits::default()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+    let rows_per_table = args.scale.institutions() * 12 * 12 * 120;
+    println!(
+        "\nscale: {:?} ({} institutions × 12 regions × 120 months; {} rows per monthly table) on {backend}",
+        args.scale,
+        args.scale.institutions(),
+        rows_per_table
+    );
+    println!(
+        "latency: {} sequential requests over one keep-alive loopback connection; throughput: {} connections for {} s\n",
+        args.requests, args.concurrency, args.load_seconds
+    );
+    println!(
+        "| query | API p50 ms | API p95 ms | API req/s | raw SQL p50 ms (facts) | raw SQL ÷ API p50 |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for case in cases() {
+        let mut client = Client::connect(address).await?;
+        let (status, body) = client.post(case.query).await?;
+        let text = String::from_utf8_lossy(&body);
+        if status != 200 || text.contains("\"errors\"") {
+            return Err(format!("{}: answered {status}: {text}", case.name).into());
+        }
+        for _ in 0..10 {
+            client.post(case.query).await?;
+        }
+        let mut latencies = Vec::with_capacity(args.requests);
+        for _ in 0..args.requests {
+            let started = Instant::now();
+            client.post(case.query).await?;
+            latencies.push(started.elapsed());
+        }
+        let deadline = Instant::now() + Duration::from_secs(args.load_seconds);
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..args.concurrency {
+            let query = case.query;
+            workers.push(tokio::spawn(async move {
+                let mut client = Client::connect(address).await?;
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    client.post(query).await?;
+                    done += 1;
+                }
+                Ok::<u64, std::io::Error>(done)
+            }));
+        }
+        let mut total = 0;
+        for worker in workers {
+            total += worker.await??;
+        }
+        let throughput = total as f64 / started.elapsed().as_secs_f64();
+        let mut raw = Vec::new();
+        let raw_runs = args.requests.clamp(5, 50);
+        for _ in 0..raw_runs {
+            let started = Instant::now();
+            for sql in &case.raw {
+                db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.clone()))
+                    .await?;
+            }
+            raw.push(started.elapsed());
+        }
+        let api_p50 = percentile(&mut latencies, 0.5);
+        let raw_p50 = percentile(&mut raw, 0.5);
+        println!(
+            "| {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.1} |",
+            case.name,
+            api_p50,
+            percentile(&mut latencies, 0.95),
+            throughput,
+            raw_p50,
+            raw_p50 / api_p50
+        );
+    }
+    Ok(())
+}
