@@ -5,10 +5,12 @@
 //! test run (a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on
 //! PostgreSQL), so every test still starts from its own fresh database.
 
+use api::partner::store::{self, NewKey, NewPartner};
 use api::{AppState, HttpLimits};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+pub use entity::enums::PartnerKind;
 use http_body_util::BodyExt;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -197,6 +199,8 @@ pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
     pub backend: Backend,
+    /// The key sent by `graphql` and `query`: an observatory key unless changed with `set_key`.
+    key: Option<String>,
     statements: Arc<AtomicUsize>,
     _cleanup: Cleanup,
 }
@@ -256,16 +260,52 @@ pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLim
         }
     });
     let router = api::router(AppState::new(db.clone(), limits));
-    TestApp {
+    let mut app = TestApp {
         router,
         db,
         backend: backend.clone(),
+        key: None,
         statements,
         _cleanup: cleanup,
-    }
+    };
+    app.key = Some(app.issue_key(PartnerKind::Observatory, None).await);
+    app
 }
 
 impl TestApp {
+    /// Registers a partner of this kind (for an association partner, of the association with this code) and
+    /// returns a new key of it; observatory keys carry the `admin` scope.
+    pub async fn issue_key(&self, kind: PartnerKind, association: Option<&str>) -> String {
+        let code = format!("TEST-{}", NEXT.fetch_add(1, Ordering::SeqCst));
+        let actor = api::scope::Scope::observatory();
+        let partner = NewPartner {
+            code: code.clone(),
+            name: code.clone(),
+            kind,
+            association: association.map(str::to_owned),
+        };
+        store::create_partner(&self.db, &actor, partner)
+            .await
+            .expect("partner created");
+        let scopes = if kind == PartnerKind::Observatory {
+            vec!["read".into(), "admin".into()]
+        } else {
+            vec!["read".into()]
+        };
+        let key = NewKey {
+            partner: code,
+            label: "test".into(),
+            expires_at: None,
+            scopes,
+        };
+        store::issue_key(&self.db, &actor, key).await.expect("key issued").1
+    }
+
+    /// The key `graphql` and `query` send from now on (`None`: the public).
+    pub fn set_key(&mut self, key: Option<String>) {
+        self.key = key;
+    }
+
     /// Sends any HTTP request to the router.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
@@ -293,14 +333,38 @@ impl TestApp {
         self.post_json(&body).await
     }
 
-    /// POSTs a raw JSON body to `/graphql`.
+    /// POSTs a raw JSON body to `/graphql` with the current key.
     pub async fn post_json(&self, body: &str) -> Reply {
-        let request = Request::post("/graphql")
+        self.post_json_as(self.key.as_deref(), body).await
+    }
+
+    /// POSTs a raw JSON body to `/graphql` with this key (`None`: no Authorization header).
+    pub async fn post_json_as(&self, key: Option<&str>, body: &str) -> Reply {
+        let mut request = Request::post("/graphql")
             .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "application/graphql-response+json")
-            .body(Body::from(body.to_owned()))
-            .expect("request");
-        self.send(request).await
+            .header(header::ACCEPT, "application/graphql-response+json");
+        if let Some(key) = key {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        self.send(request.body(Body::from(body.to_owned())).expect("request"))
+            .await
+    }
+
+    /// POSTs a GraphQL query with this key (`None`: the public).
+    pub async fn graphql_as(&self, key: Option<&str>, query: &str, variables: Value) -> Reply {
+        self.post_json_as(key, &json!({ "query": query, "variables": variables }).to_string())
+            .await
+    }
+
+    /// SQL statements a successful query costs, beyond what authenticating the request costs.
+    pub async fn statements_of(&self, query: &str, variables: Value) -> (usize, Value) {
+        self.query("{ __typename }", json!({})).await;
+        self.reset_statements();
+        self.query("{ __typename }", json!({})).await;
+        let baseline = self.statements();
+        self.reset_statements();
+        let data = self.query(query, variables).await;
+        (self.statements() - baseline, data)
     }
 
     /// Runs a query that must succeed and returns its data.

@@ -77,6 +77,12 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = HttpLimits::default().max_body_bytes)]
     pub max_body_bytes: usize,
+    /// Requests per minute from one address without a key (and for refused keys).
+    #[arg(long, env = "ANONYMOUS_PER_MINUTE", default_value_t = HttpLimits::default().anonymous_per_minute)]
+    pub anonymous_per_minute: u32,
+    /// Requests per minute with one key.
+    #[arg(long, env = "KEYED_PER_MINUTE", default_value_t = HttpLimits::default().keyed_per_minute)]
+    pub keyed_per_minute: u32,
     /// Longest a GraphQL request may run, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
@@ -93,6 +99,9 @@ impl Default for ServeArgs {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How long the demo key printed at start-up stays valid.
+const DEMO_KEY_LIFETIME_HOURS: i64 = 24;
 
 pub async fn run(cli: Cli) -> Result<(), BoxError> {
     // A benchmark sends thousands of requests: it logs progress, not each request.
@@ -182,7 +191,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         tracing::info!("empty database: loading the demo data");
         load_demo(&db).await?;
     }
-    match crate::partner::issue_demo_key(&db).await? {
+    match crate::partner::store::issue_demo_key(&db, DEMO_KEY_LIFETIME_HOURS)
+        .await
+        .map_err(|e| e.detail())?
+    {
         Some(key) => tracing::info!(
             key = %key,
             "demo key for the observatory role (valid 24 hours): send it as `Authorization: Bearer <key>`"
@@ -192,6 +204,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
     let limits = HttpLimits {
         max_body_bytes: args.max_body_bytes,
         request_timeout: Duration::from_secs(args.request_timeout_secs),
+        anonymous_per_minute: args.anonymous_per_minute,
+        keyed_per_minute: args.keyed_per_minute,
     };
     let app = crate::http::router(AppState::new(db.clone(), limits));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

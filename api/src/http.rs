@@ -8,13 +8,14 @@
 use crate::context::RequestData;
 use crate::error::code;
 use crate::loader::DbLoader;
+use crate::ratelimit::{Decision, RateLimiter};
 use crate::schema::ApiSchema;
 use crate::scope::Scope;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::OperationType;
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -23,6 +24,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
@@ -41,6 +43,10 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Longest a GraphQL request may run.
     pub request_timeout: Duration,
+    /// Requests per minute from one address without a key.
+    pub anonymous_per_minute: u32,
+    /// Requests per minute with one key.
+    pub keyed_per_minute: u32,
 }
 
 impl Default for HttpLimits {
@@ -48,6 +54,8 @@ impl Default for HttpLimits {
         HttpLimits {
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(10),
+            anonymous_per_minute: 120,
+            keyed_per_minute: 1_200,
         }
     }
 }
@@ -62,17 +70,108 @@ struct Inner {
     schema: ApiSchema,
     db: DatabaseConnection,
     limits: HttpLimits,
+    rate: RateLimiter,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
+        let rate = RateLimiter::default();
         AppState {
             inner: Arc::new(Inner {
                 schema: crate::schema::build(),
                 db,
                 limits,
+                rate,
             }),
         }
+    }
+}
+
+/// Adds the rate-limit headers of a decision.
+fn with_rate_headers(mut response: Response, decision: Decision) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("ratelimit-limit", decision.limit as u64),
+        ("ratelimit-remaining", decision.remaining as u64),
+        ("ratelimit-reset", decision.reset_seconds),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+    if !decision.allowed {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(decision.reset_seconds));
+    }
+    response
+}
+
+/// The caller's scope and rate-limit decision, or the response refusing the request.
+async fn admit(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    media: MediaType,
+) -> Result<(Scope, Decision), Response> {
+    let inner = &state.inner;
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip().to_string())
+        .unwrap_or_else(|| "local".into());
+    let by_address = || {
+        inner
+            .rate
+            .check(&format!("address:{address}"), inner.limits.anonymous_per_minute)
+    };
+    let too_many = |decision: Decision| {
+        let message = format!(
+            "too many requests: at most {} a minute; retry in {} s",
+            decision.limit, decision.reset_seconds
+        );
+        with_rate_headers(
+            refuse(StatusCode::TOO_MANY_REQUESTS, media, code::RATE_LIMITED, &message),
+            decision,
+        )
+    };
+    let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
+        let decision = by_address();
+        return if decision.allowed {
+            Ok((Scope::public(), decision))
+        } else {
+            Err(too_many(decision))
+        };
+    };
+    let header = header.to_str().unwrap_or("");
+    match crate::partner::store::authenticate(&inner.db, Some(header)).await {
+        Ok(Ok(scope)) => {
+            let identity = format!("key:{}", scope.key_prefix.clone().unwrap_or_default());
+            let decision = inner.rate.check(&identity, inner.limits.keyed_per_minute);
+            if decision.allowed {
+                Ok((scope, decision))
+            } else {
+                Err(too_many(decision))
+            }
+        }
+        Ok(Err(refusal)) => {
+            let decision = by_address();
+            if !decision.allowed {
+                return Err(too_many(decision));
+            }
+            tracing::info!(address, reason = %refusal.message(), "API key refused");
+            let mut response = refuse(
+                StatusCode::UNAUTHORIZED,
+                media,
+                code::UNAUTHENTICATED,
+                &refusal.message(),
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            Err(with_rate_headers(response, decision))
+        }
+        Err(error) => Err(refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            media,
+            code::INTERNAL,
+            &error.public_message(),
+        )),
     }
 }
 
@@ -317,15 +416,11 @@ impl futures_util::task::ArcWake for WakeFlag {
     }
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(raw_query): RawQuery,
-    body: Body,
-) -> Response {
+async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let (method, headers, raw_query) = (&parts.method, &parts.headers, parts.uri.query().map(str::to_owned));
     let started = Instant::now();
-    let Some(media) = MediaType::negotiate(&headers) else {
+    let Some(media) = MediaType::negotiate(headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
             MediaType::Json,
@@ -334,10 +429,14 @@ async fn graphql(
         );
     };
     let limits = &state.inner.limits;
+    let (scope, decision) = match admit(&state, &parts, media).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
     let parsed = if method == Method::GET {
         request_from_query(raw_query.as_deref())
     } else {
-        if !is_json_content_type(&headers) {
+        if !is_json_content_type(headers) {
             return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 media,
@@ -384,7 +483,7 @@ async fn graphql(
             );
         }
     };
-    if method == Method::GET && operation_type == Some(OperationType::Mutation) {
+    if *method == Method::GET && operation_type == Some(OperationType::Mutation) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
@@ -397,7 +496,7 @@ async fn graphql(
         return response;
     }
 
-    let scope = Scope::public();
+    let role = scope.role.name();
     let operation = request.operation_name.clone().unwrap_or_default();
     let execution = execute(&state.inner.schema, request, state.inner.db.clone(), scope);
     let executed = tokio::time::timeout(limits.request_timeout, execution).await;
@@ -447,10 +546,11 @@ async fn graphql(
     }
     tracing::info!(
         operation,
+        role,
         status = status.as_u16(),
         errors = errors.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "GraphQL request"
     );
-    respond(status, media, &body)
+    with_rate_headers(respond(status, media, &body), decision)
 }

@@ -2,6 +2,7 @@
 //! line. This is the only crate that knows axum and GraphQL; storage models
 //! live in the `entity` crate and the schema history in `migration`.
 
+pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod keys;
 pub mod partner;
 pub mod period;
+pub mod ratelimit;
 pub mod rollup;
 pub mod schema;
 pub mod scope;

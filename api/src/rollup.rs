@@ -38,6 +38,11 @@ pub fn by_association(facts: &str) -> &'static str {
     }
 }
 
+/// True for the rollups summed over associations (they carry a `contributors` count instead of an association).
+pub fn is_regional(table: &str) -> bool {
+    table.ends_with("_by_region")
+}
+
 /// Rebuilds the rollups for the given months (every month when `None`) from
 /// the facts. Call it inside the transaction that wrote the facts.
 pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Result<(), DbErr> {
@@ -57,11 +62,16 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Resu
             (by_association(facts), "association_id"),
         ] {
             let dims = format!("{key}, period, segment, gender, area");
-            let sums: Vec<String> = measures.iter().map(|m| format!("CAST(SUM({m}) AS BIGINT)")).collect();
+            let mut columns: Vec<String> = measures.iter().map(|m| m.to_string()).collect();
+            let mut sums: Vec<String> = measures.iter().map(|m| format!("CAST(SUM({m}) AS BIGINT)")).collect();
+            if is_regional(rollup) {
+                columns.push("contributors".into());
+                sums.push("CAST(COUNT(DISTINCT association_id) AS BIGINT)".into());
+            }
             db.execute_unprepared(&format!("DELETE FROM {rollup}{only}")).await?;
             db.execute_unprepared(&format!(
                 "INSERT INTO {rollup} ({dims}, {}) SELECT {dims}, {} FROM {facts}{only} GROUP BY {dims}",
-                measures.join(", "),
+                columns.join(", "),
                 sums.join(", ")
             ))
             .await?;

@@ -4,12 +4,14 @@
 use crate::association::AssociationQuery;
 use crate::branch::BranchQuery;
 use crate::indicator::IndicatorQuery;
+use crate::partner::{PartnerMutation, PartnerQuery};
 use crate::programme::{ProgrammeQuery, ProgrammeSummaryQuery};
 use crate::region::RegionQuery;
+use crate::release::ReleaseMutation;
 use crate::release::ReleaseQuery;
 use crate::statistics::StatisticsQuery;
 use crate::training::{TrainingQuery, TrainingSummaryQuery};
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
 /// Deepest selection nesting accepted (deep enough for the standard introspection query).
 pub const MAX_DEPTH: usize = 16;
@@ -30,13 +32,18 @@ pub struct Query(
     IndicatorQuery,
     TrainingSummaryQuery,
     ProgrammeSummaryQuery,
+    PartnerQuery,
 );
 
-pub type ApiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// Changes, reserved to the observatory: partners, keys and releases. Every change is audited.
+#[derive(MergedObject, Default)]
+pub struct Mutation(PartnerMutation, ReleaseMutation);
+
+pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with its limits.
 pub fn build() -> ApiSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

@@ -1,25 +1,158 @@
 //! The caller's access scope, handed to every store function.
 //!
-//! Every read path takes a `Scope` so that access rules are applied where the
-//! data is read. Until keys are checked, every caller is public and every row
-//! is visible to everyone.
+//! Access is decided where the data is read: every store function receives
+//! the `Scope` and applies the same rules to lists, look-ups, nested
+//! relations, counts and indicators.
+//!
+//! | role | sees |
+//! |---|---|
+//! | public (no key) | released months, sector and regional aggregates (groups of fewer than 3 associations suppressed), the registries |
+//! | partner | released months, including per-association breakdowns and rows |
+//! | association | its own rows, released or not; the sector as the public sees it |
+//! | observatory | everything |
+
+use crate::error::ApiError;
 
 /// Who is asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// No key: the general public.
     Public,
+    /// A ministry, fund, federation or other partner.
+    Partner,
+    /// A reporting association.
+    Association,
+    /// The observatory itself.
+    Observatory,
 }
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Public => "public",
+            Role::Partner => "partner",
+            Role::Association => "association",
+            Role::Observatory => "observatory",
+        }
+    }
+}
+
+/// Smallest number of associations behind a figure shown to the public.
+pub const MIN_ASSOCIATIONS: i64 = 3;
 
 /// What the caller may read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
     pub role: Role,
+    /// The calling partner, when a key was given.
+    pub partner_id: Option<i32>,
+    /// The caller's association, for the association role.
+    pub association_id: Option<i32>,
+    /// Prefix of the key used, for the audit trail.
+    pub key_prefix: Option<String>,
+    /// The key carries the `admin` scope (partner and key management, releases).
+    pub admin: bool,
+}
+
+/// Which monthly rows a scope may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAccess {
+    /// Every row.
+    All,
+    /// Rows of released months.
+    Released,
+    /// Rows of this association (released or not).
+    OwnOnly(i32),
+    /// No row: per-association rows are not shown to this caller.
+    None,
 }
 
 impl Scope {
     /// The scope of a caller without a key.
     pub fn public() -> Self {
-        Scope { role: Role::Public }
+        Scope {
+            role: Role::Public,
+            partner_id: None,
+            association_id: None,
+            key_prefix: None,
+            admin: false,
+        }
+    }
+
+    /// The scope of the command line and of internal jobs: everything.
+    pub fn observatory() -> Self {
+        Scope {
+            role: Role::Observatory,
+            partner_id: None,
+            association_id: None,
+            key_prefix: None,
+            admin: true,
+        }
+    }
+
+    /// Which per-association monthly rows (statistics, staff, targets) this caller may list.
+    pub fn row_access(&self) -> RowAccess {
+        match (self.role, self.association_id) {
+            (Role::Observatory, _) => RowAccess::All,
+            (Role::Partner, _) => RowAccess::Released,
+            (Role::Association, Some(own)) => RowAccess::OwnOnly(own),
+            _ => RowAccess::None,
+        }
+    }
+
+    /// Refuses per-association rows of `association` (a nested list under it, or a filter naming it).
+    pub fn check_rows_of(&self, association: i32, what: &str) -> Result<(), ApiError> {
+        match self.row_access() {
+            RowAccess::All | RowAccess::Released => Ok(()),
+            RowAccess::OwnOnly(own) if own == association => Ok(()),
+            RowAccess::OwnOnly(_) => Err(ApiError::Forbidden(format!(
+                "{what} of another association are restricted to partners and the observatory"
+            ))),
+            RowAccess::None => Err(ApiError::Forbidden(format!(
+                "{what} per association are restricted to partner keys; the public sees sector and regional aggregates \
+                 through `indicators`"
+            ))),
+        }
+    }
+
+    /// Refuses a list of per-association rows to a caller who may see none.
+    pub fn check_rows(&self, what: &str, associations: &Option<Vec<i32>>) -> Result<(), ApiError> {
+        match self.row_access() {
+            RowAccess::None => Err(ApiError::Forbidden(format!(
+                "{what} per association are restricted to partner keys; the public sees sector and regional aggregates \
+                 through `indicators`"
+            ))),
+            RowAccess::OwnOnly(_) => {
+                for id in associations.iter().flatten() {
+                    self.check_rows_of(*id, what)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses what only the observatory may do.
+    pub fn require_observatory(&self, what: &str) -> Result<(), ApiError> {
+        match (self.role, self.admin) {
+            (Role::Observatory, true) => Ok(()),
+            (Role::Observatory, false) => Err(ApiError::Forbidden(format!(
+                "{what} needs an observatory key with the `admin` scope"
+            ))),
+            (role, _) => Err(ApiError::Forbidden(format!(
+                "{what} is reserved to the observatory (this caller's role is {})",
+                role.name()
+            ))),
+        }
+    }
+}
+
+/// SQL condition restricting a monthly table (with `period` and `association_id` columns) to what the scope may read.
+pub fn rows_condition(access: RowAccess) -> Option<String> {
+    match access {
+        RowAccess::All => None,
+        RowAccess::Released => Some("period IN (SELECT period FROM release)".into()),
+        RowAccess::OwnOnly(own) => Some(format!("association_id = {own}")),
+        RowAccess::None => Some("1 = 0".into()),
     }
 }

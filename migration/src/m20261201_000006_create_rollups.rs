@@ -1,6 +1,6 @@
 //! Pre-aggregated rollups of the client and loan statistics: per region
-//! (summed over associations) and per association (summed over regions), each
-//! still by month, segment, gender and area. The API keeps them exact inside
+//! (summed over associations, with the number of associations summed) and per
+//! association (summed over regions), each still by month, segment, gender and area. The API keeps them exact inside
 //! the same write transaction as the facts.
 
 use crate::ddl::*;
@@ -63,6 +63,10 @@ impl MigrationTrait for Migration {
                 .col(one_of("area", AREAS));
             for measure in measures.iter() {
                 table.col(amount(measure));
+            }
+            if *key == "region_id" {
+                // Number of associations summed into the cell, for small-group suppression.
+                table.col(amount("contributors"));
             }
             table.foreign_key(&mut fk(name, key, parent));
             tables.push(table.take());

@@ -93,6 +93,7 @@ impl Association {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellAttributes>,
     ) -> Result<ClientStatisticConnection> {
+        scope(ctx).check_rows_of(self.0.id, "client statistics")?;
         let page = page_args(ClientStatistic::KIND, first, &after)?;
         let key = ChildKey::<ClientStatsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(ClientStatisticConnection(
@@ -108,6 +109,7 @@ impl Association {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellAttributes>,
     ) -> Result<LoanStatisticConnection> {
+        scope(ctx).check_rows_of(self.0.id, "loan statistics")?;
         let page = page_args(LoanStatistic::KIND, first, &after)?;
         let key = ChildKey::<LoanStatsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(LoanStatisticConnection(
@@ -123,6 +125,7 @@ impl Association {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the staff figures.")] filter: Option<StaffAttributes>,
     ) -> Result<StaffStatisticConnection> {
+        scope(ctx).check_rows_of(self.0.id, "staff figures")?;
         let page = page_args(StaffStatistic::KIND, first, &after)?;
         let key = ChildKey::<StaffOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(StaffStatisticConnection(
@@ -138,6 +141,7 @@ impl Association {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the targets.")] filter: Option<TargetAttributes>,
     ) -> Result<TargetConnection> {
+        scope(ctx).check_rows_of(self.0.id, "targets")?;
         let page = page_args(Target::KIND, first, &after)?;
         let key = ChildKey::<TargetsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(TargetConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))

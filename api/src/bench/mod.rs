@@ -53,6 +53,8 @@ fn request(granularity: Granularity, months: &[i32], group_by: Vec<Dim>, aggs: &
         filter: CubeFilter::default(),
         aggs: aggs.iter().copied().collect(),
         use_rollups: false,
+        access: crate::scope::RowAccess::All,
+        count_contributors: false,
     }
 }
 

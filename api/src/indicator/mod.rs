@@ -10,10 +10,12 @@ use crate::error::ApiError;
 use crate::period::{self, Granularity};
 use crate::region::Region;
 use crate::scalars::Period;
+use crate::scope::{MIN_ASSOCIATIONS, Role, RowAccess, Scope};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use catalog::{Agg, Dim, Formula, MEASURES, MeasureDef};
+use catalog::{Agg, Dim, Formula, Kind, MEASURES, MeasureDef, Source};
 use entity::enums as db_enums;
 use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use store::{Cube, CubeFilter, CubeRequest, GroupKey};
 
@@ -149,6 +151,8 @@ struct Shared {
     compare: Option<Comparison>,
     group_by: Vec<Dim>,
     filter_dims: Vec<Dim>,
+    /// Values hidden to protect small groups: (period, group, measure field).
+    suppressed: HashSet<(period::Period, GroupKey, &'static str)>,
 }
 
 impl Shared {
@@ -182,6 +186,75 @@ impl Shared {
             .all(|d| *d == Dim::Association)
     }
 
+    /// True when fewer than `MIN_ASSOCIATIONS` associations are behind the measure in this group (counted only
+    /// for callers who must not see small groups). The branch registry is public and never suppressed.
+    fn too_small(&self, def: &MeasureDef, period: period::Period, key: &GroupKey) -> bool {
+        let mut sources: Vec<Source> = def.formula.aggs().iter().map(|a| a.source()).collect();
+        sources.dedup();
+        sources.into_iter().filter(|s| *s != Source::Branches).any(|source| {
+            let contributors = self
+                .cube
+                .contributors
+                .get(&(period, *key, source))
+                .copied()
+                .unwrap_or_default();
+            let count = if def.kind == Kind::Stock {
+                contributors.at_end
+            } else {
+                contributors.any
+            };
+            count < MIN_ASSOCIATIONS
+        })
+    }
+
+    /// Primary suppression of small groups, then complementary suppression: wherever a group is hidden, a sibling
+    /// (the same group along all dimensions but one) is hidden too, so that no visible total minus visible parts
+    /// gives a hidden value back.
+    fn suppress(&mut self, periods: &[period::Period], fields: &[&'static str]) {
+        for &field in fields {
+            let def = catalog::measure(field);
+            for &period in periods {
+                let groups = self.cube.groups(period);
+                let mut hidden: HashSet<GroupKey> = groups
+                    .iter()
+                    .copied()
+                    .filter(|key| self.too_small(def, period, key))
+                    .collect();
+                if hidden.is_empty() {
+                    continue;
+                }
+                loop {
+                    let mut changed = false;
+                    for dim in &self.group_by {
+                        let mut siblings: HashMap<GroupKey, Vec<GroupKey>> = HashMap::new();
+                        for key in &groups {
+                            siblings.entry(without(*key, *dim)).or_default().push(*key);
+                        }
+                        for members in siblings.values() {
+                            let hidden_here = members.iter().filter(|k| hidden.contains(k)).count();
+                            if hidden_here == 1 && members.len() > 1 {
+                                let value = |k: &GroupKey| self.evaluate(def, period, k).0.unwrap_or(0.0);
+                                let next = members
+                                    .iter()
+                                    .filter(|k| !hidden.contains(k))
+                                    .min_by(|a, b| value(a).total_cmp(&value(b)).then(a.cmp(b)));
+                                if let Some(next) = next {
+                                    hidden.insert(*next);
+                                    changed = true;
+                                }
+                            }
+                        }
+                    }
+                    if !changed {
+                        break;
+                    }
+                }
+                self.suppressed
+                    .extend(hidden.into_iter().map(|key| (period, key, field)));
+            }
+        }
+    }
+
     fn evaluate(
         &self,
         def: &MeasureDef,
@@ -207,6 +280,42 @@ impl Shared {
     }
 }
 
+/// The monthly rows a caller's indicators may sum, and whether small groups must be counted and hidden.
+///
+/// The public sees released months, sector-wide or by region, segment, gender and area, with groups of fewer than
+/// three associations suppressed; an association sees the same, and its own figures (released or not) when it
+/// filters on itself alone; partners see released months with every breakdown; the observatory sees everything.
+fn access_for(scope: &Scope, group_by: &[Dim], filter: &CubeFilter) -> Result<(RowAccess, bool), ApiError> {
+    let per_association = group_by.contains(&Dim::Association) || filter.associations.is_some();
+    match scope.role {
+        Role::Observatory => Ok((RowAccess::All, false)),
+        Role::Partner => Ok((RowAccess::Released, false)),
+        Role::Association
+            if scope.association_id.is_some()
+                && filter.associations == Some(vec![scope.association_id.unwrap_or(0)]) =>
+        {
+            Ok((RowAccess::OwnOnly(scope.association_id.unwrap_or(0)), false))
+        }
+        _ if per_association => Err(ApiError::Forbidden(
+            "indicators per association are restricted to partner keys (an association may filter on itself alone)"
+                .into(),
+        )),
+        _ => Ok((RowAccess::Released, true)),
+    }
+}
+
+/// The key with one dimension cleared: the group's siblings along that dimension share it.
+fn without(mut key: GroupKey, dim: Dim) -> GroupKey {
+    match dim {
+        Dim::Association => key.association = None,
+        Dim::Region => key.region = None,
+        Dim::Segment => key.segment = None,
+        Dim::Gender => key.gender = None,
+        Dim::Area => key.area = None,
+    }
+    key
+}
+
 /// One period × group of the `indicators` answer. Dimensions not grouped by are null.
 pub struct IndicatorRow {
     period: period::Period,
@@ -219,10 +328,21 @@ impl IndicatorRow {
         let def = catalog::measure(field);
         let shared = &self.shared;
         shared.supports(def)?;
-        let (value, numerator, denominator) = shared.evaluate(def, self.period, &self.key);
+        let hidden = |period| shared.suppressed.contains(&(period, self.key, def.field));
+        let suppressed = hidden(self.period);
         let previous = shared
             .compare
-            .and_then(|c| shared.evaluate(def, c.of(self.period), &self.key).0);
+            .map(|c| c.of(self.period))
+            .filter(|p| !hidden(*p))
+            .and_then(|p| shared.evaluate(def, p, &self.key).0);
+        if suppressed {
+            return Ok(Some(Measure {
+                suppressed: true,
+                previous,
+                ..Measure::default()
+            }));
+        }
+        let (value, numerator, denominator) = shared.evaluate(def, self.period, &self.key);
         let target = match def.target {
             Some(agg) if shared.targets_apply() => {
                 shared.cube.get(self.period, &self.key, agg).map(|raw| agg.public(raw))
@@ -432,15 +552,19 @@ impl IndicatorQuery {
             genders: crate::enums::to_db::<_, db_enums::Gender>(&filter.genders),
             areas: crate::enums::to_db::<_, db_enums::Area>(&filter.areas),
         };
+        let scope = scope(ctx);
+        let (access, count_contributors) = access_for(scope, &group_by, &cube_filter)?;
         let mut shared = Shared {
             cube: Cube::default(),
             compare: compare_to,
             group_by,
             filter_dims: cube_filter.dims(),
+            suppressed: HashSet::new(),
         };
 
         let selection = ctx.look_ahead();
         let mut aggs = BTreeSet::new();
+        let mut selected = Vec::new();
         let mut refused = None;
         for def in MEASURES {
             let field = selection.field(def.field);
@@ -452,6 +576,7 @@ impl IndicatorQuery {
                 continue;
             }
             aggs.extend(def.formula.aggs());
+            selected.push(def.field);
             if let Some(target) = def.target
                 && shared.targets_apply()
                 && (field.field("target").exists() || field.field("targetAchievement").exists())
@@ -474,8 +599,14 @@ impl IndicatorQuery {
             filter: cube_filter,
             aggs,
             use_rollups: true,
+            access,
+            count_contributors,
         };
-        shared.cube = store::compute(db(ctx), scope(ctx), &request).await?;
+        shared.cube = store::compute(db(ctx), scope, &request).await?;
+        if count_contributors {
+            let all: Vec<period::Period> = request.periods.iter().copied().collect();
+            shared.suppress(&all, &selected);
+        }
         let shared = Arc::new(shared);
         Ok(periods
             .into_iter()

@@ -10,7 +10,7 @@
 use super::catalog::{Agg, Dim, Kind, Source};
 use crate::error::ApiResult;
 use crate::period::{Granularity, Month, Period};
-use crate::scope::Scope;
+use crate::scope::{RowAccess, Scope, rows_condition};
 use entity::enums::{Area, Gender, Segment};
 use sea_orm::{ConnectionTrait, QueryResult, Statement};
 use std::collections::{BTreeSet, HashMap};
@@ -103,6 +103,17 @@ pub struct CubeRequest {
     pub aggs: BTreeSet<Agg>,
     /// Read client and loan figures from the rollups when the request allows it.
     pub use_rollups: bool,
+    /// Which monthly rows may be summed (released months, one association, everything).
+    pub access: RowAccess,
+    /// Count the associations behind each group, so that small groups can be suppressed.
+    pub count_contributors: bool,
+}
+
+/// Associations behind a group: at the period's last month (for stocks) and in any of its months (for flows).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Contributors {
+    pub at_end: i64,
+    pub any: i64,
 }
 
 /// The values of one group: the dimensions it is grouped by, others `None`.
@@ -119,6 +130,8 @@ pub struct GroupKey {
 #[derive(Debug, Default, PartialEq)]
 pub struct Cube {
     pub cells: HashMap<(Period, GroupKey), HashMap<Agg, i64>>,
+    /// Associations behind each group and source, when counted.
+    pub contributors: HashMap<(Period, GroupKey, Source), Contributors>,
 }
 
 impl Cube {
@@ -212,6 +225,22 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
         };
         select.push(format!("CAST(SUM({summed}) AS BIGINT) AS {}", agg.alias()));
     }
+    let table = table_for(source, request);
+    if request.count_contributors {
+        if crate::rollup::is_regional(table) {
+            // A regional rollup cell knows how many associations it sums; summed over cells, the largest of
+            // these counts is a lower bound of the group's distinct associations (so suppression errs on the safe side).
+            select.push(format!(
+                "CAST(MAX(CASE WHEN period = {bucket} + {last} THEN contributors END) AS BIGINT) AS contributors_end"
+            ));
+            select.push("CAST(MAX(contributors) AS BIGINT) AS contributors_any".into());
+        } else {
+            select.push(format!(
+                "CAST(COUNT(DISTINCT CASE WHEN period = {bucket} + {last} THEN association_id END) AS BIGINT) AS contributors_end"
+            ));
+            select.push("CAST(COUNT(DISTINCT association_id) AS BIGINT) AS contributors_any".into());
+        }
+    }
     let months: BTreeSet<i32> = request
         .periods
         .iter()
@@ -222,11 +251,11 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
         months.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
     )];
     conditions.extend(request.filter.sql(source.dims()));
+    conditions.extend(rows_condition(request.access));
     let group: Vec<String> = (1..=dims.len() + 1).map(|i| i.to_string()).collect();
     format!(
-        "SELECT {} FROM {} WHERE {} GROUP BY {}",
+        "SELECT {} FROM {table} WHERE {} GROUP BY {}",
         select.join(", "),
-        table_for(source, request),
         conditions.join(" AND "),
         group.join(", ")
     )
@@ -314,6 +343,15 @@ pub async fn compute<C: ConnectionTrait>(db: &C, _scope: &Scope, request: &CubeR
                 for agg in &aggs {
                     let value: Option<i64> = row.try_get("", agg.alias())?;
                     cube.put(period, key, *agg, value);
+                }
+                if request.count_contributors {
+                    let at_end: Option<i64> = row.try_get("", "contributors_end")?;
+                    let any: Option<i64> = row.try_get("", "contributors_any")?;
+                    let contributors = Contributors {
+                        at_end: at_end.unwrap_or(0),
+                        any: any.unwrap_or(0),
+                    };
+                    cube.contributors.insert((period, key, source), contributors);
                 }
             }
         }

@@ -76,6 +76,7 @@ impl Region {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellAttributes>,
     ) -> Result<ClientStatisticConnection> {
+        scope(ctx).check_rows("client statistics", &None)?;
         let page = PageArgs::new(ClientStatistic::KIND, first, after.as_deref())?;
         let key = ChildKey::<ClientStatsOfRegion>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(ClientStatisticConnection(
@@ -91,6 +92,7 @@ impl Region {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellAttributes>,
     ) -> Result<LoanStatisticConnection> {
+        scope(ctx).check_rows("loan statistics", &None)?;
         let page = PageArgs::new(LoanStatistic::KIND, first, after.as_deref())?;
         let key = ChildKey::<LoanStatsOfRegion>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(LoanStatisticConnection(

@@ -64,3 +64,29 @@ impl ReleaseQuery {
         ))
     }
 }
+
+/// The observatory's release workflow.
+#[derive(Default)]
+pub struct ReleaseMutation;
+
+#[Object]
+impl ReleaseMutation {
+    /// Releases a month to partners and the public (an observatory key with the `admin` scope). Audited.
+    async fn release_period(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The month to release, for example `2021-01`.")] period: Period,
+        #[graphql(desc = "Note on the release.", default)] note: String,
+    ) -> Result<Release> {
+        let actor = scope(ctx);
+        actor.require_observatory("releasing a month")?;
+        if period.0.granularity != crate::period::Granularity::Month {
+            return Err(crate::error::ApiError::bad_input(format!(
+                "releases are monthly: `{}` is not a month",
+                period.0
+            ))
+            .into());
+        }
+        Ok(Release(store::release(db(ctx), actor, period.0.start, note).await?))
+    }
+}

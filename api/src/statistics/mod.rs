@@ -448,6 +448,7 @@ impl StatisticsQuery {
     ) -> Result<ClientStatisticConnection> {
         let page = page_args(ClientStatistic::KIND, first, &after)?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
+        scope(ctx).check_rows("client statistics", &conditions.associations)?;
         let rows = store::list(
             db(ctx),
             store::select_cells::<client_stat::Entity>(scope(ctx), &conditions),
@@ -468,6 +469,7 @@ impl StatisticsQuery {
     ) -> Result<LoanStatisticConnection> {
         let page = page_args(LoanStatistic::KIND, first, &after)?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
+        scope(ctx).check_rows("loan statistics", &conditions.associations)?;
         let rows = store::list(
             db(ctx),
             store::select_cells::<loan_stat::Entity>(scope(ctx), &conditions),
@@ -490,6 +492,7 @@ impl StatisticsQuery {
         let filter = filter.unwrap_or_default();
         let mut conditions: store::StaffConditions = filter.attributes.try_into()?;
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
+        scope(ctx).check_rows("staff figures", &conditions.associations)?;
         let rows = store::list(
             db(ctx),
             store::select_staff(scope(ctx), &conditions),
@@ -512,6 +515,7 @@ impl StatisticsQuery {
         let filter = filter.unwrap_or_default();
         let mut conditions: store::TargetConditions = filter.attributes.try_into()?;
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
+        scope(ctx).check_rows("targets", &conditions.associations)?;
         let rows = store::list(
             db(ctx),
             store::select_targets(scope(ctx), &conditions),

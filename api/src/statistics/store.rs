@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageArgs};
 use crate::period::Month;
-use crate::scope::Scope;
+use crate::scope::{Scope, rows_condition};
 use crate::store::{self, Keyed};
 use entity::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure};
 use entity::{client_stat, loan_stat, staff_stat, target};
@@ -89,9 +89,17 @@ pub struct CellConditions {
     pub areas: Option<Vec<Area>>,
 }
 
+/// The rows of a per-association monthly table the scope may read.
+fn visible(scope: &Scope) -> Condition {
+    match rows_condition(scope.row_access()) {
+        Some(sql) => Condition::all().add(Expr::cust(sql)),
+        None => Condition::all(),
+    }
+}
+
 /// Selects client or loan cells (both tables share the dimension columns).
-pub fn select_cells<E: EntityTrait>(_scope: &Scope, c: &CellConditions) -> Select<E> {
-    let mut condition = c.months.condition();
+pub fn select_cells<E: EntityTrait>(scope: &Scope, c: &CellConditions) -> Select<E> {
+    let mut condition = c.months.condition().add(visible(scope));
     condition = ids(condition, "association_id", &c.associations);
     condition = ids(condition, "region_id", &c.regions);
     condition = one_of(condition, "segment", &c.segments, Segment::as_str);
@@ -109,8 +117,8 @@ pub struct StaffConditions {
     pub genders: Option<Vec<Gender>>,
 }
 
-pub fn select_staff(_scope: &Scope, c: &StaffConditions) -> Select<staff_stat::Entity> {
-    let mut condition = c.months.condition();
+pub fn select_staff(scope: &Scope, c: &StaffConditions) -> Select<staff_stat::Entity> {
+    let mut condition = c.months.condition().add(visible(scope));
     condition = ids(condition, "association_id", &c.associations);
     condition = one_of(condition, "category", &c.categories, StaffCategory::as_str);
     condition = one_of(condition, "gender", &c.genders, Gender::as_str);
@@ -125,8 +133,8 @@ pub struct TargetConditions {
     pub measures: Option<Vec<TargetMeasure>>,
 }
 
-pub fn select_targets(_scope: &Scope, c: &TargetConditions) -> Select<target::Entity> {
-    let mut condition = c.months.condition();
+pub fn select_targets(scope: &Scope, c: &TargetConditions) -> Select<target::Entity> {
+    let mut condition = c.months.condition().add(visible(scope));
     condition = ids(condition, "association_id", &c.associations);
     condition = one_of(condition, "measure", &c.measures, TargetMeasure::as_str);
     target::Entity::find().filter(condition)
