@@ -2,6 +2,7 @@
 //! configuration by flags and environment.
 
 use crate::http::{AppState, HttpLimits};
+use crate::scope::Scope;
 use clap::{Parser, Subcommand, ValueEnum};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
@@ -52,6 +53,88 @@ pub enum Command {
     /// Measure the reference queries through HTTP and as raw SQL on a synthetic dataset
     /// (replaces the database's content with the dataset; use a database of its own).
     Bench(crate::bench::BenchArgs),
+    /// Register and list partners.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+    /// Issue, list and revoke API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartnerCommand {
+    /// Register a partner.
+    Add {
+        /// Stable code (letters, digits, '-' or '_').
+        #[arg(long)]
+        code: String,
+        /// Name of the partner.
+        #[arg(long)]
+        name: String,
+        /// Kind of partner: it decides the role of its keys.
+        #[arg(long, value_enum)]
+        kind: PartnerKindArg,
+        /// Code of the association, for an association partner.
+        #[arg(long)]
+        association: Option<String>,
+    },
+    /// List partners.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Issue a key for a partner; the key is printed once and stored only as a hash.
+    Issue {
+        /// Code of the partner.
+        #[arg(long)]
+        partner: String,
+        /// What the key is for.
+        #[arg(long, default_value = "issued from the command line")]
+        label: String,
+        /// Days until the key expires (none: it does not expire).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+        /// Scopes (repeatable): read, write, admin.
+        #[arg(long = "scope", default_value = "read")]
+        scopes: Vec<String>,
+    },
+    /// List keys (prefixes, never secrets).
+    List {
+        /// Only the keys of this partner.
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Revoke a key at once.
+    Revoke {
+        /// The key's prefix (its first 12 characters).
+        prefix: String,
+    },
+}
+
+/// Kind of partner, on the command line.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PartnerKindArg {
+    Ministry,
+    Fund,
+    Federation,
+    Association,
+    Observatory,
+    Other,
+}
+
+impl From<PartnerKindArg> for entity::enums::PartnerKind {
+    fn from(kind: PartnerKindArg) -> Self {
+        use entity::enums::PartnerKind as K;
+        match kind {
+            PartnerKindArg::Ministry => K::Ministry,
+            PartnerKindArg::Fund => K::Fund,
+            PartnerKindArg::Federation => K::Federation,
+            PartnerKindArg::Association => K::Association,
+            PartnerKindArg::Observatory => K::Observatory,
+            PartnerKindArg::Other => K::Other,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -137,12 +220,107 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
             load_demo(&db).await
         }
         Command::Serve(args) => serve(&cli.database_url, args).await,
+        Command::Partner(command) => {
+            let db = crate::db::connect(&cli.database_url).await?;
+            Migrator::up(&db, None).await?;
+            partner_command(&db, command).await
+        }
+        Command::Key(command) => {
+            let db = crate::db::connect(&cli.database_url).await?;
+            Migrator::up(&db, None).await?;
+            key_command(&db, command).await
+        }
         Command::Bench(args) => {
             let db = crate::db::connect(&cli.database_url).await?;
             Migrator::up(&db, None).await?;
             crate::bench::run(db, args).await
         }
     }
+}
+
+async fn partner_command(db: &DatabaseConnection, command: PartnerCommand) -> Result<(), BoxError> {
+    use crate::partner::store;
+    match command {
+        PartnerCommand::Add {
+            code,
+            name,
+            kind,
+            association,
+        } => {
+            let new = store::NewPartner {
+                code,
+                name,
+                kind: kind.into(),
+                association,
+            };
+            let partner = store::create_partner(db, &Scope::observatory(), new)
+                .await
+                .map_err(|e| e.detail())?;
+            println!("partner {} registered ({})", partner.code, partner.kind.as_str());
+        }
+        PartnerCommand::List => {
+            for partner in store::list_partners(db).await.map_err(|e| e.detail())? {
+                println!("{:<24} {:<12} {}", partner.code, partner.kind.as_str(), partner.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn key_command(db: &DatabaseConnection, command: KeyCommand) -> Result<(), BoxError> {
+    use crate::partner::store;
+    match command {
+        KeyCommand::Issue {
+            partner,
+            label,
+            expires_in_days,
+            scopes,
+        } => {
+            if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+                return Err("--expires-in-days must be between 1 and 3650".into());
+            }
+            let expires_at = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
+            let new = store::NewKey {
+                partner,
+                label,
+                expires_at,
+                scopes,
+            };
+            let (key, secret) = store::issue_key(db, &Scope::observatory(), new)
+                .await
+                .map_err(|e| e.detail())?;
+            println!("{secret}");
+            eprintln!(
+                "key {} issued (scopes: {}); the secret above is shown once: send it as `Authorization: Bearer <key>`",
+                key.prefix, key.scopes
+            );
+        }
+        KeyCommand::List { partner } => {
+            for (key, owner) in store::list_keys(db, partner.as_deref()).await.map_err(|e| e.detail())? {
+                let state = match (key.revoked_at, key.expires_at) {
+                    (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d")),
+                    (None, Some(at)) if at <= chrono::Utc::now() => format!("expired {}", at.format("%Y-%m-%d")),
+                    (None, Some(at)) => format!("expires {}", at.format("%Y-%m-%d")),
+                    (None, None) => "active".into(),
+                };
+                let used = key
+                    .last_used_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or("never".into());
+                println!(
+                    "{}  {:<20} {:<18} last used {:<16} {}  {}",
+                    key.prefix, owner, state, used, key.scopes, key.label
+                );
+            }
+        }
+        KeyCommand::Revoke { prefix } => {
+            store::revoke_key(db, &Scope::observatory(), &prefix)
+                .await
+                .map_err(|e| e.detail())?;
+            println!("key {prefix} revoked");
+        }
+    }
+    Ok(())
 }
 
 fn init_logging(format: LogFormat, quiet_requests: bool) {

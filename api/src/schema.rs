@@ -15,8 +15,8 @@ use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
 /// Deepest selection nesting accepted (deep enough for the standard introspection query).
 pub const MAX_DEPTH: usize = 16;
-/// Highest query cost accepted (each selected field costs one).
-pub const MAX_COMPLEXITY: usize = 2_000;
+/// Highest query cost accepted: each field costs one, and a list costs its page size (`first`) times its items.
+pub const MAX_COMPLEXITY: usize = 50_000;
 
 /// The read API of the microfinance observatory: the Moroccan microfinance sector's associations,
 /// regions, branches, monthly statistics, and the centre's training actions and programmes.

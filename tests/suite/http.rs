@@ -180,8 +180,8 @@ async fn a_request_that_runs_too_long_is_stopped_with_503() {
         ..HttpLimits::default()
     };
     let app = spawn_app_with(&Backend::Sqlite, Fixture::Demo, limits).await;
-    let heavy = "{ loanStatistics(first: 500) { totalCount nodes { outstandingAmount association { code
-        branches(first: 100) { totalCount nodes { code region { code } } } } } } }";
+    let heavy = "{ loanStatistics(first: 300) { totalCount nodes { outstandingAmount association { code
+        branches(first: 20) { totalCount nodes { code region { code } } } } } } }";
     let reply = app.graphql(heavy, json!({})).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.codes(), ["TIMEOUT"]);

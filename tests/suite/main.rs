@@ -1,6 +1,7 @@
 //! The integration suite: the real router, without a socket, on a fresh
 //! database per test (SQLite always, PostgreSQL when `TEST_DATABASE_URL` is set).
 
+mod access;
 mod calibration;
 mod http;
 mod indicators;

@@ -73,6 +73,7 @@ impl Association {
     }
 
     /// The association's branches, in registration order.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn branches(
         &self,
         ctx: &Context<'_>,
@@ -86,6 +87,7 @@ impl Association {
     }
 
     /// The association's monthly client statistics.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn client_statistics(
         &self,
         ctx: &Context<'_>,
@@ -102,6 +104,7 @@ impl Association {
     }
 
     /// The association's monthly loan and portfolio statistics.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn loan_statistics(
         &self,
         ctx: &Context<'_>,
@@ -118,6 +121,7 @@ impl Association {
     }
 
     /// The association's month-end staff headcount.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn staff_statistics(
         &self,
         ctx: &Context<'_>,
@@ -134,6 +138,7 @@ impl Association {
     }
 
     /// The association's monthly objectives.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +176,7 @@ impl AssociationQuery {
     }
 
     /// Associations, ordered by code.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn associations(
         &self,
         ctx: &Context<'_>,

@@ -80,6 +80,7 @@ impl Programme {
     }
 
     /// Beneficiaries and grants by sector and gender (and region when known).
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn outcomes(
         &self,
         ctx: &Context<'_>,
@@ -95,6 +96,7 @@ impl Programme {
     }
 
     /// Training actions delivered under this programme.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn training_actions(
         &self,
         ctx: &Context<'_>,
@@ -234,6 +236,7 @@ impl ProgrammeQuery {
     }
 
     /// Support programmes, in registration order.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn programmes(
         &self,
         ctx: &Context<'_>,
@@ -249,6 +252,7 @@ impl ProgrammeQuery {
     }
 
     /// Outcomes of programmes by sector and gender, across programmes.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn programme_outcomes(
         &self,
         ctx: &Context<'_>,

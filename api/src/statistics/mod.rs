@@ -439,6 +439,7 @@ pub struct StatisticsQuery;
 #[Object]
 impl StatisticsQuery {
     /// Monthly client statistics, one row per association, region, month, segment, gender and area.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn client_statistics(
         &self,
         ctx: &Context<'_>,
@@ -460,6 +461,7 @@ impl StatisticsQuery {
     }
 
     /// Monthly loan and portfolio statistics, one row per association, region, month, segment, gender and area.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn loan_statistics(
         &self,
         ctx: &Context<'_>,
@@ -481,6 +483,7 @@ impl StatisticsQuery {
     }
 
     /// Month-end staff headcount, one row per association, month, category and gender.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn staff_statistics(
         &self,
         ctx: &Context<'_>,
@@ -504,6 +507,7 @@ impl StatisticsQuery {
     }
 
     /// Monthly objectives of the associations.
+    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
