@@ -77,6 +77,15 @@ pub async fn generate(db: &DatabaseConnection, scale: Scale) -> Result<(), DbErr
             format!("'{d}'")
         }
     };
+    let instant = if backend == DbBackend::Postgres {
+        "CAST('2021-01-15 00:00:00+00' AS TIMESTAMPTZ)"
+    } else {
+        "'2021-01-15 00:00:00+00:00'"
+    };
+    txn.execute_unprepared(&format!(
+        "{MONTHS_CTE} INSERT INTO release (period, released_at, note) SELECT {PERIOD}, {instant}, 'benchmark' FROM months"
+    ))
+    .await?;
     txn.execute_unprepared(&format!(
         "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < 3) \
          INSERT INTO branch (code, association_id, region_id, name, kind, area, city, latitude, longitude, opened_on) \

@@ -122,19 +122,21 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// A keep-alive HTTP/1.1 connection posting GraphQL requests.
+/// A keep-alive HTTP/1.1 connection posting GraphQL requests with a partner's key.
 struct Client {
     reader: BufReader<TcpStream>,
     address: std::net::SocketAddr,
+    key: String,
 }
 
 impl Client {
-    async fn connect(address: std::net::SocketAddr) -> std::io::Result<Client> {
+    async fn connect(address: std::net::SocketAddr, key: &str) -> std::io::Result<Client> {
         let stream = TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
         Ok(Client {
             reader: BufReader::new(stream),
             address,
+            key: key.to_owned(),
         })
     }
 
@@ -143,8 +145,9 @@ impl Client {
         let body = serde_json::json!({ "query": query }).to_string();
         let head = format!(
             "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Accept: application/graphql-response+json\r\nContent-Length: {}\r\n\r\n",
+             Accept: application/graphql-response+json\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
             self.address,
+            self.key,
             body.len()
         );
         let stream = self.reader.get_mut();
@@ -178,14 +181,51 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples[index].as_secs_f64() * 1000.0
 }
 
+/// A key of a fund partner (released data, every breakdown), valid one day.
+async fn bench_key(db: &DatabaseConnection) -> Result<String, BoxError> {
+    use crate::partner::store;
+    let observatory = crate::scope::Scope::observatory();
+    let code = "BENCHMARK";
+    if !store::list_partners(db)
+        .await
+        .map_err(|e| e.detail())?
+        .iter()
+        .any(|p| p.code == code)
+    {
+        let partner = store::NewPartner {
+            code: code.into(),
+            name: "Benchmark client".into(),
+            kind: entity::enums::PartnerKind::Fund,
+            association: None,
+        };
+        store::create_partner(db, &observatory, partner)
+            .await
+            .map_err(|e| e.detail())?;
+    }
+    let key = store::NewKey {
+        partner: code.into(),
+        label: "benchmark".into(),
+        expires_at: Some(chrono::Utc::now() + chrono::Duration::days(1)),
+        scopes: vec!["read".into()],
+    };
+    Ok(store::issue_key(db, &observatory, key).await.map_err(|e| e.detail())?.1)
+}
+
 pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError> {
     if args.regenerate || !dataset::present(&db, args.scale).await? {
         tracing::info!(scale = ?args.scale, "generating the benchmark dataset");
         dataset::generate(&db, args.scale).await?;
     }
+    let key = bench_key(&db).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    let app = crate::http::router(AppState::new(db.clone(), HttpLimits::default()));
+    // The benchmark measures capacity: its own requests are not rate limited.
+    let limits = HttpLimits {
+        anonymous_per_minute: u32::MAX,
+        keyed_per_minute: u32::MAX,
+        ..HttpLimits::default()
+    };
+    let app = crate::http::router(AppState::new(db.clone(), limits));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
@@ -197,14 +237,15 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
         rows_per_table
     );
     println!(
-        "latency: {} sequential requests over one keep-alive loopback connection; throughput: {} connections for {} s\n",
+        "as a fund partner; latency: {} sequential requests over one keep-alive loopback connection; \
+         throughput: {} connections for {} s\n",
         args.requests, args.concurrency, args.load_seconds
     );
     println!(
         "| query | API p50 ms | API p95 ms | API req/s | raw SQL p50 ms (facts) | raw SQL ÷ API p50 |\n|---|---:|---:|---:|---:|---:|"
     );
     for case in cases() {
-        let mut client = Client::connect(address).await?;
+        let mut client = Client::connect(address, &key).await?;
         let (status, body) = client.post(case.query).await?;
         let text = String::from_utf8_lossy(&body);
         if status != 200 || text.contains("\"errors\"") {
@@ -224,8 +265,9 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
         let mut workers = Vec::new();
         for _ in 0..args.concurrency {
             let query = case.query;
+            let key = key.clone();
             workers.push(tokio::spawn(async move {
-                let mut client = Client::connect(address).await?;
+                let mut client = Client::connect(address, &key).await?;
                 let mut done = 0u64;
                 while Instant::now() < deadline {
                     client.post(query).await?;
