@@ -102,6 +102,7 @@ async fn postgres_demo_template(base: &str) -> String {
         .get_or_init(|| async {
             let name = format!("{}_template", unique_name());
             let admin = api::db::connect(base).await.expect("postgres reachable");
+            drop_databases_of_finished_runs(&admin).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
@@ -116,6 +117,36 @@ async fn postgres_demo_template(base: &str) -> String {
         })
         .await
         .clone()
+}
+
+/// Drops the test databases that earlier, finished test processes left behind (an interrupted run, a template).
+async fn drop_databases_of_finished_runs(admin: &DatabaseConnection) {
+    let Ok(rows) = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'obs\\_t%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let pid = name
+            .trim_start_matches("obs_t")
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        let finished =
+            pid.is_some_and(|pid| pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if finished {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
 }
 
 /// Opens a fresh database for one test.

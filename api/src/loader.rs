@@ -65,6 +65,17 @@ where
     }
 }
 
+/// The row with this id, through the request's loader. A missing row is an
+/// internal error: ids come from foreign keys.
+pub async fn by_id<E>(ctx: &async_graphql::Context<'_>, id: i32, what: &str) -> async_graphql::Result<E::Model>
+where
+    E: ById + 'static,
+    E::Model: FromQueryResult + Send + Sync + Clone,
+{
+    let model = crate::context::loader(ctx).load_one(Id::<E>::new(id)).await?;
+    Ok(model.ok_or_else(|| ApiError::Internal(format!("{what} {id} is referenced but missing")))?)
+}
+
 /// A child list of a parent row (for example an association's branches).
 pub trait Children: Send + Sync + 'static {
     type Entity: Keyed;

@@ -784,3 +784,55 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
     assert_eq!(compute(&app.db, &scope, &sector).await.unwrap(), facts);
 }
 on_both_backends!(rollups_answer_exactly_as_the_fact_tables);
+
+#[tokio::test]
+async fn the_catalogue_describes_every_measure_of_an_indicator_row() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let data = app
+        .graphql_as(
+            None,
+            "{ indicatorCatalog { code field labelFr labelAr labelEn unit kind formula dimensions hasTarget } }",
+            json!({}),
+        )
+        .await;
+    let catalogue = data.data()["indicatorCatalog"].as_array().unwrap().clone();
+    let row_fields = app
+        .graphql_as(
+            None,
+            r#"{ __type(name: "IndicatorRow") { fields { name type { name } } } }"#,
+            json!({}),
+        )
+        .await;
+    let measures: Vec<String> = row_fields.data()["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["type"]["name"] == "Measure")
+        .map(|f| f["name"].as_str().unwrap().to_owned())
+        .collect();
+    let described: Vec<String> = catalogue
+        .iter()
+        .map(|m| m["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        described, measures,
+        "one catalogue entry per measure field, in the same order"
+    );
+    for entry in &catalogue {
+        for label in ["labelFr", "labelAr", "labelEn", "formula"] {
+            assert!(!entry[label].as_str().unwrap().is_empty(), "{} {label}", entry["code"]);
+        }
+    }
+    let entry = |code: &str| catalogue.iter().find(|m| m["code"] == code).unwrap().clone();
+    assert_eq!(entry("PAR30_RATE")["unit"], "PERCENT");
+    assert_eq!(entry("PAR30_RATE")["kind"], "STOCK");
+    assert_eq!(entry("DISBURSED_AMOUNT")["kind"], "FLOW");
+    assert_eq!(entry("DISBURSED_AMOUNT")["hasTarget"], true);
+    assert_eq!(entry("STAFF")["dimensions"], json!(["ASSOCIATION", "GENDER"]));
+    assert_eq!(
+        entry("BRANCHES")["dimensions"],
+        json!(["ASSOCIATION", "REGION", "AREA"])
+    );
+    assert_eq!(entry("CLIENTS_PER_STAFF")["dimensions"], json!(["ASSOCIATION"]));
+    assert_eq!(entry("WOMEN_SHARE")["dimensions"].as_array().unwrap().len(), 5);
+}

@@ -194,10 +194,7 @@ impl AssociationQuery {
 
 /// The association with this internal id, through the request's loader.
 pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Association> {
-    let model = loader(ctx)
-        .load_one(crate::loader::Id::<association::Entity>::new(id))
-        .await?;
-    Ok(Association(model.ok_or_else(|| {
-        crate::error::ApiError::Internal(format!("association {id} is referenced but missing"))
-    })?))
+    Ok(Association(
+        crate::loader::by_id::<association::Entity>(ctx, id, "association").await?,
+    ))
 }

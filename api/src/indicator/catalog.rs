@@ -223,6 +223,8 @@ pub struct MeasureDef {
     pub formula_text: &'static str,
     pub formula: Formula,
     pub target: Option<Agg>,
+    /// Dimensions allowed when fewer than the sources carry make sense (clients per staff by gender does not).
+    pub only: Option<&'static [Dim]>,
 }
 
 impl MeasureDef {
@@ -232,6 +234,7 @@ impl MeasureDef {
         Dim::ALL
             .into_iter()
             .filter(|d| aggs.iter().all(|a| a.source().dims().contains(d)))
+            .filter(|d| self.only.is_none_or(|only| only.contains(d)))
             .collect()
     }
 
@@ -255,6 +258,13 @@ macro_rules! measure {
             formula_text: $text,
             formula: $formula,
             target: $target,
+            only: None,
+        }
+    };
+    ($field:literal, $code:literal, $fr:literal, $ar:literal, $en:literal, $unit:ident, $kind:ident, $text:literal, $formula:expr, $target:expr, only $only:expr) => {
+        MeasureDef {
+            only: Some($only),
+            ..measure!($field, $code, $fr, $ar, $en, $unit, $kind, $text, $formula, $target)
         }
     };
 }
@@ -507,7 +517,8 @@ pub static MEASURES: &[MeasureDef] = &[
         Stock,
         "Active clients ÷ staff members at the end of the period.",
         ratio(ActiveClients, Staff, false),
-        None
+        None,
+        only & [Dim::Association]
     ),
 ];
 

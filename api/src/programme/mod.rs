@@ -4,7 +4,7 @@ pub mod store;
 
 use crate::context::{db, loader, scope, wants_total};
 use crate::enums::{OutcomeGender, Sector, to_db};
-use crate::loader::{ChildKey, Children, Id};
+use crate::loader::{ChildKey, Children};
 use crate::pagination::{Node, PageArgs, connection};
 use crate::region::Region;
 use crate::scalars::Money;
@@ -214,10 +214,9 @@ impl Children for OutcomesOfProgramme {
 
 /// The programme with this internal id, through the request's loader.
 pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Programme> {
-    let model = loader(ctx).load_one(Id::<programme::Entity>::new(id)).await?;
-    Ok(Programme(model.ok_or_else(|| {
-        crate::error::ApiError::Internal(format!("programme {id} is referenced but missing"))
-    })?))
+    Ok(Programme(
+        crate::loader::by_id::<programme::Entity>(ctx, id, "programme").await?,
+    ))
 }
 
 /// Queries on programmes.

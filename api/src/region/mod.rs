@@ -135,10 +135,5 @@ impl RegionQuery {
 
 /// The region with this internal id, through the request's loader.
 pub async fn load(ctx: &Context<'_>, id: i32) -> Result<Region> {
-    let model = loader(ctx)
-        .load_one(crate::loader::Id::<region::Entity>::new(id))
-        .await?;
-    Ok(Region(model.ok_or_else(|| {
-        crate::error::ApiError::Internal(format!("region {id} is referenced but missing"))
-    })?))
+    Ok(Region(crate::loader::by_id::<region::Entity>(ctx, id, "region").await?))
 }
