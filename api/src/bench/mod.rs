@@ -23,11 +23,11 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = Scale::National)]
     pub scale: Scale,
     /// Sequential requests per query for the latency figures.
-    #[arg(long, default_value_t = 200)]
-    pub requests: usize,
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: u64,
     /// Concurrent loopback connections for the throughput figure.
-    #[arg(long, default_value_t = 8)]
-    pub concurrency: usize,
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
     /// Seconds of concurrent load per query.
     #[arg(long, default_value_t = 3)]
     pub load_seconds: u64,
@@ -254,7 +254,7 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
         for _ in 0..10 {
             client.post(case.query).await?;
         }
-        let mut latencies = Vec::with_capacity(args.requests);
+        let mut latencies = Vec::with_capacity(args.requests as usize);
         for _ in 0..args.requests {
             let started = Instant::now();
             client.post(case.query).await?;
