@@ -44,7 +44,9 @@ pub fn is_regional(table: &str) -> bool {
 }
 
 /// Rebuilds the rollups for the given months (every month when `None`) from
-/// the facts. Call it inside the transaction that wrote the facts.
+/// the facts. Call it inside the transaction that wrote the facts. Rows are
+/// written month by month, so that a month's rows sit together on disk and a
+/// month is read from few pages.
 pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Result<(), DbErr> {
     let only = match months {
         Some([]) => return Ok(()),
@@ -70,7 +72,7 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Resu
             }
             db.execute_unprepared(&format!("DELETE FROM {rollup}{only}")).await?;
             db.execute_unprepared(&format!(
-                "INSERT INTO {rollup} ({dims}, {}) SELECT {dims}, {} FROM {facts}{only} GROUP BY {dims}",
+                "INSERT INTO {rollup} ({dims}, {}) SELECT {dims}, {} FROM {facts}{only} GROUP BY {dims} ORDER BY period, {key}",
                 columns.join(", "),
                 sums.join(", ")
             ))

@@ -322,37 +322,50 @@ pub async fn compute<C: ConnectionTrait>(db: &C, _scope: &Scope, request: &CubeR
     let mut sources: Vec<_> = by_source.into_iter().collect();
     sources.sort();
     let backend = db.get_database_backend();
-    for (source, aggs) in sources {
-        if source == Source::Branches {
-            let sql = branch_sql(&aggs, request);
-            for row in db.query_all_raw(Statement::from_string(backend, sql)).await? {
-                let key = group_key(&row, &request.group_by)?;
+    let statements: Vec<(Source, Vec<Agg>, String)> = sources
+        .into_iter()
+        .map(|(source, aggs)| {
+            let sql = if source == Source::Branches {
+                branch_sql(&aggs, request)
+            } else {
+                monthly_sql(source, &aggs, request)
+            };
+            (source, aggs, sql)
+        })
+        .collect();
+    // The sources are read concurrently (each on its own pooled connection); each is one statement.
+    let results = futures_util::future::try_join_all(
+        statements
+            .iter()
+            .map(|(_, _, sql)| db.query_all_raw(Statement::from_string(backend, sql.clone()))),
+    )
+    .await?;
+    for ((source, aggs, _), rows) in statements.iter().zip(results) {
+        for row in rows {
+            let key = group_key(&row, &request.group_by)?;
+            if *source == Source::Branches {
                 for (i, period) in request.periods.iter().enumerate() {
-                    for agg in &aggs {
+                    for agg in aggs {
                         let value: Option<i64> = row.try_get("", &format!("{}_{i}", agg.alias()))?;
                         cube.put(*period, key, *agg, value);
                     }
                 }
+                continue;
             }
-        } else {
-            let sql = monthly_sql(source, &aggs, request);
-            for row in db.query_all_raw(Statement::from_string(backend, sql)).await? {
-                let bucket: i64 = row.try_get("", "bucket")?;
-                let period = Period::containing(request.granularity, Month(bucket as i32));
-                let key = group_key(&row, &request.group_by)?;
-                for agg in &aggs {
-                    let value: Option<i64> = row.try_get("", agg.alias())?;
-                    cube.put(period, key, *agg, value);
-                }
-                if request.count_contributors {
-                    let at_end: Option<i64> = row.try_get("", "contributors_end")?;
-                    let any: Option<i64> = row.try_get("", "contributors_any")?;
-                    let contributors = Contributors {
-                        at_end: at_end.unwrap_or(0),
-                        any: any.unwrap_or(0),
-                    };
-                    cube.contributors.insert((period, key, source), contributors);
-                }
+            let bucket: i64 = row.try_get("", "bucket")?;
+            let period = Period::containing(request.granularity, Month(bucket as i32));
+            for agg in aggs {
+                let value: Option<i64> = row.try_get("", agg.alias())?;
+                cube.put(period, key, *agg, value);
+            }
+            if request.count_contributors {
+                let at_end: Option<i64> = row.try_get("", "contributors_end")?;
+                let any: Option<i64> = row.try_get("", "contributors_any")?;
+                let contributors = Contributors {
+                    at_end: at_end.unwrap_or(0),
+                    any: any.unwrap_or(0),
+                };
+                cube.contributors.insert((period, key, *source), contributors);
             }
         }
     }
