@@ -20,6 +20,17 @@ const LOAN_MEASURES: &[&str] = &[
     "repayments_collected",
 ];
 
+/// Every rollup table. They have no entities; emptying the database empties
+/// them before the facts and associations they refer to.
+pub const TABLES: &[&str] = &[
+    "client_stat_by_region",
+    "client_stat_by_association",
+    "client_stat_association_total",
+    "loan_stat_by_region",
+    "loan_stat_by_association",
+    "loan_stat_association_total",
+];
+
 /// The regional rollup of a fact table (summed over associations).
 pub fn by_region(facts: &str) -> &'static str {
     if facts == "client_stat" {
@@ -36,6 +47,20 @@ pub fn by_association(facts: &str) -> &'static str {
     } else {
         "loan_stat_by_association"
     }
+}
+
+/// The association totals per month of a fact table (summed over regions, segments, genders and areas).
+pub fn association_total(facts: &str) -> &'static str {
+    if facts == "client_stat" {
+        "client_stat_association_total"
+    } else {
+        "loan_stat_association_total"
+    }
+}
+
+/// True for the association totals, which keep no segment, gender or area.
+pub fn is_total(table: &str) -> bool {
+    table.ends_with("_association_total")
 }
 
 /// True for the rollups summed over associations (they carry a `contributors` count instead of an association).
@@ -78,6 +103,22 @@ pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Resu
             ))
             .await?;
         }
+        let total = association_total(facts);
+        let mut columns: Vec<String> = measures.iter().map(|m| m.to_string()).collect();
+        let mut sums: Vec<String> = measures.iter().map(|m| format!("CAST(SUM({m}) AS BIGINT)")).collect();
+        if facts == "client_stat" {
+            columns.extend(["active_female".to_owned(), "active_rural".to_owned()]);
+            sums.push("CAST(SUM(CASE WHEN gender = 'FEMALE' THEN active_clients END) AS BIGINT)".into());
+            sums.push("CAST(SUM(CASE WHEN area = 'RURAL' THEN active_clients END) AS BIGINT)".into());
+        }
+        db.execute_unprepared(&format!("DELETE FROM {total}{only}")).await?;
+        db.execute_unprepared(&format!(
+            "INSERT INTO {total} (association_id, period, {}) SELECT association_id, period, {} FROM {facts}{only} \
+             GROUP BY association_id, period ORDER BY period, association_id",
+            columns.join(", "),
+            sums.join(", ")
+        ))
+        .await?;
     }
     Ok(())
 }

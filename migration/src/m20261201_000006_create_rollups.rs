@@ -1,7 +1,9 @@
 //! Pre-aggregated rollups of the client and loan statistics: per region
 //! (summed over associations, with the number of associations summed) and per
-//! association (summed over regions), each still by month, segment, gender and area. The API keeps them exact inside
-//! the same write transaction as the facts.
+//! association (summed over regions), each still by month, segment, gender and
+//! area; and association totals per month (summed over every cell, with the
+//! women and rural clients kept apart). The API keeps them exact inside the
+//! same write transaction as the facts.
 
 use crate::ddl::*;
 use sea_orm_migration::prelude::*;
@@ -26,6 +28,12 @@ const LOAN_MEASURES: &[&str] = &[
     "rescheduled_amount",
     "repayments_due",
     "repayments_collected",
+];
+
+/// Association totals per month: (table, measures).
+const TOTALS: &[(&str, &[&str])] = &[
+    ("client_stat_association_total", CLIENT_MEASURES),
+    ("loan_stat_association_total", LOAN_MEASURES),
 ];
 
 /// (rollup table, key column, parent table, measures)
@@ -73,11 +81,41 @@ impl MigrationTrait for Migration {
             indexes.push(unique(name, &[key, "period", "segment", "gender", "area"]));
             indexes.push(index(name, &["period"]));
         }
+        for (name, measures) in TOTALS {
+            let mut table = Table::create();
+            table
+                .table(*name)
+                .col(pk64("id"))
+                .col(int("association_id"))
+                .col(period("period"));
+            for measure in measures.iter() {
+                table.col(amount(measure));
+            }
+            if *name == "client_stat_association_total" {
+                // Null where the association reported no women (no rural) clients, as a sum over no rows is.
+                table.col(
+                    ColumnDef::new("active_female")
+                        .big_integer()
+                        .null()
+                        .check(Expr::col("active_female").gte(0)),
+                );
+                table.col(
+                    ColumnDef::new("active_rural")
+                        .big_integer()
+                        .null()
+                        .check(Expr::col("active_rural").gte(0)),
+                );
+            }
+            table.foreign_key(&mut fk(name, "association_id", "association"));
+            tables.push(table.take());
+            indexes.push(unique(name, &["period", "association_id"]));
+        }
         create(manager, tables, indexes).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let names: Vec<&'static str> = ROLLUPS.iter().rev().map(|(name, ..)| *name).collect();
+        let mut names: Vec<&'static str> = TOTALS.iter().rev().map(|(name, _)| *name).collect();
+        names.extend(ROLLUPS.iter().rev().map(|(name, ..)| *name));
         drop(manager, &names).await
     }
 }

@@ -34,16 +34,6 @@ use entity::{
 };
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::Query};
 
-/// Pre-aggregated copies of `client_stat` and `loan_stat` (per region and
-/// per association). They have no entities; [`clear`] empties them before
-/// the facts and associations they refer to.
-const ROLLUP_TABLES: [&str; 4] = [
-    "client_stat_by_region",
-    "client_stat_by_association",
-    "loan_stat_by_region",
-    "loan_stat_by_association",
-];
-
 /// Rows inserted by [`load`], by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -114,8 +104,8 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
 /// well as the demo rows, so it must only be run on a demonstration or test
 /// database.
 pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
-    for table in ROLLUP_TABLES {
-        db.execute(&Query::delete().from_table(table).take()).await?;
+    for table in crate::rollup::TABLES {
+        db.execute(&Query::delete().from_table(*table).take()).await?;
     }
     audit_event::Entity::delete_many().exec(db).await?;
     submission::Entity::delete_many().exec(db).await?;

@@ -184,9 +184,17 @@ pub fn table_for(source: Source, request: &CubeRequest) -> &'static str {
             } else {
                 "loan_stat"
             };
-            match (request.use_rollups, names_associations, names_regions) {
-                (true, false, _) => crate::rollup::by_region(facts),
-                (true, true, false) => crate::rollup::by_association(facts),
+            let names_cells = request
+                .group_by
+                .iter()
+                .any(|d| matches!(d, Dim::Segment | Dim::Gender | Dim::Area))
+                || request.filter.segments.is_some()
+                || request.filter.genders.is_some()
+                || request.filter.areas.is_some();
+            match (request.use_rollups, names_associations, names_regions, names_cells) {
+                (true, false, _, _) => crate::rollup::by_region(facts),
+                (true, true, false, false) => crate::rollup::association_total(facts),
+                (true, true, false, true) => crate::rollup::by_association(facts),
                 _ => facts,
             }
         }
@@ -212,8 +220,14 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
     let dims: Vec<&str> = request.group_by.iter().map(|d| dim_column(*d)).collect();
     let mut select = vec![format!("CAST({bucket} AS BIGINT) AS bucket")];
     select.extend(dims.iter().map(|d| d.to_string()));
+    let table = table_for(source, request);
     for agg in aggs {
-        let (column, condition) = agg.column_and_condition();
+        let (column, condition) = match agg {
+            // The association totals keep women and rural clients in columns of their own.
+            Agg::ActiveFemale if crate::rollup::is_total(table) => ("active_female", None),
+            Agg::ActiveRural if crate::rollup::is_total(table) => ("active_rural", None),
+            other => other.column_and_condition(),
+        };
         let mut when: Vec<String> = condition.map(str::to_owned).into_iter().collect();
         if agg.kind() == Kind::Stock {
             when.push(format!("period = {bucket} + {last}"));
@@ -225,7 +239,6 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
         };
         select.push(format!("CAST(SUM({summed}) AS BIGINT) AS {}", agg.alias()));
     }
-    let table = table_for(source, request);
     if request.count_contributors {
         if crate::rollup::is_regional(table) {
             // A regional rollup cell knows how many associations it sums; summed over cells, the largest of
