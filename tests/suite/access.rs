@@ -283,6 +283,20 @@ async fn wrong_expired_and_revoked_keys_are_refused_never_downgraded(backend: Ba
         app.graphql_as(Some(&key), query, json!({})).await.data()["viewer"]["role"],
         "PARTNER"
     );
+    let lower_case_scheme = app
+        .send(
+            axum::http::Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("bearer {key}"))
+                .body(axum::body::Body::from(json!({ "query": query }).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        lower_case_scheme.data()["viewer"]["role"],
+        "PARTNER",
+        "the scheme is case-insensitive"
+    );
 
     let wrong = format!("{}0000", &key[..key.len() - 4]);
     for (sent, words) in [

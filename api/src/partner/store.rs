@@ -234,7 +234,10 @@ pub async fn authenticate(
     let Some(header) = header else {
         return Ok(Ok(Scope::public()));
     };
-    let Some(secret) = header.strip_prefix("Bearer ").map(str::trim) else {
+    // The scheme is case-insensitive (RFC 9110): `Bearer`, `bearer` and `BEARER` are the same.
+    let scheme_ends = header.find(' ').unwrap_or(header.len());
+    let (scheme, rest) = header.split_at(scheme_ends);
+    let Some(secret) = scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()) else {
         return Ok(Err(KeyRefusal::Malformed));
     };
     if !secret.starts_with(keys::KEY_MARKER) || secret.len() < keys::PREFIX_LEN {
