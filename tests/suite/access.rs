@@ -215,6 +215,13 @@ async fn small_groups_are_suppressed_for_the_public_with_their_complement(backen
             ));
         }
     }
+    // Only two associations set themselves a target for new clients.
+    for association in ["AAA", "BBB"] {
+        statements.push(format!(
+            "INSERT INTO target (association_id, period, measure, value) \
+             VALUES ((SELECT id FROM association WHERE code = '{association}'), 202012, 'NEW_CLIENTS', 5)"
+        ));
+    }
     for sql in &statements {
         app.db.execute_unprepared(sql).await.unwrap();
     }
@@ -257,7 +264,19 @@ async fn small_groups_are_suppressed_for_the_public_with_their_complement(backen
         json!({ "value": 530.0, "suppressed": false })
     );
 
+    let targets = r#"{ indicators(period: { from: "2020-12", to: "2020-12" }) { newClients { value target } } }"#;
+    let public_targets = app.graphql_as(None, targets, json!({})).await;
+    assert_eq!(
+        public_targets.data()["indicators"][0]["newClients"],
+        json!({ "value": 9.0, "target": null }),
+        "targets set by two associations are not shown to the public"
+    );
     let partner = app.issue_key(PartnerKind::Ministry, None).await;
+    let partner_targets = app.graphql_as(Some(&partner), targets, json!({})).await;
+    assert_eq!(
+        partner_targets.data()["indicators"][0]["newClients"],
+        json!({ "value": 9.0, "target": 10.0 })
+    );
     let seen_by_partner = app.graphql_as(Some(&partner), query, json!({})).await;
     let values: Vec<Value> = seen_by_partner.data()["indicators"]
         .as_array()

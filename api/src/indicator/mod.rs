@@ -153,6 +153,8 @@ struct Shared {
     filter_dims: Vec<Dim>,
     /// Values hidden to protect small groups: (period, group, measure field).
     suppressed: HashSet<(period::Period, GroupKey, &'static str)>,
+    /// Associations were counted behind each group (the caller must not see small groups).
+    counted: bool,
 }
 
 impl Shared {
@@ -205,6 +207,20 @@ impl Shared {
             };
             count < MIN_ASSOCIATIONS
         })
+    }
+
+    /// True when the targets of a group were set by fewer than `MIN_ASSOCIATIONS` associations and the caller
+    /// must not see small groups.
+    fn targets_too_small(&self, period: period::Period, key: &GroupKey, target: Agg) -> bool {
+        self.counted
+            && self
+                .cube
+                .contributors
+                .get(&(period, *key, Source::Targets))
+                .is_none_or(|c| {
+                    let count = if target.kind() == Kind::Stock { c.at_end } else { c.any };
+                    count < MIN_ASSOCIATIONS
+                })
     }
 
     /// Primary suppression of small groups, then complementary suppression: wherever a group is hidden, a sibling
@@ -344,7 +360,7 @@ impl IndicatorRow {
         }
         let (value, numerator, denominator) = shared.evaluate(def, self.period, &self.key);
         let target = match def.target {
-            Some(agg) if shared.targets_apply() => {
+            Some(agg) if shared.targets_apply() && !shared.targets_too_small(self.period, &self.key, agg) => {
                 shared.cube.get(self.period, &self.key, agg).map(|raw| agg.public(raw))
             }
             _ => None,
@@ -560,6 +576,7 @@ impl IndicatorQuery {
             group_by,
             filter_dims: cube_filter.dims(),
             suppressed: HashSet::new(),
+            counted: count_contributors,
         };
 
         let selection = ctx.look_ahead();
