@@ -34,11 +34,6 @@ connection!(
     "An association in a page, with its cursor."
 );
 
-/// Pagination arguments shared by every child list, as one value.
-fn page_args(kind: &str, first: Option<i32>, after: &Option<String>) -> Result<PageArgs> {
-    Ok(PageArgs::new(kind, first, after.as_deref())?)
-}
-
 /// A microcredit association (AMC) that reports its monthly figures to the observatory.
 #[Object]
 impl Association {
@@ -81,7 +76,7 @@ impl Association {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the branches.")] filter: Option<BranchAttributes>,
     ) -> Result<BranchConnection> {
-        let page = page_args(Branch::KIND, first, &after)?;
+        let page = PageArgs::new(Branch::KIND, first, after.as_deref())?;
         let key = ChildKey::<BranchesOfAssociation>::new(self.0.id, filter.unwrap_or_default().into(), page);
         Ok(BranchConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
     }
@@ -96,7 +91,7 @@ impl Association {
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellAttributes>,
     ) -> Result<ClientStatisticConnection> {
         scope(ctx).check_rows_of(self.0.id, "client statistics")?;
-        let page = page_args(ClientStatistic::KIND, first, &after)?;
+        let page = PageArgs::new(ClientStatistic::KIND, first, after.as_deref())?;
         let key = ChildKey::<ClientStatsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(ClientStatisticConnection(
             loader(ctx).load_one(key).await?.unwrap_or_default(),
@@ -113,7 +108,7 @@ impl Association {
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellAttributes>,
     ) -> Result<LoanStatisticConnection> {
         scope(ctx).check_rows_of(self.0.id, "loan statistics")?;
-        let page = page_args(LoanStatistic::KIND, first, &after)?;
+        let page = PageArgs::new(LoanStatistic::KIND, first, after.as_deref())?;
         let key = ChildKey::<LoanStatsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(LoanStatisticConnection(
             loader(ctx).load_one(key).await?.unwrap_or_default(),
@@ -130,7 +125,7 @@ impl Association {
         #[graphql(desc = "Conditions on the staff figures.")] filter: Option<StaffAttributes>,
     ) -> Result<StaffStatisticConnection> {
         scope(ctx).check_rows_of(self.0.id, "staff figures")?;
-        let page = page_args(StaffStatistic::KIND, first, &after)?;
+        let page = PageArgs::new(StaffStatistic::KIND, first, after.as_deref())?;
         let key = ChildKey::<StaffOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(StaffStatisticConnection(
             loader(ctx).load_one(key).await?.unwrap_or_default(),
@@ -147,7 +142,7 @@ impl Association {
         #[graphql(desc = "Conditions on the targets.")] filter: Option<TargetAttributes>,
     ) -> Result<TargetConnection> {
         scope(ctx).check_rows_of(self.0.id, "targets")?;
-        let page = page_args(Target::KIND, first, &after)?;
+        let page = PageArgs::new(Target::KIND, first, after.as_deref())?;
         let key = ChildKey::<TargetsOfAssociation>::new(self.0.id, filter.unwrap_or_default().try_into()?, page);
         Ok(TargetConnection(loader(ctx).load_one(key).await?.unwrap_or_default()))
     }
@@ -184,7 +179,7 @@ impl AssociationQuery {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the associations.")] filter: Option<AssociationFilter>,
     ) -> Result<AssociationConnection> {
-        let page = page_args(Association::KIND, first, &after)?;
+        let page = PageArgs::new(Association::KIND, first, after.as_deref())?;
         let statuses = to_db(&filter.unwrap_or_default().statuses);
         Ok(AssociationConnection(
             store::list(db(ctx), scope(ctx), &statuses, &page, wants_total(ctx)).await?,

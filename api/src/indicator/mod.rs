@@ -303,14 +303,11 @@ impl Shared {
 /// filters on itself alone; partners see released months with every breakdown; the observatory sees everything.
 fn access_for(scope: &Scope, group_by: &[Dim], filter: &CubeFilter) -> Result<(RowAccess, bool), ApiError> {
     let per_association = group_by.contains(&Dim::Association) || filter.associations.is_some();
-    match scope.role {
-        Role::Observatory => Ok((RowAccess::All, false)),
-        Role::Partner => Ok((RowAccess::Released, false)),
-        Role::Association
-            if scope.association_id.is_some()
-                && filter.associations == Some(vec![scope.association_id.unwrap_or(0)]) =>
-        {
-            Ok((RowAccess::OwnOnly(scope.association_id.unwrap_or(0)), false))
+    match (scope.role, scope.association_id) {
+        (Role::Observatory, _) => Ok((RowAccess::All, false)),
+        (Role::Partner, _) => Ok((RowAccess::Released, false)),
+        (Role::Association, Some(own)) if filter.associations == Some(vec![own]) => {
+            Ok((RowAccess::OwnOnly(own), false))
         }
         _ if per_association => Err(ApiError::Forbidden(
             "indicators per association are restricted to partner keys (an association may filter on itself alone)"

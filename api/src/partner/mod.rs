@@ -165,20 +165,17 @@ pub struct PartnerQuery;
 #[Object]
 impl PartnerQuery {
     /// Who the caller is: the role its key gives (PUBLIC without a key).
-    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let scope = scope(ctx);
         let partner = match scope.partner_id {
-            Some(id) => store::list_partners(db(ctx))
-                .await
-                .ok()
-                .and_then(|p| p.into_iter().find(|p| p.id == id)),
+            Some(id) => Some(store::partner_code(db(ctx), id).await?),
             None => None,
         };
-        Viewer {
+        Ok(Viewer {
             role: scope.role.into(),
-            partner: partner.map(|p| p.code),
+            partner,
             key_prefix: scope.key_prefix.clone(),
-        }
+        })
     }
 
     /// Every partner (observatory only).
@@ -259,10 +256,7 @@ impl PartnerMutation {
         let actor = scope(ctx);
         actor.require_observatory("revoking keys")?;
         let key = store::revoke_key(db(ctx), actor, &prefix).await?;
-        let owner = store::list_partners(db(ctx))
-            .await?
-            .into_iter()
-            .find(|p| p.id == key.partner_id);
-        Ok(ApiKey(key, owner.map(|p| p.code).unwrap_or_default()))
+        let owner = store::partner_code(db(ctx), key.partner_id).await?;
+        Ok(ApiKey(key, owner))
     }
 }

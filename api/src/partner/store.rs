@@ -161,6 +161,15 @@ pub async fn revoke_key(db: &DatabaseConnection, actor: &Scope, prefix: &str) ->
     Ok(key)
 }
 
+/// The code of the partner with this id.
+pub async fn partner_code<C: ConnectionTrait>(db: &C, id: i32) -> ApiResult<String> {
+    partner::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|p| p.code)
+        .ok_or_else(|| ApiError::Internal(format!("partner {id} is referenced but missing")))
+}
+
 pub async fn list_partners<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<partner::Model>> {
     Ok(partner::Entity::find()
         .order_by_asc(partner::Column::Code)

@@ -428,10 +428,6 @@ impl Target {
     }
 }
 
-fn page_args(kind: &str, first: Option<i32>, after: &Option<String>) -> Result<PageArgs> {
-    Ok(PageArgs::new(kind, first, after.as_deref())?)
-}
-
 /// Queries on the monthly statistics.
 #[derive(Default)]
 pub struct StatisticsQuery;
@@ -447,10 +443,10 @@ impl StatisticsQuery {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellFilter>,
     ) -> Result<ClientStatisticConnection> {
-        let page = page_args(ClientStatistic::KIND, first, &after)?;
+        let page = PageArgs::new(ClientStatistic::KIND, first, after.as_deref())?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
         scope(ctx).check_rows("client statistics", &conditions.associations)?;
-        let rows = store::list(
+        let rows = crate::store::page(
             db(ctx),
             store::select_cells::<client_stat::Entity>(scope(ctx), &conditions),
             &page,
@@ -469,10 +465,10 @@ impl StatisticsQuery {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellFilter>,
     ) -> Result<LoanStatisticConnection> {
-        let page = page_args(LoanStatistic::KIND, first, &after)?;
+        let page = PageArgs::new(LoanStatistic::KIND, first, after.as_deref())?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
         scope(ctx).check_rows("loan statistics", &conditions.associations)?;
-        let rows = store::list(
+        let rows = crate::store::page(
             db(ctx),
             store::select_cells::<loan_stat::Entity>(scope(ctx), &conditions),
             &page,
@@ -491,12 +487,12 @@ impl StatisticsQuery {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the staff figures.")] filter: Option<StaffFilter>,
     ) -> Result<StaffStatisticConnection> {
-        let page = page_args(StaffStatistic::KIND, first, &after)?;
+        let page = PageArgs::new(StaffStatistic::KIND, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let mut conditions: store::StaffConditions = filter.attributes.try_into()?;
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
         scope(ctx).check_rows("staff figures", &conditions.associations)?;
-        let rows = store::list(
+        let rows = crate::store::page(
             db(ctx),
             store::select_staff(scope(ctx), &conditions),
             &page,
@@ -515,12 +511,12 @@ impl StatisticsQuery {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the targets.")] filter: Option<TargetFilter>,
     ) -> Result<TargetConnection> {
-        let page = page_args(Target::KIND, first, &after)?;
+        let page = PageArgs::new(Target::KIND, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let mut conditions: store::TargetConditions = filter.attributes.try_into()?;
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
         scope(ctx).check_rows("targets", &conditions.associations)?;
-        let rows = store::list(
+        let rows = crate::store::page(
             db(ctx),
             store::select_targets(scope(ctx), &conditions),
             &page,

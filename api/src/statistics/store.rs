@@ -1,14 +1,13 @@
 //! Reads of the monthly statistics tables.
 
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{Page, PageArgs};
 use crate::period::Month;
 use crate::scope::{Scope, rows_condition};
-use crate::store::{self, Keyed};
+use crate::store::Keyed;
 use entity::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure};
 use entity::{client_stat, loan_stat, staff_stat, target};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
-use sea_orm::{Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Select};
+use sea_orm::{Condition, EntityTrait, QueryFilter, Select};
 
 macro_rules! keyed {
     ($($entity:path),+) => {$(
@@ -138,14 +137,4 @@ pub fn select_targets(scope: &Scope, c: &TargetConditions) -> Select<target::Ent
     condition = ids(condition, "association_id", &c.associations);
     condition = one_of(condition, "measure", &c.measures, TargetMeasure::as_str);
     target::Entity::find().filter(condition)
-}
-
-/// Reads one page of any statistics selection.
-pub async fn list<E, C>(db: &C, select: Select<E>, page: &PageArgs, with_total: bool) -> ApiResult<Page<E::Model>>
-where
-    E: Keyed,
-    E::Model: FromQueryResult + Send + Sync,
-    C: ConnectionTrait,
-{
-    store::page(db, select, page, with_total).await
 }
