@@ -166,6 +166,10 @@ pub struct ServeArgs {
     /// Requests per minute with one key.
     #[arg(long, env = "KEYED_PER_MINUTE", default_value_t = HttpLimits::default().keyed_per_minute)]
     pub keyed_per_minute: u32,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` header names the client (comma-separated); requests
+    /// from any other peer are rate-limited under the peer's own address.
+    #[arg(long = "trusted-proxy", env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Longest a GraphQL request may run, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
@@ -384,14 +388,13 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         anonymous_per_minute: args.anonymous_per_minute,
         keyed_per_minute: args.keyed_per_minute,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
-    let app = crate::http::router(AppState::new(db.clone(), limits));
+    let state = AppState::new(db.clone(), limits);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::http::serve(listener, state, shutdown_signal()).await?;
     db.close().await?;
     tracing::info!("stopped");
     Ok(())

@@ -21,7 +21,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        options.max_connections(4).min_connections(1);
+        options.max_connections(pool_size(DbBackend::Sqlite)).min_connections(1);
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -30,7 +30,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .create_if_missing(true)
         });
     } else {
-        options.max_connections(16).min_connections(1);
+        options
+            .max_connections(pool_size(DbBackend::Postgres))
+            .min_connections(1);
     }
     Database::connect(options).await
 }
@@ -48,4 +50,12 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// Checks that the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// Connections in a pool of this backend.
+pub fn pool_size(backend: DbBackend) -> u32 {
+    match backend {
+        DbBackend::Sqlite => 4,
+        _ => 16,
+    }
 }

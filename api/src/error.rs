@@ -23,6 +23,7 @@ pub mod code {
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const TIMEOUT: &str = "TIMEOUT";
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
 }
 

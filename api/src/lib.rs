@@ -8,6 +8,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod graphql;
 pub mod http;
 pub mod keys;
 pub mod partner;

@@ -13,11 +13,6 @@ use crate::statistics::StatisticsQuery;
 use crate::training::{TrainingQuery, TrainingSummaryQuery};
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
-/// Deepest selection nesting accepted (deep enough for the standard introspection query).
-pub const MAX_DEPTH: usize = 16;
-/// Highest query cost accepted: each field costs one, and a list costs its page size (`first`) times its items.
-pub const MAX_COMPLEXITY: usize = 50_000;
-
 /// The read API of the microfinance observatory: the Moroccan microfinance sector's associations,
 /// regions, branches, monthly statistics, and the centre's training actions and programmes.
 #[derive(MergedObject, Default)]
@@ -41,12 +36,10 @@ pub struct Mutation(PartnerMutation, ReleaseMutation);
 
 pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with its limits.
+/// Builds the schema. Its depth and cost limits are applied before execution, on the document itself, by
+/// `crate::graphql::cost` (the engine's own limits would expand fragments first).
 pub fn build() -> ApiSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
 }
 
 /// The SDL in a stable order, as committed in `schema.graphql`.

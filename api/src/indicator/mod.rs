@@ -21,6 +21,8 @@ use store::{Cube, CubeFilter, CubeRequest, GroupKey};
 
 /// Most periods one `indicators` request may cover (20 years of months).
 pub const MAX_PERIODS: usize = 240;
+/// Most rows one `indicators` answer may hold.
+pub const MAX_ROWS: usize = 10_000;
 
 /// Length of the periods rows are computed for.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

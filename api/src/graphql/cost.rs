@@ -1,0 +1,452 @@
+//! The price of a document, known before any work that grows with it.
+//!
+//! A document is priced on its syntax tree, in one pass that visits each
+//! fragment once (its price is remembered and multiplied by every spread), so
+//! a document that would expand exponentially is priced in linear time and
+//! refused in milliseconds. The price counts every field with its aliases and
+//! spreads, multiplies what a list returns by its page size (`first`, 50 by
+//! default) or by what it can hold, and charges `indicators` (and the other
+//! aggregate queries) for the SQL statements they run and the rows they can
+//! return. The same pass measures the selection depth and refuses argument and
+//! variable lists longer than `MAX_LIST_ITEMS`.
+
+use super::types::{TypeIndex, is_list, named};
+use crate::indicator::catalog::{self, Source};
+use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
+use async_graphql::{Name, Value, Variables};
+use async_graphql_value::Value as DocumentValue;
+use std::collections::{BTreeSet, HashMap};
+
+/// Deepest selection nesting accepted (deep enough for the standard introspection query).
+pub const MAX_DEPTH: usize = 16;
+/// Highest price of one anonymous request.
+pub const PUBLIC_BUDGET: u64 = 100_000;
+/// Highest price of one request made with a key.
+pub const KEYED_BUDGET: u64 = 400_000;
+/// Price of one SQL aggregate statement (an `indicators` source, a training or programme summary).
+pub const STATEMENT_COST: u64 = 10_000;
+/// Longest list accepted in an argument or a variable (for example codes in a filter).
+pub const MAX_LIST_ITEMS: usize = 1_000;
+/// Items priced for a list that has no page size (`first`).
+const UNPAGED_LIST: u64 = 100;
+/// Page size priced when `first` is not given.
+const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE_SIZE;
+
+/// What the pricing needs to know of the data.
+#[derive(Debug, Clone, Copy)]
+pub struct DataSizes {
+    /// How many associations `indicators` may group by.
+    pub associations: u64,
+}
+
+/// The price of an accepted document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Priced {
+    pub cost: u64,
+    /// Aggregate statements it may run (`indicators` sources, training and programme summaries).
+    pub statements: u64,
+}
+
+/// Why a document is refused before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Its price is over the caller's budget.
+    TooCostly { cost: u64, budget: u64, hint: String },
+    /// Its selections nest deeper than `MAX_DEPTH`.
+    TooDeep { depth: usize },
+    /// A list argument or variable is longer than `MAX_LIST_ITEMS`.
+    ListTooLong { what: String, items: usize },
+    /// A fragment spreads itself, directly or not.
+    FragmentCycle { name: String },
+}
+
+impl Refusal {
+    /// The message a client sees.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::TooCostly { cost, budget, hint } => format!(
+                "the query is too costly: it could cost {cost} (fields × page sizes, aggregate statements and rows) \
+                 and one request may cost at most {budget}. {hint}"
+            ),
+            Refusal::TooDeep { depth } => {
+                format!("the query is nested too deep: {depth} levels, at most {MAX_DEPTH}")
+            }
+            Refusal::ListTooLong { what, items } => format!(
+                "{what} holds {items} items; at most {MAX_LIST_ITEMS} are accepted: split the request or filter \
+                 less precisely"
+            ),
+            Refusal::FragmentCycle { name } => format!("fragment `{name}` spreads itself"),
+        }
+    }
+
+    /// True when the refusal is about the values sent (a client input error), not about the query's shape.
+    pub fn is_input(&self) -> bool {
+        matches!(self, Refusal::ListTooLong { .. })
+    }
+}
+
+/// The price and depth of a selection.
+#[derive(Debug, Clone, Copy, Default)]
+struct Price {
+    cost: u64,
+    depth: usize,
+    statements: u64,
+}
+
+impl Price {
+    fn add(&mut self, other: Price) {
+        self.cost = self.cost.saturating_add(other.cost);
+        self.depth = self.depth.max(other.depth);
+        self.statements = self.statements.saturating_add(other.statements);
+    }
+}
+
+struct Pricer<'a> {
+    document: &'a ExecutableDocument,
+    types: &'a TypeIndex,
+    variables: &'a Variables,
+    defaults: HashMap<Name, Value>,
+    sizes: DataSizes,
+    fragments: HashMap<Name, Price>,
+    visiting: Vec<Name>,
+    /// The most costly `indicators` field seen, for the refusal's hint.
+    largest_indicators: Option<(u64, u64)>,
+}
+
+/// Prices the operation that will run and refuses it when it is over `budget`, too deep, or carries a list too long.
+pub fn check(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+    types: &TypeIndex,
+    sizes: DataSizes,
+    budget: u64,
+) -> Result<Priced, Refusal> {
+    for (name, value) in variables.iter() {
+        longest_list(value, &format!("variable `${name}`"))?;
+    }
+    let mut pricer = Pricer {
+        document,
+        types,
+        variables,
+        defaults: HashMap::new(),
+        sizes,
+        fragments: HashMap::new(),
+        visiting: Vec::new(),
+        largest_indicators: None,
+    };
+    // Every fragment is priced once, used or not: validation reads them all.
+    let mut total = Price::default();
+    for name in document.fragments.keys() {
+        let price = pricer.fragment(name)?;
+        total.depth = total.depth.max(price.depth);
+    }
+    let mut operations: Vec<(Option<&str>, &OperationDefinition)> = document
+        .operations
+        .iter()
+        .map(|(name, op)| (name.map(|n| n.as_str()), &op.node))
+        .collect();
+    if operations.len() > 1
+        && let Some(wanted) = operation_name
+    {
+        operations.retain(|(name, _)| *name == Some(wanted));
+    }
+    for (_, operation) in operations {
+        pricer.defaults = operation
+            .variable_definitions
+            .iter()
+            .filter_map(|d| {
+                let default = d.node.default_value.as_ref()?;
+                Some((d.node.name.node.clone(), default.node.clone()))
+            })
+            .collect();
+        let root = match operation.ty {
+            async_graphql::parser::types::OperationType::Mutation => "Mutation",
+            _ => "Query",
+        };
+        total.add(pricer.selection_set(&operation.selection_set.node, Some(root))?);
+    }
+    if total.depth > MAX_DEPTH {
+        return Err(Refusal::TooDeep { depth: total.depth });
+    }
+    if total.cost > budget {
+        let hint = match pricer.largest_indicators {
+            Some((rows, statements)) if rows > crate::indicator::MAX_ROWS as u64 || rows * 20 > budget => format!(
+                "`indicators` could return up to {rows} rows ({statements} statements): group by fewer dimensions, \
+                 choose a coarser granularity, a shorter range or filters, and select fewer measures."
+            ),
+            Some(_) => "Ask for fewer `indicators` fields per request (each runs SQL statements), or fewer measures \
+                        and dimensions."
+                .to_owned(),
+            None => "Ask for smaller pages (`first`), fewer fields or fewer aliases per request.".to_owned(),
+        };
+        return Err(Refusal::TooCostly {
+            cost: total.cost,
+            budget,
+            hint,
+        });
+    }
+    Ok(Priced {
+        cost: total.cost,
+        statements: total.statements,
+    })
+}
+
+/// Refuses a list longer than `MAX_LIST_ITEMS` anywhere in a value.
+fn longest_list(value: &Value, what: &str) -> Result<(), Refusal> {
+    match value {
+        Value::List(items) => {
+            if items.len() > MAX_LIST_ITEMS {
+                return Err(Refusal::ListTooLong {
+                    what: what.to_owned(),
+                    items: items.len(),
+                });
+            }
+            items.iter().try_for_each(|item| longest_list(item, what))
+        }
+        Value::Object(fields) => fields.values().try_for_each(|field| longest_list(field, what)),
+        _ => Ok(()),
+    }
+}
+
+impl Pricer<'_> {
+    fn fragment(&mut self, name: &Name) -> Result<Price, Refusal> {
+        if let Some(price) = self.fragments.get(name) {
+            return Ok(*price);
+        }
+        let Some(fragment) = self.document.fragments.get(name) else {
+            // An unknown fragment: validation refuses it.
+            return Ok(Price::default());
+        };
+        if self.visiting.contains(name) {
+            return Err(Refusal::FragmentCycle { name: name.to_string() });
+        }
+        self.visiting.push(name.clone());
+        let on = fragment.node.type_condition.node.on.node.to_string();
+        let price = self.selection_set(&fragment.node.selection_set.node, Some(&on));
+        self.visiting.pop();
+        let price = price?;
+        self.fragments.insert(name.clone(), price);
+        Ok(price)
+    }
+
+    fn selection_set(&mut self, set: &SelectionSet, parent: Option<&str>) -> Result<Price, Refusal> {
+        let mut total = Price::default();
+        for selection in &set.items {
+            for directive in selection.node.directives() {
+                for (name, value) in &directive.node.arguments {
+                    let value = self.resolve(&value.node);
+                    longest_list(
+                        &value,
+                        &format!("argument `{}` of @{}", name.node, directive.node.name.node),
+                    )?;
+                }
+            }
+            let price = match &selection.node {
+                Selection::Field(field) => self.field(&field.node, parent)?,
+                Selection::FragmentSpread(spread) => self.fragment(&spread.node.fragment_name.node)?,
+                Selection::InlineFragment(inline) => {
+                    let on = inline.node.type_condition.as_ref().map(|c| c.node.on.node.to_string());
+                    self.selection_set(&inline.node.selection_set.node, on.as_deref().or(parent))?
+                }
+            };
+            total.add(price);
+        }
+        Ok(total)
+    }
+
+    /// An argument's value, with variables replaced.
+    fn argument(&self, field: &Field, name: &str) -> Option<Value> {
+        Some(self.resolve(&field.get_argument(name)?.node))
+    }
+
+    /// A value of the document with its variables replaced by what the request sent (or their defaults).
+    fn resolve(&self, value: &DocumentValue) -> Value {
+        value
+            .clone()
+            .into_const_with(|name| {
+                Ok::<_, std::convert::Infallible>(
+                    self.variables
+                        .get(&name)
+                        .or_else(|| self.defaults.get(&name))
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                )
+            })
+            .unwrap_or(Value::Null)
+    }
+
+    fn field(&mut self, field: &Field, parent: Option<&str>) -> Result<Price, Refusal> {
+        for (name, value) in &field.arguments {
+            let resolved = self.resolve(&value.node);
+            longest_list(&resolved, &format!("argument `{}` of `{}`", name.node, field.name.node))?;
+        }
+        let name = field.name.node.as_str();
+        let ty = parent.and_then(|p| self.types.field(p, name)).cloned();
+        let child_type = ty
+            .as_ref()
+            .map(named)
+            .filter(|t| self.types.is_object(t))
+            .map(str::to_owned);
+        let children = if field.selection_set.node.items.is_empty() {
+            Price::default()
+        } else if let Some(introspection) = self.introspection_list(name, parent, ty.is_none()) {
+            let inner = self.selection_set(&field.selection_set.node, None)?;
+            Price {
+                cost: inner.cost.saturating_mul(introspection),
+                depth: inner.depth,
+                statements: inner.statements.saturating_mul(introspection),
+            }
+        } else {
+            self.selection_set(&field.selection_set.node, child_type.as_deref())?
+        };
+        let mut price = Price {
+            cost: 1,
+            depth: children.depth + usize::from(!field.selection_set.node.items.is_empty()),
+            statements: children.statements,
+        };
+        let (multiplier, statements) = match (parent, name) {
+            (Some("Query"), "indicators") => {
+                let (rows, statements) = self.indicators(field);
+                let largest = self.largest_indicators.get_or_insert((0, 0));
+                if rows > largest.0 {
+                    *largest = (rows, statements);
+                }
+                (rows, statements)
+            }
+            (Some("Query"), "trainingIndicators" | "programmeIndicators") => (UNPAGED_LIST, 1),
+            _ if field.get_argument("first").is_some()
+                || child_type.as_deref().is_some_and(|t| t.ends_with("Connection")) =>
+            {
+                let first = match self.argument(field, "first") {
+                    Some(Value::Number(n)) => n.as_u64().unwrap_or(DEFAULT_PAGE),
+                    _ => DEFAULT_PAGE,
+                };
+                // A page larger than the maximum is refused by the list itself, with its own message.
+                (first.clamp(1, crate::pagination::MAX_PAGE_SIZE), 0)
+            }
+            // The items of a connection page were priced by the connection's page size.
+            _ if parent.is_some_and(|p| p.ends_with("Connection")) => (1, 0),
+            _ if ty.as_ref().is_some_and(is_list) => (UNPAGED_LIST, 0),
+            _ => (1, 0),
+        };
+        price.statements = price.statements.saturating_add(statements);
+        price.cost = price
+            .cost
+            .saturating_add(statements.saturating_mul(STATEMENT_COST))
+            .saturating_add(children.cost.saturating_mul(multiplier));
+        Ok(price)
+    }
+
+    /// The multiplier of an introspection list field (`__schema { types { fields ... } }`), for fields outside the
+    /// schema's own types.
+    fn introspection_list(&self, name: &str, parent: Option<&str>, unknown: bool) -> Option<u64> {
+        if !unknown || parent.is_some_and(|p| self.types.is_object(p)) && !name.starts_with("__") {
+            return None;
+        }
+        let sizes = &self.types.introspection;
+        Some(match name {
+            "types" => sizes.types,
+            "fields" => sizes.fields,
+            "args" => sizes.args,
+            "enumValues" => sizes.enum_values,
+            "inputFields" => sizes.input_fields,
+            "directives" => 8,
+            "interfaces" | "possibleTypes" => 1,
+            _ => 1,
+        })
+    }
+
+    /// Rows `indicators` can return (periods × groups) and the statements it runs (one per source its measures read).
+    fn indicators(&self, field: &Field) -> (u64, u64) {
+        let periods = match self.argument(field, "period") {
+            Some(Value::Object(range)) => period_count(&range).unwrap_or(crate::indicator::MAX_PERIODS as u64),
+            _ => crate::indicator::MAX_PERIODS as u64,
+        };
+        let filter = match self.argument(field, "filter") {
+            Some(Value::Object(filter)) => filter,
+            _ => Default::default(),
+        };
+        let filtered = |name: &str, all: u64| match filter.get(name) {
+            Some(Value::List(items)) => (items.len() as u64).min(all).max(1),
+            _ => all,
+        };
+        let mut groups: u64 = 1;
+        if let Some(Value::List(dims)) = self.argument(field, "groupBy") {
+            let dims: BTreeSet<String> = dims
+                .iter()
+                .filter_map(|d| match d {
+                    Value::Enum(name) => Some(name.to_string()),
+                    Value::String(name) => Some(name.clone()),
+                    _ => None,
+                })
+                .collect();
+            for dim in dims {
+                let cardinality = match dim.as_str() {
+                    "ASSOCIATION" => filtered("associations", self.sizes.associations.max(1)),
+                    "REGION" => filtered("regions", 12),
+                    "SEGMENT" => filtered("segments", 3),
+                    "GENDER" => filtered("genders", 2),
+                    "AREA" => filtered("areas", 2),
+                    _ => 1,
+                };
+                groups = groups.saturating_mul(cardinality);
+            }
+        }
+        let mut sources: BTreeSet<Source> = BTreeSet::new();
+        let mut rows_selection = |set: &SelectionSet, pricer: &Self| pricer.measure_sources(set, &mut sources, 0);
+        rows_selection(&field.selection_set.node, self);
+        let statements = (sources.len() as u64).max(1);
+        (periods.saturating_mul(groups), statements)
+    }
+
+    /// The sources read by the measures selected on an `IndicatorRow` (through fragments too).
+    fn measure_sources(&self, set: &SelectionSet, sources: &mut BTreeSet<Source>, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    if let Some(def) = catalog::MEASURES
+                        .iter()
+                        .find(|m| m.field == field.node.name.node.as_str())
+                    {
+                        sources.extend(def.formula.aggs().iter().map(|a| a.source()));
+                        if let Some(target) = def.target {
+                            sources.insert(target.source());
+                        }
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = self.document.fragments.get(&spread.node.fragment_name.node) {
+                        self.measure_sources(&fragment.node.selection_set.node, sources, depth + 1);
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.measure_sources(&inline.node.selection_set.node, sources, depth + 1)
+                }
+            }
+        }
+    }
+}
+
+/// Periods of a `PeriodRange` literal, when its values can be read.
+fn period_count(range: &async_graphql::indexmap::IndexMap<Name, Value>) -> Option<u64> {
+    let text = |name: &str| match range.get(name) {
+        Some(Value::String(s)) => crate::period::Period::parse(s).ok(),
+        _ => None,
+    };
+    let (from, to) = (text("from")?, text("to")?);
+    let granularity = match range.get("granularity") {
+        Some(Value::Enum(g)) if g.as_str() == "QUARTER" => crate::period::Granularity::Quarter,
+        Some(Value::Enum(g)) if g.as_str() == "YEAR" => crate::period::Granularity::Year,
+        _ => crate::period::Granularity::Month,
+    };
+    let first = crate::period::Period::containing(granularity, from.first_month());
+    let last = crate::period::Period::containing(granularity, to.last_month());
+    let months = (last.last_month().0 / 100 - first.first_month().0 / 100) * 12
+        + (last.last_month().0 % 100 - first.first_month().0 % 100)
+        + 1;
+    Some((months.max(1) as u64).div_ceil(granularity.months() as u64))
+}

@@ -1,0 +1,263 @@
+//! Execution: a request that was admitted and parsed is priced, run with its
+//! DataLoader inside the time limit, and its response completed as the
+//! GraphQL specification writes it.
+
+use super::AppState;
+use super::admission::with_rate_headers;
+use super::protocol::{MediaType, refuse, request_error_status, respond};
+use crate::context::RequestData;
+use crate::error::code;
+use crate::graphql::cost::{self, DataSizes};
+use crate::loader::DbLoader;
+use crate::ratelimit::Decision;
+use crate::schema::ApiSchema;
+use crate::scope::{Role, Scope};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
+use async_graphql::{ServerError, Value};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+/// Executes a request together with its DataLoader's batch tasks, in one task.
+///
+/// The loader's batch tasks are not spawned on the runtime: they are polled
+/// here, and only once the execution can make no more progress on its own.
+/// By then every resolver that can ask for a key has asked, so a batch holds
+/// every key of its wave: a nested list costs one statement per relation hop,
+/// whatever its length and however busy the other worker threads are.
+pub async fn execute(
+    schema: &ApiSchema,
+    request: async_graphql::Request,
+    db: DatabaseConnection,
+    scope: Scope,
+) -> async_graphql::Response {
+    let (spawn, mut spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
+    let loader = DataLoader::new(
+        DbLoader {
+            db: db.clone(),
+            scope: scope.clone(),
+        },
+        move |task| {
+            let _ = spawn.send(task);
+        },
+    )
+    .delay(Duration::ZERO);
+    let execution = schema.execute(request.data(RequestData { db, scope }).data(loader));
+    let mut execution = std::pin::pin!(execution);
+    let mut tasks = FuturesUnordered::new();
+    let flag = Arc::new(WakeFlag::default());
+    std::future::poll_fn(move |cx| {
+        flag.outer.register(cx.waker());
+        loop {
+            flag.woken.store(false, Ordering::SeqCst);
+            let waker = futures_util::task::waker_ref(&flag);
+            if let Poll::Ready(response) = execution.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
+                return Poll::Ready(response);
+            }
+            while let Poll::Ready(Some(task)) = spawned.poll_recv(cx) {
+                tasks.push(task);
+            }
+            if flag.woken.load(Ordering::SeqCst) {
+                continue;
+            }
+            while let Poll::Ready(Some(())) = tasks.poll_next_unpin(cx) {}
+            if !flag.woken.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await
+}
+
+/// Records that the execution was woken, and passes the wake-up on.
+#[derive(Default)]
+struct WakeFlag {
+    woken: AtomicBool,
+    outer: futures_util::task::AtomicWaker,
+}
+
+impl futures_util::task::ArcWake for WakeFlag {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.woken.store(true, Ordering::SeqCst);
+        arc_self.outer.wake();
+    }
+}
+
+/// The operation a request runs: the one named, or the only one.
+pub fn operation<'d>(document: &'d ExecutableDocument, name: Option<&str>) -> Option<&'d OperationDefinition> {
+    document
+        .operations
+        .iter()
+        .find(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
+        .map(|(_, op)| &op.node)
+}
+
+/// A response body: `data` is left out when the request failed before execution.
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [ServerError],
+}
+
+/// Gives every error a code: the engine's own request errors (validation, variables) and argument errors come
+/// without one.
+fn add_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            let code = if error.path.is_empty() {
+                code::GRAPHQL_VALIDATION_FAILED
+            } else {
+                code::BAD_USER_INPUT
+            };
+            extensions.set("code", code);
+        }
+    }
+}
+
+/// Prices, runs and answers a parsed request.
+pub async fn run(
+    state: &AppState,
+    mut request: async_graphql::Request,
+    scope: Scope,
+    media: MediaType,
+    decision: Decision,
+) -> Response {
+    let started = Instant::now();
+    let inner = &state.inner;
+    let limits = &inner.limits;
+    let document = match request.parsed_query() {
+        Ok(document) => document.clone(),
+        Err(error) => {
+            let message = format!("the query is not valid GraphQL: {}", error.message);
+            return refuse(request_error_status(media), media, code::GRAPHQL_PARSE_FAILED, &message);
+        }
+    };
+    let budget = if scope.role == Role::Public {
+        cost::PUBLIC_BUDGET
+    } else {
+        cost::KEYED_BUDGET
+    };
+    let sizes = DataSizes {
+        associations: state.associations().await,
+    };
+    let priced = cost::check(
+        &document,
+        request.operation_name.as_deref(),
+        &request.variables,
+        &inner.types,
+        sizes,
+        budget,
+    );
+    let price = match priced {
+        Ok(price) => price,
+        Err(refusal) => {
+            let code = if refusal.is_input() {
+                code::BAD_USER_INPUT
+            } else {
+                code::BAD_REQUEST
+            };
+            tracing::info!(
+                role = scope.role.name(),
+                reason = %refusal.message(),
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "GraphQL request refused before execution"
+            );
+            return with_rate_headers(
+                refuse(request_error_status(media), media, code, &refusal.message()),
+                decision,
+            );
+        }
+    };
+
+    let role = scope.role.name();
+    let operation_name = request.operation_name.clone().unwrap_or_default();
+    let variables = request.variables.clone();
+    let executed = tokio::time::timeout(limits.request_timeout, async {
+        // Requests that run aggregate statements take a place among a few, so quick work always finds a connection.
+        let _place = if price.statements > 0 {
+            Some(inner.heavy.acquire().await.expect("the semaphore is never closed"))
+        } else {
+            None
+        };
+        execute(&inner.schema, request, inner.db.clone(), scope).await
+    })
+    .await;
+    let Ok(mut response) = executed else {
+        tracing::warn!(
+            operation = operation_name,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "GraphQL request timed out"
+        );
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            media,
+            code::TIMEOUT,
+            &format!(
+                "the request took longer than {} s; ask for less data per request",
+                limits.request_timeout.as_secs()
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    };
+
+    add_codes(&mut response.errors);
+    let request_error = response.data == Value::Null && response.errors.iter().all(|e| e.path.is_empty());
+    let request_error = request_error && !response.errors.is_empty();
+    let data = if request_error {
+        None
+    } else {
+        let data = std::mem::take(&mut response.data);
+        Some(
+            match operation(
+                &document,
+                Some(&operation_name).filter(|n| !n.is_empty()).map(|n| n.as_str()),
+            ) {
+                Some(op) => {
+                    crate::graphql::complete::complete(data, &document, op, &variables, &inner.types, &response.errors)
+                }
+                None => data,
+            },
+        )
+    };
+    let unavailable = response
+        .errors
+        .iter()
+        .any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&Value::from(code::UNAVAILABLE)));
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if request_error {
+        request_error_status(media)
+    } else {
+        StatusCode::OK
+    };
+    let body = Body {
+        data: data.as_ref(),
+        errors: &response.errors,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    tracing::info!(
+        operation = operation_name,
+        role,
+        status = status.as_u16(),
+        errors = response.errors.len(),
+        cost = price.cost,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "GraphQL request"
+    );
+    with_rate_headers(respond(status, media, bytes), decision)
+}

@@ -1,0 +1,237 @@
+//! HTTP: the router, the GraphQL-over-HTTP handler, GraphiQL, health and readiness.
+//!
+//! The handler follows the GraphQL over HTTP specification: POST with a JSON
+//! body, GET for queries only (405 for a mutation), both response media types
+//! with the status codes the specification gives each, batched arrays refused,
+//! a body limit answered with 413 and an execution timeout. It is split in
+//! three: `protocol` (media types, reading requests, writing refusals),
+//! `admission` (address, key, rate limits) and `execution` (price, run,
+//! complete the response).
+
+pub mod admission;
+pub mod execution;
+pub mod protocol;
+
+use crate::error::code;
+use crate::graphql::types::TypeIndex;
+use crate::ratelimit::RateLimiter;
+use crate::schema::ApiSchema;
+use async_graphql::parser::types::OperationType;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use protocol::{MediaType, refuse};
+use sea_orm::DatabaseConnection;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tower_http::trace::TraceLayer;
+
+pub use execution::execute;
+pub use protocol::{APPLICATION_JSON, GRAPHQL_RESPONSE_JSON};
+
+/// Limits of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a GraphQL request may run.
+    pub request_timeout: Duration,
+    /// Requests per minute from one address without a key.
+    pub anonymous_per_minute: u32,
+    /// Requests per minute with one key.
+    pub keyed_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (requests from any other peer are counted under the peer).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(10),
+            anonymous_per_minute: 120,
+            keyed_per_minute: 1_200,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// Longest the readiness check and a request's wait for the database last before answering 503.
+pub const DATABASE_WAIT: Duration = Duration::from_millis(1_500);
+
+/// How long the number of associations used to price `indicators` is kept.
+const SIZES_LIFETIME: Duration = Duration::from_secs(300);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    schema: ApiSchema,
+    types: TypeIndex,
+    db: DatabaseConnection,
+    limits: HttpLimits,
+    rate: RateLimiter,
+    /// Places for requests that run aggregate statements: half the pool, so quick work always finds a connection.
+    heavy: tokio::sync::Semaphore,
+    /// Associations in the registry, and when they were counted.
+    associations: Mutex<Option<(u64, Instant)>>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
+        let schema = crate::schema::build();
+        let types = TypeIndex::from_sdl(&schema.sdl());
+        let heavy = tokio::sync::Semaphore::new((crate::db::pool_size(db.get_database_backend()) / 2).max(1) as usize);
+        AppState {
+            inner: Arc::new(Inner {
+                schema,
+                types,
+                db,
+                limits,
+                rate: RateLimiter::default(),
+                heavy,
+                associations: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Associations in the registry (counted at most every five minutes), to price `indicators` grouped by them.
+    async fn associations(&self) -> u64 {
+        let known = *self.inner.associations.lock().expect("not poisoned");
+        if let Some((count, at)) = known
+            && at.elapsed() < SIZES_LIFETIME
+        {
+            return count;
+        }
+        let counted = tokio::time::timeout(DATABASE_WAIT, crate::association::store::count(&self.inner.db)).await;
+        let count = match counted {
+            Ok(Ok(count)) => count,
+            _ => known.map(|(count, _)| count).unwrap_or(100),
+        };
+        *self.inner.associations.lock().expect("not poisoned") = Some((count, Instant::now()));
+        count
+    }
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql).post(graphql))
+        .route("/graphiql", get(graphiql))
+        .route("/", get(|| async { Redirect::temporary("/graphiql") }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the router on a listener until `shutdown` completes, telling each request its peer's address.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(DATABASE_WAIT, crate::db::ping(&state.inner.db)).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("readiness check timed out");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn graphiql() -> Html<&'static str> {
+    Html(include_str!("../graphiql.html"))
+}
+
+async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some(media) = MediaType::negotiate(&parts.headers) else {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            code::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        );
+    };
+    let (scope, decision) = match admission::admit(&state, &parts, media).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
+    let limits = &state.inner.limits;
+    let parsed = if parts.method == Method::GET {
+        protocol::request_from_query(parts.uri.query())
+    } else {
+        if !protocol::is_json_content_type(&parts.headers) {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                media,
+                code::UNSUPPORTED_MEDIA_TYPE,
+                "send the request body as application/json",
+            );
+        }
+        let bytes: Bytes = match axum::body::to_bytes(body, limits.max_body_bytes).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    media,
+                    code::PAYLOAD_TOO_LARGE,
+                    &format!("the request body exceeds {} bytes", limits.max_body_bytes),
+                );
+            }
+        };
+        protocol::request_from_body(&bytes)
+    };
+    let mut request = match parsed {
+        Ok(request) => request,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
+    };
+
+    let name = request.operation_name.clone();
+    let operation_type = match request.parsed_query() {
+        Ok(document) => execution::operation(document, name.as_deref()).map(|op| op.ty),
+        Err(error) => {
+            return refuse(
+                protocol::request_error_status(media),
+                media,
+                code::GRAPHQL_PARSE_FAILED,
+                &format!("the query is not valid GraphQL: {error}"),
+            );
+        }
+    };
+    if parts.method == Method::GET && operation_type == Some(OperationType::Mutation) {
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            code::METHOD_NOT_ALLOWED,
+            "mutations are only accepted over POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execution::run(&state, request, scope, media, decision).await
+}
