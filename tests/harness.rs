@@ -228,6 +228,7 @@ impl Drop for Cleanup {
 /// The application under test.
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
     pub db: DatabaseConnection,
     pub backend: Backend,
     /// The key sent by `graphql` and `query`: an observatory key unless changed with `set_key`.
@@ -243,6 +244,8 @@ pub struct Reply {
     pub content_type: String,
     pub headers: axum::http::HeaderMap,
     pub body: Value,
+    /// The body as sent, for what parsing loses (the order of keys).
+    pub text: String,
 }
 
 impl Reply {
@@ -290,9 +293,11 @@ pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLim
             );
         }
     });
-    let router = api::router(AppState::new(db.clone(), limits));
+    let state = AppState::new(db.clone(), limits);
+    let router = api::router(state.clone());
     let mut app = TestApp {
         router,
+        state,
         db,
         backend: backend.clone(),
         key: None,
@@ -337,6 +342,12 @@ impl TestApp {
         self.key = key;
     }
 
+    /// Sends any HTTP request to the router, as if from this peer address.
+    pub async fn send_from(&self, peer: std::net::SocketAddr, mut request: Request<Body>) -> Reply {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send(request).await
+    }
+
     /// Sends any HTTP request to the router.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
@@ -348,13 +359,14 @@ impl TestApp {
             .unwrap_or("")
             .to_owned();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.clone()));
         Reply {
             status,
             content_type,
             headers,
             body,
+            text,
         }
     }
 
@@ -415,7 +427,8 @@ impl TestApp {
     }
 }
 
-/// Declares a test that runs on SQLite and, when configured, on PostgreSQL.
+/// Declares a test that runs on SQLite and, when configured, on PostgreSQL: the PostgreSQL variant is reported as
+/// ignored when `TEST_DATABASE_URL` was not set at build time (see `build.rs`), never as a silent pass.
 #[macro_export]
 macro_rules! on_both_backends {
     ($name:ident) => {
@@ -426,12 +439,60 @@ macro_rules! on_both_backends {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(postgres),
+                ignore = "TEST_DATABASE_URL was not set when the tests were built"
+            )]
             async fn postgres() {
-                match $crate::Backend::postgres() {
-                    Some(backend) => super::$name(backend).await,
-                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL not tested"),
-                }
+                let backend = $crate::Backend::postgres()
+                    .expect("TEST_DATABASE_URL was set when the tests were built and must be set to run them");
+                super::$name(backend).await;
             }
         }
     };
+}
+
+/// Serves the app's router on a loopback port, as `observatory serve` does (with each peer's address), until the
+/// test ends.
+pub async fn serve(app: &TestApp) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let address = listener.local_addr().expect("local address");
+    let state = app.state.clone();
+    tokio::spawn(async move {
+        api::http::serve(listener, state, std::future::pending()).await.ok();
+    });
+    address
+}
+
+/// One HTTP/1.1 request over a new connection: the status and the body.
+pub async fn http(
+    address: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send head");
+    stream.write_all(body.as_bytes()).await.expect("send body");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read response");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }

@@ -5,6 +5,7 @@ mod access;
 mod calibration;
 mod http;
 mod indicators;
+mod limits;
 mod migrations;
 mod reads;
 mod schema;

@@ -165,7 +165,7 @@ impl Completer<'_> {
             let field = group[0];
             let name = field.name.node.as_str();
             path.push(Step::Key(key.to_string()));
-            let value = values.shift_remove(&key);
+            let value = values.swap_remove(&key);
             let result = match self.types.field(on, name) {
                 // Introspection and `__typename` are answered whole by the engine.
                 None => Ok(value.unwrap_or(Value::Null)),

@@ -19,10 +19,12 @@ use std::collections::{BTreeSet, HashMap};
 
 /// Deepest selection nesting accepted (deep enough for the standard introspection query).
 pub const MAX_DEPTH: usize = 16;
-/// Highest price of one anonymous request.
-pub const PUBLIC_BUDGET: u64 = 100_000;
+/// Highest price of one anonymous request (the standard introspection query costs about 55,000).
+pub const PUBLIC_BUDGET: u64 = 60_000;
 /// Highest price of one request made with a key.
-pub const KEYED_BUDGET: u64 = 400_000;
+pub const KEYED_BUDGET: u64 = 120_000;
+/// Price of a field that reads the database with a statement of its own: a root field, or a page of a list.
+pub const READ_COST: u64 = 300;
 /// Price of one SQL aggregate statement (an `indicators` source, a training or programme summary).
 pub const STATEMENT_COST: u64 = 10_000;
 /// Longest list accepted in an argument or a variable (for example codes in a filter).
@@ -91,6 +93,8 @@ struct Price {
     cost: u64,
     depth: usize,
     statements: u64,
+    /// Statements of reads: one per root field and one per relation hop (the loader batches a hop's parents).
+    reads: u64,
 }
 
 impl Price {
@@ -98,6 +102,14 @@ impl Price {
         self.cost = self.cost.saturating_add(other.cost);
         self.depth = self.depth.max(other.depth);
         self.statements = self.statements.saturating_add(other.statements);
+        self.reads = self.reads.saturating_add(other.reads);
+    }
+
+    /// The whole price: fields, reads and aggregate statements.
+    fn total(&self) -> u64 {
+        self.cost
+            .saturating_add(self.reads.saturating_mul(READ_COST))
+            .saturating_add(self.statements.saturating_mul(STATEMENT_COST))
     }
 }
 
@@ -169,7 +181,8 @@ pub fn check(
     if total.depth > MAX_DEPTH {
         return Err(Refusal::TooDeep { depth: total.depth });
     }
-    if total.cost > budget {
+    let cost = total.total();
+    if cost > budget {
         let hint = match pricer.largest_indicators {
             Some((rows, statements)) if rows > crate::indicator::MAX_ROWS as u64 || rows * 20 > budget => format!(
                 "`indicators` could return up to {rows} rows ({statements} statements): group by fewer dimensions, \
@@ -180,14 +193,10 @@ pub fn check(
                 .to_owned(),
             None => "Ask for smaller pages (`first`), fewer fields or fewer aliases per request.".to_owned(),
         };
-        return Err(Refusal::TooCostly {
-            cost: total.cost,
-            budget,
-            hint,
-        });
+        return Err(Refusal::TooCostly { cost, budget, hint });
     }
     Ok(Priced {
-        cost: total.cost,
+        cost,
         statements: total.statements,
     })
 }
@@ -296,6 +305,7 @@ impl Pricer<'_> {
                 cost: inner.cost.saturating_mul(introspection),
                 depth: inner.depth,
                 statements: inner.statements.saturating_mul(introspection),
+                reads: inner.reads,
             }
         } else {
             self.selection_set(&field.selection_set.node, child_type.as_deref())?
@@ -304,6 +314,7 @@ impl Pricer<'_> {
             cost: 1,
             depth: children.depth + usize::from(!field.selection_set.node.items.is_empty()),
             statements: children.statements,
+            reads: children.reads,
         };
         let (multiplier, statements) = match (parent, name) {
             (Some("Query"), "indicators") => {
@@ -330,11 +341,12 @@ impl Pricer<'_> {
             _ if ty.as_ref().is_some_and(is_list) => (UNPAGED_LIST, 0),
             _ => (1, 0),
         };
+        let reads = matches!(parent, Some("Query" | "Mutation")) && !name.starts_with("__")
+            || field.get_argument("first").is_some()
+            || child_type.as_deref().is_some_and(|t| t.ends_with("Connection"));
+        price.reads = price.reads.saturating_add(u64::from(reads));
         price.statements = price.statements.saturating_add(statements);
-        price.cost = price
-            .cost
-            .saturating_add(statements.saturating_mul(STATEMENT_COST))
-            .saturating_add(children.cost.saturating_mul(multiplier));
+        price.cost = price.cost.saturating_add(children.cost.saturating_mul(multiplier));
         Ok(price)
     }
 

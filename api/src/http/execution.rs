@@ -57,7 +57,7 @@ pub async fn execute(
     let flag = Arc::new(WakeFlag::default());
     std::future::poll_fn(move |cx| {
         flag.outer.register(cx.waker());
-        loop {
+        for _ in 0..MAX_POLLS_BEFORE_YIELD {
             flag.woken.store(false, Ordering::SeqCst);
             let waker = futures_util::task::waker_ref(&flag);
             if let Poll::Ready(response) = execution.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
@@ -74,9 +74,17 @@ pub async fn execute(
                 return Poll::Pending;
             }
         }
+        // Still woken after many rounds: give the worker back to the runtime. Tokio resources answer "not yet" once
+        // the task's cooperative budget is spent, and the budget is renewed only when the task yields; looping here
+        // instead would spin forever.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     })
     .await
 }
+
+/// Rounds of polling the execution before the task yields to the runtime.
+const MAX_POLLS_BEFORE_YIELD: usize = 64;
 
 /// Records that the execution was woken, and passes the wake-up on.
 #[derive(Default)]
@@ -185,9 +193,17 @@ pub async fn run(
     let operation_name = request.operation_name.clone().unwrap_or_default();
     let variables = request.variables.clone();
     let executed = tokio::time::timeout(limits.request_timeout, async {
-        // Requests that run aggregate statements take a place among a few, so quick work always finds a connection.
-        let _place = if price.statements > 0 {
-            Some(inner.heavy.acquire().await.expect("the semaphore is never closed"))
+        // Aggregate statements take places among half the pool's connections (one per statement that may run at
+        // once), so quick work always finds a connection.
+        let places = price.statements.min(inner.heavy_places as u64) as u32;
+        let _places = if places > 0 {
+            Some(
+                inner
+                    .heavy
+                    .acquire_many(places)
+                    .await
+                    .expect("the semaphore is never closed"),
+            )
         } else {
             None
         };

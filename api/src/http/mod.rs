@@ -81,6 +81,7 @@ struct Inner {
     rate: RateLimiter,
     /// Places for requests that run aggregate statements: half the pool, so quick work always finds a connection.
     heavy: tokio::sync::Semaphore,
+    heavy_places: u32,
     /// Associations in the registry, and when they were counted.
     associations: Mutex<Option<(u64, Instant)>>,
 }
@@ -89,7 +90,8 @@ impl AppState {
     pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
         let schema = crate::schema::build();
         let types = TypeIndex::from_sdl(&schema.sdl());
-        let heavy = tokio::sync::Semaphore::new((crate::db::pool_size(db.get_database_backend()) / 2).max(1) as usize);
+        let heavy_places = (crate::db::pool_size(db.get_database_backend()) / 2).max(1);
+        let heavy = tokio::sync::Semaphore::new(heavy_places as usize);
         AppState {
             inner: Arc::new(Inner {
                 schema,
@@ -98,6 +100,7 @@ impl AppState {
                 limits,
                 rate: RateLimiter::default(),
                 heavy,
+                heavy_places,
                 associations: Mutex::new(None),
             }),
         }
