@@ -88,13 +88,12 @@ pub struct Date(pub chrono::NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!(
-                        "'{text}' is not a date: write it YYYY-MM-DD, for example 2020-12-31"
-                    ))
-                }),
+            Value::String(text) => period::parse_date(text).map(Date).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "'{text}' is not a date: write it YYYY-MM-DD (year 1900 to 2999, month and day on two digits), \
+                     for example 2020-12-31"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -113,9 +112,11 @@ pub struct DateTime(pub chrono::DateTime<chrono::Utc>);
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
-                .map(|t| DateTime(t.with_timezone(&chrono::Utc)))
-                .map_err(|_| InputValueError::custom(format!("'{text}' is not an RFC 3339 date-time"))),
+            Value::String(text) => period::parse_date_time(text).map(DateTime).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "'{text}' is not a date-time: write it in RFC 3339, for example 2020-12-31T23:59:00Z"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
