@@ -151,9 +151,10 @@ pub enum MigrateAction {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on (`HOST:PORT`, the host an IP address). Read only when serving,
+    /// so that a bad value does not break the other subcommands.
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    pub listen: String,
     /// Do not load the demo data into an empty database.
     #[arg(long, env = "NO_DEMO")]
     pub no_demo: bool,
@@ -175,6 +176,28 @@ pub struct ServeArgs {
     pub request_timeout_secs: u64,
 }
 
+impl ServeArgs {
+    /// The address to listen on, or a clear error naming the bad value.
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.listen.trim().parse().map_err(|_| {
+            format!(
+                "LISTEN_ADDR (or --listen) '{}' is not an address to listen on: write IP:PORT, for example \
+                 127.0.0.1:8080 or 0.0.0.0:8080",
+                self.listen
+            )
+        })
+    }
+}
+
+impl Cli {
+    /// The subcommand to run: `serve`, with its arguments from the environment and defaults, when none is given.
+    pub fn command_or_serve(&mut self) -> Command {
+        self.command
+            .take()
+            .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    }
+}
+
 impl Default for ServeArgs {
     /// The `serve` arguments from the environment and defaults, for a bare `observatory`.
     fn default() -> Self {
@@ -185,16 +208,16 @@ impl Default for ServeArgs {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How long the demo key printed at start-up stays valid.
 const DEMO_KEY_LIFETIME_HOURS: i64 = 24;
 
-pub async fn run(cli: Cli) -> Result<(), BoxError> {
+pub async fn run(mut cli: Cli) -> Result<(), BoxError> {
     // A benchmark sends thousands of requests: it logs progress, not each request.
     let quiet = matches!(cli.command, Some(Command::Bench(_)));
     init_logging(cli.log_format, quiet);
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    match cli.command_or_serve() {
         Command::Schema => {
             print!("{}", crate::schema::sdl());
             Ok(())
@@ -224,15 +247,11 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
             load_demo(&db).await
         }
         Command::Serve(args) => serve(&cli.database_url, args).await,
-        Command::Partner(command) => {
+        command @ (Command::Partner(_) | Command::Key(_)) => {
             let db = crate::db::connect(&cli.database_url).await?;
             Migrator::up(&db, None).await?;
-            partner_command(&db, command).await
-        }
-        Command::Key(command) => {
-            let db = crate::db::connect(&cli.database_url).await?;
-            Migrator::up(&db, None).await?;
-            key_command(&db, command).await
+            print!("{}", manage(&db, command).await?);
+            Ok(())
         }
         Command::Bench(args) => {
             let db = crate::db::connect(&cli.database_url).await?;
@@ -242,8 +261,79 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
     }
 }
 
-async fn partner_command(db: &DatabaseConnection, command: PartnerCommand) -> Result<(), BoxError> {
+/// The operating-system user running the command line (`USER`, else `LOGNAME`, else "unknown").
+pub fn os_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The actor of the command line's writes: the observatory, recorded as
+/// `cli:<user>` in the audit trail's key-prefix column (32 characters at most).
+pub fn cli_actor() -> Scope {
+    Scope {
+        key_prefix: Some(format!("cli:{}", os_user()).chars().take(32).collect()),
+        ..Scope::observatory()
+    }
+}
+
+/// Runs a `partner` or `key` command on an open database and returns what it
+/// prints on standard output. Its writes are audited with [`cli_actor`] and
+/// the command (without any secret).
+pub async fn manage(db: &DatabaseConnection, command: Command) -> Result<String, BoxError> {
+    let (description, work): (String, futures_util::future::BoxFuture<'_, Result<String, BoxError>>) = match command {
+        Command::Partner(command) => (describe_partner(&command), Box::pin(partner_command(db, command))),
+        Command::Key(command) => (describe_key(&command), Box::pin(key_command(db, command))),
+        _ => return Err("only `partner` and `key` commands manage partners and keys".into()),
+    };
+    crate::audit::from_command(description, work).await
+}
+
+fn describe_partner(command: &PartnerCommand) -> String {
+    match command {
+        PartnerCommand::Add {
+            code,
+            kind,
+            association,
+            ..
+        } => {
+            let association = association
+                .as_deref()
+                .map(|a| format!(" --association {a}"))
+                .unwrap_or_default();
+            let kind = format!("{kind:?}").to_lowercase();
+            format!("partner add --code {code} --kind {kind}{association}")
+        }
+        PartnerCommand::List => "partner list".into(),
+    }
+}
+
+fn describe_key(command: &KeyCommand) -> String {
+    match command {
+        KeyCommand::Issue {
+            partner,
+            expires_in_days,
+            scopes,
+            ..
+        } => {
+            let expires = expires_in_days
+                .map(|d| format!(" --expires-in-days {d}"))
+                .unwrap_or_default();
+            format!(
+                "key issue --partner {partner}{expires} --scope {}",
+                scopes.join(" --scope ")
+            )
+        }
+        KeyCommand::List { .. } => "key list".into(),
+        KeyCommand::Revoke { prefix } => format!("key revoke {}", crate::partner::store::key_prefix_of(prefix)),
+    }
+}
+
+async fn partner_command(db: &DatabaseConnection, command: PartnerCommand) -> Result<String, BoxError> {
     use crate::partner::store;
+    use std::fmt::Write;
+    let mut out = String::new();
     match command {
         PartnerCommand::Add {
             code,
@@ -257,22 +347,30 @@ async fn partner_command(db: &DatabaseConnection, command: PartnerCommand) -> Re
                 kind: kind.into(),
                 association,
             };
-            let partner = store::create_partner(db, &Scope::observatory(), new)
+            let partner = store::create_partner(db, &cli_actor(), new)
                 .await
                 .map_err(|e| e.detail())?;
-            println!("partner {} registered ({})", partner.code, partner.kind.as_str());
+            writeln!(out, "partner {} registered ({})", partner.code, partner.kind.as_str())?;
         }
         PartnerCommand::List => {
             for partner in store::list_partners(db).await.map_err(|e| e.detail())? {
-                println!("{:<24} {:<12} {}", partner.code, partner.kind.as_str(), partner.name);
+                writeln!(
+                    out,
+                    "{:<24} {:<12} {}",
+                    partner.code,
+                    partner.kind.as_str(),
+                    partner.name
+                )?;
             }
         }
     }
-    Ok(())
+    Ok(out)
 }
 
-async fn key_command(db: &DatabaseConnection, command: KeyCommand) -> Result<(), BoxError> {
+async fn key_command(db: &DatabaseConnection, command: KeyCommand) -> Result<String, BoxError> {
     use crate::partner::store;
+    use std::fmt::Write;
+    let mut out = String::new();
     match command {
         KeyCommand::Issue {
             partner,
@@ -290,10 +388,8 @@ async fn key_command(db: &DatabaseConnection, command: KeyCommand) -> Result<(),
                 expires_at,
                 scopes,
             };
-            let (key, secret) = store::issue_key(db, &Scope::observatory(), new)
-                .await
-                .map_err(|e| e.detail())?;
-            println!("{secret}");
+            let (key, secret) = store::issue_key(db, &cli_actor(), new).await.map_err(|e| e.detail())?;
+            writeln!(out, "{secret}")?;
             eprintln!(
                 "key {} issued (scopes: {}); the secret above is shown once: send it as `Authorization: Bearer <key>`",
                 key.prefix, key.scopes
@@ -311,20 +407,22 @@ async fn key_command(db: &DatabaseConnection, command: KeyCommand) -> Result<(),
                     .last_used_at
                     .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                     .unwrap_or("never".into());
-                println!(
+                writeln!(
+                    out,
                     "{}  {:<20} {:<18} last used {:<16} {}  {}",
                     key.prefix, owner, state, used, key.scopes, key.label
-                );
+                )?;
             }
         }
         KeyCommand::Revoke { prefix } => {
-            store::revoke_key(db, &Scope::observatory(), &prefix)
+            // Given a whole secret by mistake, only its prefix is used and shown.
+            let key = store::revoke_key(db, &cli_actor(), &prefix)
                 .await
                 .map_err(|e| e.detail())?;
-            println!("key {prefix} revoked");
+            writeln!(out, "key {} revoked", key.prefix)?;
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 fn init_logging(format: LogFormat, quiet_requests: bool) {
@@ -366,22 +464,56 @@ async fn load_demo(db: &DatabaseConnection) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// What a `serve` start did to the database before serving.
+#[derive(Debug, Default)]
+pub struct StartUp {
+    /// This start found the database empty and loaded the demo data.
+    pub demo_loaded: bool,
+    /// The secret of the demo key issued because the demo data was loaded (shown once).
+    pub demo_key: Option<String>,
+    /// Prefixes of the expired demo keys deleted.
+    pub purged_demo_keys: Vec<String>,
+}
+
+/// Prepares a database for serving: migrates it, loads the demo data into an
+/// empty one (unless `no_demo`), and only then issues a short-lived demo key
+/// for the observatory; expired demo keys are deleted on every start.
+pub async fn start_up(db: &DatabaseConnection, no_demo: bool) -> Result<StartUp, BoxError> {
+    Migrator::up(db, None).await?;
+    let mut started = StartUp::default();
+    let actor = cli_actor();
+    crate::audit::from_command("serve".into(), async {
+        started.purged_demo_keys = crate::partner::store::purge_expired_demo_keys(db, &actor)
+            .await
+            .map_err(|e| e.detail())?;
+        if !no_demo && !has_data(db).await? {
+            tracing::info!("empty database: loading the demo data");
+            load_demo(db).await?;
+            started.demo_loaded = true;
+            started.demo_key = crate::partner::store::issue_demo_key(db, &actor, DEMO_KEY_LIFETIME_HOURS)
+                .await
+                .map_err(|e| e.detail())?;
+        }
+        Ok::<_, BoxError>(())
+    })
+    .await?;
+    Ok(started)
+}
+
 async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
+    let listen = args.listen_addr()?;
     let db = crate::db::connect(database_url).await?;
-    Migrator::up(&db, None).await?;
-    if !has_data(&db).await? && !args.no_demo {
-        tracing::info!("empty database: loading the demo data");
-        load_demo(&db).await?;
+    let started = start_up(&db, args.no_demo).await?;
+    if !started.purged_demo_keys.is_empty() {
+        tracing::info!(keys = ?started.purged_demo_keys, "expired demo keys deleted");
     }
-    match crate::partner::store::issue_demo_key(&db, DEMO_KEY_LIFETIME_HOURS)
-        .await
-        .map_err(|e| e.detail())?
-    {
-        Some(key) => tracing::info!(
+    match (started.demo_loaded, started.demo_key) {
+        (_, Some(key)) => tracing::info!(
             key = %key,
             "demo key for the observatory role (valid 24 hours): send it as `Authorization: Bearer <key>`"
         ),
-        None => tracing::info!("no observatory partner in the database: no demo key issued"),
+        (true, None) => tracing::info!("no observatory partner in the demo data: no demo key issued"),
+        (false, None) => {}
     }
     let limits = HttpLimits {
         max_body_bytes: args.max_body_bytes,
@@ -391,7 +523,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         trusted_proxies: args.trusted_proxies.clone(),
     };
     let state = AppState::new(db.clone(), limits);
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");
     crate::http::serve(listener, state, shutdown_signal()).await?;

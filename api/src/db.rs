@@ -17,10 +17,33 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://observatory.db?mode=rwc";
 /// How long a SQLite connection waits for a lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request waits for a SQLite connection: the file is local, so a
+/// wait means queueing behind other requests, not an unreachable database.
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a request waits for a PostgreSQL connection (from the pool, or a
+/// new one) before answering `UNAVAILABLE`: a server that is down is
+/// reported within this time, not after the request's own timeout.
+pub const SERVER_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Opens the database and connects at once (fails if it cannot be reached).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(url)).await
+}
+
+/// Opens a pool that connects on first use, so that a server can start while
+/// its database is down; requests then answer `UNAVAILABLE` until it is back.
+pub async fn connect_lazy(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = options(url);
+    options.connect_lazy(true);
+    Database::connect(options).await
+}
+
+fn options(url: &str) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    options.sqlx_logging(false);
     if url.starts_with("sqlite:") {
+        options.acquire_timeout(SQLITE_ACQUIRE_TIMEOUT);
         options.max_connections(pool_size(DbBackend::Sqlite)).min_connections(1);
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -32,9 +55,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         options
             .max_connections(pool_size(DbBackend::Postgres))
-            .min_connections(1);
+            .min_connections(1)
+            .connect_timeout(SERVER_ACQUIRE_TIMEOUT)
+            .acquire_timeout(SERVER_ACQUIRE_TIMEOUT);
     }
-    Database::connect(options).await
+    options
 }
 
 /// Begins a write transaction (IMMEDIATE on SQLite).

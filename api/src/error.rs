@@ -30,6 +30,9 @@ pub mod code {
 /// Message a client sees for any internal failure.
 pub const INTERNAL_MESSAGE: &str = "internal error; the incident has been logged";
 
+/// Message a client sees while the database cannot be reached.
+pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; retry shortly";
+
 /// An error of the API. It deliberately has no `Display`: the only way to a
 /// client is `From<ApiError> for async_graphql::Error`, which masks internals.
 #[derive(Debug)]
@@ -42,6 +45,9 @@ pub enum ApiError {
     Forbidden(String),
     /// The request conflicts with the stored state.
     Conflict(String),
+    /// The database cannot be reached (connection refused, pool timed out). The
+    /// message is the client's; the cause is logged.
+    Unavailable(String),
     /// The database failed; never shown to the client.
     Database(DbErr),
     /// Any other internal failure; never shown to the client.
@@ -61,6 +67,7 @@ impl ApiError {
             ApiError::NotFound(_) => code::NOT_FOUND,
             ApiError::Forbidden(_) => code::FORBIDDEN,
             ApiError::Conflict(_) => code::CONFLICT,
+            ApiError::Unavailable(_) => code::UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => code::INTERNAL,
         }
     }
@@ -68,9 +75,11 @@ impl ApiError {
     /// The full text, for logs.
     pub fn detail(&self) -> String {
         match self {
-            ApiError::BadUserInput(m) | ApiError::NotFound(m) | ApiError::Forbidden(m) | ApiError::Conflict(m) => {
-                m.clone()
-            }
+            ApiError::BadUserInput(m)
+            | ApiError::NotFound(m)
+            | ApiError::Forbidden(m)
+            | ApiError::Conflict(m)
+            | ApiError::Unavailable(m) => m.clone(),
             ApiError::Database(e) => format!("database error: {e}"),
             ApiError::Internal(m) => format!("internal error: {m}"),
         }
@@ -97,7 +106,56 @@ impl From<ApiError> for async_graphql::Error {
 }
 
 impl From<DbErr> for ApiError {
+    /// A database that cannot be reached is `Unavailable` (the client may retry);
+    /// any other database failure is internal.
     fn from(error: DbErr) -> Self {
-        ApiError::Database(error)
+        if is_connection_failure(&error) {
+            tracing::warn!(error = %error, "database unavailable");
+            ApiError::Unavailable(UNAVAILABLE_MESSAGE.to_owned())
+        } else {
+            ApiError::Database(error)
+        }
+    }
+}
+
+/// Whether a database error means the database could not be reached, rather
+/// than that a statement failed: no connection from the pool in time, a
+/// connection refused or lost, an I/O or TLS failure.
+pub fn is_connection_failure(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                e.as_ref(),
+                SqlxError::Io(_)
+                    | SqlxError::Tls(_)
+                    | SqlxError::PoolTimedOut
+                    | SqlxError::PoolClosed
+                    | SqlxError::WorkerCrashed
+            ) || is_server_going_away(e.as_ref())
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL's own word that it cannot serve: a connection exception (SQLSTATE
+/// class 08) or a server shutting down or starting (57P01, 57P02, 57P03).
+fn is_server_going_away(error: &sea_orm::sqlx::Error) -> bool {
+    let sea_orm::sqlx::Error::Database(e) = error else {
+        return false;
+    };
+    e.code()
+        .is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
+}
+
+/// For a write that may race a duplicate: a unique-constraint violation becomes
+/// `Conflict` with the message `what_exists` gives; any other error is classified
+/// as usual. Used at the call site, where the message can name what exists.
+pub fn conflict_if_duplicate(what_exists: impl FnOnce() -> String) -> impl FnOnce(DbErr) -> ApiError {
+    move |error| match error.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(what_exists()),
+        _ => ApiError::from(error),
     }
 }

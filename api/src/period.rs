@@ -1,4 +1,5 @@
-//! Months as `yyyymm` integers, and periods written `2020-12`, `2020-Q4` or `2020`.
+//! Months as `yyyymm` integers, periods written `2020-12`, `2020-Q4` or `2020`,
+//! and the one strict reading of dates (`YYYY-MM-DD`) and date-times (RFC 3339).
 
 use crate::error::ApiError;
 
@@ -162,6 +163,57 @@ impl std::fmt::Display for Period {
             Granularity::Year => write!(f, "{}", self.start.year()),
         }
     }
+}
+
+/// Years a date may have: those a month may have.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// Parses a date written exactly `YYYY-MM-DD`: a four-digit year in
+/// [`DATE_YEARS`], a zero-padded month and day, a day the month has. Nothing
+/// else: no sign, no spaces, no other digits than ASCII, no short forms.
+pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+        return None;
+    }
+    let year: i32 = text[0..4].parse().ok()?;
+    if !DATE_YEARS.contains(&year) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(year, text[5..7].parse().ok()?, text[8..10].parse().ok()?)
+}
+
+/// Parses a date-time in RFC 3339's internet form: a date as [`parse_date`]
+/// reads it, `T`, `HH:MM:SS` with optional fraction, then `Z` or `±HH:MM`.
+pub fn parse_date_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let date = text.get(0..10).and_then(parse_date)?;
+    let rest = text.get(10..)?.strip_prefix('T')?;
+    let b = rest.as_bytes();
+    let two_digits = |at: usize| b.get(at..at + 2).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if b.len() < 9 || !two_digits(0) || b[2] != b':' || !two_digits(3) || b[5] != b':' || !two_digits(6) {
+        return None;
+    }
+    let mut zone = &rest[8..];
+    if let Some(fraction) = zone.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        zone = &fraction[digits..];
+    }
+    let z = zone.as_bytes();
+    let offset_ok = zone == "Z"
+        || (z.len() == 6
+            && (z[0] == b'+' || z[0] == b'-')
+            && z[1..3].iter().all(u8::is_ascii_digit)
+            && z[3] == b':'
+            && z[4..6].iter().all(u8::is_ascii_digit));
+    if !offset_ok {
+        return None;
+    }
+    let parsed = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    (parsed.date_naive() == date).then(|| parsed.with_timezone(&chrono::Utc))
 }
 
 /// Formats integer centimes as a decimal MAD amount with two decimals.

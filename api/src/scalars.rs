@@ -1,4 +1,4 @@
-//! Custom scalars: `Period` (a month), `Money` (MAD) and `Date`.
+//! Custom scalars: `Period` (a month), `Money` (MAD), `Date` and `DateTime`, read strictly.
 
 use crate::period::{self, Month, centimes_to_text};
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
@@ -79,22 +79,23 @@ fn parse_money(text: &str) -> Option<i64> {
     whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
 }
 
-/// A calendar date written `YYYY-MM-DD`.
+/// A calendar date written exactly `YYYY-MM-DD` (year 1900 to 2999, month and day on two digits), for example
+/// `2020-12-31`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub chrono::NaiveDate);
 
-/// A calendar date written `YYYY-MM-DD`.
+/// A calendar date written exactly `YYYY-MM-DD` (year 1900 to 2999, month and day on two digits), for example
+/// `2020-12-31`.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!(
-                        "'{text}' is not a date: write it YYYY-MM-DD, for example 2020-12-31"
-                    ))
-                }),
+            Value::String(text) => period::parse_date(text).map(Date).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "'{text}' is not a date: write it YYYY-MM-DD (year 1900 to 2999, month and day on two digits), \
+                     for example 2020-12-31"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -104,18 +105,20 @@ impl ScalarType for Date {
     }
 }
 
-/// A point in time, written in RFC 3339 (UTC).
+/// A point in time, written in RFC 3339 (`2020-12-31T23:59:00Z`; given in UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateTime(pub chrono::DateTime<chrono::Utc>);
 
-/// A point in time, written in RFC 3339 (UTC).
+/// A point in time, written in RFC 3339 (`2020-12-31T23:59:00Z`; given in UTC).
 #[Scalar(name = "DateTime")]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
-                .map(|t| DateTime(t.with_timezone(&chrono::Utc)))
-                .map_err(|_| InputValueError::custom(format!("'{text}' is not an RFC 3339 date-time"))),
+            Value::String(text) => period::parse_date_time(text).map(DateTime).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "'{text}' is not a date-time: write it in RFC 3339, for example 2020-12-31T23:59:00Z"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

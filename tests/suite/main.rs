@@ -10,3 +10,4 @@ mod migrations;
 mod reads;
 mod schema;
 mod statements;
+mod writes;

@@ -99,7 +99,7 @@ pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<
         };
     };
     let header = header.to_str().unwrap_or("");
-    match crate::partner::store::authenticate(&inner.db, Some(header)).await {
+    match crate::partner::auth::authenticate(&inner.db, Some(header)).await {
         Ok(Ok(scope)) => {
             let identity = format!("key:{}", scope.key_prefix.clone().unwrap_or_default());
             let decision = inner.rate.check(&identity, inner.limits.keyed_per_minute);

@@ -1,6 +1,7 @@
 //! Partners and their API keys: the observatory's management queries and
 //! mutations, and `viewer` (who the caller is).
 
+pub mod auth;
 pub mod store;
 
 use crate::association::Association;

@@ -1,14 +1,16 @@
-//! Partners, API keys and authentication: plain sea-orm, shared by the command
-//! line and the observatory's mutations. Every change is audited in its own
-//! transaction.
+//! Partners and API keys: plain sea-orm, shared by the command line and the
+//! observatory's mutations. Every change is audited in its own transaction.
+//! Racing duplicates answer `CONFLICT`: unique violations are mapped where the
+//! row is written, and a key is revoked by one conditional update.
 
 use crate::audit;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, conflict_if_duplicate};
 use crate::keys;
-use crate::scope::{Role, Scope};
+use crate::scope::Scope;
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::PartnerKind;
 use entity::{api_key, association, partner};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -94,7 +96,10 @@ pub async fn create_partner(db: &DatabaseConnection, actor: &Scope, new: NewPart
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(conflict_if_duplicate(|| {
+        format!("a partner with the code '{}' exists already", new.code)
+    }))?;
     let detail = json!({ "name": model.name, "kind": model.kind.as_str(), "association": new.association });
     audit::record(&txn, actor, "partner.create", "partner", &model.code, detail).await?;
     txn.commit().await?;
@@ -135,7 +140,10 @@ pub async fn issue_key(db: &DatabaseConnection, actor: &Scope, new: NewKey) -> A
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(conflict_if_duplicate(|| {
+        "a key with the same prefix exists already: issue the key again".to_owned()
+    }))?;
     let detail =
         json!({ "partner": owner.code, "label": model.label, "scopes": model.scopes, "expires_at": model.expires_at });
     audit::record(&txn, actor, "key.issue", "api_key", &model.prefix, detail).await?;
@@ -143,22 +151,41 @@ pub async fn issue_key(db: &DatabaseConnection, actor: &Scope, new: NewKey) -> A
     Ok((model, generated.secret))
 }
 
+/// Revokes a key by its prefix. Given a whole secret, only its prefix is used
+/// (and only the prefix appears in answers). One conditional update: of
+/// callers racing to revoke the same key, exactly one is acknowledged and
+/// audited; the others get `CONFLICT`.
 pub async fn revoke_key(db: &DatabaseConnection, actor: &Scope, prefix: &str) -> ApiResult<api_key::Model> {
+    let prefix = key_prefix_of(prefix);
     let txn = crate::db::begin_write(db).await?;
+    let revoked = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(Some(Utc::now())))
+        .filter(api_key::Column::Prefix.eq(prefix))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
     let key = api_key::Entity::find()
         .filter(api_key::Column::Prefix.eq(prefix))
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no key has the prefix '{prefix}'")))?;
-    if key.revoked_at.is_some() {
+    if revoked == 0 {
         return Err(ApiError::Conflict(format!("the key '{prefix}' is revoked already")));
     }
-    let mut active: api_key::ActiveModel = key.into();
-    active.revoked_at = Set(Some(Utc::now()));
-    let key = active.update(&txn).await?;
     audit::record(&txn, actor, "key.revoke", "api_key", prefix, json!({})).await?;
     txn.commit().await?;
     Ok(key)
+}
+
+/// The prefix of a key, given its prefix or (by mistake) its whole secret: at
+/// most the first `keys::PREFIX_LEN` characters, never more of a secret.
+pub fn key_prefix_of(text: &str) -> &str {
+    let text = text.trim();
+    match text.char_indices().nth(keys::PREFIX_LEN) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 /// The code of the partner with this id.
@@ -204,100 +231,12 @@ pub async fn list_keys<C: ConnectionTrait>(
         .collect())
 }
 
-/// Why a key was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRefusal {
-    Malformed,
-    Unknown,
-    Revoked,
-    Expired(DateTime<Utc>),
-}
-
-impl KeyRefusal {
-    pub fn message(&self) -> String {
-        match self {
-            KeyRefusal::Malformed => {
-                "the Authorization header must be `Bearer <key>`; send no header to read as the public".into()
-            }
-            KeyRefusal::Unknown => "the API key is not recognised".into(),
-            KeyRefusal::Revoked => "the API key has been revoked: ask the observatory for a new one".into(),
-            KeyRefusal::Expired(at) => format!(
-                "the API key expired on {}: ask the observatory for a new one",
-                at.format("%Y-%m-%d")
-            ),
-        }
-    }
-}
-
-/// Compares two hex digests without an early exit.
-fn same_digest(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Turns an `Authorization` header into the caller's scope. No header is the
-/// public; a wrong, expired or revoked key is refused, never downgraded.
-pub async fn authenticate(
-    db: &DatabaseConnection,
-    header: Option<&str>,
-) -> Result<Result<Scope, KeyRefusal>, ApiError> {
-    let Some(header) = header else {
-        return Ok(Ok(Scope::public()));
-    };
-    // The scheme is case-insensitive (RFC 9110): `Bearer`, `bearer` and `BEARER` are the same.
-    let scheme_ends = header.find(' ').unwrap_or(header.len());
-    let (scheme, rest) = header.split_at(scheme_ends);
-    let Some(secret) = scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()) else {
-        return Ok(Err(KeyRefusal::Malformed));
-    };
-    if !secret.starts_with(keys::KEY_MARKER) || secret.len() < keys::PREFIX_LEN {
-        return Ok(Err(KeyRefusal::Unknown));
-    }
-    let prefix = &secret[..keys::PREFIX_LEN];
-    let Some(key) = api_key::Entity::find()
-        .filter(api_key::Column::Prefix.eq(prefix))
-        .one(db)
-        .await?
-    else {
-        return Ok(Err(KeyRefusal::Unknown));
-    };
-    if !same_digest(&key.hash, &keys::hash(secret)) {
-        return Ok(Err(KeyRefusal::Unknown));
-    }
-    let Some(owner) = partner::Entity::find_by_id(key.partner_id).one(db).await? else {
-        return Ok(Err(KeyRefusal::Unknown));
-    };
-    if key.revoked_at.is_some() {
-        return Ok(Err(KeyRefusal::Revoked));
-    }
-    let now = Utc::now();
-    if let Some(expires) = key.expires_at
-        && expires <= now
-    {
-        return Ok(Err(KeyRefusal::Expired(expires)));
-    }
-    if key.last_used_at.is_none_or(|used| now - used > Duration::minutes(1)) {
-        // Last use is kept to the minute: one write per key and minute at most.
-        let mut used: api_key::ActiveModel = key.clone().into();
-        used.last_used_at = Set(Some(now));
-        used.update(db).await?;
-    }
-    let role = match owner.kind {
-        PartnerKind::Observatory => Role::Observatory,
-        PartnerKind::Association => Role::Association,
-        _ => Role::Partner,
-    };
-    Ok(Ok(Scope {
-        role,
-        partner_id: Some(owner.id),
-        association_id: owner.association_id,
-        key_prefix: Some(key.prefix),
-        admin: key.scopes.split_whitespace().any(|s| s == "admin"),
-    }))
-}
+/// Label of the keys `serve` issues when it loads the demo data.
+pub const DEMO_KEY_LABEL: &str = "demo key issued at start-up";
 
 /// Issues a short-lived key for the observatory partner, if there is one, and
 /// returns the secret (shown once, stored only as a hash).
-pub async fn issue_demo_key(db: &DatabaseConnection, lifetime_hours: i64) -> ApiResult<Option<String>> {
+pub async fn issue_demo_key(db: &DatabaseConnection, actor: &Scope, lifetime_hours: i64) -> ApiResult<Option<String>> {
     let Some(observatory) = partner::Entity::find()
         .filter(partner::Column::Kind.eq(PartnerKind::Observatory))
         .one(db)
@@ -307,10 +246,43 @@ pub async fn issue_demo_key(db: &DatabaseConnection, lifetime_hours: i64) -> Api
     };
     let new = NewKey {
         partner: observatory.code,
-        label: "demo key issued at start-up".into(),
+        label: DEMO_KEY_LABEL.into(),
         expires_at: Some(Utc::now() + Duration::hours(lifetime_hours)),
         scopes: vec!["read".into(), "write".into(), "admin".into()],
     };
-    let (_, secret) = issue_key(db, &Scope::observatory(), new).await?;
+    let (_, secret) = issue_key(db, actor, new).await?;
     Ok(Some(secret))
+}
+
+/// Deletes the demo keys that have expired; returns their prefixes. Audited.
+pub async fn purge_expired_demo_keys(db: &DatabaseConnection, actor: &Scope) -> ApiResult<Vec<String>> {
+    let txn = crate::db::begin_write(db).await?;
+    let expired = api_key::Entity::find()
+        .filter(api_key::Column::Label.eq(DEMO_KEY_LABEL))
+        .filter(api_key::Column::ExpiresAt.lte(Utc::now()))
+        .order_by_asc(api_key::Column::Id)
+        .all(&txn)
+        .await?;
+    if expired.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = expired.iter().map(|k| k.id).collect();
+    api_key::Entity::delete_many()
+        .filter(api_key::Column::Id.is_in(ids))
+        .exec(&txn)
+        .await?;
+    let prefixes: Vec<String> = expired.into_iter().map(|k| k.prefix).collect();
+    for prefix in &prefixes {
+        audit::record(
+            &txn,
+            actor,
+            "key.purge",
+            "api_key",
+            prefix,
+            json!({ "reason": "expired demo key" }),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(prefixes)
 }

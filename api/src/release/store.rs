@@ -1,11 +1,14 @@
 //! Reads of releases.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, conflict_if_duplicate};
 use crate::pagination::{Page, PageArgs};
+use crate::period::Month;
 use crate::scope::Scope;
 use crate::store::{self, Keyed};
+use chrono::Datelike;
 use entity::release::{Entity, Model};
 use sea_orm::{ConnectionTrait, EntityTrait};
+use std::ops::RangeInclusive;
 
 impl Keyed for Entity {
     fn key(model: &Model) -> i64 {
@@ -22,14 +25,27 @@ pub async fn list<C: ConnectionTrait>(
     store::page(db, Entity::find(), page, with_total).await
 }
 
-/// Releases a month to partners. Audited in the same transaction.
-pub async fn release(
-    db: &sea_orm::DatabaseConnection,
-    actor: &Scope,
-    month: crate::period::Month,
-    note: String,
-) -> ApiResult<Model> {
+/// The first month the observatory can hold data for: no release before it.
+pub const FIRST_RELEASABLE: Month = Month(200001);
+
+/// The months that may be released today: from [`FIRST_RELEASABLE`] to the current month (UTC).
+pub fn releasable(today: chrono::NaiveDate) -> RangeInclusive<Month> {
+    FIRST_RELEASABLE..=Month(today.year() * 100 + today.month() as i32)
+}
+
+/// Releases a month to partners. Audited in the same transaction. A month
+/// outside [`releasable`] is refused; a month released already (also by a
+/// racing request) answers `CONFLICT`.
+pub async fn release(db: &sea_orm::DatabaseConnection, actor: &Scope, month: Month, note: String) -> ApiResult<Model> {
     use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+    let allowed = releasable(chrono::Utc::now().date_naive());
+    if !allowed.contains(&month) {
+        return Err(ApiError::bad_input(format!(
+            "{month} cannot be released: releases run from {} to the current month, {}",
+            allowed.start(),
+            allowed.end()
+        )));
+    }
     let txn = crate::db::begin_write(db).await?;
     if Entity::find()
         .filter(entity::release::Column::Period.eq(month.0))
@@ -37,7 +53,7 @@ pub async fn release(
         .await?
         .is_some()
     {
-        return Err(crate::error::ApiError::Conflict(format!("{month} is released already")));
+        return Err(ApiError::Conflict(format!("{month} is released already")));
     }
     let model = entity::release::ActiveModel {
         period: Set(month.0),
@@ -47,7 +63,8 @@ pub async fn release(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(conflict_if_duplicate(|| format!("{month} is released already")))?;
     crate::audit::record(
         &txn,
         actor,
