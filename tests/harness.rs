@@ -466,8 +466,10 @@ pub async fn serve(app: &TestApp) -> std::net::SocketAddr {
     address
 }
 
-/// One HTTP/1.1 request over a new connection: the status and the body.
+/// One HTTP/1.1 request over a new connection from a loopback address of the test's choice (`127.0.0.1`,
+/// `127.0.0.2`, ...): the status and the body.
 pub async fn http(
+    from: &str,
     address: std::net::SocketAddr,
     method: &str,
     path: &str,
@@ -475,7 +477,11 @@ pub async fn http(
     body: &str,
 ) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::new(from.parse().expect("an IPv4 address"), 0))
+        .expect("bind the client address");
+    let mut stream = socket.connect(address).await.expect("connect");
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()

@@ -7,6 +7,7 @@ mod http;
 mod indicators;
 mod limits;
 mod migrations;
+mod protocol;
 mod reads;
 mod schema;
 mod statements;

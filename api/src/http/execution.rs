@@ -158,7 +158,7 @@ pub async fn run(
         cost::KEYED_BUDGET
     };
     let sizes = DataSizes {
-        associations: state.associations().await,
+        associations: state.associations(),
     };
     let priced = cost::check(
         &document,

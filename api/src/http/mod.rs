@@ -106,20 +106,24 @@ impl AppState {
         }
     }
 
-    /// Associations in the registry (counted at most every five minutes), to price `indicators` grouped by them.
-    async fn associations(&self) -> u64 {
-        let known = *self.inner.associations.lock().expect("not poisoned");
-        if let Some((count, at)) = known
-            && at.elapsed() < SIZES_LIFETIME
-        {
-            return count;
+    /// Associations in the registry, to price `indicators` grouped by them. The count is refreshed in the
+    /// background every five minutes, so a request never waits for it (100 until the first count is in).
+    fn associations(&self) -> u64 {
+        let mut known = self.inner.associations.lock().expect("not poisoned");
+        let stale = known.is_none_or(|(_, at)| at.elapsed() >= SIZES_LIFETIME);
+        let count = known.map(|(count, _)| count).unwrap_or(100);
+        if stale {
+            // Marked fresh now, so that one refresh runs at a time.
+            *known = Some((count, Instant::now()));
+            let state = self.clone();
+            tokio::spawn(async move {
+                if let Ok(Ok(counted)) =
+                    tokio::time::timeout(DATABASE_WAIT, crate::association::store::count(&state.inner.db)).await
+                {
+                    *state.inner.associations.lock().expect("not poisoned") = Some((counted, Instant::now()));
+                }
+            });
         }
-        let counted = tokio::time::timeout(DATABASE_WAIT, crate::association::store::count(&self.inner.db)).await;
-        let count = match counted {
-            Ok(Ok(count)) => count,
-            _ => known.map(|(count, _)| count).unwrap_or(100),
-        };
-        *self.inner.associations.lock().expect("not poisoned") = Some((count, Instant::now()));
         count
     }
 }

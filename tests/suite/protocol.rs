@@ -1,0 +1,445 @@
+//! The GraphQL and GraphQL-over-HTTP specifications as clients rely on them:
+//! field errors as nulls that propagate, keys in query order, media types,
+//! one Authorization header, rate limits per client address, a database that
+//! is down, and quick answers for quick work while floods run.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use observatory_tests::{Backend, Fixture, PartnerKind, http, on_both_backends, serve, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// The keys of every object of a response body, in the order they were sent.
+fn key_order(text: &str) -> async_graphql::Value {
+    serde_json::from_str(text).expect("a JSON body")
+}
+
+/// The names selected at the top level of a selection set's text (no aliases, no fragments), in order.
+fn top_level_names(selection: &str) -> Vec<String> {
+    let (mut names, mut word, mut depth) = (Vec::new(), String::new(), 0);
+    for c in selection.chars().chain([' ']) {
+        match c {
+            '{' | '(' => depth += 1,
+            '}' | ')' => depth -= 1,
+            c if depth == 0 && (c.is_alphanumeric() || c == '_') => {
+                word.push(c);
+                continue;
+            }
+            _ => {}
+        }
+        if !word.is_empty() {
+            names.push(std::mem::take(&mut word));
+        }
+    }
+    names
+}
+
+/// A field's text split into its response key and the text of its selection set (after its arguments).
+fn key_and_selection(field: &str) -> (String, Option<String>) {
+    let (key, rest) = match field.split_once(": ") {
+        Some((alias, rest)) if !alias.contains(['(', '{', ' ']) => (alias.to_owned(), rest),
+        _ => (top_level_names(field)[0].clone(), field),
+    };
+    let mut depth = 0;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            '{' if depth == 0 => {
+                let inner = rest[i + 1..].trim_end().trim_end_matches('}');
+                return (key, Some(inner.to_owned()));
+            }
+            _ => {}
+        }
+    }
+    (key, None)
+}
+
+async fn field_errors_become_nulls_that_propagate_and_keys_keep_the_query_order(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+
+    // A non-null field that fails makes its nullable parent null, with the error's path.
+    let reply = app
+        .graphql_as(
+            None,
+            r#"{ association(code: "ATLAS") { code loanStatistics(first: 1) { totalCount } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["data"], json!({ "association": null }), "{}", reply.body);
+    assert_eq!(reply.codes(), ["FORBIDDEN"]);
+    assert_eq!(
+        reply.body["errors"][0]["path"],
+        json!(["association", "loanStatistics"])
+    );
+
+    // A failed nullable field is present as null, aliased or not.
+    let reply = app
+        .graphql(
+            r#"{ missing: association(code: "NOPE") { code } found: association(code: "ATLAS") { code } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        reply.body["data"],
+        json!({ "missing": null, "found": { "code": "ATLAS" } }),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.codes(), ["NOT_FOUND"]);
+    assert_eq!(reply.body["errors"][0]["path"], json!(["missing"]));
+
+    // A non-null root field that fails makes `data` null.
+    let reply = app
+        .graphql_as(None, "{ regions { totalCount } partners { code } }", json!({}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["data"], Value::Null, "{}", reply.body);
+    assert_eq!(reply.codes(), ["FORBIDDEN"]);
+
+    // Keys come back in the order of the query, whatever order the fields finish in: generated selections.
+    let fields = [
+        "regions(first: 3) { totalCount nodes { nameEn code nameFr } }",
+        "viewer { role }",
+        "__typename",
+        r#"association(code: "NOUR") { nameFr code status }"#,
+        "branches(first: 2) { totalCount pageInfo { hasNextPage endCursor } }",
+        r#"indicators(period: { from: "2020-12", to: "2020-12" }) { period par30Rate { value denominator numerator } activeClients { value } }"#,
+        "indicatorCatalog { unit code }",
+    ];
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    for case in 0..25 {
+        let mut order: Vec<usize> = (0..fields.len()).collect();
+        for i in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+        let taken = 2 + (seed % (fields.len() as u64 - 1)) as usize;
+        let selection: Vec<String> = order[..taken]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if (seed >> i) & 1 == 1 {
+                    format!("z{case}_{i}: {}", fields[*f])
+                } else {
+                    fields[*f].to_owned()
+                }
+            })
+            .collect();
+        let parts: Vec<(String, Option<String>)> = selection.iter().map(|s| key_and_selection(s)).collect();
+        let keys: Vec<String> = parts.iter().map(|(k, _)| k.clone()).collect();
+        let reply = app.graphql(&format!("{{ {} }}", selection.join(" ")), json!({})).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let async_graphql::Value::Object(body) = key_order(&reply.text) else {
+            panic!("the body is an object: {}", reply.text)
+        };
+        let Some(async_graphql::Value::Object(data)) = body.get("data") else {
+            panic!("data is an object: {}", reply.text)
+        };
+        let sent: Vec<String> = data.keys().map(|k| k.to_string()).collect();
+        assert_eq!(sent, keys, "case {case}: root keys in query order");
+        for (key, inner) in &parts {
+            let Some(inner) = inner else { continue };
+            let object = match &data[&async_graphql::Name::new(key)] {
+                async_graphql::Value::List(rows) => rows.first().cloned(),
+                other => Some(other.clone()),
+            };
+            if let Some(async_graphql::Value::Object(object)) = object {
+                let sent: Vec<String> = object.keys().map(|k| k.to_string()).collect();
+                assert_eq!(
+                    sent,
+                    top_level_names(inner),
+                    "case {case}: keys of `{key}` in query order"
+                );
+            }
+        }
+    }
+}
+on_both_backends!(field_errors_become_nulls_that_propagate_and_keys_keep_the_query_order);
+
+#[tokio::test]
+async fn media_types_follow_the_graphql_over_http_specification() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let ask = |accept: Option<&'static str>| {
+        let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        request.body(Body::from(r#"{"query":"{ __typename }"}"#)).unwrap()
+    };
+    for (accept, expected) in [
+        (None, "application/json"),
+        (Some("*/*"), "application/json"),
+        (Some("application/*"), "application/json"),
+        (Some("application/json"), "application/json"),
+        (
+            Some("application/graphql-response+json"),
+            "application/graphql-response+json",
+        ),
+        (
+            Some("application/json, application/graphql-response+json"),
+            "application/graphql-response+json",
+        ),
+        (
+            Some("application/graphql-response+json;q=0, application/json"),
+            "application/json",
+        ),
+    ] {
+        let reply = app.send(ask(accept)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{accept:?}");
+        assert_eq!(reply.content_type, expected, "Accept: {accept:?}");
+    }
+    let refused = app.send(ask(Some("text/html"))).await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+
+    for extensions in ["\"text\"", "1", "true", "[1]"] {
+        let body = format!(r#"{{"query":"{{ __typename }}","extensions":{extensions}}}"#);
+        let reply = app.post_json(&body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "extensions {extensions}");
+        assert_eq!(reply.codes(), ["BAD_REQUEST"]);
+    }
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let key = app.issue_key(PartnerKind::Fund, None).await;
+    let request = Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::AUTHORIZATION, "Bearer mfo_somebody_else")
+        .body(Body::from(r#"{"query":"{ viewer { role } }"}"#))
+        .unwrap();
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.codes(), ["BAD_REQUEST"]);
+    assert!(
+        reply.message().contains("one `Authorization` header"),
+        "{}",
+        reply.message()
+    );
+}
+
+#[tokio::test]
+async fn anonymous_rate_limits_count_each_client_address_and_trust_only_configured_proxies() {
+    let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let limits = api::HttpLimits {
+        anonymous_per_minute: 3,
+        trusted_proxies: vec![proxy],
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    async fn status(app: &observatory_tests::TestApp, peer: &str, forwarded: Option<&str>) -> StatusCode {
+        let peer: SocketAddr = format!("{peer}:40000").parse().unwrap();
+        let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        let request = request.body(Body::from(r#"{"query":"{ __typename }"}"#)).unwrap();
+        app.send_from(peer, request).await.status
+    }
+    for _ in 0..3 {
+        assert_eq!(status(&app, "127.0.0.2", None).await, StatusCode::OK);
+    }
+    assert_eq!(status(&app, "127.0.0.2", None).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        status(&app, "127.0.0.3", None).await,
+        StatusCode::OK,
+        "another address has its own allowance"
+    );
+    assert_eq!(
+        status(&app, "127.0.0.2", Some("127.0.0.77")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "X-Forwarded-For from a peer that is not a trusted proxy is ignored"
+    );
+    for _ in 0..3 {
+        assert_eq!(status(&app, "10.0.0.1", Some("192.0.2.9")).await, StatusCode::OK);
+    }
+    assert_eq!(
+        status(&app, "10.0.0.1", Some("192.0.2.9")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "through the trusted proxy, the client it names is counted"
+    );
+    assert_eq!(
+        status(&app, "10.0.0.1", Some("192.0.2.9, 192.0.2.10")).await,
+        StatusCode::OK,
+        "the nearest untrusted hop is the client"
+    );
+    assert_eq!(status(&app, "192.0.2.9", None).await, StatusCode::TOO_MANY_REQUESTS);
+
+    // Over real connections, as `observatory serve` runs: each source address has its own bucket.
+    let address = serve(&app).await;
+    let body = r#"{"query":"{ __typename }"}"#;
+    let headers = [("content-type", "application/json")];
+    for _ in 0..3 {
+        assert_eq!(
+            http("127.0.0.4", address, "POST", "/graphql", &headers, body).await.0,
+            200
+        );
+    }
+    assert_eq!(
+        http("127.0.0.4", address, "POST", "/graphql", &headers, body).await.0,
+        429
+    );
+    assert_eq!(
+        http("127.0.0.5", address, "POST", "/graphql", &headers, body).await.0,
+        200,
+        "a first request from a new address is not limited by another's"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_database_answers_503_unavailable_within_two_seconds() {
+    let db = api::db::connect_lazy("postgres://postgres@127.0.0.1:1/unreachable")
+        .await
+        .unwrap();
+    let app = api::router(api::AppState::new(db, api::HttpLimits::default()));
+    let send = |request: Request<Body>| {
+        let app = app.clone();
+        async move {
+            use tower::ServiceExt;
+            let started = Instant::now();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned(), started.elapsed())
+        }
+    };
+    let (status, _, elapsed) = send(Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(elapsed < Duration::from_secs(2), "readiness answered in {elapsed:?}");
+
+    let graphql = |key: Option<&str>| {
+        let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+        if let Some(key) = key {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        request
+            .body(Body::from(r#"{"query":"{ regions { totalCount } }"}"#))
+            .unwrap()
+    };
+    for key in [None, Some("mfo_0123456789abcdef0123456789abcdef")] {
+        let (status, body, elapsed) = send(graphql(key)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("\"UNAVAILABLE\""), "{body}");
+        assert!(
+            !body.contains("127.0.0.1"),
+            "no connection detail reaches the client: {body}"
+        );
+        assert!(elapsed < Duration::from_secs(2), "answered in {elapsed:?}");
+    }
+}
+
+/// Latencies of quick requests (`/healthz`, a small list) while flood requests run against a real server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_requests_stay_quick_while_floods_run() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Demo).await;
+    let partner = app.issue_key(PartnerKind::Fund, None).await;
+    let address = serve(&app).await;
+
+    let mut bomb = String::from("query { ...F0 }\n");
+    for level in 0..31 {
+        bomb.push_str(&format!(
+            "fragment F{level} on Query {{ ...F{} ...F{} }}\n",
+            level + 1,
+            level + 1
+        ));
+    }
+    bomb.push_str("fragment F31 on Query { viewer { role } }\n");
+    let indicator = r#"indicators(period: { from: "2019-01", to: "2020-12" }, groupBy: [REGION, SEGMENT]) {
+        period activeClients { value } par30Rate { value } disbursedAmount { value } }"#;
+    let aliases: String = (0..200).map(|i| format!("a{i}: {indicator} ")).collect();
+    let allowed = format!("{{ {indicator} }}");
+    let floods: Vec<(Option<String>, String)> = vec![
+        (None, bomb),
+        (None, format!("{{ {aliases} }}")),
+        (Some(partner.clone()), format!("{{ {aliases} }}")),
+        (Some(partner.clone()), allowed.clone()),
+        (Some(partner.clone()), allowed),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut flooders = Vec::new();
+    for (i, (key, document)) in floods.into_iter().enumerate() {
+        flooders.push(tokio::spawn(async move {
+            let body = json!({ "query": document }).to_string();
+            let auth = key.map(|k| format!("Bearer {k}"));
+            let mut worst = Duration::ZERO;
+            while Instant::now() < deadline {
+                let mut headers = vec![("content-type", "application/json")];
+                if let Some(auth) = &auth {
+                    headers.push(("authorization", auth.as_str()));
+                }
+                let from = format!("127.0.1.{}", i + 1);
+                let started = Instant::now();
+                let (status, _) = http(&from, address, "POST", "/graphql", &headers, &body).await;
+                worst = worst.max(started.elapsed());
+                assert!(
+                    status == 200 || status == 400 || status == 429,
+                    "flood answered {status}"
+                );
+            }
+            worst
+        }));
+    }
+    let mut health = Vec::new();
+    let mut small = Vec::new();
+    let list = r#"{"query":"{ regions { totalCount } }"}"#;
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let (status, _) = http("127.0.0.1", address, "GET", "/healthz", &[], "").await;
+        assert_eq!(status, 200);
+        health.push(started.elapsed());
+        let started = Instant::now();
+        let (status, body) = http(
+            "127.0.0.1",
+            address,
+            "POST",
+            "/graphql",
+            &[("content-type", "application/json")],
+            list,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        small.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The first three floods are refused before execution; the last two are real work a partner may ask for.
+    let mut worst_refused = Duration::ZERO;
+    let mut worst_allowed = Duration::ZERO;
+    for (i, flooder) in flooders.into_iter().enumerate() {
+        let worst = flooder.await.unwrap();
+        if i < 3 {
+            worst_refused = worst_refused.max(worst);
+        } else {
+            worst_allowed = worst_allowed.max(worst);
+        }
+    }
+    health.sort();
+    small.sort();
+    let at = |v: &[Duration], q: f64| v[((v.len() - 1) as f64 * q) as usize];
+    eprintln!(
+        "during floods: /healthz p50 {:?} p95 {:?} max {:?}; small query p50 {:?} p95 {:?} max {:?}; slowest refused flood request {worst_refused:?}, slowest allowed \
+         indicators request {worst_allowed:?}",
+        at(&health, 0.5),
+        at(&health, 0.95),
+        at(&health, 1.0),
+        at(&small, 0.5),
+        at(&small, 0.95),
+        at(&small, 1.0)
+    );
+    assert!(
+        at(&health, 0.95) < Duration::from_millis(100),
+        "/healthz stays under 100 ms: {health:?}"
+    );
+    assert!(
+        worst_refused < Duration::from_secs(1),
+        "no refused flood request keeps a worker over 1 s: {worst_refused:?}"
+    );
+}
