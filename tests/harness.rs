@@ -293,7 +293,7 @@ pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLim
             );
         }
     });
-    let state = AppState::new(db.clone(), limits);
+    let state = AppState::load(db.clone(), limits).await;
     let router = api::router(state.clone());
     let mut app = TestApp {
         router,

@@ -522,7 +522,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         keyed_per_minute: args.keyed_per_minute,
         trusted_proxies: args.trusted_proxies.clone(),
     };
-    let state = AppState::new(db.clone(), limits);
+    let state = AppState::load(db.clone(), limits).await;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");

@@ -7,7 +7,7 @@ use crate::scope::Scope;
 use crate::store::{self, Keyed};
 use entity::association::{Column, Entity, Model};
 use entity::enums::AssociationStatus;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 impl Keyed for Entity {
     fn key(model: &Model) -> i64 {
@@ -47,9 +47,4 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, codes: &Option<Vec<String>>) ->
         )),
         None => Ok(None),
     }
-}
-
-/// Associations in the registry.
-pub async fn count<C: ConnectionTrait>(db: &C) -> ApiResult<u64> {
-    Ok(Entity::find().count(db).await?)
 }

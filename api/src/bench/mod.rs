@@ -225,7 +225,7 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
         keyed_per_minute: u32::MAX,
         ..HttpLimits::default()
     };
-    let app = crate::http::router(AppState::new(db.clone(), limits));
+    let app = crate::http::router(AppState::load(db.clone(), limits).await);
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let backend = format!("{:?}", db.get_database_backend()).to_lowercase();

@@ -34,13 +34,6 @@ const UNPAGED_LIST: u64 = 100;
 /// Page size priced when `first` is not given.
 const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE_SIZE;
 
-/// What the pricing needs to know of the data.
-#[derive(Debug, Clone, Copy)]
-pub struct DataSizes {
-    /// How many associations `indicators` may group by.
-    pub associations: u64,
-}
-
 /// The price of an accepted document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Priced {
@@ -118,20 +111,21 @@ struct Pricer<'a> {
     types: &'a TypeIndex,
     variables: &'a Variables,
     defaults: HashMap<Name, Value>,
-    sizes: DataSizes,
+    /// Associations in the registry: a grouping by association is priced for all of them unless filtered.
+    associations: u64,
     fragments: HashMap<Name, Price>,
     visiting: Vec<Name>,
     /// The most costly `indicators` field seen, for the refusal's hint.
     largest_indicators: Option<(u64, u64)>,
 }
 
-/// Prices the operation that will run and refuses it when it is over `budget`, too deep, or carries a list too long.
+/// Prices the operation that will run (for a sector of `associations`) and refuses it when it is over `budget`, too deep, or carries a list too long.
 pub fn check(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &Variables,
     types: &TypeIndex,
-    sizes: DataSizes,
+    associations: u64,
     budget: u64,
 ) -> Result<Priced, Refusal> {
     for (name, value) in variables.iter() {
@@ -142,7 +136,7 @@ pub fn check(
         types,
         variables,
         defaults: HashMap::new(),
-        sizes,
+        associations,
         fragments: HashMap::new(),
         visiting: Vec::new(),
         largest_indicators: None,
@@ -395,7 +389,7 @@ impl Pricer<'_> {
                 .collect();
             for dim in dims {
                 let cardinality = match dim.as_str() {
-                    "ASSOCIATION" => filtered("associations", self.sizes.associations.max(1)),
+                    "ASSOCIATION" => filtered("associations", self.associations.max(1)),
                     "REGION" => filtered("regions", 12),
                     "SEGMENT" => filtered("segments", 3),
                     "GENDER" => filtered("genders", 2),

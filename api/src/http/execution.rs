@@ -7,7 +7,7 @@ use super::admission::with_rate_headers;
 use super::protocol::{MediaType, refuse, request_error_status, respond};
 use crate::context::RequestData;
 use crate::error::code;
-use crate::graphql::cost::{self, DataSizes};
+use crate::graphql::cost;
 use crate::loader::DbLoader;
 use crate::ratelimit::Decision;
 use crate::schema::ApiSchema;
@@ -157,15 +157,12 @@ pub async fn run(
     } else {
         cost::KEYED_BUDGET
     };
-    let sizes = DataSizes {
-        associations: state.associations(),
-    };
     let priced = cost::check(
         &document,
         request.operation_name.as_deref(),
         &request.variables,
         &inner.types,
-        sizes,
+        state.associations(),
         budget,
     );
     let price = match priced {

@@ -27,8 +27,8 @@ use protocol::{MediaType, refuse};
 use sea_orm::DatabaseConnection;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tower_http::trace::TraceLayer;
 
 pub use execution::execute;
@@ -64,9 +64,6 @@ impl Default for HttpLimits {
 /// Longest the readiness check and a request's wait for the database last before answering 503.
 pub const DATABASE_WAIT: Duration = Duration::from_millis(1_500);
 
-/// How long the number of associations used to price `indicators` is kept.
-const SIZES_LIFETIME: Duration = Duration::from_secs(300);
-
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -82,8 +79,8 @@ struct Inner {
     /// Places for requests that run aggregate statements: half the pool, so quick work always finds a connection.
     heavy: tokio::sync::Semaphore,
     heavy_places: u32,
-    /// Associations in the registry, and when they were counted.
-    associations: Mutex<Option<(u64, Instant)>>,
+    /// Associations in the registry (0 until counted), to price `indicators` grouped by association.
+    associations: AtomicU64,
 }
 
 impl AppState {
@@ -101,32 +98,49 @@ impl AppState {
                 rate: RateLimiter::default(),
                 heavy,
                 heavy_places,
-                associations: Mutex::new(None),
+                associations: AtomicU64::new(0),
             }),
         }
     }
+}
 
-    /// Associations in the registry, to price `indicators` grouped by them. The count is refreshed in the
-    /// background every five minutes, so a request never waits for it (100 until the first count is in).
-    fn associations(&self) -> u64 {
-        let mut known = self.inner.associations.lock().expect("not poisoned");
-        let stale = known.is_none_or(|(_, at)| at.elapsed() >= SIZES_LIFETIME);
-        let count = known.map(|(count, _)| count).unwrap_or(100);
-        if stale {
-            // Marked fresh now, so that one refresh runs at a time.
-            *known = Some((count, Instant::now()));
-            let state = self.clone();
-            tokio::spawn(async move {
-                if let Ok(Ok(counted)) =
-                    tokio::time::timeout(DATABASE_WAIT, crate::association::store::count(&state.inner.db)).await
-                {
-                    *state.inner.associations.lock().expect("not poisoned") = Some((counted, Instant::now()));
-                }
-            });
+impl AppState {
+    /// The state, with the sizes pricing needs read from the database first (and again every five minutes while the
+    /// state lives). `new` alone prices as if the sector had 100 associations.
+    pub async fn load(db: DatabaseConnection, limits: HttpLimits) -> Self {
+        let state = AppState::new(db, limits);
+        state.count_associations().await;
+        let weak = Arc::downgrade(&state.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(SIZES_LIFETIME).await;
+                let Some(inner) = weak.upgrade() else { break };
+                AppState { inner }.count_associations().await;
+            }
+        });
+        state
+    }
+
+    async fn count_associations(&self) {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let counted =
+            tokio::time::timeout(DATABASE_WAIT, entity::association::Entity::find().count(&self.inner.db)).await;
+        if let Ok(Ok(count)) = counted {
+            self.inner.associations.store(count, Ordering::Relaxed);
         }
-        count
+    }
+
+    /// Associations `indicators` grouped by association is priced for.
+    fn associations(&self) -> u64 {
+        match self.inner.associations.load(Ordering::Relaxed) {
+            0 => 100,
+            counted => counted,
+        }
     }
 }
+
+/// How often the sizes used for pricing are read again.
+const SIZES_LIFETIME: Duration = Duration::from_secs(300);
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {

@@ -40,8 +40,32 @@ fn same_digest(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// How long a verified key is trusted without reading it again. A revocation (or expiry written by another
+/// process) takes effect everywhere within this bound; in the process that revoked the key, at once.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Most keys remembered at once; the memory is emptied when it is full.
+const KEY_CACHE_SIZE: usize = 10_000;
+
+/// A key verified recently: its scope, its expiry, and when it was read.
+type Verified = (Scope, Option<DateTime<Utc>>, std::time::Instant);
+
+/// Keys verified in the last `KEY_CACHE_TTL`, by the SHA-256 of their secret.
+static VERIFIED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Verified>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Forgets a key in this process at once (after its revocation).
+pub fn forget(prefix: &str) {
+    VERIFIED
+        .lock()
+        .expect("not poisoned")
+        .retain(|_, (scope, _, _)| scope.key_prefix.as_deref() != Some(prefix));
+}
+
 /// Turns an `Authorization` header into the caller's scope. No header is the
-/// public; a wrong, expired or revoked key is refused, never downgraded.
+/// public; a wrong, expired or revoked key is refused, never downgraded. A
+/// key verified in the last `KEY_CACHE_TTL` is not read again; otherwise it
+/// costs one statement (the key with its partner).
 pub async fn authenticate(
     db: &DatabaseConnection,
     header: Option<&str>,
@@ -58,24 +82,32 @@ pub async fn authenticate(
     if !secret.starts_with(keys::KEY_MARKER) || secret.len() < keys::PREFIX_LEN {
         return Ok(Err(KeyRefusal::Unknown));
     }
+    let digest = keys::hash(secret);
+    let now = Utc::now();
+    let remembered = VERIFIED.lock().expect("not poisoned").get(&digest).cloned();
+    if let Some((scope, expires, read_at)) = remembered
+        && read_at.elapsed() < KEY_CACHE_TTL
+    {
+        return Ok(match expires {
+            Some(expires) if expires <= now => Err(KeyRefusal::Expired(expires)),
+            _ => Ok(scope),
+        });
+    }
     let prefix = &secret[..keys::PREFIX_LEN];
-    let Some(key) = api_key::Entity::find()
+    let Some((key, Some(owner))) = api_key::Entity::find()
         .filter(api_key::Column::Prefix.eq(prefix))
+        .find_also_related(partner::Entity)
         .one(db)
         .await?
     else {
         return Ok(Err(KeyRefusal::Unknown));
     };
-    if !same_digest(&key.hash, &keys::hash(secret)) {
+    if !same_digest(&key.hash, &digest) {
         return Ok(Err(KeyRefusal::Unknown));
     }
-    let Some(owner) = partner::Entity::find_by_id(key.partner_id).one(db).await? else {
-        return Ok(Err(KeyRefusal::Unknown));
-    };
     if key.revoked_at.is_some() {
         return Ok(Err(KeyRefusal::Revoked));
     }
-    let now = Utc::now();
     if let Some(expires) = key.expires_at
         && expires <= now
     {
@@ -92,11 +124,17 @@ pub async fn authenticate(
         PartnerKind::Association => Role::Association,
         _ => Role::Partner,
     };
-    Ok(Ok(Scope {
+    let scope = Scope {
         role,
         partner_id: Some(owner.id),
         association_id: owner.association_id,
         key_prefix: Some(key.prefix),
         admin: key.scopes.split_whitespace().any(|s| s == "admin"),
-    }))
+    };
+    let mut verified = VERIFIED.lock().expect("not poisoned");
+    if verified.len() >= KEY_CACHE_SIZE {
+        verified.clear();
+    }
+    verified.insert(digest, (scope.clone(), key.expires_at, std::time::Instant::now()));
+    Ok(Ok(scope))
 }

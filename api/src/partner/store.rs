@@ -175,6 +175,7 @@ pub async fn revoke_key(db: &DatabaseConnection, actor: &Scope, prefix: &str) ->
     }
     audit::record(&txn, actor, "key.revoke", "api_key", prefix, json!({})).await?;
     txn.commit().await?;
+    super::auth::forget(prefix);
     Ok(key)
 }
 
