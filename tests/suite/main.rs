@@ -9,3 +9,4 @@ mod migrations;
 mod reads;
 mod schema;
 mod statements;
+mod suppression;
