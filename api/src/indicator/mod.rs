@@ -14,7 +14,7 @@ use crate::scope::MIN_ASSOCIATIONS;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use catalog::{Agg, Dim, Formula, MEASURES, MeasureDef, Source};
 use entity::enums as db_enums;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use store::{Cube, CubeFilter, CubeRequest, GroupKey};
 
@@ -208,51 +208,77 @@ impl Shared {
     /// selected. Women (rural) clients of a group are the active clients of its women (rural) part and are hidden
     /// as those are. The branch registry is public and never hidden.
     fn suppress(&mut self, request: &CubeRequest) {
-        for &agg in request.aggs.iter().filter(|a| a.source() != Source::Branches) {
-            for &period in &request.periods {
-                let hidden: Vec<GroupKey> = match agg {
+        // The groups of every grouping, per period, in a stable order.
+        let mut index: HashMap<(period::Period, Vec<Dim>), Vec<GroupKey>> = HashMap::new();
+        for (period, key) in self.cube.cells.keys() {
+            index.entry((*period, key.dims())).or_default().push(*key);
+        }
+        index.values_mut().for_each(|keys| keys.sort());
+        let mut hidden = Vec::new();
+        for &period in &request.periods {
+            let mut clients: Option<BTreeSet<GroupKey>> = None;
+            for &agg in request.aggs.iter().filter(|a| a.source() != Source::Branches) {
+                let at_level = index
+                    .get(&(period, self.group_by.clone()))
+                    .map_or(&[][..], |keys| &keys[..]);
+                match agg {
                     Agg::ActiveFemale | Agg::ActiveRural => {
-                        let clients =
-                            self.suppress_one(Agg::ActiveClients, period, &request.lattice_dims(Source::Clients));
-                        self.cube
-                            .groups(period)
-                            .into_iter()
-                            .filter(|key| self.cube.get(period, key, agg).is_some())
-                            .filter(|key| {
-                                let mut part = *key;
-                                if agg == Agg::ActiveFemale {
-                                    part.gender = Some(db_enums::Gender::Female);
-                                } else {
-                                    part.area = Some(db_enums::Area::Rural);
-                                }
-                                clients.contains(&part)
-                            })
-                            .collect()
+                        let clients = clients.get_or_insert_with(|| {
+                            self.suppress_one(
+                                &index,
+                                Agg::ActiveClients,
+                                period,
+                                &request.lattice_dims(Source::Clients),
+                            )
+                        });
+                        hidden.extend(
+                            at_level
+                                .iter()
+                                .filter(|key| self.cube.get(period, key, agg).is_some())
+                                .filter(|key| {
+                                    let mut part = **key;
+                                    if agg == Agg::ActiveFemale {
+                                        part.gender = Some(db_enums::Gender::Female);
+                                    } else {
+                                        part.area = Some(db_enums::Area::Rural);
+                                    }
+                                    clients.contains(&part)
+                                })
+                                .map(|key| (period, *key, agg)),
+                        );
                     }
-                    _ => self
-                        .suppress_one(agg, period, &request.lattice_dims(agg.source()))
-                        .into_iter()
-                        .filter(|key| key.dims() == self.group_by)
-                        .collect(),
-                };
-                self.hidden.extend(hidden.into_iter().map(|key| (period, key, agg)));
+                    _ => hidden.extend(
+                        self.suppress_one(&index, agg, period, &request.lattice_dims(agg.source()))
+                            .into_iter()
+                            .filter(|key| key.dims() == self.group_by)
+                            .map(|key| (period, key, agg)),
+                    ),
+                }
             }
         }
+        self.hidden.extend(hidden);
     }
 
     /// The groups of every grouping by a subset of `dims` hidden for one aggregate in one period.
-    fn suppress_one(&self, agg: Agg, period: period::Period, dims: &[Dim]) -> BTreeSet<GroupKey> {
+    fn suppress_one(
+        &self,
+        index: &HashMap<(period::Period, Vec<Dim>), Vec<GroupKey>>,
+        agg: Agg,
+        period: period::Period,
+        dims: &[Dim],
+    ) -> BTreeSet<GroupKey> {
         let contributors = |key: &GroupKey| self.cube.contributors(period, key, agg);
         // Only a part from someone else protects a hidden sibling (a zero, or the caller's own figure, does not).
         let protects = |key: &GroupKey| contributors(key).others > 0;
         let mut hidden: BTreeSet<GroupKey> = BTreeSet::new();
         let mut lines: Vec<(GroupKey, Vec<GroupKey>)> = Vec::new();
         for level in store::levels(dims) {
-            let members: Vec<GroupKey> = self
-                .cube
-                .groups_at(period, &level)
+            let members: Vec<GroupKey> = index
+                .get(&(period, level.clone()))
                 .into_iter()
+                .flatten()
                 .filter(|key| self.cube.get(period, key, agg).is_some())
+                .copied()
                 .collect();
             hidden.extend(
                 members
