@@ -22,6 +22,24 @@ pub trait ById: Keyed {
     fn id_column() -> Self::Column;
 }
 
+impl ById for entity::association::Entity {
+    fn id_column() -> entity::association::Column {
+        entity::association::Column::Id
+    }
+}
+
+impl ById for entity::region::Entity {
+    fn id_column() -> entity::region::Column {
+        entity::region::Column::Id
+    }
+}
+
+impl ById for entity::programme::Entity {
+    fn id_column() -> entity::programme::Column {
+        entity::programme::Column::Id
+    }
+}
+
 /// Key of a row loaded by id.
 pub struct Id<E>(pub i32, PhantomData<fn() -> E>);
 

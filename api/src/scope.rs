@@ -67,6 +67,15 @@ pub enum RowAccess {
     None,
 }
 
+/// A caller who must not see small groups: every aggregate with fewer than `MIN_ASSOCIATIONS` associations
+/// contributing a non-zero amount is hidden, with its complements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmallGroups {
+    /// The caller's own association, whose figures it knows: a hidden aggregate must not be recoverable from
+    /// what the caller sees once its own part is taken away.
+    pub known_association: Option<i32>,
+}
+
 impl Scope {
     /// The scope of a caller without a key.
     pub fn public() -> Self {
@@ -97,6 +106,34 @@ impl Scope {
             (Role::Partner, _) => RowAccess::Released,
             (Role::Association, Some(own)) => RowAccess::OwnOnly(own),
             _ => RowAccess::None,
+        }
+    }
+
+    /// The monthly rows this caller's indicators may sum, and whether small groups must be hidden from it.
+    ///
+    /// The public sees released months, sector-wide or by region, segment, gender and area, with small groups
+    /// suppressed; an association sees the same (knowing its own figures), and its own figures, released or not,
+    /// when it filters on itself alone; partners see released months with every breakdown; the observatory sees
+    /// everything. `per_association`: the request groups by association; `associations`: its association filter.
+    pub fn indicator_access(
+        &self,
+        per_association: bool,
+        associations: Option<&[i32]>,
+    ) -> Result<(RowAccess, Option<SmallGroups>), ApiError> {
+        match (self.role, self.association_id) {
+            (Role::Observatory, _) => Ok((RowAccess::All, None)),
+            (Role::Partner, _) => Ok((RowAccess::Released, None)),
+            (Role::Association, Some(own)) if associations == Some(&[own][..]) => Ok((RowAccess::OwnOnly(own), None)),
+            _ if per_association || associations.is_some() => Err(ApiError::Forbidden(
+                "indicators per association are restricted to partner keys (an association may filter on itself alone)"
+                    .into(),
+            )),
+            _ => Ok((
+                RowAccess::Released,
+                Some(SmallGroups {
+                    known_association: self.association_id,
+                }),
+            )),
         }
     }
 

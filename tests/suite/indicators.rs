@@ -5,7 +5,6 @@
 use api::indicator::catalog::{Agg, Dim};
 use api::indicator::store::{CubeFilter, CubeRequest, compute};
 use api::period::{Granularity, Month, Period};
-use api::scope::Scope;
 use observatory_tests::{Backend, Fixture, TestApp, on_both_backends, spawn_app};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -716,7 +715,7 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
             aggs: aggs.into_iter().collect(),
             use_rollups,
             access: api::scope::RowAccess::All,
-            count_contributors: false,
+            small_groups: None,
         }
     };
     let regions = CubeFilter {
@@ -739,22 +738,13 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
         ),
         (Granularity::Year, vec![Dim::Segment], regions),
     ];
-    let scope = Scope::public();
     for (granularity, group_by, filter) in cases {
-        let facts = compute(
-            &app.db,
-            &scope,
-            &request(granularity, group_by.clone(), filter.clone(), false),
-        )
-        .await
-        .unwrap();
-        let rollups = compute(
-            &app.db,
-            &scope,
-            &request(granularity, group_by.clone(), filter.clone(), true),
-        )
-        .await
-        .unwrap();
+        let facts = compute(&app.db, &request(granularity, group_by.clone(), filter.clone(), false))
+            .await
+            .unwrap();
+        let rollups = compute(&app.db, &request(granularity, group_by.clone(), filter.clone(), true))
+            .await
+            .unwrap();
         assert!(!facts.cells.is_empty());
         assert_eq!(facts, rollups, "{granularity:?} by {group_by:?}");
     }
@@ -767,10 +757,9 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
     )
     .await
     .unwrap();
-    let stale = compute(&txn, &scope, &sector).await.unwrap();
+    let stale = compute(&txn, &sector).await.unwrap();
     let facts = compute(
         &txn,
-        &scope,
         &CubeRequest {
             use_rollups: false,
             ..sector.clone()
@@ -781,7 +770,7 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
     assert_ne!(stale, facts, "the comparison notices a rollup out of step");
     api::rollup::refresh(&txn, Some(&[202012])).await.unwrap();
     txn.commit().await.unwrap();
-    assert_eq!(compute(&app.db, &scope, &sector).await.unwrap(), facts);
+    assert_eq!(compute(&app.db, &sector).await.unwrap(), facts);
 }
 on_both_backends!(rollups_answer_exactly_as_the_fact_tables);
 

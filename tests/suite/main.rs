@@ -11,4 +11,5 @@ mod protocol;
 mod reads;
 mod schema;
 mod statements;
+mod suppression;
 mod writes;

@@ -167,7 +167,7 @@ impl AssociationQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Code of the association, for example `ATLAS`.")] code: String,
     ) -> Result<Option<Association>> {
-        Ok(Some(Association(store::by_code(db(ctx), scope(ctx), &code).await?)))
+        Ok(Some(Association(store::by_code(db(ctx), &code).await?)))
     }
 
     /// Associations, ordered by code.
@@ -182,7 +182,7 @@ impl AssociationQuery {
         let page = PageArgs::new(Association::KIND, first, after.as_deref())?;
         let statuses = to_db(&filter.unwrap_or_default().statuses);
         Ok(AssociationConnection(
-            store::list(db(ctx), scope(ctx), &statuses, &page, wants_total(ctx)).await?,
+            store::list(db(ctx), &statuses, &page, wants_total(ctx)).await?,
         ))
     }
 }

@@ -1,9 +1,7 @@
 //! Reads of the association table.
 
 use crate::error::ApiResult;
-use crate::loader::ById;
 use crate::pagination::{Page, PageArgs};
-use crate::scope::Scope;
 use crate::store::{self, Keyed};
 use entity::association::{Column, Entity, Model};
 use entity::enums::AssociationStatus;
@@ -15,19 +13,12 @@ impl Keyed for Entity {
     }
 }
 
-impl ById for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-}
-
-pub async fn by_code<C: ConnectionTrait>(db: &C, _scope: &Scope, code: &str) -> ApiResult<Model> {
+pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Model> {
     store::by_code::<Entity, _>(db, Column::Code, "association", code).await
 }
 
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    _scope: &Scope,
     statuses: &Option<Vec<AssociationStatus>>,
     page: &PageArgs,
     with_total: bool,

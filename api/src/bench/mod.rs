@@ -54,7 +54,7 @@ fn request(granularity: Granularity, months: &[i32], group_by: Vec<Dim>, aggs: &
         aggs: aggs.iter().copied().collect(),
         use_rollups: false,
         access: crate::scope::RowAccess::All,
-        count_contributors: false,
+        small_groups: None,
     }
 }
 

@@ -3,7 +3,7 @@
 pub mod store;
 
 use crate::association::Association;
-use crate::context::{db, scope, wants_total};
+use crate::context::{db, wants_total};
 use crate::enums::{Area, BranchKind, to_db};
 use crate::loader::Children;
 use crate::pagination::{Node, PageArgs, connection};
@@ -133,8 +133,8 @@ impl Children for BranchesOfAssociation {
     type Entity = branch::Entity;
     type Filter = store::BranchConditions;
     const PARENT: &'static str = "association_id";
-    fn select(scope: &Scope, filter: &Self::Filter) -> Select<branch::Entity> {
-        store::select(scope, filter)
+    fn select(_scope: &Scope, filter: &Self::Filter) -> Select<branch::Entity> {
+        store::select(filter)
     }
 }
 
@@ -144,8 +144,8 @@ impl Children for BranchesOfRegion {
     type Entity = branch::Entity;
     type Filter = store::BranchConditions;
     const PARENT: &'static str = "region_id";
-    fn select(scope: &Scope, filter: &Self::Filter) -> Select<branch::Entity> {
-        store::select(scope, filter)
+    fn select(_scope: &Scope, filter: &Self::Filter) -> Select<branch::Entity> {
+        store::select(filter)
     }
 }
 
@@ -161,7 +161,7 @@ impl BranchQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Code of the branch.")] code: String,
     ) -> Result<Option<Branch>> {
-        Ok(Some(Branch(store::by_code(db(ctx), scope(ctx), &code).await?)))
+        Ok(Some(Branch(store::by_code(db(ctx), &code).await?)))
     }
 
     /// The branch registry, filtered, in registration order.
@@ -179,7 +179,7 @@ impl BranchQuery {
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
         conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
         Ok(BranchConnection(
-            store::list(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?,
+            store::list(db(ctx), &conditions, &page, wants_total(ctx)).await?,
         ))
     }
 }

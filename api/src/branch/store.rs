@@ -2,7 +2,6 @@
 
 use crate::error::ApiResult;
 use crate::pagination::{Page, PageArgs};
-use crate::scope::Scope;
 use crate::store::{self, Keyed};
 use entity::branch::{Column, Entity, Model};
 use entity::enums::{Area, BranchKind};
@@ -24,7 +23,7 @@ pub struct BranchConditions {
     pub open_on: Option<sea_orm::prelude::Date>,
 }
 
-pub fn select(_scope: &Scope, c: &BranchConditions) -> Select<Entity> {
+pub fn select(c: &BranchConditions) -> Select<Entity> {
     let mut condition = Condition::all();
     if let Some(ids) = &c.associations {
         condition = condition.add(Column::AssociationId.is_in(ids.clone()));
@@ -48,16 +47,15 @@ pub fn select(_scope: &Scope, c: &BranchConditions) -> Select<Entity> {
     Entity::find().filter(condition)
 }
 
-pub async fn by_code<C: ConnectionTrait>(db: &C, _scope: &Scope, code: &str) -> ApiResult<Model> {
+pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Model> {
     store::by_code::<Entity, _>(db, Column::Code, "branch", code).await
 }
 
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    scope: &Scope,
     conditions: &BranchConditions,
     page: &PageArgs,
     with_total: bool,
 ) -> ApiResult<Page<Model>> {
-    store::page(db, select(scope, conditions), page, with_total).await
+    store::page(db, select(conditions), page, with_total).await
 }

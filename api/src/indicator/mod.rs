@@ -10,18 +10,17 @@ use crate::error::ApiError;
 use crate::period::{self, Granularity};
 use crate::region::Region;
 use crate::scalars::Period;
-use crate::scope::{MIN_ASSOCIATIONS, Role, RowAccess, Scope};
+use crate::scope::MIN_ASSOCIATIONS;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
-use catalog::{Agg, Dim, Formula, Kind, MEASURES, MeasureDef, Source};
+use catalog::{Agg, Dim, Formula, MEASURES, MeasureDef, Source};
 use entity::enums as db_enums;
-use std::collections::BTreeSet;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use store::{Cube, CubeFilter, CubeRequest, GroupKey};
 
 /// Most periods one `indicators` request may cover (20 years of months).
 pub const MAX_PERIODS: usize = 240;
-/// Most rows one `indicators` answer may hold.
+/// Most rows (periods × groups) one `indicators` answer may have.
 pub const MAX_ROWS: usize = 10_000;
 
 /// Length of the periods rows are computed for.
@@ -153,10 +152,9 @@ struct Shared {
     compare: Option<Comparison>,
     group_by: Vec<Dim>,
     filter_dims: Vec<Dim>,
-    /// Values hidden to protect small groups: (period, group, measure field).
-    suppressed: HashSet<(period::Period, GroupKey, &'static str)>,
-    /// Associations were counted behind each group (the caller must not see small groups).
-    counted: bool,
+    /// Aggregates (a summed quantity over a period and a group) hidden to protect small groups. Every field
+    /// reading one of them is null.
+    hidden: HashSet<(period::Period, GroupKey, Agg)>,
 }
 
 impl Shared {
@@ -190,87 +188,135 @@ impl Shared {
             .all(|d| *d == Dim::Association)
     }
 
-    /// True when fewer than `MIN_ASSOCIATIONS` associations are behind the measure in this group (counted only
-    /// for callers who must not see small groups). The branch registry is public and never suppressed.
-    fn too_small(&self, def: &MeasureDef, period: period::Period, key: &GroupKey) -> bool {
-        let mut sources: Vec<Source> = def.formula.aggs().iter().map(|a| a.source()).collect();
-        sources.dedup();
-        sources.into_iter().filter(|s| *s != Source::Branches).any(|source| {
-            let contributors = self
-                .cube
-                .contributors
-                .get(&(period, *key, source))
-                .copied()
-                .unwrap_or_default();
-            let count = if def.kind == Kind::Stock {
-                contributors.at_end
-            } else {
-                contributors.any
-            };
-            count < MIN_ASSOCIATIONS
-        })
+    fn is_hidden(&self, period: period::Period, key: &GroupKey, agg: Agg) -> bool {
+        self.hidden.contains(&(period, *key, agg))
     }
 
-    /// True when the targets of a group were set by fewer than `MIN_ASSOCIATIONS` associations and the caller
-    /// must not see small groups.
-    fn targets_too_small(&self, period: period::Period, key: &GroupKey, target: Agg) -> bool {
-        self.counted
-            && self
-                .cube
-                .contributors
-                .get(&(period, *key, Source::Targets))
-                .is_none_or(|c| {
-                    let count = if target.kind() == Kind::Stock { c.at_end } else { c.any };
-                    count < MIN_ASSOCIATIONS
-                })
-    }
-
-    /// Primary suppression of small groups, then complementary suppression: wherever a group is hidden, a sibling
-    /// (the same group along all dimensions but one) is hidden too, so that no visible total minus visible parts
-    /// gives a hidden value back.
-    fn suppress(&mut self, periods: &[period::Period], fields: &[&'static str]) {
-        for &field in fields {
-            let def = catalog::measure(field);
-            for &period in periods {
-                let groups = self.cube.groups(period);
-                let mut hidden: HashSet<GroupKey> = groups
-                    .iter()
-                    .copied()
-                    .filter(|key| self.too_small(def, period, key))
-                    .collect();
-                if hidden.is_empty() {
-                    continue;
-                }
-                loop {
-                    let mut changed = false;
-                    for dim in &self.group_by {
-                        let mut siblings: HashMap<GroupKey, Vec<GroupKey>> = HashMap::new();
-                        for key in &groups {
-                            siblings.entry(without(*key, *dim)).or_default().push(*key);
-                        }
-                        for members in siblings.values() {
-                            let hidden_here = members.iter().filter(|k| hidden.contains(k)).count();
-                            if hidden_here == 1 && members.len() > 1 {
-                                let value = |k: &GroupKey| self.evaluate(def, period, k).0.unwrap_or(0.0);
-                                let next = members
-                                    .iter()
-                                    .filter(|k| !hidden.contains(k))
-                                    .min_by(|a, b| value(a).total_cmp(&value(b)).then(a.cmp(b)));
-                                if let Some(next) = next {
-                                    hidden.insert(*next);
-                                    changed = true;
-                                }
-                            }
-                        }
+    /// Decides, once per aggregate, what a caller who must not see small groups is shown, for every measure and
+    /// field that reads it.
+    ///
+    /// Hiding is decided on every grouping of the source's dimensions at once (sector-wide, by each dimension, by
+    /// each pair, ...), the same whichever grouping a request asks for, so that two requests of one document with
+    /// the same filter hide the same totals. Primary: an aggregate with fewer than `MIN_ASSOCIATIONS` associations
+    /// contributing a non-zero amount. Complementary, until no line of siblings (the groups sharing all dimensions
+    /// but one, whose sum is the total without that dimension) gives a hidden one back: under a visible total,
+    /// a hidden sibling holding an amount from an association other than the caller's is never the only one (the
+    /// smallest other such sibling is hidden, or the total when there is none); under a hidden total, not every
+    /// such sibling is visible. A hidden zero, or for an association a figure of its own alone, holds nothing of
+    /// anyone else. Each aggregate depends only on its own figures, so the choice does not depend on the measures
+    /// selected. Women (rural) clients of a group are the active clients of its women (rural) part and are hidden
+    /// as those are. The branch registry is public and never hidden.
+    fn suppress(&mut self, request: &CubeRequest) {
+        // The groups of every grouping, per period, in a stable order.
+        let mut index: HashMap<(period::Period, Vec<Dim>), Vec<GroupKey>> = HashMap::new();
+        for (period, key) in self.cube.cells.keys() {
+            index.entry((*period, key.dims())).or_default().push(*key);
+        }
+        index.values_mut().for_each(|keys| keys.sort());
+        let mut hidden = Vec::new();
+        for &period in &request.periods {
+            let mut clients: Option<BTreeSet<GroupKey>> = None;
+            for &agg in request.aggs.iter().filter(|a| a.source() != Source::Branches) {
+                let at_level = index
+                    .get(&(period, self.group_by.clone()))
+                    .map_or(&[][..], |keys| &keys[..]);
+                match agg {
+                    Agg::ActiveFemale | Agg::ActiveRural => {
+                        let clients = clients.get_or_insert_with(|| {
+                            self.suppress_one(
+                                &index,
+                                Agg::ActiveClients,
+                                period,
+                                &request.lattice_dims(Source::Clients),
+                            )
+                        });
+                        hidden.extend(
+                            at_level
+                                .iter()
+                                .filter(|key| self.cube.get(period, key, agg).is_some())
+                                .filter(|key| {
+                                    let mut part = **key;
+                                    if agg == Agg::ActiveFemale {
+                                        part.gender = Some(db_enums::Gender::Female);
+                                    } else {
+                                        part.area = Some(db_enums::Area::Rural);
+                                    }
+                                    clients.contains(&part)
+                                })
+                                .map(|key| (period, *key, agg)),
+                        );
                     }
-                    if !changed {
-                        break;
-                    }
+                    _ => hidden.extend(
+                        self.suppress_one(&index, agg, period, &request.lattice_dims(agg.source()))
+                            .into_iter()
+                            .filter(|key| key.dims() == self.group_by)
+                            .map(|key| (period, key, agg)),
+                    ),
                 }
-                self.suppressed
-                    .extend(hidden.into_iter().map(|key| (period, key, field)));
             }
         }
+        self.hidden.extend(hidden);
+    }
+
+    /// The groups of every grouping by a subset of `dims` hidden for one aggregate in one period.
+    fn suppress_one(
+        &self,
+        index: &HashMap<(period::Period, Vec<Dim>), Vec<GroupKey>>,
+        agg: Agg,
+        period: period::Period,
+        dims: &[Dim],
+    ) -> BTreeSet<GroupKey> {
+        let contributors = |key: &GroupKey| self.cube.contributors(period, key, agg);
+        // Only a part from someone else protects a hidden sibling (a zero, or the caller's own figure, does not).
+        let protects = |key: &GroupKey| contributors(key).others > 0;
+        let mut hidden: BTreeSet<GroupKey> = BTreeSet::new();
+        let mut lines: Vec<(GroupKey, Vec<GroupKey>)> = Vec::new();
+        for level in store::levels(dims) {
+            let members: Vec<GroupKey> = index
+                .get(&(period, level.clone()))
+                .into_iter()
+                .flatten()
+                .filter(|key| self.cube.get(period, key, agg).is_some())
+                .copied()
+                .collect();
+            hidden.extend(
+                members
+                    .iter()
+                    .filter(|key| contributors(key).all < MIN_ASSOCIATIONS)
+                    .copied(),
+            );
+            for &dim in &level {
+                let mut by_total: BTreeMap<GroupKey, Vec<GroupKey>> = BTreeMap::new();
+                for key in &members {
+                    by_total.entry(without(*key, dim)).or_default().push(*key);
+                }
+                lines.extend(by_total);
+            }
+        }
+        let smallest_visible = |line: &[GroupKey], hidden: &BTreeSet<GroupKey>| {
+            line.iter()
+                .filter(|k| !hidden.contains(k) && protects(k))
+                .min_by_key(|k| (self.cube.get(period, k, agg), **k))
+                .copied()
+        };
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (total, line) in &lines {
+                let guarding = line.iter().filter(|k| hidden.contains(k) && protects(k)).count();
+                let next = match (hidden.contains(total), guarding) {
+                    (false, 1) => Some(smallest_visible(line, &hidden).unwrap_or(*total)),
+                    (true, 0) if protects(total) => smallest_visible(line, &hidden),
+                    _ => None,
+                };
+                if let Some(next) = next
+                    && hidden.insert(next)
+                {
+                    changed = true;
+                }
+            }
+        }
+        hidden
     }
 
     fn evaluate(
@@ -298,27 +344,6 @@ impl Shared {
     }
 }
 
-/// The monthly rows a caller's indicators may sum, and whether small groups must be counted and hidden.
-///
-/// The public sees released months, sector-wide or by region, segment, gender and area, with groups of fewer than
-/// three associations suppressed; an association sees the same, and its own figures (released or not) when it
-/// filters on itself alone; partners see released months with every breakdown; the observatory sees everything.
-fn access_for(scope: &Scope, group_by: &[Dim], filter: &CubeFilter) -> Result<(RowAccess, bool), ApiError> {
-    let per_association = group_by.contains(&Dim::Association) || filter.associations.is_some();
-    match (scope.role, scope.association_id) {
-        (Role::Observatory, _) => Ok((RowAccess::All, false)),
-        (Role::Partner, _) => Ok((RowAccess::Released, false)),
-        (Role::Association, Some(own)) if filter.associations == Some(vec![own]) => {
-            Ok((RowAccess::OwnOnly(own), false))
-        }
-        _ if per_association => Err(ApiError::Forbidden(
-            "indicators per association are restricted to partner keys (an association may filter on itself alone)"
-                .into(),
-        )),
-        _ => Ok((RowAccess::Released, true)),
-    }
-}
-
 /// The key with one dimension cleared: the group's siblings along that dimension share it.
 fn without(mut key: GroupKey, dim: Dim) -> GroupKey {
     match dim {
@@ -343,23 +368,43 @@ impl IndicatorRow {
         let def = catalog::measure(field);
         let shared = &self.shared;
         shared.supports(def)?;
-        let hidden = |period| shared.suppressed.contains(&(period, self.key, def.field));
+        // A measure is hidden in a period when any aggregate it reads is.
+        let hidden = |period| {
+            def.formula
+                .aggs()
+                .into_iter()
+                .any(|agg| shared.is_hidden(period, &self.key, agg))
+        };
         let suppressed = hidden(self.period);
         let previous = shared
             .compare
             .map(|c| c.of(self.period))
             .filter(|p| !hidden(*p))
             .and_then(|p| shared.evaluate(def, p, &self.key).0);
+        let (value, numerator, denominator) = shared.evaluate(def, self.period, &self.key);
         if suppressed {
+            // The parts of a ratio that are not hidden themselves stay visible.
+            let part = |agg: Option<Agg>, part: Option<f64>| {
+                part.filter(|_| agg.is_some_and(|agg| !shared.is_hidden(self.period, &self.key, agg)))
+            };
+            let (n, d) = match def.formula {
+                Formula::Ratio {
+                    numerator: n,
+                    denominator: d,
+                    ..
+                } => (Some(n), Some(d)),
+                Formula::Sum(_) => (None, None),
+            };
             return Ok(Some(Measure {
                 suppressed: true,
                 previous,
+                numerator: part(n, numerator),
+                denominator: part(d, denominator),
                 ..Measure::default()
             }));
         }
-        let (value, numerator, denominator) = shared.evaluate(def, self.period, &self.key);
         let target = match def.target {
-            Some(agg) if shared.targets_apply() && !shared.targets_too_small(self.period, &self.key, agg) => {
+            Some(agg) if shared.targets_apply() && !shared.is_hidden(self.period, &self.key, agg) => {
                 shared.cube.get(self.period, &self.key, agg).map(|raw| agg.public(raw))
             }
             _ => None,
@@ -567,20 +612,20 @@ impl IndicatorQuery {
             genders: crate::enums::to_db::<_, db_enums::Gender>(&filter.genders),
             areas: crate::enums::to_db::<_, db_enums::Area>(&filter.areas),
         };
-        let scope = scope(ctx);
-        let (access, count_contributors) = access_for(scope, &group_by, &cube_filter)?;
+        let (access, small_groups) = scope(ctx).indicator_access(
+            group_by.contains(&Dim::Association),
+            cube_filter.associations.as_deref(),
+        )?;
         let mut shared = Shared {
             cube: Cube::default(),
             compare: compare_to,
             group_by,
             filter_dims: cube_filter.dims(),
-            suppressed: HashSet::new(),
-            counted: count_contributors,
+            hidden: HashSet::new(),
         };
 
         let selection = ctx.look_ahead();
         let mut aggs = BTreeSet::new();
-        let mut selected = Vec::new();
         let mut refused = None;
         for def in MEASURES {
             let field = selection.field(def.field);
@@ -592,7 +637,6 @@ impl IndicatorQuery {
                 continue;
             }
             aggs.extend(def.formula.aggs());
-            selected.push(def.field);
             if let Some(target) = def.target
                 && shared.targets_apply()
                 && (field.field("target").exists() || field.field("targetAchievement").exists())
@@ -613,15 +657,22 @@ impl IndicatorQuery {
             periods: all_periods,
             group_by: shared.group_by.clone(),
             filter: cube_filter,
-            aggs,
+            aggs: aggs.clone(),
             use_rollups: true,
             access,
-            count_contributors,
+            small_groups,
         };
-        shared.cube = store::compute(db(ctx), scope, &request).await?;
-        if count_contributors {
-            let all: Vec<period::Period> = request.periods.iter().copied().collect();
-            shared.suppress(&all, &selected);
+        shared.cube = store::compute(db(ctx), &request).await?;
+        let rows: usize = periods.iter().map(|p| shared.cube.groups(*p).len()).sum();
+        if rows > MAX_ROWS {
+            return Err(ApiError::bad_input(format!(
+                "this answer would have {rows} rows, more than {MAX_ROWS}: group by fewer dimensions, use a coarser \
+                 granularity or a shorter range, or filter"
+            ))
+            .into());
+        }
+        if small_groups.is_some() {
+            shared.suppress(&request);
         }
         let shared = Arc::new(shared);
         Ok(periods

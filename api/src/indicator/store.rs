@@ -10,7 +10,7 @@
 use super::catalog::{Agg, Dim, Kind, Source};
 use crate::error::ApiResult;
 use crate::period::{Granularity, Month, Period};
-use crate::scope::{RowAccess, Scope, rows_condition};
+use crate::scope::{RowAccess, SmallGroups, rows_condition};
 use entity::enums::{Area, Gender, Segment};
 use sea_orm::{ConnectionTrait, QueryResult, Statement};
 use std::collections::{BTreeSet, HashMap};
@@ -105,15 +105,39 @@ pub struct CubeRequest {
     pub use_rollups: bool,
     /// Which monthly rows may be summed (released months, one association, everything).
     pub access: RowAccess,
-    /// Count the associations behind each group, so that small groups can be suppressed.
-    pub count_contributors: bool,
+    /// Count, per aggregate, the associations contributing a non-zero amount, so that small groups can be
+    /// suppressed (`None`: the caller may see every group).
+    pub small_groups: Option<SmallGroups>,
 }
 
-/// Associations behind a group: at the period's last month (for stocks) and in any of its months (for flows).
+impl CubeRequest {
+    /// The dimensions a source is summed by: those asked for; for a caller who must not see small groups, every
+    /// dimension of the source but the association (suppression is decided on all their groupings at once, the
+    /// same whichever grouping a request asks for).
+    pub fn lattice_dims(&self, source: Source) -> Vec<Dim> {
+        let mut dims = match self.small_groups {
+            Some(_) => source
+                .dims()
+                .iter()
+                .copied()
+                .filter(|d| *d != Dim::Association)
+                .collect(),
+            None => self.group_by.clone(),
+        };
+        dims.sort();
+        dims
+    }
+}
+
+/// Associations contributing a non-zero amount to one aggregate (a summed quantity over a period and a group):
+/// a stock at the period's last month, a flow over the period. Values are non-negative, so an association
+/// contributes a non-zero amount exactly when one of its rows does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Contributors {
-    pub at_end: i64,
-    pub any: i64,
+    /// Every contributing association.
+    pub all: i64,
+    /// The contributing associations other than the one whose own figures the caller knows (`all` otherwise).
+    pub others: i64,
 }
 
 /// The values of one group: the dimensions it is grouped by, others `None`.
@@ -126,15 +150,46 @@ pub struct GroupKey {
     pub area: Option<Area>,
 }
 
+impl GroupKey {
+    /// The dimensions this group has a value for (its grouping), in `Dim` order.
+    pub fn dims(&self) -> Vec<Dim> {
+        let mut dims = Vec::new();
+        if self.association.is_some() {
+            dims.push(Dim::Association);
+        }
+        if self.region.is_some() {
+            dims.push(Dim::Region);
+        }
+        if self.segment.is_some() {
+            dims.push(Dim::Segment);
+        }
+        if self.gender.is_some() {
+            dims.push(Dim::Gender);
+        }
+        if self.area.is_some() {
+            dims.push(Dim::Area);
+        }
+        dims
+    }
+}
+
 /// Summed quantities per period and group.
 #[derive(Debug, Default, PartialEq)]
 pub struct Cube {
+    /// The dimensions of the groups asked for (coarser groupings may be present too, for suppression).
+    pub group_by: Vec<Dim>,
     pub cells: HashMap<(Period, GroupKey), HashMap<Agg, i64>>,
-    /// Associations behind each group and source, when counted.
-    pub contributors: HashMap<(Period, GroupKey, Source), Contributors>,
+    /// Associations contributing a non-zero amount to each aggregate, when counted (never for the branch
+    /// registry, which is public). An aggregate without an entry has none.
+    pub contributors: HashMap<(Period, GroupKey, Agg), Contributors>,
 }
 
 impl Cube {
+    /// Contributors of an aggregate (none when it was not counted or has no rows).
+    pub fn contributors(&self, period: Period, key: &GroupKey, agg: Agg) -> Contributors {
+        self.contributors.get(&(period, *key, agg)).copied().unwrap_or_default()
+    }
+
     pub fn get(&self, period: Period, key: &GroupKey, agg: Agg) -> Option<i64> {
         self.cells
             .get(&(period, *key))
@@ -148,13 +203,20 @@ impl Cube {
         }
     }
 
-    /// Groups with at least one value in the period, in a stable order.
+    /// Groups asked for with at least one value in the period, in a stable order.
     pub fn groups(&self, period: Period) -> Vec<GroupKey> {
+        self.groups_at(period, &self.group_by)
+    }
+
+    /// Groups of a grouping (`dims` in `Dim` order) with at least one value in the period, in a stable order.
+    pub fn groups_at(&self, period: Period, dims: &[Dim]) -> Vec<GroupKey> {
         let mut keys: Vec<GroupKey> = self
             .cells
             .iter()
-            .filter(|((p, _), values)| {
-                *p == period && values.iter().any(|(agg, v)| agg.source() != Source::Branches || *v > 0)
+            .filter(|((p, key), values)| {
+                *p == period
+                    && key.dims() == dims
+                    && values.iter().any(|(agg, v)| agg.source() != Source::Branches || *v > 0)
             })
             .map(|((_, key), _)| *key)
             .collect();
@@ -176,7 +238,7 @@ fn dim_column(dim: Dim) -> &'static str {
 /// The table a monthly source is read from for this request.
 pub fn table_for(source: Source, request: &CubeRequest) -> &'static str {
     let names_associations = request.group_by.contains(&Dim::Association) || request.filter.associations.is_some();
-    let names_regions = request.group_by.contains(&Dim::Region) || request.filter.regions.is_some();
+    let names_regions = request.lattice_dims(source).contains(&Dim::Region) || request.filter.regions.is_some();
     match source {
         Source::Clients | Source::Loans => {
             let facts = if source == Source::Clients {
@@ -185,13 +247,20 @@ pub fn table_for(source: Source, request: &CubeRequest) -> &'static str {
                 "loan_stat"
             };
             let names_cells = request
-                .group_by
+                .lattice_dims(source)
                 .iter()
                 .any(|d| matches!(d, Dim::Segment | Dim::Gender | Dim::Area))
                 || request.filter.segments.is_some()
                 || request.filter.genders.is_some()
                 || request.filter.areas.is_some();
-            match (request.use_rollups, names_associations, names_regions, names_cells) {
+            // The regional rollup has summed the associations away: contributors cannot be counted from it.
+            let counted = request.small_groups.is_some();
+            match (
+                request.use_rollups,
+                names_associations || counted,
+                names_regions,
+                names_cells,
+            ) {
                 (true, false, _, _) => crate::rollup::by_region(facts),
                 (true, true, false, false) => crate::rollup::association_total(facts),
                 (true, true, false, true) => crate::rollup::by_association(facts),
@@ -213,13 +282,16 @@ fn bucket_sql(granularity: Granularity) -> &'static str {
     }
 }
 
+/// Column of the contributors of an aggregate (`others`: those other than the caller's association).
+fn contributors_alias(agg: Agg, others: bool) -> String {
+    format!("{}_{}", if others { "others" } else { "contributors" }, agg.alias())
+}
+
 /// The aggregate statement of one monthly source.
 pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> String {
     let bucket = bucket_sql(request.granularity);
     let last = request.granularity.months() - 1;
-    let dims: Vec<&str> = request.group_by.iter().map(|d| dim_column(*d)).collect();
-    let mut select = vec![format!("CAST({bucket} AS BIGINT) AS bucket")];
-    select.extend(dims.iter().map(|d| d.to_string()));
+    let mut select = Vec::new();
     let table = table_for(source, request);
     for agg in aggs {
         let (column, condition) = match agg {
@@ -239,21 +311,6 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
         };
         select.push(format!("CAST(SUM({summed}) AS BIGINT) AS {}", agg.alias()));
     }
-    if request.count_contributors {
-        if crate::rollup::is_regional(table) {
-            // A regional rollup cell knows how many associations it sums; summed over cells, the largest of
-            // these counts is a lower bound of the group's distinct associations (so suppression errs on the safe side).
-            select.push(format!(
-                "CAST(MAX(CASE WHEN period = {bucket} + {last} THEN contributors END) AS BIGINT) AS contributors_end"
-            ));
-            select.push("CAST(MAX(contributors) AS BIGINT) AS contributors_any".into());
-        } else {
-            select.push(format!(
-                "CAST(COUNT(DISTINCT CASE WHEN period = {bucket} + {last} THEN association_id END) AS BIGINT) AS contributors_end"
-            ));
-            select.push("CAST(COUNT(DISTINCT association_id) AS BIGINT) AS contributors_any".into());
-        }
-    }
     let months: BTreeSet<i32> = request
         .periods
         .iter()
@@ -265,13 +322,90 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
     )];
     conditions.extend(request.filter.sql(source.dims()));
     conditions.extend(rows_condition(request.access));
-    let group: Vec<String> = (1..=dims.len() + 1).map(|i| i.to_string()).collect();
-    format!(
-        "SELECT {} FROM {table} WHERE {} GROUP BY {}",
+    let dims: Vec<&str> = request.group_by.iter().map(|d| dim_column(*d)).collect();
+    let Some(small_groups) = request.small_groups else {
+        let group: Vec<String> = (1..=dims.len() + 1).map(|i| i.to_string()).collect();
+        return format!(
+            "SELECT CAST({bucket} AS BIGINT) AS bucket, {}{} FROM {table} WHERE {} GROUP BY {}",
+            dims.iter().map(|d| format!("{d}, ")).collect::<String>(),
+            select.join(", "),
+            conditions.join(" AND "),
+            group.join(", ")
+        );
+    };
+    // For a caller who must not see small groups: the sums per association at the finest grouping (one scan of the
+    // table), then every grouping by a subset of the source's dimensions (the others null), each with the
+    // associations contributing a non-zero amount (values are never negative, so an association contributes a
+    // non-zero amount to a group exactly when one of its finest sums is).
+    let lattice = request.lattice_dims(source);
+    let columns: Vec<&str> = lattice.iter().map(|d| dim_column(*d)).collect();
+    let base = format!(
+        "SELECT CAST({bucket} AS BIGINT) AS bucket, association_id, {}{} FROM {table} WHERE {} GROUP BY {}",
+        columns.iter().map(|d| format!("{d}, ")).collect::<String>(),
         select.join(", "),
         conditions.join(" AND "),
-        group.join(", ")
-    )
+        (1..=columns.len() + 2)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut measures = Vec::new();
+    for agg in aggs {
+        let a = agg.alias();
+        measures.push(format!("CAST(SUM({a}) AS BIGINT) AS {a}"));
+        measures.push(format!(
+            "CAST(COUNT(DISTINCT CASE WHEN {a} > 0 THEN association_id END) AS BIGINT) AS {}",
+            contributors_alias(*agg, false)
+        ));
+        if let Some(known) = small_groups.known_association {
+            measures.push(format!(
+                "CAST(COUNT(DISTINCT CASE WHEN {a} > 0 AND association_id <> {known} THEN association_id END) AS BIGINT) AS {}",
+                contributors_alias(*agg, true)
+            ));
+        }
+    }
+    let parts: Vec<String> = levels(&lattice)
+        .iter()
+        .map(|level| {
+            let mut select = vec!["bucket".to_owned()];
+            let mut group = vec!["bucket"];
+            for dim in &lattice {
+                let column = dim_column(*dim);
+                if level.contains(dim) {
+                    select.push(column.to_owned());
+                    group.push(column);
+                } else {
+                    select.push(format!("{} AS {column}", null_of(*dim)));
+                }
+            }
+            select.extend(measures.iter().cloned());
+            format!("SELECT {} FROM base GROUP BY {}", select.join(", "), group.join(", "))
+        })
+        .collect();
+    format!("WITH base AS MATERIALIZED ({base}) {}", parts.join(" UNION ALL "))
+}
+
+/// Every subset of the dimensions, the whole set first.
+pub fn levels(dims: &[Dim]) -> Vec<Vec<Dim>> {
+    let mut levels: Vec<Vec<Dim>> = (0..1usize << dims.len())
+        .map(|mask| {
+            dims.iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, d)| *d)
+                .collect()
+        })
+        .collect();
+    levels.sort_by_key(|level: &Vec<Dim>| std::cmp::Reverse(level.len()));
+    levels
+}
+
+/// A typed null standing for a dimension a coarser grouping does not have.
+fn null_of(dim: Dim) -> &'static str {
+    match dim {
+        Dim::Association | Dim::Region => "CAST(NULL AS INTEGER)",
+        Dim::Segment | Dim::Gender | Dim::Area => "CAST(NULL AS VARCHAR(32))",
+    }
 }
 
 /// The aggregate statement of the branch registry: branches open on the last
@@ -311,23 +445,28 @@ fn parse_enum<T: Copy>(all: &[T], text: fn(T) -> &'static str, value: &str) -> O
 
 fn group_key(row: &QueryResult, group_by: &[Dim]) -> ApiResult<GroupKey> {
     let mut key = GroupKey::default();
+    // A dimension is null in the rows of a coarser grouping.
+    let text = |column: &str| row.try_get::<Option<String>>("", column);
     for dim in group_by {
         match dim {
-            Dim::Association => key.association = Some(row.try_get("", "association_id")?),
-            Dim::Region => key.region = Some(row.try_get("", "region_id")?),
-            Dim::Segment => {
-                key.segment = parse_enum(Segment::ALL, Segment::as_str, &row.try_get::<String>("", "segment")?)
-            }
-            Dim::Gender => key.gender = parse_enum(Gender::ALL, Gender::as_str, &row.try_get::<String>("", "gender")?),
-            Dim::Area => key.area = parse_enum(Area::ALL, Area::as_str, &row.try_get::<String>("", "area")?),
+            Dim::Association => key.association = row.try_get("", "association_id")?,
+            Dim::Region => key.region = row.try_get("", "region_id")?,
+            Dim::Segment => key.segment = text("segment")?.and_then(|v| parse_enum(Segment::ALL, Segment::as_str, &v)),
+            Dim::Gender => key.gender = text("gender")?.and_then(|v| parse_enum(Gender::ALL, Gender::as_str, &v)),
+            Dim::Area => key.area = text("area")?.and_then(|v| parse_enum(Area::ALL, Area::as_str, &v)),
         }
     }
     Ok(key)
 }
 
 /// Runs one statement per source touched and gathers the sums.
-pub async fn compute<C: ConnectionTrait>(db: &C, _scope: &Scope, request: &CubeRequest) -> ApiResult<Cube> {
-    let mut cube = Cube::default();
+pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiResult<Cube> {
+    let mut group_by = request.group_by.clone();
+    group_by.sort();
+    let mut cube = Cube {
+        group_by,
+        ..Cube::default()
+    };
     let mut by_source: HashMap<Source, Vec<Agg>> = HashMap::new();
     for agg in &request.aggs {
         by_source.entry(agg.source()).or_default().push(*agg);
@@ -355,7 +494,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, _scope: &Scope, request: &CubeR
     .await?;
     for ((source, aggs, _), rows) in statements.iter().zip(results) {
         for row in rows {
-            let key = group_key(&row, &request.group_by)?;
+            let key = group_key(&row, &request.lattice_dims(*source))?;
             if *source == Source::Branches {
                 for (i, period) in request.periods.iter().enumerate() {
                     for agg in aggs {
@@ -370,15 +509,15 @@ pub async fn compute<C: ConnectionTrait>(db: &C, _scope: &Scope, request: &CubeR
             for agg in aggs {
                 let value: Option<i64> = row.try_get("", agg.alias())?;
                 cube.put(period, key, *agg, value);
-            }
-            if request.count_contributors {
-                let at_end: Option<i64> = row.try_get("", "contributors_end")?;
-                let any: Option<i64> = row.try_get("", "contributors_any")?;
-                let contributors = Contributors {
-                    at_end: at_end.unwrap_or(0),
-                    any: any.unwrap_or(0),
-                };
-                cube.contributors.insert((period, key, *source), contributors);
+                if let Some(small_groups) = request.small_groups {
+                    let all: i64 = row.try_get("", &contributors_alias(*agg, false))?;
+                    let others: i64 = match small_groups.known_association {
+                        Some(_) => row.try_get("", &contributors_alias(*agg, true))?,
+                        None => all,
+                    };
+                    cube.contributors
+                        .insert((period, key, *agg), Contributors { all, others });
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 
 pub mod store;
 
-use crate::context::{db, loader, scope, wants_total};
+use crate::context::{db, loader, wants_total};
 use crate::enums::{OutcomeGender, Sector, to_db};
 use crate::loader::{ChildKey, Children};
 use crate::pagination::{Node, PageArgs, connection};
@@ -207,8 +207,8 @@ impl Children for OutcomesOfProgramme {
     type Entity = programme_outcome::Entity;
     type Filter = OutcomeConditions;
     const PARENT: &'static str = "programme_id";
-    fn select(scope: &Scope, filter: &OutcomeConditions) -> Select<programme_outcome::Entity> {
-        store::select_outcomes(scope, filter)
+    fn select(_scope: &Scope, filter: &OutcomeConditions) -> Select<programme_outcome::Entity> {
+        store::select_outcomes(filter)
     }
 }
 
@@ -231,7 +231,7 @@ impl ProgrammeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Code of the programme, for example `IGA-2020`.")] code: String,
     ) -> Result<Option<Programme>> {
-        Ok(Some(Programme(store::by_code(db(ctx), scope(ctx), &code).await?)))
+        Ok(Some(Programme(store::by_code(db(ctx), &code).await?)))
     }
 
     /// Support programmes, in registration order.
@@ -246,7 +246,7 @@ impl ProgrammeQuery {
         let page = PageArgs::new(Programme::KIND, first, after.as_deref())?;
         let year = filter.unwrap_or_default().year;
         Ok(ProgrammeConnection(
-            store::list(db(ctx), scope(ctx), year, &page, wants_total(ctx)).await?,
+            store::list(db(ctx), year, &page, wants_total(ctx)).await?,
         ))
     }
 
@@ -264,7 +264,7 @@ impl ProgrammeQuery {
         let mut conditions: OutcomeConditions = filter.attributes.into();
         conditions.programmes = store::resolve(db(ctx), &filter.programmes).await?;
         conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
-        let rows = store::list_outcomes(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?;
+        let rows = store::list_outcomes(db(ctx), &conditions, &page, wants_total(ctx)).await?;
         Ok(ProgrammeOutcomeConnection(rows))
     }
 }

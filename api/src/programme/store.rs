@@ -1,9 +1,7 @@
 //! Reads of programmes and their outcomes.
 
 use crate::error::ApiResult;
-use crate::loader::ById;
 use crate::pagination::{Page, PageArgs};
-use crate::scope::Scope;
 use crate::store::{self, Keyed};
 use entity::enums::{OutcomeGender, Sector};
 use entity::{programme, programme_outcome};
@@ -15,25 +13,18 @@ impl Keyed for programme::Entity {
     }
 }
 
-impl ById for programme::Entity {
-    fn id_column() -> programme::Column {
-        programme::Column::Id
-    }
-}
-
 impl Keyed for programme_outcome::Entity {
     fn key(model: &programme_outcome::Model) -> i64 {
         model.id as i64
     }
 }
 
-pub async fn by_code<C: ConnectionTrait>(db: &C, _scope: &Scope, code: &str) -> ApiResult<programme::Model> {
+pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<programme::Model> {
     store::by_code::<programme::Entity, _>(db, programme::Column::Code, "programme", code).await
 }
 
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    _scope: &Scope,
     year: Option<i32>,
     page: &PageArgs,
     with_total: bool,
@@ -71,7 +62,7 @@ pub struct OutcomeConditions {
     pub genders: Option<Vec<OutcomeGender>>,
 }
 
-pub fn select_outcomes(_scope: &Scope, c: &OutcomeConditions) -> Select<programme_outcome::Entity> {
+pub fn select_outcomes(c: &OutcomeConditions) -> Select<programme_outcome::Entity> {
     use programme_outcome::Column;
     let mut condition = Condition::all();
     if let Some(ids) = &c.programmes {
@@ -91,10 +82,9 @@ pub fn select_outcomes(_scope: &Scope, c: &OutcomeConditions) -> Select<programm
 
 pub async fn list_outcomes<C: ConnectionTrait>(
     db: &C,
-    scope: &Scope,
     conditions: &OutcomeConditions,
     page: &PageArgs,
     with_total: bool,
 ) -> ApiResult<Page<programme_outcome::Model>> {
-    store::page(db, select_outcomes(scope, conditions), page, with_total).await
+    store::page(db, select_outcomes(conditions), page, with_total).await
 }

@@ -116,7 +116,7 @@ impl RegionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "ISO 3166-2:MA code, for example `MA-06`.")] code: String,
     ) -> Result<Option<Region>> {
-        Ok(Some(Region(store::by_code(db(ctx), scope(ctx), &code).await?)))
+        Ok(Some(Region(store::by_code(db(ctx), &code).await?)))
     }
 
     /// All regions, ordered by code.
@@ -128,7 +128,7 @@ impl RegionQuery {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
     ) -> Result<RegionConnection> {
         let page = PageArgs::new(Region::KIND, first, after.as_deref())?;
-        let rows = store::list(db(ctx), scope(ctx), &page, wants_total(ctx)).await?;
+        let rows = store::list(db(ctx), &page, wants_total(ctx)).await?;
         Ok(RegionConnection(rows))
     }
 }

@@ -1,9 +1,7 @@
 //! Reads of the region table.
 
 use crate::error::ApiResult;
-use crate::loader::ById;
 use crate::pagination::{Page, PageArgs};
-use crate::scope::Scope;
 use crate::store::{self, Keyed};
 use entity::region::{Column, Entity, Model};
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -14,22 +12,11 @@ impl Keyed for Entity {
     }
 }
 
-impl ById for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-}
-
-pub async fn by_code<C: ConnectionTrait>(db: &C, _scope: &Scope, code: &str) -> ApiResult<Model> {
+pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Model> {
     store::by_code::<Entity, _>(db, Column::Code, "region", code).await
 }
 
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    _scope: &Scope,
-    page: &PageArgs,
-    with_total: bool,
-) -> ApiResult<Page<Model>> {
+pub async fn list<C: ConnectionTrait>(db: &C, page: &PageArgs, with_total: bool) -> ApiResult<Page<Model>> {
     store::page(db, Entity::find(), page, with_total).await
 }
 

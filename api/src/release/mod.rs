@@ -60,9 +60,7 @@ impl ReleaseQuery {
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
     ) -> Result<ReleaseConnection> {
         let page = PageArgs::new(Release::KIND, first, after.as_deref())?;
-        Ok(ReleaseConnection(
-            store::list(db(ctx), scope(ctx), &page, wants_total(ctx)).await?,
-        ))
+        Ok(ReleaseConnection(store::list(db(ctx), &page, wants_total(ctx)).await?))
     }
 }
 

@@ -16,12 +16,7 @@ impl Keyed for Entity {
     }
 }
 
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    _scope: &Scope,
-    page: &PageArgs,
-    with_total: bool,
-) -> ApiResult<Page<Model>> {
+pub async fn list<C: ConnectionTrait>(db: &C, page: &PageArgs, with_total: bool) -> ApiResult<Page<Model>> {
     store::page(db, Entity::find(), page, with_total).await
 }
 

@@ -2,7 +2,7 @@
 
 pub mod store;
 
-use crate::context::{db, scope, wants_total};
+use crate::context::{db, wants_total};
 use crate::enums::{Delivery, TrainingAudience, TrainingFormat, to_db};
 use crate::loader::Children;
 use crate::pagination::{Node, PageArgs, connection};
@@ -117,8 +117,8 @@ impl Children for TrainingActionsOfProgramme {
     type Entity = training_action::Entity;
     type Filter = TrainingConditions;
     const PARENT: &'static str = "programme_id";
-    fn select(scope: &Scope, filter: &TrainingConditions) -> Select<training_action::Entity> {
-        store::select(scope, filter)
+    fn select(_scope: &Scope, filter: &TrainingConditions) -> Select<training_action::Entity> {
+        store::select(filter)
     }
 }
 
@@ -134,7 +134,7 @@ impl TrainingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Code of the action, for example `TR-2020-001`.")] code: String,
     ) -> Result<Option<TrainingAction>> {
-        Ok(Some(TrainingAction(store::by_code(db(ctx), scope(ctx), &code).await?)))
+        Ok(Some(TrainingAction(store::by_code(db(ctx), &code).await?)))
     }
 
     /// Training actions of the centre, in registration order.
@@ -157,7 +157,7 @@ impl TrainingQuery {
             regions: crate::region::store::resolve(db(ctx), &f.regions).await?,
         };
         Ok(TrainingActionConnection(
-            store::list(db(ctx), scope(ctx), &conditions, &page, wants_total(ctx)).await?,
+            store::list(db(ctx), &conditions, &page, wants_total(ctx)).await?,
         ))
     }
 }

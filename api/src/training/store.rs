@@ -2,7 +2,6 @@
 
 use crate::error::ApiResult;
 use crate::pagination::{Page, PageArgs};
-use crate::scope::Scope;
 use crate::store::{self, Keyed};
 use entity::enums::{Delivery, TrainingAudience, TrainingFormat};
 use entity::training_action::{Column, Entity, Model};
@@ -25,7 +24,7 @@ pub struct TrainingConditions {
     pub regions: Option<Vec<i32>>,
 }
 
-pub fn select(_scope: &Scope, c: &TrainingConditions) -> Select<Entity> {
+pub fn select(c: &TrainingConditions) -> Select<Entity> {
     let mut condition = Condition::all();
     if let Some(year) = c.year {
         let first = sea_orm::prelude::Date::from_ymd_opt(year, 1, 1);
@@ -53,16 +52,15 @@ pub fn select(_scope: &Scope, c: &TrainingConditions) -> Select<Entity> {
     Entity::find().filter(condition)
 }
 
-pub async fn by_code<C: ConnectionTrait>(db: &C, _scope: &Scope, code: &str) -> ApiResult<Model> {
+pub async fn by_code<C: ConnectionTrait>(db: &C, code: &str) -> ApiResult<Model> {
     store::by_code::<Entity, _>(db, Column::Code, "training action", code).await
 }
 
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    scope: &Scope,
     conditions: &TrainingConditions,
     page: &PageArgs,
     with_total: bool,
 ) -> ApiResult<Page<Model>> {
-    store::page(db, select(scope, conditions), page, with_total).await
+    store::page(db, select(conditions), page, with_total).await
 }
