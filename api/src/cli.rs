@@ -171,6 +171,12 @@ pub struct ServeArgs {
     /// from any other peer are rate-limited under the peer's own address.
     #[arg(long = "trusted-proxy", env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Highest price of one request without a key (fields, pages, reads and aggregate statements; see the README).
+    #[arg(long, env = "PUBLIC_BUDGET", default_value_t = HttpLimits::default().public_budget)]
+    pub public_budget: u64,
+    /// Highest price of one request with a key.
+    #[arg(long, env = "KEYED_BUDGET", default_value_t = HttpLimits::default().keyed_budget)]
+    pub keyed_budget: u64,
     /// Longest a GraphQL request may run, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
@@ -521,6 +527,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         anonymous_per_minute: args.anonymous_per_minute,
         keyed_per_minute: args.keyed_per_minute,
         trusted_proxies: args.trusted_proxies.clone(),
+        public_budget: args.public_budget,
+        keyed_budget: args.keyed_budget,
     };
     let state = AppState::load(db.clone(), limits).await;
     let listener = tokio::net::TcpListener::bind(listen).await?;

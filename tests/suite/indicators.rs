@@ -716,6 +716,7 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
             use_rollups,
             access: api::scope::RowAccess::All,
             small_groups: None,
+            document_dims: None,
         }
     };
     let regions = CubeFilter {

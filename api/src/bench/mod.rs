@@ -55,6 +55,7 @@ fn request(granularity: Granularity, months: &[i32], group_by: Vec<Dim>, aggs: &
         use_rollups: false,
         access: crate::scope::RowAccess::All,
         small_groups: None,
+        document_dims: None,
     }
 }
 

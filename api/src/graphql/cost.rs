@@ -11,7 +11,7 @@
 //! variable lists longer than `MAX_LIST_ITEMS`.
 
 use super::types::{TypeIndex, is_list, named};
-use crate::indicator::catalog::{self, Source};
+use crate::indicator::catalog::{self, Dim, Source};
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 use async_graphql_value::Value as DocumentValue;
@@ -35,11 +35,13 @@ const UNPAGED_LIST: u64 = 100;
 const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE_SIZE;
 
 /// The price of an accepted document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Priced {
     pub cost: u64,
     /// Aggregate statements it may run (`indicators` sources, training and programme summaries).
     pub statements: u64,
+    /// The dimensions any `indicators` field groups by.
+    pub groupings: BTreeSet<Dim>,
 }
 
 /// Why a document is refused before it runs.
@@ -115,6 +117,8 @@ struct Pricer<'a> {
     associations: u64,
     fragments: HashMap<Name, Price>,
     visiting: Vec<Name>,
+    /// The dimensions any `indicators` field groups by.
+    groupings: BTreeSet<Dim>,
     /// The most costly `indicators` field seen, for the refusal's hint.
     largest_indicators: Option<(u64, u64)>,
 }
@@ -139,6 +143,7 @@ pub fn check(
         associations,
         fragments: HashMap::new(),
         visiting: Vec::new(),
+        groupings: BTreeSet::new(),
         largest_indicators: None,
     };
     // Every fragment is priced once, used or not: validation reads them all.
@@ -192,6 +197,7 @@ pub fn check(
     Ok(Priced {
         cost,
         statements: total.statements,
+        groupings: pricer.groupings,
     })
 }
 
@@ -364,7 +370,7 @@ impl Pricer<'_> {
     }
 
     /// Rows `indicators` can return (periods × groups) and the statements it runs (one per source its measures read).
-    fn indicators(&self, field: &Field) -> (u64, u64) {
+    fn indicators(&mut self, field: &Field) -> (u64, u64) {
         let periods = match self.argument(field, "period") {
             Some(Value::Object(range)) => period_count(&range).unwrap_or(crate::indicator::MAX_PERIODS as u64),
             _ => crate::indicator::MAX_PERIODS as u64,
@@ -388,6 +394,7 @@ impl Pricer<'_> {
                 })
                 .collect();
             for dim in dims {
+                self.groupings.extend(Dim::ALL.into_iter().filter(|d| d.name() == dim));
                 let cardinality = match dim.as_str() {
                     "ASSOCIATION" => filtered("associations", self.associations.max(1)),
                     "REGION" => filtered("regions", 12),

@@ -153,9 +153,9 @@ pub async fn run(
         }
     };
     let budget = if scope.role == Role::Public {
-        cost::PUBLIC_BUDGET
+        limits.public_budget
     } else {
-        cost::KEYED_BUDGET
+        limits.keyed_budget
     };
     let priced = cost::check(
         &document,
@@ -186,6 +186,7 @@ pub async fn run(
         }
     };
 
+    let request = request.data(crate::indicator::DocumentGroupings(price.groupings.clone()));
     let role = scope.role.name();
     let operation_name = request.operation_name.clone().unwrap_or_default();
     let variables = request.variables.clone();

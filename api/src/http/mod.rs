@@ -47,6 +47,10 @@ pub struct HttpLimits {
     pub keyed_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` names the client (requests from any other peer are counted under the peer).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Highest price of one request without a key (see `crate::graphql::cost`).
+    pub public_budget: u64,
+    /// Highest price of one request with a key.
+    pub keyed_budget: u64,
 }
 
 impl Default for HttpLimits {
@@ -57,6 +61,8 @@ impl Default for HttpLimits {
             anonymous_per_minute: 120,
             keyed_per_minute: 1_200,
             trusted_proxies: Vec::new(),
+            public_budget: crate::graphql::cost::PUBLIC_BUDGET,
+            keyed_budget: crate::graphql::cost::KEYED_BUDGET,
         }
     }
 }

@@ -20,6 +20,11 @@ use store::{Cube, CubeFilter, CubeRequest, GroupKey};
 
 /// Most periods one `indicators` request may cover (20 years of months).
 pub const MAX_PERIODS: usize = 240;
+/// The dimensions any `indicators` field of a request's document groups by, read from the document before it runs.
+/// Small groups are hidden on every grouping by a subset of them, the same for every field of the response.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentGroupings(pub BTreeSet<Dim>);
+
 /// Most rows (periods × groups) one `indicators` answer may have.
 pub const MAX_ROWS: usize = 10_000;
 
@@ -661,6 +666,7 @@ impl IndicatorQuery {
             use_rollups: true,
             access,
             small_groups,
+            document_dims: ctx.data_opt::<DocumentGroupings>().map(|g| g.0.clone()),
         };
         shared.cube = store::compute(db(ctx), &request).await?;
         let rows: usize = periods.iter().map(|p| shared.cube.groups(*p).len()).sum();

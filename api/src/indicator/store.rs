@@ -108,12 +108,14 @@ pub struct CubeRequest {
     /// Count, per aggregate, the associations contributing a non-zero amount, so that small groups can be
     /// suppressed (`None`: the caller may see every group).
     pub small_groups: Option<SmallGroups>,
+    /// The dimensions any `indicators` field of the caller's document groups by (`None`: unknown, every one).
+    pub document_dims: Option<BTreeSet<Dim>>,
 }
 
 impl CubeRequest {
     /// The dimensions a source is summed by: those asked for; for a caller who must not see small groups, every
-    /// dimension of the source but the association (suppression is decided on all their groupings at once, the
-    /// same whichever grouping a request asks for).
+    /// dimension of the source but the association that a field of the document groups by (suppression is decided
+    /// on all their groupings at once, the same for every field of one response).
     pub fn lattice_dims(&self, source: Source) -> Vec<Dim> {
         let mut dims = match self.small_groups {
             Some(_) => source
@@ -121,6 +123,16 @@ impl CubeRequest {
                 .iter()
                 .copied()
                 .filter(|d| *d != Dim::Association)
+                .filter(|d| {
+                    // Women and rural clients are the active clients of a gender or area part: those dimensions are
+                    // in the lattice whenever such a share is asked for.
+                    let part = match d {
+                        Dim::Gender => self.aggs.contains(&Agg::ActiveFemale),
+                        Dim::Area => self.aggs.contains(&Agg::ActiveRural),
+                        _ => false,
+                    };
+                    part || self.group_by.contains(d) || self.document_dims.as_ref().is_none_or(|dims| dims.contains(d))
+                })
                 .collect(),
             None => self.group_by.clone(),
         };
