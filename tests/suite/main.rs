@@ -8,6 +8,7 @@ mod indicators;
 mod limits;
 mod migrations;
 mod reads;
+mod reporting;
 mod schema;
 mod statements;
 mod writes;

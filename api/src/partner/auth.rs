@@ -98,5 +98,6 @@ pub async fn authenticate(
         association_id: owner.association_id,
         key_prefix: Some(key.prefix),
         admin: key.scopes.split_whitespace().any(|s| s == "admin"),
+        write: key.scopes.split_whitespace().any(|s| s == "write"),
     }))
 }

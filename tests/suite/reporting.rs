@@ -1,0 +1,611 @@
+//! Reporting: associations send their month; every problem of a report is listed at once and a rejected report
+//! stores nothing; an accepted one replaces the association-month's figures (revisions, replays, races), and only
+//! the association itself (with a `write` key) or the observatory may send it.
+
+use api::partner::store::{self, NewKey, NewPartner};
+use api::scope::Scope;
+use entity::enums::SubmissionStatus;
+use entity::{association, audit_event, branch, submission};
+use observatory_tests::{Backend, Fixture, PartnerKind, TestApp, on_both_backends, spawn_app};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Statement};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The association most tests report for: a small one of the demo data, in two regions.
+const ASSOCIATION: &str = "TAFOUKT";
+const REGIONS: &[&str] = &["MA-09", "MA-10"];
+/// A month after the demo data.
+const MONTH: &str = "2021-01";
+const MONTH_YYYYMM: i32 = 202101;
+
+const SEGMENTS: &[&str] = &["INDIVIDUAL", "SOLIDARITY_GROUP", "VERY_SMALL_ENTERPRISE"];
+const GENDERS: &[&str] = &["FEMALE", "MALE"];
+const AREAS: &[&str] = &["URBAN", "RURAL"];
+
+static PARTNERS: AtomicUsize = AtomicUsize::new(0);
+
+/// A small deterministic generator (xorshift64*), so that generated inputs are the same on every run.
+struct Gen(u64);
+
+impl Gen {
+    fn new(seed: u64) -> Self {
+        Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn range(&mut self, low: i64, high: i64) -> i64 {
+        low + self.below((high - low + 1) as u64) as i64
+    }
+}
+
+/// A key of a new partner of this kind (of `association` for an association partner) with these scopes.
+async fn key_with(app: &TestApp, kind: PartnerKind, association: Option<&str>, scopes: &[&str]) -> String {
+    let code = format!("REPORTER-{}", PARTNERS.fetch_add(1, Ordering::SeqCst));
+    let actor = Scope::observatory();
+    store::create_partner(
+        &app.db,
+        &actor,
+        NewPartner {
+            code: code.clone(),
+            name: code.clone(),
+            kind,
+            association: association.map(str::to_owned),
+        },
+    )
+    .await
+    .expect("partner created");
+    let key = NewKey {
+        partner: code,
+        label: "reporting".into(),
+        expires_at: None,
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+    };
+    store::issue_key(&app.db, &actor, key).await.expect("key issued").1
+}
+
+/// A valid month of figures: every cell of the association's regions, amounts with centimes.
+#[derive(Clone)]
+struct Month {
+    clients: Vec<Value>,
+    loans: Vec<Value>,
+    staff: Vec<Value>,
+}
+
+fn money(centimes: i64) -> String {
+    format!("{}.{:02}", centimes / 100, centimes % 100)
+}
+
+fn valid_month(seed: u64) -> Month {
+    let mut g = Gen::new(seed);
+    let (mut clients, mut loans) = (Vec::new(), Vec::new());
+    for region in REGIONS {
+        for segment in SEGMENTS {
+            for gender in GENDERS {
+                for area in AREAS {
+                    let active = g.range(100, 900);
+                    clients.push(json!({
+                        "region": region, "segment": segment, "gender": gender, "area": area,
+                        "active_clients": active, "new_clients": g.range(0, 40),
+                    }));
+                    let outstanding = g.range(1_000_000, 90_000_000);
+                    let par30 = outstanding / 100 * g.range(1, 8);
+                    let par90 = par30 / 2;
+                    let due = g.range(100_000, 900_000);
+                    loans.push(json!({
+                        "region": region, "segment": segment, "gender": gender, "area": area,
+                        "disbursed_count": g.range(0, 60), "disbursed_amount": money(g.range(0, 9_000_000)),
+                        "active_loans": active + g.range(0, 20), "outstanding_amount": money(outstanding),
+                        "par30_amount": money(par30), "par90_amount": money(par90),
+                        "write_off_amount": money(g.range(0, 10_000)), "rescheduled_amount": money(g.range(0, 50_000)),
+                        "repayments_due": money(due), "repayments_collected": money(due / 100 * g.range(92, 100)),
+                    }));
+                }
+            }
+        }
+    }
+    let staff = ["NETWORK", "HEAD_OFFICE"]
+        .iter()
+        .flat_map(|category| GENDERS.iter().map(move |gender| (category, gender)))
+        .map(|(category, gender)| json!({ "category": category, "gender": gender, "headcount": g.range(3, 40) }))
+        .collect();
+    Month { clients, loans, staff }
+}
+
+impl Month {
+    fn active_clients(&self) -> i64 {
+        self.clients.iter().map(|c| c["active_clients"].as_i64().unwrap()).sum()
+    }
+}
+
+const SUBMIT: &str = "mutation($input: ReportInput!) { submitReport(input: $input) { id revision status late onBehalf \
+                      sentBy period association { code } warnings { rule } } }";
+
+fn input(association: &str, month: &Month, idempotency_key: Option<&str>) -> Value {
+    json!({ "input": {
+        "association": association, "period": MONTH,
+        "clients": month.clients, "loans": month.loans, "staff": month.staff,
+        "idempotencyKey": idempotency_key,
+    }})
+}
+
+async fn active_clients_in_indicators(app: &TestApp, filter: &str) -> Value {
+    let data = app
+        .query(
+            &format!(
+                "{{ indicators(period: {{ from: \"{MONTH}\", to: \"{MONTH}\" }}{filter}) {{ activeClients {{ value }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    data["indicators"][0]["activeClients"]["value"].clone()
+}
+
+async fn count_rows(db: &DatabaseConnection, table: &str, association_id: i32) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table} WHERE association_id = {association_id} AND period = \
+                 {MONTH_YYYYMM}"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+async fn association_id(db: &DatabaseConnection, code: &str) -> i32 {
+    association::Entity::find()
+        .filter(association::Column::Code.eq(code))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn submissions_of(db: &DatabaseConnection, association_id: i32) -> Vec<submission::Model> {
+    submission::Entity::find()
+        .filter(submission::Column::AssociationId.eq(association_id))
+        .filter(submission::Column::Period.eq(MONTH_YYYYMM))
+        .all(db)
+        .await
+        .unwrap()
+}
+
+/// Every rollup equals the sums of the facts for the month.
+async fn assert_rollups_match_facts(db: &DatabaseConnection) {
+    for (rollup, facts, key) in [
+        ("client_stat_by_region", "client_stat", "region_id"),
+        ("client_stat_by_association", "client_stat", "association_id"),
+        ("loan_stat_by_region", "loan_stat", "region_id"),
+        ("loan_stat_by_association", "loan_stat", "association_id"),
+    ] {
+        let measure = if facts == "client_stat" {
+            "active_clients"
+        } else {
+            "outstanding_amount"
+        };
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT {key}, segment, gender, area, SUM({measure}) AS s FROM \
+             {facts} WHERE period = {MONTH_YYYYMM} GROUP BY {key}, segment, gender, area) f FULL OUTER JOIN (SELECT \
+             {key}, segment, gender, area, {measure} AS s FROM {rollup} WHERE period = {MONTH_YYYYMM}) r USING ({key}, \
+             segment, gender, area) WHERE f.s IS NULL OR r.s IS NULL OR f.s <> r.s"
+        );
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "{rollup} equals the facts");
+    }
+}
+
+async fn a_valid_month_is_accepted_and_shows_in_indicators(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let own = key_with(&app, PartnerKind::Association, Some(ASSOCIATION), &["read", "write"]).await;
+    let month = valid_month(1);
+    let reply = app
+        .graphql_as(Some(&own), SUBMIT, input(ASSOCIATION, &month, None))
+        .await;
+    let submission = &reply.data()["submitReport"];
+    assert_eq!(submission["status"], "ACCEPTED");
+    assert_eq!(submission["revision"], 1);
+    assert_eq!(submission["period"], MONTH);
+    assert_eq!(submission["association"]["code"], ASSOCIATION);
+    assert_eq!(submission["onBehalf"], false, "sent by the association itself");
+    assert_eq!(submission["late"], true, "January 2021 was due on 15 February 2021");
+
+    let expected = month.active_clients() as f64;
+    let own_figure =
+        active_clients_in_indicators(&app, &format!(", filter: {{ associations: [\"{ASSOCIATION}\"] }}")).await;
+    assert_eq!(
+        own_figure.as_f64(),
+        Some(expected),
+        "the association's figure is the report's"
+    );
+    let national = active_clients_in_indicators(&app, "").await;
+    assert_eq!(
+        national.as_f64(),
+        Some(expected),
+        "the national figure (read from the rollups) includes it"
+    );
+    assert_rollups_match_facts(&app.db).await;
+
+    let id = association_id(&app.db, ASSOCIATION).await;
+    assert_eq!(count_rows(&app.db, "client_stat", id).await, 24);
+    assert_eq!(count_rows(&app.db, "loan_stat", id).await, 24);
+    assert_eq!(count_rows(&app.db, "staff_stat", id).await, 4);
+    let stored = submissions_of(&app.db, id).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].content_hash.len(), 64, "the payload's SHA-256 is kept");
+    assert!(stored[0].payload.contains("\"active_clients\""), "the payload is kept");
+    let audited = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("submission.accept"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1, "the acceptance is audited");
+}
+on_both_backends!(a_valid_month_is_accepted_and_shows_in_indicators);
+
+/// (table, line, column, rule) of each problem of a rejected reply.
+fn problems(reply: &observatory_tests::Reply) -> Vec<(String, i64, Option<String>, String)> {
+    assert_eq!(reply.codes(), vec!["BAD_USER_INPUT".to_string()], "{}", reply.body);
+    let mut problems: Vec<_> = reply.body["errors"][0]["extensions"]["report"]["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a validation report in extensions.report: {}", reply.body))
+        .iter()
+        .map(|p| {
+            (
+                p["table"].as_str().unwrap().to_owned(),
+                p["line"].as_i64().unwrap(),
+                p["column"].as_str().map(str::to_owned),
+                p["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    problems.sort();
+    problems
+}
+
+async fn a_report_with_ten_mistakes_lists_all_ten_and_stores_nothing(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let atlas = association_id(&app.db, "ATLAS").await;
+    let foreign_branch = branch::Entity::find()
+        .filter(branch::Column::AssociationId.eq(atlas))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .code;
+    let mut month = valid_month(2);
+    month.clients[1]["region"] = json!("MA-99");
+    month.clients[2]["active_clients"] = json!("12a");
+    month.clients[3]["new_clients"] = json!(-5);
+    month.loans[1]["disbursed_amount"] = json!("100.555");
+    month.loans[2]["par90_amount"] = json!("999999999.00");
+    month.loans[3]["par30_amount"] = json!("999999999.00");
+    month.loans[3]["par90_amount"] = json!("0");
+    month.loans[4] = month.loans[0].clone();
+    for row in &mut month.staff {
+        let headcount = row.as_object_mut().unwrap().remove("headcount").unwrap();
+        row["salary"] = headcount;
+    }
+    let mut variables = input(ASSOCIATION, &month, None);
+    variables["input"]["branches"] = json!([{
+        "code": foreign_branch, "name": "Agence", "kind": "AGENCY", "region": "MA-09", "area": "URBAN",
+        "city": "Tiznit", "opened_on": "2015-03-01",
+    }]);
+    let reply = app.graphql(SUBMIT, variables).await;
+    let s = |v: &str| Some(v.to_owned());
+    let mut expected = vec![
+        ("clients".to_owned(), 2, s("region"), "UNKNOWN_CODE".to_owned()),
+        ("clients".to_owned(), 3, s("active_clients"), "NOT_A_NUMBER".to_owned()),
+        ("clients".to_owned(), 4, s("new_clients"), "NEGATIVE".to_owned()),
+        (
+            "loans".to_owned(),
+            2,
+            s("disbursed_amount"),
+            "TOO_MANY_DECIMALS".to_owned(),
+        ),
+        ("loans".to_owned(), 3, s("par90_amount"), "PAR90_ABOVE_PAR30".to_owned()),
+        (
+            "loans".to_owned(),
+            4,
+            s("par30_amount"),
+            "PAR30_ABOVE_OUTSTANDING".to_owned(),
+        ),
+        ("loans".to_owned(), 5, None, "DUPLICATE_CELL".to_owned()),
+        ("staff".to_owned(), 1, s("headcount"), "MISSING_COLUMN".to_owned()),
+        ("staff".to_owned(), 1, s("salary"), "UNKNOWN_COLUMN".to_owned()),
+        ("branches".to_owned(), 1, s("code"), "OTHER_ASSOCIATION".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(
+        problems(&reply),
+        expected,
+        "all ten mistakes, each once, where they are"
+    );
+    let report = &reply.body["errors"][0]["extensions"]["report"]["errors"];
+    for problem in report.as_array().unwrap() {
+        assert!(
+            problem["message"].as_str().is_some_and(|m| m.len() > 20),
+            "each problem says what to do: {problem}"
+        );
+    }
+    let id = association_id(&app.db, ASSOCIATION).await;
+    for table in ["client_stat", "loan_stat", "staff_stat"] {
+        assert_eq!(count_rows(&app.db, table, id).await, 0, "nothing stored in {table}");
+    }
+    assert!(submissions_of(&app.db, id).await.is_empty(), "no submission stored");
+}
+on_both_backends!(a_report_with_ten_mistakes_lists_all_ten_and_stores_nothing);
+
+/// Property: a valid report with mistakes planted at generated rows and columns is rejected with exactly those
+/// mistakes (each at its row and column, with its rule), and nothing is stored.
+async fn planted_mistakes_are_each_reported_where_they_are(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let id = association_id(&app.db, ASSOCIATION).await;
+    let mistakes: &[(&str, Value, &str)] = &[
+        ("active_clients", json!("x"), "NOT_A_NUMBER"),
+        ("active_clients", json!("-1"), "NEGATIVE"),
+        ("active_clients", json!("1.5"), "NOT_A_WHOLE_NUMBER"),
+        ("active_clients", json!(""), "MISSING_VALUE"),
+        ("new_clients", json!("1e3"), "NOT_A_NUMBER"),
+        ("segment", json!("GROUP"), "UNKNOWN_CODE"),
+        ("gender", json!("F"), "UNKNOWN_CODE"),
+        ("area", json!("CITY"), "UNKNOWN_CODE"),
+        ("region", json!("MA-13"), "UNKNOWN_CODE"),
+    ];
+    let loan_mistakes: &[(&str, Value, &str)] = &[
+        ("disbursed_amount", json!("12.345"), "TOO_MANY_DECIMALS"),
+        ("write_off_amount", json!("-0.01"), "NEGATIVE"),
+        ("repayments_due", json!("1 000"), "NOT_A_NUMBER"),
+        ("active_loans", json!("ten"), "NOT_A_NUMBER"),
+        ("rescheduled_amount", json!(null), "MISSING_VALUE"),
+    ];
+    let mut g = Gen::new(99);
+    for round in 0..12 {
+        let mut month = valid_month(100 + round);
+        let mut expected = Vec::new();
+        let mut rows_used = std::collections::HashSet::new();
+        for _ in 0..1 + g.below(4) {
+            let loans = g.below(2) == 1;
+            let row = g.below(24) as usize;
+            if !rows_used.insert((loans, row)) {
+                continue;
+            }
+            let list = if loans { loan_mistakes } else { mistakes };
+            let (column, value, rule) = &list[g.below(list.len() as u64) as usize];
+            let table = if loans { &mut month.loans } else { &mut month.clients };
+            table[row][*column] = value.clone();
+            let name = if loans { "loans" } else { "clients" };
+            expected.push((
+                name.to_owned(),
+                row as i64 + 1,
+                Some(column.to_string()),
+                rule.to_string(),
+            ));
+        }
+        expected.sort();
+        let reply = app.graphql(SUBMIT, input(ASSOCIATION, &month, None)).await;
+        assert_eq!(problems(&reply), expected, "round {round}");
+        assert_eq!(count_rows(&app.db, "client_stat", id).await, 0);
+        assert!(submissions_of(&app.db, id).await.is_empty());
+    }
+}
+on_both_backends!(planted_mistakes_are_each_reported_where_they_are);
+
+async fn a_revision_changes_the_figures(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let first = valid_month(3);
+    let second = valid_month(4);
+    assert_ne!(first.active_clients(), second.active_clients());
+    let one = app.graphql(SUBMIT, input(ASSOCIATION, &first, None)).await;
+    assert_eq!(one.data()["submitReport"]["revision"], 1);
+    assert_eq!(
+        one.data()["submitReport"]["onBehalf"],
+        true,
+        "the observatory sends on behalf"
+    );
+    let two = app.graphql(SUBMIT, input(ASSOCIATION, &second, None)).await;
+    assert_eq!(two.data()["submitReport"]["revision"], 2);
+    let national = active_clients_in_indicators(&app, "").await;
+    assert_eq!(
+        national.as_f64(),
+        Some(second.active_clients() as f64),
+        "the revision's figures replace the first"
+    );
+    assert_rollups_match_facts(&app.db).await;
+    let id = association_id(&app.db, ASSOCIATION).await;
+    assert_eq!(count_rows(&app.db, "client_stat", id).await, 24, "replaced, not added");
+    let mut stored = submissions_of(&app.db, id).await;
+    stored.sort_by_key(|s| s.revision);
+    assert_eq!(
+        stored.iter().map(|s| (s.revision, s.status)).collect::<Vec<_>>(),
+        vec![(1, SubmissionStatus::Superseded), (2, SubmissionStatus::Accepted)]
+    );
+    assert_ne!(
+        stored[0].payload, stored[1].payload,
+        "the first revision's payload stays readable"
+    );
+    let listed = app
+        .query(
+            "{ submissions(filter: { associations: [\"TAFOUKT\"] }) { totalCount nodes { revision status } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["submissions"]["totalCount"], 2);
+    assert_eq!(listed["submissions"]["nodes"][0]["status"], "SUPERSEDED");
+}
+on_both_backends!(a_revision_changes_the_figures);
+
+async fn an_idempotent_replay_returns_the_first_answer(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let month = valid_month(5);
+    let first = app
+        .graphql(SUBMIT, input(ASSOCIATION, &month, Some("jan-2021-a")))
+        .await;
+    let again = app
+        .graphql(SUBMIT, input(ASSOCIATION, &month, Some("jan-2021-a")))
+        .await;
+    assert_eq!(
+        first.data(),
+        again.data(),
+        "the same key and content answer the first submission again"
+    );
+    let other = app
+        .graphql(SUBMIT, input(ASSOCIATION, &valid_month(6), Some("jan-2021-a")))
+        .await;
+    assert_eq!(other.codes(), vec!["CONFLICT"], "{}", other.body);
+    assert!(other.message().contains("jan-2021-a"), "{}", other.message());
+    let id = association_id(&app.db, ASSOCIATION).await;
+    assert_eq!(submissions_of(&app.db, id).await.len(), 1, "one submission stored");
+    let national = active_clients_in_indicators(&app, "").await;
+    assert_eq!(national.as_f64(), Some(month.active_clients() as f64));
+}
+on_both_backends!(an_idempotent_replay_returns_the_first_answer);
+
+async fn racing_revisions_become_consecutive_revisions(backend: Backend) {
+    const RACERS: usize = 8;
+    let app = Arc::new(spawn_app(&backend, Fixture::Demo).await);
+    let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+    let tasks: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let (app, start) = (app.clone(), start.clone());
+            tokio::spawn(async move {
+                let month = valid_month(10 + i as u64);
+                start.wait().await;
+                let reply = app.graphql(SUBMIT, input(ASSOCIATION, &month, None)).await;
+                (
+                    reply.codes(),
+                    reply.body["data"]["submitReport"]["revision"].as_i64(),
+                    month,
+                )
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let mut revisions: Vec<i64> = outcomes
+        .iter()
+        .map(|(codes, revision, _)| {
+            assert!(codes.is_empty(), "every racer is accepted: {codes:?}");
+            revision.expect("a revision")
+        })
+        .collect();
+    revisions.sort();
+    assert_eq!(
+        revisions,
+        (1..=RACERS as i64).collect::<Vec<_>>(),
+        "consecutive, no duplicate"
+    );
+    let id = association_id(&app.db, ASSOCIATION).await;
+    let stored = submissions_of(&app.db, id).await;
+    let accepted: Vec<_> = stored
+        .iter()
+        .filter(|s| s.status == SubmissionStatus::Accepted)
+        .collect();
+    assert_eq!(accepted.len(), 1, "one accepted revision");
+    assert_eq!(
+        accepted[0].revision, RACERS as i32,
+        "the last revision is the accepted one"
+    );
+    let last = &outcomes
+        .iter()
+        .find(|(_, revision, _)| *revision == Some(RACERS as i64))
+        .unwrap()
+        .2;
+    let national = active_clients_in_indicators(&app, "").await;
+    assert_eq!(
+        national.as_f64(),
+        Some(last.active_clients() as f64),
+        "the facts are the last revision's"
+    );
+    assert_eq!(count_rows(&app.db, "client_stat", id).await, 24);
+    assert_rollups_match_facts(&app.db).await;
+}
+on_both_backends!(racing_revisions_become_consecutive_revisions);
+
+/// Property: over every kind of caller and every association, a report is accepted exactly when the caller is the
+/// observatory, or an association key with the `write` scope reporting for itself; every other caller gets
+/// FORBIDDEN and nothing is stored.
+async fn only_the_association_itself_or_the_observatory_may_report(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let targets = ["TAFOUKT", "ATLAS", "PALMIER"];
+    let mut callers: Vec<(String, Option<String>, &str)> = vec![
+        ("public".into(), None, ""),
+        (
+            "observatory".into(),
+            Some(key_with(&app, PartnerKind::Observatory, None, &["read", "write", "admin"]).await),
+            "*",
+        ),
+        (
+            "ministry with write".into(),
+            Some(key_with(&app, PartnerKind::Ministry, None, &["read", "write"]).await),
+            "",
+        ),
+        (
+            "federation".into(),
+            Some(key_with(&app, PartnerKind::Federation, None, &["read", "write"]).await),
+            "",
+        ),
+    ];
+    for own in targets {
+        callers.push((
+            format!("{own} with write"),
+            Some(key_with(&app, PartnerKind::Association, Some(own), &["read", "write"]).await),
+            own,
+        ));
+        callers.push((
+            format!("{own} read only"),
+            Some(key_with(&app, PartnerKind::Association, Some(own), &["read"]).await),
+            "",
+        ));
+    }
+    let mut g = Gen::new(7);
+    for (name, key, may) in &callers {
+        for target in targets {
+            let month = valid_month(g.next());
+            let reply = app
+                .graphql_as(key.as_deref(), SUBMIT, input(target, &month, None))
+                .await;
+            let allowed = *may == "*" || *may == target;
+            if allowed {
+                assert!(
+                    reply.codes().is_empty(),
+                    "{name} may report for {target}: {}",
+                    reply.body
+                );
+            } else {
+                assert_eq!(
+                    reply.codes(),
+                    vec!["FORBIDDEN"],
+                    "{name} may not report for {target}: {}",
+                    reply.body
+                );
+            }
+        }
+    }
+    for target in targets {
+        let id = association_id(&app.db, target).await;
+        assert_eq!(
+            submissions_of(&app.db, id).await.len(),
+            2,
+            "{target}: only the observatory's and its own report were stored"
+        );
+    }
+}
+on_both_backends!(only_the_association_itself_or_the_observatory_may_report);
