@@ -609,3 +609,343 @@ async fn only_the_association_itself_or_the_observatory_may_report(backend: Back
     }
 }
 on_both_backends!(only_the_association_itself_or_the_observatory_may_report);
+
+// ---- The HTTP path: multipart CSV files ----
+
+const COLUMNS_CLIENTS: &[&str] = &["region", "segment", "gender", "area", "active_clients", "new_clients"];
+const COLUMNS_LOANS: &[&str] = &[
+    "region",
+    "segment",
+    "gender",
+    "area",
+    "disbursed_count",
+    "disbursed_amount",
+    "active_loans",
+    "outstanding_amount",
+    "par30_amount",
+    "par90_amount",
+    "write_off_amount",
+    "rescheduled_amount",
+    "repayments_due",
+    "repayments_collected",
+];
+const COLUMNS_STAFF: &[&str] = &["category", "gender", "headcount"];
+
+fn cell_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A table's rows as CSV with this delimiter (the header first, so data rows start on line 2).
+fn csv(rows: &[Value], columns: &[&str], delimiter: char) -> String {
+    let mut text = columns.join(&delimiter.to_string());
+    text.push_str("\r\n");
+    for row in rows {
+        let cells: Vec<String> = columns.iter().map(|c| cell_text(&row[*c])).collect();
+        text.push_str(&cells.join(&delimiter.to_string()));
+        text.push_str("\r\n");
+    }
+    text
+}
+
+const BOUNDARY: &str = "report-boundary-7MA69yS2";
+
+/// A multipart body with these (part name, file content) parts.
+fn multipart(parts: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, content) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.csv\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn csv_parts(month: &Month, delimiter: char) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("clients", csv(&month.clients, COLUMNS_CLIENTS, delimiter).into_bytes()),
+        ("loans", csv(&month.loans, COLUMNS_LOANS, delimiter).into_bytes()),
+        ("staff", csv(&month.staff, COLUMNS_STAFF, delimiter).into_bytes()),
+    ]
+}
+
+async fn post_report(
+    app: &TestApp,
+    key: Option<&str>,
+    path: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> observatory_tests::Reply {
+    let mut request =
+        axum::http::Request::post(path).header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"));
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request.body(axum::body::Body::from(body)).unwrap()).await
+}
+
+async fn a_csv_month_is_accepted_over_http(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let own = key_with(&app, PartnerKind::Association, Some(ASSOCIATION), &["read", "write"]).await;
+    let month = valid_month(20);
+    // French Excel: semicolons, decimal commas, a BOM.
+    let mut parts = csv_parts(&month, ';');
+    for (_, content) in &mut parts {
+        let text = String::from_utf8(content.clone()).unwrap();
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(text.replace('.', ",").as_bytes());
+        *content = with_bom;
+    }
+    let path = format!("/reports/{ASSOCIATION}/{MONTH}");
+    let headers = [("idempotency-key", "tafoukt-2021-01")];
+    let reply = post_report(&app, Some(&own), &path, multipart(&parts), &headers).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.body["revision"], 1);
+    assert_eq!(reply.body["status"], "ACCEPTED");
+    assert_eq!(reply.body["association"], ASSOCIATION);
+    let national = active_clients_in_indicators(&app, "").await;
+    assert_eq!(national.as_f64(), Some(month.active_clients() as f64));
+    let again = post_report(&app, Some(&own), &path, multipart(&parts), &headers).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(
+        again.body["id"], reply.body["id"],
+        "a replay answers the first submission"
+    );
+    let other = post_report(
+        &app,
+        Some(&own),
+        &path,
+        multipart(&csv_parts(&valid_month(21), ',')),
+        &headers,
+    )
+    .await;
+    assert_eq!(other.status, 409, "{}", other.body);
+
+    let template = app
+        .send(
+            axum::http::Request::get("/reports/templates/loans.csv")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(template.status, 200);
+    assert!(template.content_type.starts_with("text/csv"));
+    assert!(template.text.starts_with(&COLUMNS_LOANS.join(",")), "{}", template.text);
+    assert_eq!(template.text.lines().count(), 2, "the header and an example row");
+}
+on_both_backends!(a_csv_month_is_accepted_over_http);
+
+async fn a_csv_report_with_mistakes_answers_422_with_file_lines(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let mut month = valid_month(22);
+    month.clients[0]["gender"] = json!("W");
+    month.loans[5]["par30_amount"] = json!("999999999");
+    let reply = post_report(
+        &app,
+        None,
+        &format!("/reports/{ASSOCIATION}/{MONTH}"),
+        multipart(&csv_parts(&month, ',')),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 403, "the public may not report: {}", reply.body);
+    let observatory = key_with(&app, PartnerKind::Observatory, None, &["read", "write"]).await;
+    let reply = post_report(
+        &app,
+        Some(&observatory),
+        &format!("/reports/{ASSOCIATION}/{MONTH}"),
+        multipart(&csv_parts(&month, ',')),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let mut expected = vec![
+        (
+            "clients".to_owned(),
+            2,
+            Some("gender".to_owned()),
+            "UNKNOWN_CODE".to_owned(),
+        ),
+        (
+            "loans".to_owned(),
+            7,
+            Some("par30_amount".to_owned()),
+            "PAR30_ABOVE_OUTSTANDING".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(
+        problems(&reply),
+        expected,
+        "lines are the file's lines (the header is line 1)"
+    );
+    let id = association_id(&app.db, ASSOCIATION).await;
+    assert!(submissions_of(&app.db, id).await.is_empty());
+}
+on_both_backends!(a_csv_report_with_mistakes_answers_422_with_file_lines);
+
+/// Property: whatever is wrong with the files (generated corruptions of a valid report, wrong encodings, binary
+/// files, ragged rows, empty or unknown parts, oversized bodies), the answer is a clear 4xx, never a 500, and a
+/// refused report stores nothing.
+async fn malformed_reports_never_answer_500(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let id = association_id(&app.db, ASSOCIATION).await;
+    let path = format!("/reports/{ASSOCIATION}/{MONTH}");
+    let month = valid_month(30);
+    let valid = csv_parts(&month, ',');
+    let with = |name: &str, content: Vec<u8>| -> Vec<(&'static str, Vec<u8>)> {
+        valid
+            .iter()
+            .map(|(n, c)| (*n, if *n == name { content.clone() } else { c.clone() }))
+            .collect()
+    };
+    let latin1 = {
+        let mut text = csv(&month.staff, COLUMNS_STAFF, ',').into_bytes();
+        text.extend_from_slice(b"NETWORK,MALE,3\xe9\r\n");
+        text
+    };
+    let ragged = {
+        let mut text = csv(&month.clients, COLUMNS_CLIENTS, ',');
+        text.push_str("MA-09,INDIVIDUAL,FEMALE\r\n");
+        text.into_bytes()
+    };
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("latin-1 file", multipart(&with("staff", latin1)), 415, "UTF-8"),
+        (
+            "binary named .csv",
+            multipart(&with("loans", b"PK\x03\x04\x14\x00\x06\x00binary".to_vec())),
+            415,
+            "binary",
+        ),
+        ("NUL bytes", multipart(&with("loans", vec![0u8; 64])), 415, "binary"),
+        ("ragged row", multipart(&with("clients", ragged)), 400, "line 26"),
+        ("empty part", multipart(&with("staff", Vec::new())), 400, "empty"),
+        (
+            "blank part",
+            multipart(&with("staff", b" \r\n\r\n".to_vec())),
+            400,
+            "empty",
+        ),
+        (
+            "unknown part",
+            multipart(&[("cats", b"a,b\n1,2\n".to_vec())]),
+            400,
+            "unknown part",
+        ),
+        ("no part", multipart(&[]), 400, "no part"),
+        (
+            "broken multipart",
+            b"--nope\r\nnot multipart".to_vec(),
+            400,
+            "multipart",
+        ),
+        (
+            "workbook",
+            multipart(&[("workbook", b"PK\x03\x04".to_vec())]),
+            415,
+            "xlsx",
+        ),
+    ];
+    let observatory = key_with(&app, PartnerKind::Observatory, None, &["read", "write"]).await;
+    for (name, body, status, words) in cases {
+        let reply = post_report(&app, Some(&observatory), &path, body, &[]).await;
+        assert_eq!(reply.status, status, "{name}: {}", reply.body);
+        assert!(
+            reply.message().contains(words),
+            "{name}: `{}` names the problem",
+            reply.message()
+        );
+    }
+    let huge = vec![b'1'; 5 * 1024 * 1024 + 1];
+    let reply = post_report(&app, Some(&observatory), &path, multipart(&with("clients", huge)), &[]).await;
+    assert_eq!(reply.status, 413);
+    assert!(reply.message().contains("5 MB"), "{}", reply.message());
+    let not_multipart = app
+        .send(
+            axum::http::Request::post(&path)
+                .header("authorization", format!("Bearer {observatory}"))
+                .header("content-type", "text/csv")
+                .body(axum::body::Body::from("region\n"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(not_multipart.status, 415);
+
+    // Generated corruptions of a valid report: bytes deleted, inserted or replaced at random places.
+    let mut g = Gen::new(31);
+    let mut accepted = 0;
+    let noise: &[&[u8]] = &[
+        b"\"",
+        b",",
+        b";",
+        b"\r\n",
+        b"\xff",
+        b"\x00",
+        b"-",
+        b"..",
+        b"\xc3",
+        b"\"\"",
+        b"9999999999999999999999",
+    ];
+    for round in 0..60 {
+        let part = g.below(3) as usize;
+        let mut content = valid[part].1.clone();
+        for _ in 0..1 + g.below(4) {
+            let at = g.below(content.len() as u64 + 1) as usize;
+            match g.below(3) {
+                0 if at < content.len() => {
+                    content.remove(at);
+                }
+                1 if at < content.len() => content[at] = noise[g.below(noise.len() as u64) as usize][0],
+                _ => {
+                    let bytes = noise[g.below(noise.len() as u64) as usize];
+                    content.splice(at..at, bytes.iter().copied());
+                }
+            }
+        }
+        let reply = post_report(
+            &app,
+            Some(&observatory),
+            &path,
+            multipart(&with(valid[part].0, content)),
+            &[],
+        )
+        .await;
+        assert!(
+            [201, 400, 415, 422].contains(&reply.status.as_u16()),
+            "round {round}: {} {}",
+            reply.status,
+            reply.body
+        );
+        assert!(
+            !reply.message().is_empty() || reply.status == 201,
+            "round {round}: a message"
+        );
+        if reply.status == 201 {
+            accepted += 1;
+        }
+        assert_eq!(
+            submissions_of(&app.db, id).await.len(),
+            accepted,
+            "round {round}: only accepted reports are stored"
+        );
+    }
+    assert!(
+        accepted < 30,
+        "most corruptions are refused ({accepted} of 60 accepted)"
+    );
+}
+on_both_backends!(malformed_reports_never_answer_500);

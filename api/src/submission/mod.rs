@@ -116,6 +116,35 @@ impl ReportInput {
     }
 }
 
+/// A submission as JSON, as `POST /reports/...` and the command line answer it.
+pub async fn view(db: &sea_orm::DatabaseConnection, model: &submission::Model) -> Result<serde_json::Value, ApiError> {
+    use sea_orm::EntityTrait;
+    let association = entity::association::Entity::find_by_id(model.association_id)
+        .one(db)
+        .await?
+        .map(|a| a.code)
+        .unwrap_or_default();
+    let sent_by = match model.submitted_by {
+        Some(id) => Some(crate::partner::store::partner_code(db, id).await?),
+        None => None,
+    };
+    let report: ValidationReport = serde_json::from_str(&model.validation_report).unwrap_or_default();
+    Ok(serde_json::json!({
+        "id": model.id.to_string(),
+        "association": association,
+        "period": Month(model.period).to_string(),
+        "revision": model.revision,
+        "status": model.status.as_str(),
+        "receivedAt": model.received_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "deadline": store::deadline(Month(model.period)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "late": store::is_late(model),
+        "sentBy": sent_by,
+        "onBehalf": model.on_behalf,
+        "contentHash": model.content_hash,
+        "warnings": report.warnings,
+    }))
+}
+
 /// A received monthly report of an association: one revision of an association-month.
 pub struct Submission(pub submission::Model);
 

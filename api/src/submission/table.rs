@@ -186,15 +186,25 @@ pub fn read_csv(table: Table, bytes: &[u8]) -> Result<RawTable, Malformed> {
         .from_reader(text.as_bytes());
     let mut records = reader.records();
     let mut raw = RawTable::default();
+    // The line a record starts on, counted from its byte offset (quoted cells may span lines).
+    // A record's position may point at the line end before it (after a `\r`), so line ends there are skipped.
+    let line_at = |byte: u64| {
+        let bytes = text.as_bytes();
+        let mut at = (byte as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+    };
     for (index, record) in records.by_ref().enumerate() {
         let record = record.map_err(|e| match e.kind() {
             csv::ErrorKind::UnequalLengths { pos, expected_len, len } => Malformed::Shape(format!(
                 "the `{what}` file has a ragged row: line {} has {len} cells where the header has {expected_len}",
-                pos.as_ref().map(|p| p.line()).unwrap_or(index as u64 + 1)
+                pos.as_ref().map(|p| line_at(p.byte())).unwrap_or(index + 1)
             )),
             _ => Malformed::Shape(format!("the `{what}` file cannot be read as CSV: {e}")),
         })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(index + 1);
+        let line = record.position().map(|p| line_at(p.byte())).unwrap_or(index + 1);
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
         if index == 0 {
             raw.columns = cells;
@@ -234,4 +244,22 @@ pub fn read_json(rows: &[serde_json::Map<String, serde_json::Value>]) -> RawTabl
         raw.rows.push((index + 1, cells));
     }
     raw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_carry_the_line_they_start_on() {
+        let raw = read_csv(
+            Table::Staff,
+            b"category,gender,headcount\r\nNETWORK,FEMALE,3\r\n\"HEAD\nOFFICE\",MALE,2\nX,Y,1\n",
+        )
+        .unwrap();
+        let lines: Vec<usize> = raw.rows.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, vec![2, 3, 5]);
+        let ragged = read_csv(Table::Staff, b"category,gender,headcount\nNETWORK,FEMALE,3\nNETWORK\n").unwrap_err();
+        assert!(ragged.message().contains("line 3 has 1 cells"), "{}", ragged.message());
+    }
 }
