@@ -949,3 +949,59 @@ async fn malformed_reports_never_answer_500(backend: Backend) {
     );
 }
 on_both_backends!(malformed_reports_never_answer_500);
+
+/// Property: over generated submissions of several associations, each association lists exactly its own, the
+/// observatory lists all, and every other caller is refused; one submission by id follows the same rule.
+async fn submissions_are_shown_to_their_association_and_the_observatory(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let associations = ["TAFOUKT", "PALMIER", "MIMOSA"];
+    let mut g = Gen::new(41);
+    let mut ids: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+    for _ in 0..7 {
+        let target = associations[g.below(3) as usize];
+        let reply = app.graphql(SUBMIT, input(target, &valid_month(g.next()), None)).await;
+        ids.entry(target)
+            .or_default()
+            .push(reply.data()["submitReport"]["id"].as_str().unwrap().to_owned());
+    }
+    const LIST: &str = "{ submissions(first: 100) { totalCount nodes { id late sentBy onBehalf warnings { rule } } } }";
+    let all = app.query(LIST, json!({})).await;
+    assert_eq!(all["submissions"]["totalCount"], 7, "the observatory sees all");
+    assert_eq!(all["submissions"]["nodes"][0]["late"], true);
+    assert_eq!(all["submissions"]["nodes"][0]["onBehalf"], true);
+    assert!(all["submissions"]["nodes"][0]["sentBy"].is_string(), "who sent it");
+    for own in associations {
+        let key = key_with(&app, PartnerKind::Association, Some(own), &["read"]).await;
+        let listed = app.graphql_as(Some(&key), LIST, json!({})).await;
+        let mut seen: Vec<String> = listed.data()["submissions"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect();
+        seen.sort();
+        let mut expected = ids.get(own).cloned().unwrap_or_default();
+        expected.sort();
+        assert_eq!(seen, expected, "{own} sees its own submissions only");
+        for (other, other_ids) in &ids {
+            for id in other_ids {
+                let one = app
+                    .graphql_as(Some(&key), "query($id: ID!) { submission(id: $id) { id } }", json!({ "id": id }))
+                    .await;
+                if *other == own {
+                    assert_eq!(one.data()["submission"]["id"], json!(id));
+                } else {
+                    assert_eq!(one.codes(), vec!["NOT_FOUND"], "{own} may not read {other}'s submission");
+                }
+            }
+        }
+    }
+    for key in [
+        None,
+        Some(key_with(&app, PartnerKind::Ministry, None, &["read", "write"]).await),
+    ] {
+        let listed = app.graphql_as(key.as_deref(), LIST, json!({})).await;
+        assert_eq!(listed.codes(), vec!["FORBIDDEN"], "{}", listed.body);
+    }
+}
+on_both_backends!(submissions_are_shown_to_their_association_and_the_observatory);
