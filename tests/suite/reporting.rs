@@ -986,12 +986,20 @@ async fn submissions_are_shown_to_their_association_and_the_observatory(backend:
         for (other, other_ids) in &ids {
             for id in other_ids {
                 let one = app
-                    .graphql_as(Some(&key), "query($id: ID!) { submission(id: $id) { id } }", json!({ "id": id }))
+                    .graphql_as(
+                        Some(&key),
+                        "query($id: ID!) { submission(id: $id) { id } }",
+                        json!({ "id": id }),
+                    )
                     .await;
                 if *other == own {
                     assert_eq!(one.data()["submission"]["id"], json!(id));
                 } else {
-                    assert_eq!(one.codes(), vec!["NOT_FOUND"], "{own} may not read {other}'s submission");
+                    assert_eq!(
+                        one.codes(),
+                        vec!["NOT_FOUND"],
+                        "{own} may not read {other}'s submission"
+                    );
                 }
             }
         }
@@ -1005,3 +1013,66 @@ async fn submissions_are_shown_to_their_association_and_the_observatory(backend:
     }
 }
 on_both_backends!(submissions_are_shown_to_their_association_and_the_observatory);
+
+async fn the_command_line_submits_csv_files_on_behalf(backend: Backend) {
+    use clap::Parser;
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let dir = std::env::temp_dir().join(format!("report-cli-{}-{}", std::process::id(), backend.name()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let month = valid_month(50);
+    let mut files = Vec::new();
+    for (name, content) in csv_parts(&month, ';') {
+        let path = dir.join(format!("{name}.csv"));
+        std::fs::write(&path, content).unwrap();
+        files.push(path.display().to_string());
+    }
+    let run = |files: Vec<String>| {
+        let mut line = vec![
+            "observatory".to_owned(),
+            "report".into(),
+            "submit".into(),
+            "--association".into(),
+            ASSOCIATION.into(),
+            "--month".into(),
+            MONTH.into(),
+        ];
+        line.extend(files);
+        let mut cli = api::cli::Cli::try_parse_from(line).expect("command parses");
+        let db = app.db.clone();
+        async move {
+            api::cli::manage(&db, cli.command_or_serve())
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    // The files in another order: their names say which table each is.
+    let mut shuffled = files.clone();
+    shuffled.reverse();
+    let printed = run(shuffled).await.expect("the report is accepted");
+    let view: Value = serde_json::from_str(&printed).expect("the submission as JSON");
+    assert_eq!(view["revision"], 1);
+    assert_eq!(view["onBehalf"], true);
+    let national = active_clients_in_indicators(&app, "").await;
+    assert_eq!(national.as_f64(), Some(month.active_clients() as f64));
+    let audit = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("submission.accept"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(audit.actor_key_prefix.unwrap_or_default().starts_with("cli:"));
+    assert!(
+        audit.detail.contains("report submit --association TAFOUKT"),
+        "{}",
+        audit.detail
+    );
+
+    let mut wrong = month.clone();
+    wrong.staff[1]["headcount"] = json!("many");
+    std::fs::write(dir.join("staff.csv"), csv(&wrong.staff, COLUMNS_STAFF, ',')).unwrap();
+    let refused = run(files).await.expect_err("a rejected report fails");
+    assert!(refused.contains("staff line 3, headcount"), "{refused}");
+    assert!(refused.contains("NOT_A_NUMBER"), "{refused}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+on_both_backends!(the_command_line_submits_csv_files_on_behalf);
