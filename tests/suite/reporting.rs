@@ -1076,3 +1076,59 @@ async fn the_command_line_submits_csv_files_on_behalf(backend: Backend) {
     std::fs::remove_dir_all(&dir).ok();
 }
 on_both_backends!(the_command_line_submits_csv_files_on_behalf);
+
+async fn reporting_status_lists_missing_on_time_and_late(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    for association in ["TAFOUKT", "PALMIER"] {
+        app.graphql(SUBMIT, input(association, &valid_month(60), None))
+            .await
+            .data();
+    }
+    app.graphql(SUBMIT, input("PALMIER", &valid_month(61), None))
+        .await
+        .data();
+    // TAFOUKT's report arrived on 10 February 2021, before the deadline of 15 February.
+    let tafoukt = association_id(&app.db, "TAFOUKT").await;
+    let on_time = if matches!(backend, Backend::Sqlite) {
+        "'2021-02-10 09:00:00+00:00'"
+    } else {
+        "TIMESTAMPTZ '2021-02-10 09:00:00+00'"
+    };
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE submission SET received_at = {on_time} WHERE association_id = {tafoukt}"
+        ))
+        .await
+        .unwrap();
+    // A closed association is not expected.
+    app.db
+        .execute_unprepared("UPDATE association SET status = 'CLOSED' WHERE code = 'MIMOSA'")
+        .await
+        .unwrap();
+    const STATUS: &str = "{ reportingStatus(period: \"2021-01\") { association { code } status revisions } }";
+    let rows = app.query(STATUS, json!({})).await["reportingStatus"].clone();
+    let status = |code: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["association"]["code"] == code)
+            .cloned()
+    };
+    assert_eq!(status("TAFOUKT").unwrap()["status"], "ON_TIME");
+    assert_eq!(status("PALMIER").unwrap()["status"], "LATE");
+    assert_eq!(status("PALMIER").unwrap()["revisions"], 2);
+    assert_eq!(status("ATLAS").unwrap()["status"], "MISSING");
+    assert_eq!(status("ATLAS").unwrap()["revisions"], 0);
+    assert!(status("MIMOSA").is_none(), "a closed association is not expected");
+    assert_eq!(rows.as_array().unwrap().len(), 12);
+
+    let own = key_with(&app, PartnerKind::Association, Some("PALMIER"), &["read"]).await;
+    let mine = app.graphql_as(Some(&own), STATUS, json!({})).await;
+    assert_eq!(
+        mine.data()["reportingStatus"].as_array().unwrap().len(),
+        1,
+        "an association sees its own line"
+    );
+    assert_eq!(app.graphql_as(None, STATUS, json!({})).await.codes(), vec!["FORBIDDEN"]);
+}
+on_both_backends!(reporting_status_lists_missing_on_time_and_late);

@@ -197,7 +197,7 @@ impl Submission {
     async fn received_at(&self) -> DateTime {
         DateTime(self.0.received_at)
     }
-    /// When the month's report was due: the end of day 15 of the following month (UTC).
+    /// When the month's report was due: the end of day 15 of the following month (UTC) unless configured otherwise.
     async fn deadline(&self) -> DateTime {
         DateTime(store::deadline(Month(self.0.period)))
     }
@@ -223,6 +223,45 @@ impl Submission {
     /// SHA-256 of the payload as received, hex.
     async fn content_hash(&self) -> &str {
         &self.0.content_hash
+    }
+}
+
+/// Whether an expected association reported a month.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Timeliness {
+    /// No accepted report yet.
+    Missing,
+    /// First reported by the deadline.
+    OnTime,
+    /// First reported after the deadline.
+    Late,
+}
+
+/// One expected association's reporting of a month.
+pub struct ReportingStatus(store::ReportingStatus);
+
+/// One expected association's reporting of a month.
+#[Object]
+impl ReportingStatus {
+    /// The association expected to report.
+    async fn association(&self) -> crate::association::Association {
+        crate::association::Association(self.0.association.clone())
+    }
+    /// Missing, on time or late (judged on its first accepted report).
+    async fn status(&self) -> Timeliness {
+        match self.0.timeliness {
+            store::Timeliness::Missing => Timeliness::Missing,
+            store::Timeliness::OnTime => Timeliness::OnTime,
+            store::Timeliness::Late => Timeliness::Late,
+        }
+    }
+    /// Accepted revisions of the month (the current one and those it superseded).
+    async fn revisions(&self) -> i32 {
+        self.0.revisions as i32
+    }
+    /// When its first accepted report arrived.
+    async fn first_received_at(&self) -> Option<DateTime> {
+        self.0.first_received_at.map(DateTime)
     }
 }
 
@@ -268,6 +307,22 @@ impl SubmissionQuery {
         Ok(SubmissionConnection(
             store::list(db(ctx), scope(ctx), &filter, &page, wants_total(ctx)).await?,
         ))
+    }
+
+    /// Each association expected to report a month (closed and merged associations are not) with `MISSING`,
+    /// `ON_TIME` or `LATE`; the deadline is day 15 of the following month unless configured otherwise. The
+    /// observatory sees every association, an association itself only.
+    async fn reporting_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The month, for example `2021-01`.")] period: Period,
+    ) -> Result<Vec<ReportingStatus>> {
+        let month = month_of(period)?;
+        Ok(store::reporting_status(db(ctx), scope(ctx), month)
+            .await?
+            .into_iter()
+            .map(ReportingStatus)
+            .collect())
     }
 
     /// One submission by its id (an association sees its own, the observatory all).

@@ -25,8 +25,21 @@ impl Keyed for Entity {
     }
 }
 
-/// Day of the following month by which a month's report is due (inclusive, UTC).
+/// Day of the following month by which a month's report is due (inclusive, UTC), unless `REPORT_DEADLINE_DAY`
+/// (1 to 28) says otherwise.
 pub const DEADLINE_DAY: u32 = 15;
+
+/// The deadline day in force: `REPORT_DEADLINE_DAY` when it is a day from 1 to 28, else [`DEADLINE_DAY`]. Read once.
+pub fn deadline_day() -> u32 {
+    static DAY: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *DAY.get_or_init(|| {
+        std::env::var("REPORT_DEADLINE_DAY")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|d| (1..=28).contains(d))
+            .unwrap_or(DEADLINE_DAY)
+    })
+}
 
 /// How many times an acceptance that lost a race for its revision number is retried.
 const ATTEMPTS: usize = 20;
@@ -51,10 +64,10 @@ pub fn content_hash(payload: &str) -> String {
         .collect()
 }
 
-/// The instant after which a month's report is late: the end of day [`DEADLINE_DAY`] of the following month (UTC).
+/// The instant after which a month's report is late: the end of day [`deadline_day`] of the following month (UTC).
 pub fn deadline(month: Month) -> chrono::DateTime<Utc> {
     let next = month.shift(1);
-    chrono::NaiveDate::from_ymd_opt(next.year(), next.month(), DEADLINE_DAY)
+    chrono::NaiveDate::from_ymd_opt(next.year(), next.month(), deadline_day())
         .and_then(|d| d.succ_opt())
         .expect("valid deadline")
         .and_hms_opt(0, 0, 0)
@@ -453,4 +466,79 @@ pub async fn of_month<C: ConnectionTrait>(db: &C, association_id: i32, month: Mo
         .order_by_desc(submission::Column::Revision)
         .all(db)
         .await?)
+}
+
+/// Whether an expected association reported a month, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeliness {
+    Missing,
+    OnTime,
+    Late,
+}
+
+/// One expected association's reporting of a month.
+#[derive(Debug, Clone)]
+pub struct ReportingStatus {
+    pub association: association::Model,
+    pub timeliness: Timeliness,
+    /// Accepted revisions (the current one and those it superseded).
+    pub revisions: i64,
+    /// When its first accepted revision arrived.
+    pub first_received_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Each association expected to report `month` (every active one: closed and merged associations are not
+/// expected), with `MISSING`, `ON_TIME` or `LATE` judged on its first accepted revision. The observatory sees every
+/// association, an association itself only.
+pub async fn reporting_status<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    month: Month,
+) -> ApiResult<Vec<ReportingStatus>> {
+    let own = visible_association(scope)?;
+    let mut expected = association::Entity::find()
+        .filter(association::Column::Status.eq(entity::enums::AssociationStatus::Active))
+        .order_by_asc(association::Column::Code);
+    if let Some(own) = own {
+        expected = expected.filter(association::Column::Id.eq(own));
+    }
+    let expected = expected.all(db).await?;
+    #[derive(FromQueryResult)]
+    struct Received {
+        association_id: i32,
+        first: Option<chrono::DateTime<Utc>>,
+        revisions: i64,
+    }
+    let received: std::collections::HashMap<i32, Received> = Entity::find()
+        .select_only()
+        .column(submission::Column::AssociationId)
+        .column_as(submission::Column::ReceivedAt.min(), "first")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "revisions")
+        .filter(submission::Column::Period.eq(month.0))
+        .filter(submission::Column::Status.is_in([SubmissionStatus::Accepted, SubmissionStatus::Superseded]))
+        .group_by(submission::Column::AssociationId)
+        .into_model::<Received>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.association_id, r))
+        .collect();
+    let due = deadline(month);
+    Ok(expected
+        .into_iter()
+        .map(|association| {
+            let got = received.get(&association.id);
+            let first = got.and_then(|r| r.first);
+            ReportingStatus {
+                timeliness: match first {
+                    None => Timeliness::Missing,
+                    Some(at) if at < due => Timeliness::OnTime,
+                    Some(_) => Timeliness::Late,
+                },
+                revisions: got.map(|r| r.revisions).unwrap_or(0),
+                first_received_at: first,
+                association,
+            }
+        })
+        .collect())
 }
