@@ -1132,3 +1132,176 @@ async fn reporting_status_lists_missing_on_time_and_late(backend: Backend) {
     assert_eq!(app.graphql_as(None, STATUS, json!({})).await.codes(), vec!["FORBIDDEN"]);
 }
 on_both_backends!(reporting_status_lists_missing_on_time_and_late);
+
+/// A minimal `.xlsx` workbook with one sheet per (name, rows), cells as inline strings or numbers.
+fn workbook(sheets: &[(&str, Vec<Vec<Value>>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut file = |name: &str, content: String| {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+    };
+    let overrides: String = (1..=sheets.len())
+        .map(|i| {
+            format!(
+                "<Override PartName=\"/xl/worksheets/sheet{i}.xml\" \
+                 ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
+            )
+        })
+        .collect();
+    file(
+        "[Content_Types].xml",
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+             <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
+             <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
+             <Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
+             {overrides}</Types>"
+        ),
+    );
+    file(
+        "_rels/.rels",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
+         <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/>\
+         </Relationships>"
+            .into(),
+    );
+    let sheet_list: String = sheets
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("<sheet name=\"{name}\" sheetId=\"{}\" r:id=\"rId{}\"/>", i + 1, i + 1))
+        .collect();
+    file(
+        "xl/workbook.xml",
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+             xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>{sheet_list}</sheets></workbook>"
+        ),
+    );
+    let rels: String = (1..=sheets.len())
+        .map(|i| {
+            format!(
+                "<Relationship Id=\"rId{i}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" \
+                 Target=\"worksheets/sheet{i}.xml\"/>"
+            )
+        })
+        .collect();
+    file(
+        "xl/_rels/workbook.xml.rels",
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">{rels}</Relationships>"
+        ),
+    );
+    for (i, (_, rows)) in sheets.iter().enumerate() {
+        let mut data = String::new();
+        for (r, row) in rows.iter().enumerate() {
+            data.push_str(&format!("<row r=\"{}\">", r + 1));
+            for (c, cell) in row.iter().enumerate() {
+                let reference = format!("{}{}", (b'A' + c as u8) as char, r + 1);
+                match cell {
+                    Value::Number(n) => data.push_str(&format!("<c r=\"{reference}\"><v>{n}</v></c>")),
+                    other => data.push_str(&format!(
+                        "<c r=\"{reference}\" t=\"inlineStr\"><is><t>{}</t></is></c>",
+                        cell_text(other)
+                    )),
+                }
+            }
+            data.push_str("</row>");
+        }
+        file(
+            &format!("xl/worksheets/sheet{}.xml", i + 1),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
+                 <sheetData>{data}</sheetData></worksheet>"
+            ),
+        );
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn sheet(rows: &[Value], columns: &[&str]) -> Vec<Vec<Value>> {
+    let mut sheet = vec![columns.iter().map(|c| json!(c)).collect::<Vec<_>>()];
+    for row in rows {
+        sheet.push(
+            columns
+                .iter()
+                .map(|c| match &row[*c] {
+                    // Amounts as numbers, as a spreadsheet stores them.
+                    Value::String(s) if s.parse::<f64>().is_ok() => json!(s.parse::<f64>().unwrap()),
+                    other => other.clone(),
+                })
+                .collect(),
+        );
+    }
+    sheet
+}
+
+async fn an_xlsx_workbook_is_read_like_the_csv_files(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let observatory = key_with(&app, PartnerKind::Observatory, None, &["read", "write"]).await;
+    let path = format!("/reports/{ASSOCIATION}/{MONTH}");
+    let month = valid_month(70);
+    let book = workbook(&[
+        ("Instructions", vec![vec![json!("Fill in one sheet per table")]]),
+        ("clients", sheet(&month.clients, COLUMNS_CLIENTS)),
+        ("loans", sheet(&month.loans, COLUMNS_LOANS)),
+        ("staff", sheet(&month.staff, COLUMNS_STAFF)),
+    ]);
+    let reply = post_report(&app, Some(&observatory), &path, multipart(&[("workbook", book)]), &[]).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let national = active_clients_in_indicators(&app, "").await;
+    assert_eq!(
+        national.as_f64(),
+        Some(month.active_clients() as f64),
+        "the workbook's figures are stored"
+    );
+
+    let mut wrong = valid_month(71);
+    wrong.loans[2]["segment"] = json!("GROUPS");
+    let book = workbook(&[
+        ("clients", sheet(&wrong.clients, COLUMNS_CLIENTS)),
+        ("loans", sheet(&wrong.loans, COLUMNS_LOANS)),
+    ]);
+    let reply = post_report(&app, Some(&observatory), &path, multipart(&[("workbook", book)]), &[]).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let mut expected = vec![
+        (
+            "loans".to_owned(),
+            4,
+            Some("segment".to_owned()),
+            "UNKNOWN_CODE".to_owned(),
+        ),
+        ("staff".to_owned(), 0, None, "MISSING_TABLE".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(problems(&reply), expected, "a sheet's lines are its row numbers");
+    let id = association_id(&app.db, ASSOCIATION).await;
+    assert_eq!(
+        submissions_of(&app.db, id).await.len(),
+        1,
+        "the rejected workbook stored nothing"
+    );
+
+    // Corrupted workbooks: refused with 400 or 415, never a 500.
+    let good = workbook(&[("clients", sheet(&month.clients, COLUMNS_CLIENTS))]);
+    let mut g = Gen::new(72);
+    for round in 0..20 {
+        let mut bytes = good.clone();
+        for _ in 0..1 + g.below(8) {
+            let at = g.below(bytes.len() as u64) as usize;
+            bytes[at] = g.next() as u8;
+        }
+        if round % 5 == 0 {
+            bytes.truncate(g.below(bytes.len() as u64) as usize);
+        }
+        let reply = post_report(&app, Some(&observatory), &path, multipart(&[("workbook", bytes)]), &[]).await;
+        assert!(
+            [400, 415, 422].contains(&reply.status.as_u16()),
+            "round {round}: {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+}
+on_both_backends!(an_xlsx_workbook_is_read_like_the_csv_files);

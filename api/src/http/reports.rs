@@ -2,7 +2,7 @@
 //! `clients`, `loans`, `staff` and optional `branches`) and `GET /reports/templates/{table}.csv`.
 //!
 //! Answers: 201 with the submission, 422 with the validation report (every problem at once), 413 over
-//! [`MAX_REPORT_BYTES`], 415 for what is not multipart or not CSV text, 400 for a malformed report (a ragged row,
+//! [`MAX_REPORT_BYTES`], 415 for what is not multipart, not CSV text or not a workbook, 400 for a malformed report (a ragged row,
 //! an empty or unknown part), 401/403/409/429 as elsewhere. Errors have the GraphQL error shape
 //! (`errors[0].message`, `errors[0].extensions.code`, and `extensions.report` for a rejected report).
 
@@ -134,6 +134,7 @@ async fn receive(
     };
     let mut tables = RawReport::new();
     let mut texts = serde_json::Map::new();
+    let mut workbook: Option<axum::body::Bytes> = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -142,9 +143,19 @@ async fn receive(
         };
         let name = field.name().unwrap_or("").to_owned();
         if name == "workbook" {
-            return unsupported(
-                "xlsx workbooks are not read yet: send the parts clients, loans and staff as CSV files",
-            );
+            if !tables.is_empty() || workbook.is_some() {
+                return bad_request("send either one `workbook` part or the CSV parts, not both");
+            }
+            match field.bytes().await {
+                Ok(data) => workbook = Some(data),
+                Err(error) => {
+                    return bad_request(&format!("the `workbook` part cannot be read: {}", error.body_text()));
+                }
+            }
+            continue;
+        }
+        if workbook.is_some() {
+            return bad_request("send either one `workbook` part or the CSV parts, not both");
         }
         let Some(table) = Table::from_name(&name) else {
             return bad_request(&format!(
@@ -167,14 +178,25 @@ async fn receive(
             Err(Malformed::Shape(message)) => return bad_request(&message),
         }
     }
+    let payload = if let Some(data) = workbook {
+        tables = match table::read_xlsx(&data) {
+            Ok(tables) => tables,
+            Err(Malformed::Encoding(message)) => return unsupported(&message),
+            Err(Malformed::Shape(message)) => return bad_request(&message),
+        };
+        use base64::Engine;
+        json!({ "format": "xlsx", "workbook": base64::engine::general_purpose::STANDARD.encode(&data) }).to_string()
+    } else {
+        json!({ "format": "csv", "tables": texts }).to_string()
+    };
     if tables.is_empty() {
-        return bad_request("the report has no part: send clients, loans and staff as CSV files");
+        return bad_request("the report has no part: send clients, loans and staff as CSV files, or one workbook");
     }
     let report = NewReport {
         association,
         month,
         tables,
-        payload: json!({ "format": "csv", "tables": texts }).to_string(),
+        payload,
         idempotency_key,
     };
     match store::submit(&state.inner.db, &scope, report).await {
