@@ -80,24 +80,31 @@ pub fn is_late(model: &Model) -> bool {
     model.received_at >= deadline(Month(model.period))
 }
 
-/// What validation needs from the database for one association and month.
-pub async fn context<C: ConnectionTrait>(db: &C, association_id: i32, month: Month) -> ApiResult<Context> {
+/// What validation needs from the database for one association and month (and the branch codes the report names).
+pub async fn context<C: ConnectionTrait>(
+    db: &C,
+    association_id: i32,
+    month: Month,
+    branch_codes: Vec<String>,
+) -> ApiResult<Context> {
     let today = Utc::now().date_naive();
     let regions = region::Entity::find().all(db).await?;
     #[derive(FromQueryResult)]
     struct Code {
         code: String,
     }
-    let foreign_branches = branch::Entity::find()
-        .select_only()
-        .column(branch::Column::Code)
-        .filter(branch::Column::AssociationId.ne(association_id))
-        .into_model::<Code>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| b.code)
-        .collect();
+    let mut foreign_branches = std::collections::HashSet::new();
+    for chunk in branch_codes.chunks(1_000) {
+        let found = branch::Entity::find()
+            .select_only()
+            .column(branch::Column::Code)
+            .filter(branch::Column::AssociationId.ne(association_id))
+            .filter(branch::Column::Code.is_in(chunk.iter().cloned()))
+            .into_model::<Code>()
+            .all(db)
+            .await?;
+        foreign_branches.extend(found.into_iter().map(|b| b.code));
+    }
     let previous = month.shift(-1).0;
     #[derive(FromQueryResult)]
     struct Sum {
@@ -170,7 +177,7 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
     if let Some(first) = replay(db, owner.id, report.idempotency_key.as_deref(), &hash).await? {
         return Ok(first);
     }
-    let context = context(db, owner.id, report.month).await?;
+    let context = context(db, owner.id, report.month, branch_codes(&report.tables)).await?;
     let (figures, validation) = validate::validate(&report.tables, &context);
     let Some(figures) = figures else {
         return Err(rejection(&validation));
@@ -187,6 +194,25 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
         "{} {} is being revised by other reports at this moment; send it again",
         owner.code, report.month
     )))
+}
+
+/// The branch codes a report names, without repeats.
+fn branch_codes(tables: &RawReport) -> Vec<String> {
+    let Some(branches) = tables.get(&super::table::Table::Branches) else {
+        return Vec::new();
+    };
+    let Some(column) = branches.columns.iter().position(|c| c.eq_ignore_ascii_case("code")) else {
+        return Vec::new();
+    };
+    let mut codes: Vec<String> = branches
+        .rows
+        .iter()
+        .filter_map(|(_, cells)| cells.get(column).cloned().flatten())
+        .filter(|c| !c.is_empty())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
 }
 
 fn is_unique_violation(error: &DbErr) -> bool {
