@@ -59,6 +59,30 @@ pub enum Command {
     /// Issue, list and revoke API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Send an association's monthly report on its behalf (the observatory's operators).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Validate and accept a month's CSV files (clients, loans, staff, optionally branches): prints the submission,
+    /// or every problem of a rejected report.
+    Submit {
+        /// Code of the association.
+        #[arg(long)]
+        association: String,
+        /// The month, `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+        /// Makes the command safe to re-run: the same key and files answer the first submission again.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        /// The CSV files, named after their table (`clients.csv`, `loans.csv`, `staff.csv`, `branches.csv`), or
+        /// else given in that order.
+        #[arg(required = true, num_args = 3..=4)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -253,7 +277,7 @@ pub async fn run(mut cli: Cli) -> Result<(), BoxError> {
             load_demo(&db).await
         }
         Command::Serve(args) => serve(&cli.database_url, args).await,
-        command @ (Command::Partner(_) | Command::Key(_)) => {
+        command @ (Command::Partner(_) | Command::Key(_) | Command::Report(_)) => {
             let db = crate::db::connect(&cli.database_url).await?;
             Migrator::up(&db, None).await?;
             print!("{}", manage(&db, command).await?);
@@ -291,9 +315,90 @@ pub async fn manage(db: &DatabaseConnection, command: Command) -> Result<String,
     let (description, work): (String, futures_util::future::BoxFuture<'_, Result<String, BoxError>>) = match command {
         Command::Partner(command) => (describe_partner(&command), Box::pin(partner_command(db, command))),
         Command::Key(command) => (describe_key(&command), Box::pin(key_command(db, command))),
-        _ => return Err("only `partner` and `key` commands manage partners and keys".into()),
+        Command::Report(command) => (describe_report(&command), Box::pin(report_command(db, command))),
+        _ => return Err("only `partner`, `key` and `report` commands write through the command line".into()),
     };
     crate::audit::from_command(description, work).await
+}
+
+fn describe_report(command: &ReportCommand) -> String {
+    let ReportCommand::Submit {
+        association,
+        month,
+        files,
+        ..
+    } = command;
+    let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    format!(
+        "report submit --association {association} --month {month} {}",
+        files.join(" ")
+    )
+}
+
+async fn report_command(db: &DatabaseConnection, command: ReportCommand) -> Result<String, BoxError> {
+    use crate::submission::table::{self, Table};
+    let ReportCommand::Submit {
+        association,
+        month,
+        idempotency_key,
+        files,
+    } = command;
+    let month = match crate::period::Period::parse(&month) {
+        Ok(p) if p.granularity == crate::period::Granularity::Month => p.start,
+        _ => return Err(format!("--month `{month}` is not a month: write it YYYY-MM, for example 2021-01").into()),
+    };
+    let named: Vec<Option<Table>> = files
+        .iter()
+        .map(|f| f.file_stem().and_then(|s| s.to_str()).and_then(Table::from_name))
+        .collect();
+    let all_named = named.iter().all(Option::is_some);
+    let mut tables = table::RawReport::new();
+    let mut texts = serde_json::Map::new();
+    for (index, file) in files.iter().enumerate() {
+        let table = if all_named {
+            named[index]
+        } else {
+            Table::ALL.get(index).copied()
+        }
+        .ok_or("give the files clients, loans, staff and optionally branches")?;
+        if tables.contains_key(&table) {
+            return Err(format!("two files for `{}`", table.name()).into());
+        }
+        let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let raw = table::read_csv(table, &bytes).map_err(|e| format!("{}: {}", file.display(), e.message()))?;
+        tables.insert(table, raw);
+        texts.insert(table.name().into(), String::from_utf8_lossy(&bytes).into_owned().into());
+    }
+    let report = crate::submission::store::NewReport {
+        association,
+        month,
+        tables,
+        payload: serde_json::json!({ "format": "csv", "tables": texts }).to_string(),
+        idempotency_key,
+    };
+    match crate::submission::store::submit(db, &cli_actor(), report).await {
+        Ok(model) => {
+            let view = crate::submission::view(db, &model)
+                .await
+                .map_err(|e| e.public_message())?;
+            Ok(format!("{}\n", serde_json::to_string_pretty(&view)?))
+        }
+        Err(crate::error::ApiError::Rejected { message, report }) => {
+            let mut text = message;
+            for problem in report["errors"].as_array().into_iter().flatten() {
+                text.push_str(&format!(
+                    "\n  {} line {}{}: {} ({})",
+                    problem["table"].as_str().unwrap_or(""),
+                    problem["line"],
+                    problem["column"].as_str().map(|c| format!(", {c}")).unwrap_or_default(),
+                    problem["message"].as_str().unwrap_or(""),
+                    problem["rule"].as_str().unwrap_or("")
+                ));
+            }
+            Err(text.into())
+        }
+        Err(error) => Err(error.public_message().into()),
+    }
 }
 
 fn describe_partner(command: &PartnerCommand) -> String {

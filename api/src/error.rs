@@ -39,6 +39,9 @@ pub const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; retry shortl
 pub enum ApiError {
     /// The client sent a value the API cannot use (unknown code, bad cursor, ...).
     BadUserInput(String),
+    /// A report that failed validation: `BAD_USER_INPUT`, with the validation report (every problem) in
+    /// `extensions.report`.
+    Rejected { message: String, report: serde_json::Value },
     /// The client asked for a single object that does not exist.
     NotFound(String),
     /// The caller may not see or do this.
@@ -63,7 +66,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadUserInput(_) => code::BAD_USER_INPUT,
+            ApiError::BadUserInput(_) | ApiError::Rejected { .. } => code::BAD_USER_INPUT,
             ApiError::NotFound(_) => code::NOT_FOUND,
             ApiError::Forbidden(_) => code::FORBIDDEN,
             ApiError::Conflict(_) => code::CONFLICT,
@@ -76,6 +79,7 @@ impl ApiError {
     pub fn detail(&self) -> String {
         match self {
             ApiError::BadUserInput(m)
+            | ApiError::Rejected { message: m, .. }
             | ApiError::NotFound(m)
             | ApiError::Forbidden(m)
             | ApiError::Conflict(m)
@@ -101,7 +105,16 @@ impl ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         let code = error.code();
-        async_graphql::Error::new(error.public_message()).extend_with(|_, ext| ext.set("code", code))
+        let report = match &error {
+            ApiError::Rejected { report, .. } => async_graphql::Value::from_json(report.clone()).ok(),
+            _ => None,
+        };
+        async_graphql::Error::new(error.public_message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(report) = report {
+                ext.set("report", report);
+            }
+        })
     }
 }
 

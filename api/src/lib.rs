@@ -32,6 +32,7 @@ mod programme;
 mod region;
 mod release;
 mod statistics;
+pub mod submission;
 mod training;
 
 pub use http::{AppState, HttpLimits, router};

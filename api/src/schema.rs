@@ -10,6 +10,7 @@ use crate::region::RegionQuery;
 use crate::release::ReleaseMutation;
 use crate::release::ReleaseQuery;
 use crate::statistics::StatisticsQuery;
+use crate::submission::{SubmissionMutation, SubmissionQuery};
 use crate::training::{TrainingQuery, TrainingSummaryQuery};
 use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
 
@@ -28,11 +29,13 @@ pub struct Query(
     TrainingSummaryQuery,
     ProgrammeSummaryQuery,
     PartnerQuery,
+    SubmissionQuery,
 );
 
-/// Changes, reserved to the observatory: partners, keys and releases. Every change is audited.
+/// Changes: the associations' monthly reports, and, reserved to the observatory, partners, keys and releases. Every
+/// change is audited.
 #[derive(MergedObject, Default)]
-pub struct Mutation(PartnerMutation, ReleaseMutation);
+pub struct Mutation(PartnerMutation, ReleaseMutation, SubmissionMutation);
 
 pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -52,6 +52,8 @@ pub struct Scope {
     pub key_prefix: Option<String>,
     /// The key carries the `admin` scope (partner and key management, releases).
     pub admin: bool,
+    /// The key carries the `write` scope (sending reports).
+    pub write: bool,
 }
 
 /// Which monthly rows a scope may read.
@@ -85,6 +87,7 @@ impl Scope {
             association_id: None,
             key_prefix: None,
             admin: false,
+            write: false,
         }
     }
 
@@ -96,6 +99,7 @@ impl Scope {
             association_id: None,
             key_prefix: None,
             admin: true,
+            write: true,
         }
     }
 
@@ -166,6 +170,26 @@ impl Scope {
                 Ok(())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Refuses a monthly report for `association` unless this caller may send it: an association key with the
+    /// `write` scope for its own association, or the observatory (on behalf of any association). Returns whether
+    /// the report is sent on behalf of the association.
+    pub fn may_report_for(&self, association: i32) -> Result<bool, ApiError> {
+        match (self.role, self.association_id) {
+            (Role::Observatory, _) => Ok(self.association_id != Some(association)),
+            (Role::Association, Some(own)) if own == association && self.write => Ok(false),
+            (Role::Association, Some(own)) if own == association => Err(ApiError::Forbidden(
+                "sending a report needs a key with the `write` scope: ask the observatory for one".into(),
+            )),
+            (Role::Association, _) => Err(ApiError::Forbidden(
+                "an association may send reports for itself only: this key belongs to another association".into(),
+            )),
+            (role, _) => Err(ApiError::Forbidden(format!(
+                "reports are sent by the association itself or by the observatory (this caller's role is {})",
+                role.name()
+            ))),
         }
     }
 

@@ -19,6 +19,10 @@ pub struct Model {
     pub validation_report: String,
     /// The payload exactly as received.
     pub payload: String,
+    /// The `Idempotency-Key` it was sent with, if any (unique per association).
+    pub idempotency_key: Option<String>,
+    /// Sent by the observatory on behalf of the association.
+    pub on_behalf: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ mod m20261201_000003_create_activity;
 mod m20261201_000004_create_exchange;
 mod m20261201_000005_seed_regions;
 mod m20261201_000006_create_rollups;
+mod m20261202_000007_add_submission_idempotency_key;
+mod m20261202_000008_add_submission_on_behalf;
 
 pub struct Migrator;
 
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_create_exchange::Migration),
             Box::new(m20261201_000005_seed_regions::Migration),
             Box::new(m20261201_000006_create_rollups::Migration),
+            Box::new(m20261202_000007_add_submission_idempotency_key::Migration),
+            Box::new(m20261202_000008_add_submission_on_behalf::Migration),
         ]
     }
 }

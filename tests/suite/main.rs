@@ -9,6 +9,7 @@ mod limits;
 mod migrations;
 mod protocol;
 mod reads;
+mod reporting;
 mod schema;
 mod statements;
 mod suppression;

@@ -19,8 +19,9 @@ use std::collections::{BTreeSet, HashMap};
 
 /// Deepest selection nesting accepted (deep enough for the standard introspection query).
 pub const MAX_DEPTH: usize = 16;
-/// Highest price of one anonymous request (the standard introspection query costs about 55,000).
-pub const PUBLIC_BUDGET: u64 = 60_000;
+/// Highest price of one anonymous request. The standard introspection query must fit, and its price grows with the
+/// schema (about 62,000 with the reporting types); keep a margin when the schema grows.
+pub const PUBLIC_BUDGET: u64 = 75_000;
 /// Highest price of one request made with a key.
 pub const KEYED_BUDGET: u64 = 120_000;
 /// Price of a field that reads the database with a statement of its own: a root field, or a page of a list.

@@ -11,6 +11,7 @@
 pub mod admission;
 pub mod execution;
 pub mod protocol;
+pub mod reports;
 
 use crate::error::code;
 use crate::graphql::types::TypeIndex;
@@ -156,6 +157,11 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::temporary("/graphiql") }))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route(
+            "/reports/{association}/{month}",
+            axum::routing::post(reports::submit).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/reports/templates/{file}", get(reports::template))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -130,6 +130,7 @@ pub async fn authenticate(
         association_id: owner.association_id,
         key_prefix: Some(key.prefix),
         admin: key.scopes.split_whitespace().any(|s| s == "admin"),
+        write: key.scopes.split_whitespace().any(|s| s == "write"),
     };
     let mut verified = VERIFIED.lock().expect("not poisoned");
     if verified.len() >= KEY_CACHE_SIZE {

@@ -1,0 +1,232 @@
+//! The reporting paths: `POST /reports/{association}/{month}` (a `multipart/form-data` report: CSV parts
+//! `clients`, `loans`, `staff` and optional `branches`) and `GET /reports/templates/{table}.csv`.
+//!
+//! Answers: 201 with the submission, 422 with the validation report (every problem at once), 413 over
+//! [`MAX_REPORT_BYTES`], 415 for what is not multipart, not CSV text or not a workbook, 400 for a malformed report (a ragged row,
+//! an empty or unknown part), 401/403/409/429 as elsewhere. Errors have the GraphQL error shape
+//! (`errors[0].message`, `errors[0].extensions.code`, and `extensions.report` for a rejected report).
+
+use super::AppState;
+use super::admission::{admit, with_rate_headers};
+use super::protocol::{MediaType, refuse, respond};
+use crate::error::{ApiError, code};
+use crate::period::{Granularity, Period};
+use crate::submission::store::{self, NewReport};
+use crate::submission::table::{self, Malformed, RawReport, Table};
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Largest report accepted: 5 MB.
+pub const MAX_REPORT_BYTES: usize = 5 * 1024 * 1024;
+
+fn bad_request(message: &str) -> Response {
+    refuse(StatusCode::BAD_REQUEST, MediaType::Json, code::BAD_REQUEST, message)
+}
+
+fn unsupported(message: &str) -> Response {
+    refuse(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        MediaType::Json,
+        code::UNSUPPORTED_MEDIA_TYPE,
+        message,
+    )
+}
+
+fn too_large() -> Response {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        MediaType::Json,
+        code::PAYLOAD_TOO_LARGE,
+        &format!("the report exceeds the 5 MB limit ({MAX_REPORT_BYTES} bytes): send one month of one association"),
+    )
+}
+
+/// The response to an error of the store.
+pub fn error_response(error: ApiError) -> Response {
+    let status = match &error {
+        ApiError::BadUserInput(_) => StatusCode::BAD_REQUEST,
+        ApiError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let code = error.code();
+    let report = match &error {
+        ApiError::Rejected { report, .. } => Some(report.clone()),
+        _ => None,
+    };
+    let mut extensions = json!({ "code": code });
+    if let Some(report) = report {
+        extensions["report"] = report;
+    }
+    let body = json!({ "errors": [{ "message": error.public_message(), "extensions": extensions }] });
+    respond(status, MediaType::Json, body.to_string().into_bytes())
+}
+
+/// `POST /reports/{association}/{month}`.
+pub async fn submit(
+    State(state): State<AppState>,
+    Path((association, month)): Path<(String, String)>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let (scope, decision) = match admit(&state, &parts, MediaType::Json).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
+    let answer = receive(&state, scope, association, month, parts, body).await;
+    with_rate_headers(answer, decision)
+}
+
+async fn receive(
+    state: &AppState,
+    scope: crate::scope::Scope,
+    association: String,
+    month: String,
+    parts: axum::http::request::Parts,
+    body: Body,
+) -> Response {
+    let month = match Period::parse(&month) {
+        Ok(period) if period.granularity == Granularity::Month => period.start,
+        _ => {
+            return bad_request(&format!(
+                "`{month}` is not a month: write it YYYY-MM, for example 2021-01"
+            ));
+        }
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        return unsupported(
+            "send the report as multipart/form-data with the parts clients, loans, staff (and optionally branches), \
+             each a CSV file",
+        );
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_REPORT_BYTES) {
+        return too_large();
+    }
+    let bytes = match axum::body::to_bytes(body, MAX_REPORT_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => return too_large(),
+    };
+    let idempotency_key = match parts.headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(key)) => Some(key.trim().to_owned()),
+        Some(Err(_)) => return bad_request("the Idempotency-Key header must be visible ASCII"),
+    };
+    let request = axum::extract::Request::from_parts(parts, Body::from(bytes));
+    let mut multipart = match Multipart::from_request(request, &()).await {
+        Ok(multipart) => multipart,
+        Err(rejection) => return bad_request(&format!("the multipart body cannot be read: {}", rejection.body_text())),
+    };
+    let mut tables = RawReport::new();
+    let mut texts = serde_json::Map::new();
+    let mut workbook: Option<axum::body::Bytes> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => return bad_request(&format!("the multipart body is malformed: {}", error.body_text())),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "workbook" {
+            if !tables.is_empty() || workbook.is_some() {
+                return bad_request("send either one `workbook` part or the CSV parts, not both");
+            }
+            match field.bytes().await {
+                Ok(data) => workbook = Some(data),
+                Err(error) => {
+                    return bad_request(&format!("the `workbook` part cannot be read: {}", error.body_text()));
+                }
+            }
+            continue;
+        }
+        if workbook.is_some() {
+            return bad_request("send either one `workbook` part or the CSV parts, not both");
+        }
+        let Some(table) = Table::from_name(&name) else {
+            return bad_request(&format!(
+                "unknown part `{name}`: the parts are clients, loans, staff and, optionally, branches"
+            ));
+        };
+        if tables.contains_key(&table) {
+            return bad_request(&format!("the `{name}` part is sent twice: send each table once"));
+        }
+        let data = match field.bytes().await {
+            Ok(data) => data,
+            Err(error) => return bad_request(&format!("the `{name}` part cannot be read: {}", error.body_text())),
+        };
+        match table::read_csv(table, &data) {
+            Ok(raw) => {
+                tables.insert(table, raw);
+                texts.insert(name, String::from_utf8_lossy(&data).into_owned().into());
+            }
+            Err(Malformed::Encoding(message)) => return unsupported(&message),
+            Err(Malformed::Shape(message)) => return bad_request(&message),
+        }
+    }
+    let payload = if let Some(data) = workbook {
+        tables = match table::read_xlsx(&data) {
+            Ok(tables) => tables,
+            Err(Malformed::Encoding(message)) => return unsupported(&message),
+            Err(Malformed::Shape(message)) => return bad_request(&message),
+        };
+        use base64::Engine;
+        json!({ "format": "xlsx", "workbook": base64::engine::general_purpose::STANDARD.encode(&data) }).to_string()
+    } else {
+        json!({ "format": "csv", "tables": texts }).to_string()
+    };
+    if tables.is_empty() {
+        return bad_request("the report has no part: send clients, loans and staff as CSV files, or one workbook");
+    }
+    let report = NewReport {
+        association,
+        month,
+        tables,
+        payload,
+        idempotency_key,
+    };
+    match store::submit(&state.inner.db, &scope, report).await {
+        Ok(model) => match crate::submission::view(&state.inner.db, &model).await {
+            Ok(view) => respond(StatusCode::CREATED, MediaType::Json, view.to_string().into_bytes()),
+            Err(error) => error_response(error),
+        },
+        Err(error) => error_response(error),
+    }
+}
+
+/// `GET /reports/templates/{table}.csv`: the header and one example row.
+pub async fn template(Path(file): Path<String>) -> Response {
+    let table = file.strip_suffix(".csv").and_then(Table::from_name);
+    let Some(table) = table else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            MediaType::Json,
+            code::NOT_FOUND,
+            "no such template: use clients.csv, loans.csv, staff.csv or branches.csv",
+        );
+    };
+    let mut response = (StatusCode::OK, table.template()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{}.csv\"", table.name())) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    response
+}

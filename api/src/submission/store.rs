@@ -1,0 +1,570 @@
+//! Submissions: validating a report and accepting it in one transaction, and reading submissions back. Plain
+//! functions: a connection and a scope in, models out; no GraphQL or HTTP here.
+
+use super::table::RawReport;
+use super::validate::{self, Context, Figures, Totals, ValidationReport};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{Page, PageArgs};
+use crate::period::Month;
+use crate::scope::{Role, Scope};
+use crate::store::{self, Keyed};
+use chrono::{Datelike, Utc};
+use entity::enums::SubmissionStatus;
+use entity::submission::{self, Entity, Model};
+use entity::{association, branch, client_stat, loan_stat, region, staff_stat};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+use sha2::{Digest, Sha256};
+
+impl Keyed for Entity {
+    fn key(model: &Model) -> i64 {
+        model.id
+    }
+}
+
+/// Day of the following month by which a month's report is due (inclusive, UTC), unless `REPORT_DEADLINE_DAY`
+/// (1 to 28) says otherwise.
+pub const DEADLINE_DAY: u32 = 15;
+
+/// The deadline day in force: `REPORT_DEADLINE_DAY` when it is a day from 1 to 28, else [`DEADLINE_DAY`]. Read once.
+pub fn deadline_day() -> u32 {
+    static DAY: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *DAY.get_or_init(|| {
+        std::env::var("REPORT_DEADLINE_DAY")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|d| (1..=28).contains(d))
+            .unwrap_or(DEADLINE_DAY)
+    })
+}
+
+/// How many times an acceptance that lost a race for its revision number is retried.
+const ATTEMPTS: usize = 20;
+
+/// A report to accept.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    /// The association's code.
+    pub association: String,
+    pub month: Month,
+    pub tables: RawReport,
+    /// The payload exactly as received (CSV texts or JSON rows, as a JSON document), kept with its hash.
+    pub payload: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// SHA-256 of a payload, hex.
+pub fn content_hash(payload: &str) -> String {
+    Sha256::digest(payload.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The instant after which a month's report is late: the end of day [`deadline_day`] of the following month (UTC).
+pub fn deadline(month: Month) -> chrono::DateTime<Utc> {
+    let next = month.shift(1);
+    chrono::NaiveDate::from_ymd_opt(next.year(), next.month(), deadline_day())
+        .and_then(|d| d.succ_opt())
+        .expect("valid deadline")
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+}
+
+/// Whether a submission came after its month's deadline.
+pub fn is_late(model: &Model) -> bool {
+    model.received_at >= deadline(Month(model.period))
+}
+
+/// What validation needs from the database for one association and month (and the branch codes the report names).
+pub async fn context<C: ConnectionTrait>(
+    db: &C,
+    association_id: i32,
+    month: Month,
+    branch_codes: Vec<String>,
+) -> ApiResult<Context> {
+    let today = Utc::now().date_naive();
+    let regions = region::Entity::find().all(db).await?;
+    #[derive(FromQueryResult)]
+    struct Code {
+        code: String,
+    }
+    let mut foreign_branches = std::collections::HashSet::new();
+    for chunk in branch_codes.chunks(1_000) {
+        let found = branch::Entity::find()
+            .select_only()
+            .column(branch::Column::Code)
+            .filter(branch::Column::AssociationId.ne(association_id))
+            .filter(branch::Column::Code.is_in(chunk.iter().cloned()))
+            .into_model::<Code>()
+            .all(db)
+            .await?;
+        foreign_branches.extend(found.into_iter().map(|b| b.code));
+    }
+    let previous = month.shift(-1).0;
+    #[derive(FromQueryResult)]
+    struct Sum {
+        total: Option<i64>,
+    }
+    let sum = |sql: String| async move {
+        Sum::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
+            .one(db)
+            .await
+            .map(|s| s.and_then(|s| s.total))
+    };
+    let clients = sum(format!(
+        "SELECT CAST(SUM(active_clients) AS BIGINT) AS total FROM client_stat WHERE association_id = {association_id} \
+         AND period = {previous}"
+    ))
+    .await?;
+    let loans = sum(format!(
+        "SELECT CAST(SUM(active_loans) AS BIGINT) AS total FROM loan_stat WHERE association_id = {association_id} \
+         AND period = {previous}"
+    ))
+    .await?;
+    let outstanding = sum(format!(
+        "SELECT CAST(SUM(outstanding_amount) AS BIGINT) AS total FROM loan_stat WHERE association_id = \
+         {association_id} AND period = {previous}"
+    ))
+    .await?;
+    let previous = (clients.is_some() || loans.is_some()).then(|| Totals {
+        active_clients: clients.unwrap_or(0),
+        active_loans: loans.unwrap_or(0),
+        outstanding_amount: outstanding.unwrap_or(0),
+    });
+    Ok(Context {
+        month,
+        current: Month(today.year() * 100 + today.month() as i32),
+        regions: regions.into_iter().map(|r| (r.code, r.id)).collect(),
+        foreign_branches,
+        previous,
+    })
+}
+
+/// The message of a rejected report.
+fn rejection(report: &ValidationReport) -> ApiError {
+    let count = report.errors.len();
+    ApiError::Rejected {
+        message: format!(
+            "the report was rejected with {count} problem{}; nothing was stored: see `extensions.report.errors`, fix \
+             every line listed and send the whole month again",
+            if count == 1 { "" } else { "s" }
+        ),
+        report: serde_json::to_value(report).unwrap_or_default(),
+    }
+}
+
+/// Validates a report and, when it has no error, accepts it as the association-month's next revision, all in one
+/// transaction: the previous accepted revision is superseded, the month's client, loan and staff rows of the
+/// association are replaced, the month's rollups refreshed, the audit event and the payload with its hash stored.
+/// A rejected report stores nothing. A replay with the same `Idempotency-Key` and content returns the first
+/// submission; with other content, `CONFLICT`.
+pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -> ApiResult<Model> {
+    let owner =
+        store::by_code::<association::Entity, _>(db, association::Column::Code, "association", &report.association)
+            .await?;
+    let on_behalf = actor.may_report_for(owner.id)?;
+    if let Some(key) = &report.idempotency_key
+        && (key.is_empty() || key.len() > 128)
+    {
+        return Err(ApiError::bad_input("an Idempotency-Key has 1 to 128 characters"));
+    }
+    let hash = content_hash(&report.payload);
+    if let Some(first) = replay(db, owner.id, report.idempotency_key.as_deref(), &hash).await? {
+        return Ok(first);
+    }
+    let context = context(db, owner.id, report.month, branch_codes(&report.tables)).await?;
+    let (figures, validation) = validate::validate(&report.tables, &context);
+    let Some(figures) = figures else {
+        return Err(rejection(&validation));
+    };
+    let warnings = serde_json::to_string(&validation).unwrap_or_default();
+    for _ in 0..ATTEMPTS {
+        match accept(db, actor, &owner, &report, &figures, &hash, &warnings, on_behalf).await {
+            Ok(outcome) => return outcome,
+            Err(error) if is_unique_violation(&error) => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(ApiError::Conflict(format!(
+        "{} {} is being revised by other reports at this moment; send it again",
+        owner.code, report.month
+    )))
+}
+
+/// The branch codes a report names, without repeats.
+fn branch_codes(tables: &RawReport) -> Vec<String> {
+    let Some(branches) = tables.get(&super::table::Table::Branches) else {
+        return Vec::new();
+    };
+    let Some(column) = branches.columns.iter().position(|c| c.eq_ignore_ascii_case("code")) else {
+        return Vec::new();
+    };
+    let mut codes: Vec<String> = branches
+        .rows
+        .iter()
+        .filter_map(|(_, cells)| cells.get(column).cloned().flatten())
+        .filter(|c| !c.is_empty())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The first submission sent with this key, when there is one and its content is the same; `CONFLICT` when the
+/// content differs.
+async fn replay<C: ConnectionTrait>(
+    db: &C,
+    association_id: i32,
+    key: Option<&str>,
+    hash: &str,
+) -> ApiResult<Option<Model>> {
+    let Some(key) = key else { return Ok(None) };
+    let Some(first) = Entity::find()
+        .filter(submission::Column::AssociationId.eq(association_id))
+        .filter(submission::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if first.content_hash == hash {
+        Ok(Some(first))
+    } else {
+        Err(ApiError::Conflict(format!(
+            "the Idempotency-Key `{key}` was used for another report (revision {} of {}): use a new key for new \
+             content",
+            first.revision,
+            Month(first.period)
+        )))
+    }
+}
+
+/// One attempt at accepting a valid report. A unique violation (a racing report took the revision number or the
+/// idempotency key) comes back as the database error, for the caller to retry.
+#[allow(clippy::too_many_arguments)]
+async fn accept(
+    db: &DatabaseConnection,
+    actor: &Scope,
+    owner: &association::Model,
+    report: &NewReport,
+    figures: &Figures,
+    hash: &str,
+    validation: &str,
+    on_behalf: bool,
+) -> Result<ApiResult<Model>, DbErr> {
+    let month = report.month.0;
+    let txn = crate::db::begin_write(db).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Reports of one month queue here: the month's rollups are rebuilt from the facts, so two acceptances of
+        // the same month must not interleave. Released at commit or rollback.
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(8, {month})"))
+            .await?;
+    }
+    match replay(&txn, owner.id, report.idempotency_key.as_deref(), hash).await {
+        Ok(Some(first)) => return Ok(Ok(first)),
+        Ok(None) => {}
+        Err(ApiError::Database(e)) => return Err(e),
+        Err(other) => return Ok(Err(other)),
+    }
+    #[derive(FromQueryResult)]
+    struct Last {
+        revision: Option<i32>,
+    }
+    let last = Entity::find()
+        .select_only()
+        .column_as(submission::Column::Revision.max(), "revision")
+        .filter(submission::Column::AssociationId.eq(owner.id))
+        .filter(submission::Column::Period.eq(month))
+        .into_model::<Last>()
+        .one(&txn)
+        .await?
+        .and_then(|l| l.revision)
+        .unwrap_or(0);
+    let model = submission::ActiveModel {
+        association_id: Set(owner.id),
+        period: Set(month),
+        revision: Set(last + 1),
+        status: Set(SubmissionStatus::Accepted),
+        content_hash: Set(hash.to_owned()),
+        submitted_by: Set(actor.partner_id),
+        received_at: Set(Utc::now()),
+        validation_report: Set(validation.to_owned()),
+        payload: Set(report.payload.clone()),
+        idempotency_key: Set(report.idempotency_key.clone()),
+        on_behalf: Set(on_behalf),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    Entity::update_many()
+        .col_expr(
+            submission::Column::Status,
+            Expr::value(SubmissionStatus::Superseded.as_str()),
+        )
+        .filter(submission::Column::AssociationId.eq(owner.id))
+        .filter(submission::Column::Period.eq(month))
+        .filter(submission::Column::Status.eq(SubmissionStatus::Accepted))
+        .filter(submission::Column::Id.ne(model.id))
+        .exec(&txn)
+        .await?;
+    replace_figures(&txn, owner.id, month, figures).await?;
+    crate::rollup::refresh(&txn, Some(&[month])).await?;
+    let warnings = serde_json::from_str::<ValidationReport>(validation)
+        .map(|r| r.warnings.len())
+        .unwrap_or(0);
+    crate::audit::record(
+        &txn,
+        actor,
+        "submission.accept",
+        "submission",
+        &format!("{}/{}", owner.code, Month(month)),
+        serde_json::json!({
+            "submission": model.id,
+            "revision": model.revision,
+            "on_behalf": on_behalf,
+            "content_hash": hash,
+            "warnings": warnings,
+            "cells": { "clients": figures.clients.len(), "loans": figures.loans.len(), "staff": figures.staff.len() },
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Ok(model))
+}
+
+/// Replaces the association-month's client, loan and staff rows with the report's.
+async fn replace_figures<C: ConnectionTrait>(
+    db: &C,
+    association_id: i32,
+    month: i32,
+    figures: &Figures,
+) -> Result<(), DbErr> {
+    client_stat::Entity::delete_many()
+        .filter(client_stat::Column::AssociationId.eq(association_id))
+        .filter(client_stat::Column::Period.eq(month))
+        .exec(db)
+        .await?;
+    loan_stat::Entity::delete_many()
+        .filter(loan_stat::Column::AssociationId.eq(association_id))
+        .filter(loan_stat::Column::Period.eq(month))
+        .exec(db)
+        .await?;
+    staff_stat::Entity::delete_many()
+        .filter(staff_stat::Column::AssociationId.eq(association_id))
+        .filter(staff_stat::Column::Period.eq(month))
+        .exec(db)
+        .await?;
+    if !figures.clients.is_empty() {
+        client_stat::Entity::insert_many(figures.clients.iter().map(|c| client_stat::ActiveModel {
+            association_id: Set(association_id),
+            region_id: Set(c.region_id),
+            period: Set(month),
+            segment: Set(c.segment),
+            gender: Set(c.gender),
+            area: Set(c.area),
+            active_clients: Set(c.active_clients),
+            new_clients: Set(c.new_clients),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !figures.loans.is_empty() {
+        loan_stat::Entity::insert_many(figures.loans.iter().map(|l| {
+            let v = l.values;
+            loan_stat::ActiveModel {
+                association_id: Set(association_id),
+                region_id: Set(l.region_id),
+                period: Set(month),
+                segment: Set(l.segment),
+                gender: Set(l.gender),
+                area: Set(l.area),
+                disbursed_count: Set(v[0]),
+                disbursed_amount: Set(v[1]),
+                active_loans: Set(v[2]),
+                outstanding_amount: Set(v[3]),
+                par30_amount: Set(v[4]),
+                par90_amount: Set(v[5]),
+                write_off_amount: Set(v[6]),
+                rescheduled_amount: Set(v[7]),
+                repayments_due: Set(v[8]),
+                repayments_collected: Set(v[9]),
+                ..Default::default()
+            }
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !figures.staff.is_empty() {
+        staff_stat::Entity::insert_many(figures.staff.iter().map(|s| staff_stat::ActiveModel {
+            association_id: Set(association_id),
+            period: Set(month),
+            category: Set(s.category),
+            gender: Set(s.gender),
+            headcount: Set(s.headcount),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Which submissions to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Association codes.
+    pub associations: Option<Vec<String>>,
+    pub months: Option<std::ops::RangeInclusive<Month>>,
+    pub statuses: Option<Vec<SubmissionStatus>>,
+}
+
+/// Refuses submissions to callers who may see none: an association sees its own, the observatory all.
+fn visible_association(scope: &Scope) -> ApiResult<Option<i32>> {
+    match (scope.role, scope.association_id) {
+        (Role::Observatory, _) => Ok(None),
+        (Role::Association, Some(own)) => Ok(Some(own)),
+        (role, _) => Err(ApiError::Forbidden(format!(
+            "submissions are shown to the association that sent them and to the observatory (this caller's role is \
+             {})",
+            role.name()
+        ))),
+    }
+}
+
+/// Submissions the caller may see, in the order they were received.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    filter: &Filter,
+    page: &PageArgs,
+    with_total: bool,
+) -> ApiResult<Page<Model>> {
+    let own = visible_association(scope)?;
+    let mut select = Entity::find();
+    if let Some(own) = own {
+        select = select.filter(submission::Column::AssociationId.eq(own));
+    }
+    if let Some(codes) = &filter.associations {
+        let ids = store::ids_for_codes::<association::Entity, _>(
+            db,
+            association::Column::Code,
+            association::Column::Id,
+            "association",
+            codes,
+        )
+        .await?;
+        select = select.filter(submission::Column::AssociationId.is_in(ids));
+    }
+    if let Some(months) = &filter.months {
+        select = select.filter(submission::Column::Period.between(months.start().0, months.end().0));
+    }
+    if let Some(statuses) = &filter.statuses {
+        select = select.filter(submission::Column::Status.is_in(statuses.iter().copied()));
+    }
+    store::page(db, select, page, with_total).await
+}
+
+/// One submission, if the caller may see it.
+pub async fn get<C: ConnectionTrait>(db: &C, scope: &Scope, id: i64) -> ApiResult<Model> {
+    let own = visible_association(scope)?;
+    Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| own.is_none_or(|own| own == m.association_id))
+        .ok_or_else(|| ApiError::NotFound(format!("no submission {id} is visible to this caller")))
+}
+
+/// The latest submissions first, for a month's overview.
+pub async fn of_month<C: ConnectionTrait>(db: &C, association_id: i32, month: Month) -> ApiResult<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(submission::Column::AssociationId.eq(association_id))
+        .filter(submission::Column::Period.eq(month.0))
+        .order_by_desc(submission::Column::Revision)
+        .all(db)
+        .await?)
+}
+
+/// Whether an expected association reported a month, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeliness {
+    Missing,
+    OnTime,
+    Late,
+}
+
+/// One expected association's reporting of a month.
+#[derive(Debug, Clone)]
+pub struct ReportingStatus {
+    pub association: association::Model,
+    pub timeliness: Timeliness,
+    /// Accepted revisions (the current one and those it superseded).
+    pub revisions: i64,
+    /// When its first accepted revision arrived.
+    pub first_received_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Each association expected to report `month` (every active one: closed and merged associations are not
+/// expected), with `MISSING`, `ON_TIME` or `LATE` judged on its first accepted revision. The observatory sees every
+/// association, an association itself only.
+pub async fn reporting_status<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    month: Month,
+) -> ApiResult<Vec<ReportingStatus>> {
+    let own = visible_association(scope)?;
+    let mut expected = association::Entity::find()
+        .filter(association::Column::Status.eq(entity::enums::AssociationStatus::Active))
+        .order_by_asc(association::Column::Code);
+    if let Some(own) = own {
+        expected = expected.filter(association::Column::Id.eq(own));
+    }
+    let expected = expected.all(db).await?;
+    #[derive(FromQueryResult)]
+    struct Received {
+        association_id: i32,
+        first: Option<chrono::DateTime<Utc>>,
+        revisions: i64,
+    }
+    let received: std::collections::HashMap<i32, Received> = Entity::find()
+        .select_only()
+        .column(submission::Column::AssociationId)
+        .column_as(submission::Column::ReceivedAt.min(), "first")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "revisions")
+        .filter(submission::Column::Period.eq(month.0))
+        .filter(submission::Column::Status.is_in([SubmissionStatus::Accepted, SubmissionStatus::Superseded]))
+        .group_by(submission::Column::AssociationId)
+        .into_model::<Received>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.association_id, r))
+        .collect();
+    let due = deadline(month);
+    Ok(expected
+        .into_iter()
+        .map(|association| {
+            let got = received.get(&association.id);
+            let first = got.and_then(|r| r.first);
+            ReportingStatus {
+                timeliness: match first {
+                    None => Timeliness::Missing,
+                    Some(at) if at < due => Timeliness::OnTime,
+                    Some(_) => Timeliness::Late,
+                },
+                revisions: got.map(|r| r.revisions).unwrap_or(0),
+                first_received_at: first,
+                association,
+            }
+        })
+        .collect())
+}

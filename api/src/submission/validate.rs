@@ -1,0 +1,796 @@
+//! Validation of a monthly report: every problem found at once, each with its table, line, column, value, a
+//! stable rule code and a message a clerk can act on. Errors block the report; warnings are kept with it.
+//!
+//! Pure: what validation needs from the database (regions, the previous month's totals, branch owners) is
+//! handed in as [`Context`].
+
+use super::table::{RawReport, RawTable, Table};
+use crate::period::Month;
+use entity::enums::{Area, BranchKind, Gender, Segment, StaffCategory};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Stable rule codes, part of the public contract.
+pub mod rule {
+    pub const MISSING_TABLE: &str = "MISSING_TABLE";
+    pub const MISSING_COLUMN: &str = "MISSING_COLUMN";
+    pub const UNKNOWN_COLUMN: &str = "UNKNOWN_COLUMN";
+    pub const MISSING_VALUE: &str = "MISSING_VALUE";
+    pub const UNKNOWN_CODE: &str = "UNKNOWN_CODE";
+    pub const NOT_A_NUMBER: &str = "NOT_A_NUMBER";
+    pub const NOT_A_WHOLE_NUMBER: &str = "NOT_A_WHOLE_NUMBER";
+    pub const NEGATIVE: &str = "NEGATIVE";
+    pub const TOO_MANY_DECIMALS: &str = "TOO_MANY_DECIMALS";
+    pub const TOO_LARGE: &str = "TOO_LARGE";
+    pub const NOT_A_DATE: &str = "NOT_A_DATE";
+    pub const PAR90_ABOVE_PAR30: &str = "PAR90_ABOVE_PAR30";
+    pub const PAR30_ABOVE_OUTSTANDING: &str = "PAR30_ABOVE_OUTSTANDING";
+    pub const DUPLICATE_CELL: &str = "DUPLICATE_CELL";
+    pub const MONTH_IN_FUTURE: &str = "MONTH_IN_FUTURE";
+    pub const MONTH_NOT_OPEN: &str = "MONTH_NOT_OPEN";
+    pub const OTHER_ASSOCIATION: &str = "OTHER_ASSOCIATION";
+    // Warnings.
+    pub const STOCK_MOVED: &str = "STOCK_MOVED";
+    pub const PAR30_RATE_HIGH: &str = "PAR30_RATE_HIGH";
+    pub const COLLECTION_RATE_LOW: &str = "COLLECTION_RATE_LOW";
+    pub const LOANS_WITHOUT_CLIENTS: &str = "LOANS_WITHOUT_CLIENTS";
+}
+
+/// A stock moving more than this share from the previous month is flagged.
+pub const STOCK_MOVE_LIMIT: f64 = 0.25;
+/// A PAR30 rate above this is flagged.
+pub const PAR30_RATE_LIMIT: f64 = 0.10;
+/// A collection rate below this is flagged.
+pub const COLLECTION_RATE_LIMIT: f64 = 0.90;
+
+/// One problem of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[graphql(name = "ReportProblem")]
+pub struct Problem {
+    /// The table at fault: `clients`, `loans`, `staff`, `branches`, or `report` for the report as a whole.
+    pub table: String,
+    /// The line in the file (the header is line 1; for JSON rows, the row's position from 1); 0 for the table or
+    /// report as a whole.
+    pub line: i32,
+    /// The column at fault, when one is.
+    pub column: Option<String>,
+    /// The value at fault, as sent.
+    pub value: Option<String>,
+    /// The stable rule code, for example `PAR30_ABOVE_OUTSTANDING`.
+    pub rule: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// The outcome of validation: errors (blocking) and warnings (kept with the submission).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+/// One cell of client figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCell {
+    pub region_id: i32,
+    pub segment: Segment,
+    pub gender: Gender,
+    pub area: Area,
+    pub active_clients: i64,
+    pub new_clients: i64,
+}
+
+/// One cell of loan figures; amounts in centimes, in the order of `Table::Loans.columns()[4..]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanCell {
+    pub region_id: i32,
+    pub segment: Segment,
+    pub gender: Gender,
+    pub area: Area,
+    pub values: [i64; 10],
+}
+
+/// One staff headcount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffCell {
+    pub category: StaffCategory,
+    pub gender: Gender,
+    pub headcount: i64,
+}
+
+/// A report's figures once valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub clients: Vec<ClientCell>,
+    pub loans: Vec<LoanCell>,
+    pub staff: Vec<StaffCell>,
+    /// Branch rows (validated; the registry itself is kept by the observatory).
+    pub branches: usize,
+}
+
+/// Association totals of a month, for the month-on-month warnings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub active_clients: i64,
+    pub active_loans: i64,
+    pub outstanding_amount: i64,
+}
+
+/// What validation needs to know beyond the report.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The reported month.
+    pub month: Month,
+    /// The current month (UTC): only months that have ended may be reported.
+    pub current: Month,
+    /// Region codes to ids.
+    pub regions: HashMap<String, i32>,
+    /// Branch codes registered to other associations.
+    pub foreign_branches: HashSet<String>,
+    /// The association's totals of the previous month, when it reported one.
+    pub previous: Option<Totals>,
+}
+
+impl Default for Month {
+    fn default() -> Self {
+        Month(200001)
+    }
+}
+
+struct Checker {
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+impl Checker {
+    fn error(&mut self, table: Table, line: usize, column: &str, value: &str, rule: &str, message: String) {
+        self.errors.push(Problem {
+            table: table.name().into(),
+            line: line as i32,
+            column: (!column.is_empty()).then(|| column.to_owned()),
+            value: (!value.is_empty()).then(|| value.to_owned()),
+            rule: rule.into(),
+            message,
+        });
+    }
+
+    fn warning(
+        &mut self,
+        table: &str,
+        line: usize,
+        column: Option<&str>,
+        value: Option<String>,
+        rule: &str,
+        message: String,
+    ) {
+        self.warnings.push(Problem {
+            table: table.into(),
+            line: line as i32,
+            column: column.map(str::to_owned),
+            value,
+            rule: rule.into(),
+            message,
+        });
+    }
+}
+
+/// One row being read: its cells by column name.
+struct Row<'a> {
+    table: Table,
+    line: usize,
+    cells: HashMap<&'a str, &'a str>,
+    /// Columns of the table that are missing from the file: not reported again per row.
+    absent: &'a HashSet<&'static str>,
+}
+
+impl Row<'_> {
+    /// The cell's text, or `None` after reporting it missing (or when the whole column is missing).
+    fn text(&self, column: &'static str, check: &mut Checker) -> Option<&str> {
+        if self.absent.contains(column) {
+            return None;
+        }
+        match self.cells.get(column).copied().filter(|v| !v.is_empty()) {
+            Some(v) => Some(v),
+            None => {
+                check.error(
+                    self.table,
+                    self.line,
+                    column,
+                    "",
+                    rule::MISSING_VALUE,
+                    format!(
+                        "`{column}` is empty on line {}: fill it in (write 0 for none)",
+                        self.line
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn code<T: Copy>(&self, column: &'static str, allowed: &[(&str, T)], check: &mut Checker) -> Option<T> {
+        let text = self.text(column, check)?;
+        let upper = text.to_ascii_uppercase();
+        match allowed.iter().find(|(code, _)| *code == upper) {
+            Some((_, value)) => Some(*value),
+            None => {
+                let codes: Vec<&str> = allowed.iter().map(|(c, _)| *c).collect();
+                check.error(
+                    self.table,
+                    self.line,
+                    column,
+                    text,
+                    rule::UNKNOWN_CODE,
+                    format!("`{text}` is not a known {column}: use one of {}", codes.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    /// A whole, non-negative count.
+    fn count(&self, column: &'static str, check: &mut Checker) -> Option<i64> {
+        let text = self.text(column, check)?;
+        let centimes = self.number(column, text, check)?;
+        if centimes % 100 != 0 {
+            check.error(
+                self.table,
+                self.line,
+                column,
+                text,
+                rule::NOT_A_WHOLE_NUMBER,
+                format!("`{column}` is a count: write a whole number, not `{text}`"),
+            );
+            return None;
+        }
+        Some(centimes / 100)
+    }
+
+    /// An amount in MAD with at most two decimals, returned in centimes.
+    fn amount(&self, column: &'static str, check: &mut Checker) -> Option<i64> {
+        let text = self.text(column, check)?;
+        self.number(column, text, check)
+    }
+
+    /// A non-negative decimal number with at most two decimals, in hundredths.
+    fn number(&self, column: &'static str, text: &str, check: &mut Checker) -> Option<i64> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let normalized = digits.replace(',', ".");
+        let (whole, fraction) = normalized.split_once('.').unwrap_or((&normalized, ""));
+        let numeric = !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && fraction.bytes().all(|b| b.is_ascii_digit());
+        if !numeric {
+            check.error(
+                self.table,
+                self.line,
+                column,
+                text,
+                rule::NOT_A_NUMBER,
+                format!(
+                    "`{text}` is not a number: write digits with `.` or `,` before the decimals and no thousands \
+                     separator, for example 1250.50"
+                ),
+            );
+            return None;
+        }
+        if negative {
+            check.error(
+                self.table,
+                self.line,
+                column,
+                text,
+                rule::NEGATIVE,
+                format!("`{column}` cannot be negative (`{text}`): report the month-end figure, 0 or more"),
+            );
+            return None;
+        }
+        if fraction.len() > 2 {
+            check.error(
+                self.table,
+                self.line,
+                column,
+                text,
+                rule::TOO_MANY_DECIMALS,
+                format!("`{text}` has more than 2 decimals: round it to the centime, for example 1250.50"),
+            );
+            return None;
+        }
+        let value = whole
+            .parse::<i64>()
+            .ok()
+            .and_then(|w| w.checked_mul(100))
+            .and_then(|w| w.checked_add(format!("{fraction:0<2}").parse::<i64>().unwrap_or(0)))
+            .filter(|v| *v <= i64::MAX / 1_000_000);
+        if value.is_none() {
+            check.error(
+                self.table,
+                self.line,
+                column,
+                text,
+                rule::TOO_LARGE,
+                format!("`{text}` is too large for `{column}`: check the figure"),
+            );
+        }
+        value
+    }
+}
+
+const SEGMENT_CODES: &[(&str, Segment)] = &[
+    ("INDIVIDUAL", Segment::Individual),
+    ("SOLIDARITY_GROUP", Segment::SolidarityGroup),
+    ("VERY_SMALL_ENTERPRISE", Segment::VerySmallEnterprise),
+];
+const GENDER_CODES: &[(&str, Gender)] = &[("FEMALE", Gender::Female), ("MALE", Gender::Male)];
+const AREA_CODES: &[(&str, Area)] = &[("URBAN", Area::Urban), ("RURAL", Area::Rural)];
+const CATEGORY_CODES: &[(&str, StaffCategory)] = &[
+    ("NETWORK", StaffCategory::Network),
+    ("HEAD_OFFICE", StaffCategory::HeadOffice),
+    ("UNSPECIFIED", StaffCategory::Unspecified),
+];
+const KIND_CODES: &[(&str, BranchKind)] = &[("AGENCY", BranchKind::Agency), ("MOBILE", BranchKind::Mobile)];
+
+/// Checks the header of a table: missing and unknown columns. Returns the columns missing.
+fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&'static str> {
+    let expected = table.columns();
+    let mut seen = HashSet::new();
+    for name in &raw.columns {
+        let normalized = name.to_ascii_lowercase();
+        if !expected.contains(&normalized.as_str()) {
+            check.error(
+                table,
+                1,
+                name,
+                name,
+                rule::UNKNOWN_COLUMN,
+                format!(
+                    "`{name}` is not a column of `{}`: the columns are {}",
+                    table.name(),
+                    expected.join(", ")
+                ),
+            );
+        } else if !seen.insert(normalized.clone()) {
+            check.error(
+                table,
+                1,
+                name,
+                name,
+                rule::UNKNOWN_COLUMN,
+                format!("`{name}` appears twice in the header of `{}`: keep one", table.name()),
+            );
+        }
+    }
+    let mut absent = HashSet::new();
+    for column in expected {
+        let optional = table == Table::Branches && matches!(*column, "closed_on" | "latitude" | "longitude");
+        if !seen.contains(*column) && !optional {
+            absent.insert(*column);
+            check.error(
+                table,
+                1,
+                column,
+                "",
+                rule::MISSING_COLUMN,
+                format!(
+                    "`{}` has no `{column}` column: add it to the header (see the template)",
+                    table.name()
+                ),
+            );
+        }
+    }
+    absent
+}
+
+fn rows<'a>(table: Table, raw: &'a RawTable, absent: &'a HashSet<&'static str>) -> impl Iterator<Item = Row<'a>> + 'a {
+    let names: Vec<String> = raw.columns.iter().map(|c| c.to_ascii_lowercase()).collect();
+    raw.rows.iter().map(move |(line, cells)| {
+        let mut map = HashMap::new();
+        for (name, cell) in names.iter().zip(cells) {
+            if let Some(cell) = cell {
+                map.entry(table.columns().iter().copied().find(|c| c == name).unwrap_or(""))
+                    .or_insert(cell.as_str());
+            }
+        }
+        Row {
+            table,
+            line: *line,
+            cells: map,
+            absent,
+        }
+    })
+}
+
+fn region(row: &Row<'_>, context: &Context, check: &mut Checker) -> Option<i32> {
+    let text = row.text("region", check)?;
+    match context.regions.get(&text.to_ascii_uppercase()) {
+        Some(id) => Some(*id),
+        None => {
+            let mut codes: Vec<&String> = context.regions.keys().collect();
+            codes.sort();
+            let codes: Vec<&str> = codes.into_iter().map(String::as_str).collect();
+            check.error(
+                row.table,
+                row.line,
+                "region",
+                text,
+                rule::UNKNOWN_CODE,
+                format!("`{text}` is not a region code: use one of {}", codes.join(", ")),
+            );
+            None
+        }
+    }
+}
+
+type CellKey = (i32, Segment, Gender, Area);
+
+/// The cell dimensions of a client or loan row (all four read so that each is reported).
+fn cell_key(row: &Row<'_>, context: &Context, check: &mut Checker) -> Option<CellKey> {
+    let region = region(row, context, check);
+    let segment = row.code("segment", SEGMENT_CODES, check);
+    let gender = row.code("gender", GENDER_CODES, check);
+    let area = row.code("area", AREA_CODES, check);
+    Some((region?, segment?, gender?, area?))
+}
+
+fn duplicate(table: Table, line: usize, first: usize, check: &mut Checker) {
+    check.error(
+        table,
+        line,
+        "",
+        "",
+        rule::DUPLICATE_CELL,
+        format!("line {line} repeats the cell of line {first}: send one row per cell (sum them, or correct the codes)"),
+    );
+}
+
+/// Validates a report for `context.month`. Returns the figures when there is no error, and the report in any case.
+pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, ValidationReport) {
+    let mut check = Checker {
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if context.month > context.current {
+        check.errors.push(Problem {
+            table: "report".into(),
+            line: 0,
+            column: None,
+            value: Some(context.month.to_string()),
+            rule: rule::MONTH_IN_FUTURE.into(),
+            message: format!("{} is in the future: report a month once it has ended", context.month),
+        });
+    } else if context.month == context.current {
+        check.errors.push(Problem {
+            table: "report".into(),
+            line: 0,
+            column: None,
+            value: Some(context.month.to_string()),
+            rule: rule::MONTH_NOT_OPEN.into(),
+            message: format!(
+                "{} is not open for reporting yet: it opens on the first day of {}",
+                context.month,
+                context.month.shift(1)
+            ),
+        });
+    }
+    for table in Table::ALL.into_iter().filter(|t| t.required()) {
+        if !report.contains_key(&table) {
+            check.errors.push(Problem {
+                table: table.name().into(),
+                line: 0,
+                column: None,
+                value: None,
+                rule: rule::MISSING_TABLE.into(),
+                message: format!(
+                    "the `{}` table is missing: every report has clients, loans and staff",
+                    table.name()
+                ),
+            });
+        }
+    }
+    let mut figures = Figures::default();
+    let mut client_lines: BTreeMap<CellKey, usize> = BTreeMap::new();
+    if let Some(raw) = report.get(&Table::Clients) {
+        let absent = check_columns(Table::Clients, raw, &mut check);
+        for row in rows(Table::Clients, raw, &absent) {
+            let key = cell_key(&row, context, &mut check);
+            let active = row.count("active_clients", &mut check);
+            let new = row.count("new_clients", &mut check);
+            let Some(key) = key else { continue };
+            if let Some(first) = client_lines.get(&key) {
+                duplicate(Table::Clients, row.line, *first, &mut check);
+                continue;
+            }
+            client_lines.insert(key, row.line);
+            if let (Some(active_clients), Some(new_clients)) = (active, new) {
+                figures.clients.push(ClientCell {
+                    region_id: key.0,
+                    segment: key.1,
+                    gender: key.2,
+                    area: key.3,
+                    active_clients,
+                    new_clients,
+                });
+            }
+        }
+    }
+    let mut loan_lines: BTreeMap<CellKey, usize> = BTreeMap::new();
+    if let Some(raw) = report.get(&Table::Loans) {
+        let absent = check_columns(Table::Loans, raw, &mut check);
+        for row in rows(Table::Loans, raw, &absent) {
+            let key = cell_key(&row, context, &mut check);
+            let mut values = [0i64; 10];
+            let mut complete = true;
+            for (i, column) in Table::Loans.columns()[4..].iter().enumerate() {
+                let value = if column.ends_with("_count") || *column == "active_loans" {
+                    row.count(column, &mut check)
+                } else {
+                    row.amount(column, &mut check)
+                };
+                match value {
+                    Some(v) => values[i] = v,
+                    None => complete = false,
+                }
+            }
+            let (outstanding, par30, par90) = (values[3], values[4], values[5]);
+            let cell = |c: &str| row.cells.get(c).copied().unwrap_or("").to_owned();
+            if complete && par90 > par30 {
+                check.error(
+                    Table::Loans,
+                    row.line,
+                    "par90_amount",
+                    &cell("par90_amount"),
+                    rule::PAR90_ABOVE_PAR30,
+                    format!(
+                        "par90_amount ({}) is above par30_amount ({}): a loan overdue more than 90 days is also \
+                         overdue more than 30, so PAR90 is part of PAR30",
+                        cell("par90_amount"),
+                        cell("par30_amount")
+                    ),
+                );
+            }
+            if complete && par30 > outstanding {
+                check.error(
+                    Table::Loans,
+                    row.line,
+                    "par30_amount",
+                    &cell("par30_amount"),
+                    rule::PAR30_ABOVE_OUTSTANDING,
+                    format!(
+                        "par30_amount ({}) is above outstanding_amount ({}): the portfolio at risk is part of the \
+                         outstanding portfolio",
+                        cell("par30_amount"),
+                        cell("outstanding_amount")
+                    ),
+                );
+            }
+            let Some(key) = key else { continue };
+            if let Some(first) = loan_lines.get(&key) {
+                duplicate(Table::Loans, row.line, *first, &mut check);
+                continue;
+            }
+            loan_lines.insert(key, row.line);
+            if complete {
+                figures.loans.push(LoanCell {
+                    region_id: key.0,
+                    segment: key.1,
+                    gender: key.2,
+                    area: key.3,
+                    values,
+                });
+            }
+        }
+    }
+    if let Some(raw) = report.get(&Table::Staff) {
+        let absent = check_columns(Table::Staff, raw, &mut check);
+        let mut lines: HashMap<(StaffCategory, Gender), usize> = HashMap::new();
+        for row in rows(Table::Staff, raw, &absent) {
+            let category = row.code("category", CATEGORY_CODES, &mut check);
+            let gender = row.code("gender", GENDER_CODES, &mut check);
+            let headcount = row.count("headcount", &mut check);
+            let (Some(category), Some(gender)) = (category, gender) else {
+                continue;
+            };
+            if let Some(first) = lines.get(&(category, gender)) {
+                duplicate(Table::Staff, row.line, *first, &mut check);
+                continue;
+            }
+            lines.insert((category, gender), row.line);
+            if let Some(headcount) = headcount {
+                figures.staff.push(StaffCell {
+                    category,
+                    gender,
+                    headcount,
+                });
+            }
+        }
+    }
+    if let Some(raw) = report.get(&Table::Branches) {
+        let absent = check_columns(Table::Branches, raw, &mut check);
+        let mut lines: HashMap<String, usize> = HashMap::new();
+        for row in rows(Table::Branches, raw, &absent) {
+            figures.branches += 1;
+            let _ = row.text("name", &mut check);
+            let _ = row.text("city", &mut check);
+            let _ = row.code("kind", KIND_CODES, &mut check);
+            let _ = row.code("area", AREA_CODES, &mut check);
+            let _ = region(&row, context, &mut check);
+            for column in ["opened_on", "closed_on"] {
+                let Some(text) = row.cells.get(column).copied().filter(|t| !t.is_empty()) else {
+                    if column == "opened_on" {
+                        let _ = row.text("opened_on", &mut check);
+                    }
+                    continue;
+                };
+                if crate::period::parse_date(text).is_none() {
+                    check.error(
+                        Table::Branches,
+                        row.line,
+                        column,
+                        text,
+                        rule::NOT_A_DATE,
+                        format!("`{text}` is not a date: write it YYYY-MM-DD, for example 2015-03-01"),
+                    );
+                }
+            }
+            for (column, limit) in [("latitude", 90.0), ("longitude", 180.0)] {
+                let Some(text) = row.cells.get(column).copied().filter(|t| !t.is_empty()) else {
+                    continue;
+                };
+                if !text.parse::<f64>().is_ok_and(|v| v.is_finite() && v.abs() <= limit) {
+                    check.error(
+                        Table::Branches,
+                        row.line,
+                        column,
+                        text,
+                        rule::NOT_A_NUMBER,
+                        format!("`{text}` is not a {column}: write decimal degrees, for example 33.5731"),
+                    );
+                }
+            }
+            let Some(code) = row.text("code", &mut check) else {
+                continue;
+            };
+            if context.foreign_branches.contains(code) {
+                check.error(
+                    Table::Branches,
+                    row.line,
+                    "code",
+                    code,
+                    rule::OTHER_ASSOCIATION,
+                    format!(
+                        "branch `{code}` belongs to another association: report only your own branches, or ask the \
+                         observatory to transfer it"
+                    ),
+                );
+            }
+            if let Some(first) = lines.insert(code.to_owned(), row.line) {
+                duplicate(Table::Branches, row.line, first, &mut check);
+            }
+        }
+    }
+    if check.errors.is_empty() {
+        warn(&figures, context, &client_lines, &loan_lines, &mut check);
+    }
+    let report = ValidationReport {
+        errors: check.errors,
+        warnings: check.warnings,
+    };
+    (report.errors.is_empty().then_some(figures), report)
+}
+
+fn rate_text(rate: f64) -> String {
+    format!("{:.1} %", rate * 100.0)
+}
+
+/// Warnings: they never block.
+fn warn(
+    figures: &Figures,
+    context: &Context,
+    client_lines: &BTreeMap<CellKey, usize>,
+    loan_lines: &BTreeMap<CellKey, usize>,
+    check: &mut Checker,
+) {
+    let totals = Totals {
+        active_clients: figures.clients.iter().map(|c| c.active_clients).sum(),
+        active_loans: figures.loans.iter().map(|l| l.values[2]).sum(),
+        outstanding_amount: figures.loans.iter().map(|l| l.values[3]).sum(),
+    };
+    if let Some(previous) = context.previous {
+        for (table, column, before, now) in [
+            (
+                "clients",
+                "active_clients",
+                previous.active_clients,
+                totals.active_clients,
+            ),
+            ("loans", "active_loans", previous.active_loans, totals.active_loans),
+            (
+                "loans",
+                "outstanding_amount",
+                previous.outstanding_amount,
+                totals.outstanding_amount,
+            ),
+        ] {
+            if before > 0 && ((now - before) as f64 / before as f64).abs() > STOCK_MOVE_LIMIT {
+                let change = (now - before) as f64 / before as f64;
+                check.warning(
+                    table,
+                    0,
+                    Some(column),
+                    Some(now.to_string()),
+                    rule::STOCK_MOVED,
+                    format!(
+                        "the total of {column} moved {}{} from {}: check the figures (a merger, a correction?)",
+                        if change > 0.0 { "+" } else { "" },
+                        rate_text(change),
+                        context.month.shift(-1)
+                    ),
+                );
+            }
+        }
+    }
+    let par30: i64 = figures.loans.iter().map(|l| l.values[4]).sum();
+    if totals.outstanding_amount > 0 {
+        let rate = par30 as f64 / totals.outstanding_amount as f64;
+        if rate > PAR30_RATE_LIMIT {
+            check.warning(
+                "loans",
+                0,
+                Some("par30_amount"),
+                Some(crate::period::centimes_to_text(par30)),
+                rule::PAR30_RATE_HIGH,
+                format!(
+                    "the PAR30 rate is {} (above {}): check par30_amount, or explain it to the observatory",
+                    rate_text(rate),
+                    rate_text(PAR30_RATE_LIMIT)
+                ),
+            );
+        }
+    }
+    let due: i64 = figures.loans.iter().map(|l| l.values[8]).sum();
+    let collected: i64 = figures.loans.iter().map(|l| l.values[9]).sum();
+    if due > 0 {
+        let rate = collected as f64 / due as f64;
+        if rate < COLLECTION_RATE_LIMIT {
+            check.warning(
+                "loans",
+                0,
+                Some("repayments_collected"),
+                Some(crate::period::centimes_to_text(collected)),
+                rule::COLLECTION_RATE_LOW,
+                format!(
+                    "the collection rate is {} (below {}): check repayments_due and repayments_collected",
+                    rate_text(rate),
+                    rate_text(COLLECTION_RATE_LIMIT)
+                ),
+            );
+        }
+    }
+    let active_clients: HashMap<CellKey, i64> = figures
+        .clients
+        .iter()
+        .map(|c| ((c.region_id, c.segment, c.gender, c.area), c.active_clients))
+        .collect();
+    for loan in &figures.loans {
+        let key = (loan.region_id, loan.segment, loan.gender, loan.area);
+        if loan.values[2] > 0 && active_clients.get(&key).copied().unwrap_or(0) == 0 {
+            let line = loan_lines.get(&key).copied().unwrap_or(0);
+            let _ = client_lines;
+            check.warning(
+                "loans",
+                line,
+                Some("active_loans"),
+                Some(loan.values[2].to_string()),
+                rule::LOANS_WITHOUT_CLIENTS,
+                format!(
+                    "line {line} has {} active loans but the clients table has no active client for the same region, \
+                     segment, gender and area: add the clients row",
+                    loan.values[2]
+                ),
+            );
+        }
+    }
+}
