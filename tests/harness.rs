@@ -502,3 +502,48 @@ pub async fn http(
         .unwrap_or_default();
     (status, body)
 }
+
+/// A small deterministic generator for generated test inputs, so that a failing case can be reproduced from its seed.
+pub struct Gen(u64);
+
+impl Gen {
+    pub fn new(seed: u64) -> Self {
+        Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// A number in `low..=high`.
+    pub fn range(&mut self, low: i64, high: i64) -> i64 {
+        low + self.below((high - low + 1) as u64) as i64
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// The document of a fragment fan-out: `levels` fragments, each spreading the next twice, ending on
+/// `viewer { role }`. It expands to 2^levels fields in about 40 bytes a level.
+pub fn doubling_fragments(levels: usize) -> String {
+    let mut document = String::from("query { ...F0 }\n");
+    for level in 0..levels {
+        document.push_str(&format!(
+            "fragment F{level} on Query {{ ...F{} ...F{} }}\n",
+            level + 1,
+            level + 1
+        ));
+    }
+    document.push_str(&format!("fragment F{levels} on Query {{ viewer {{ role }} }}\n"));
+    document
+}

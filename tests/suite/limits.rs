@@ -5,32 +5,16 @@
 //! for quick requests. Attacked with generated documents, not one example.
 
 use axum::http::StatusCode;
-use observatory_tests::{Backend, Fixture, PartnerKind, Reply, spawn_app};
+use observatory_tests::{Backend, Fixture, Gen, PartnerKind, Reply, doubling_fragments, spawn_app};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// The body limit: every generated document stays under it.
 const BODY_LIMIT: usize = 256 * 1024;
 
-/// A small deterministic generator, so a failing document can be reproduced from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// A chain of fragments, each spreading the next `fan` times (through aliases and inline fragments now and then),
 /// ending on a cheap leaf: it expands to `fan^levels` leaves.
-fn fan_out(rng: &mut Rng, levels: usize, fan: usize) -> String {
+fn fan_out(rng: &mut Gen, levels: usize, fan: usize) -> String {
     let leaves = [
         "viewer { role }",
         "regions { totalCount }",
@@ -71,22 +55,14 @@ async fn timed(app: &observatory_tests::TestApp, key: Option<&str>, document: &s
 async fn a_fragment_fan_out_is_refused_in_milliseconds_whatever_its_shape() {
     let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
     // The reported document: 31 levels, each spreading the next twice (2^31 leaves), 1.3 KB, anonymous.
-    let mut reported = String::from("query { ...F0 }\n");
-    for level in 0..31 {
-        reported.push_str(&format!(
-            "fragment F{level} on Query {{ ...F{} ...F{} }}\n",
-            level + 1,
-            level + 1
-        ));
-    }
-    reported.push_str("fragment F31 on Query { viewer { role } }\n");
+    let reported = doubling_fragments(31);
     let (reply, elapsed) = timed(&app, None, &reported).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert_eq!(reply.codes(), ["BAD_REQUEST"]);
     assert!(reply.message().contains("too costly"), "{}", reply.message());
     assert!(elapsed < Duration::from_secs(1), "refused in {elapsed:?}");
 
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Gen::new(1);
     let mut slowest = Duration::ZERO;
     for case in 0..60 {
         let levels = 2 + rng.below(60) as usize;

@@ -109,15 +109,13 @@ async fn field_errors_become_nulls_that_propagate_and_keys_keep_the_query_order(
         r#"indicators(period: { from: "2020-12", to: "2020-12" }) { period par30Rate { value denominator numerator } activeClients { value } }"#,
         "indicatorCatalog { unit code }",
     ];
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rng = observatory_tests::Gen::new(5);
     for case in 0..25 {
         let mut order: Vec<usize> = (0..fields.len()).collect();
         for i in (1..order.len()).rev() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            order.swap(i, (seed % (i as u64 + 1)) as usize);
+            order.swap(i, rng.below(i as u64 + 1) as usize);
         }
+        let seed = rng.next();
         let taken = 2 + (seed % (fields.len() as u64 - 1)) as usize;
         let selection: Vec<String> = order[..taken]
             .iter()
@@ -344,15 +342,7 @@ async fn quick_requests_stay_quick_while_floods_run() {
     let partner = app.issue_key(PartnerKind::Fund, None).await;
     let address = serve(&app).await;
 
-    let mut bomb = String::from("query { ...F0 }\n");
-    for level in 0..31 {
-        bomb.push_str(&format!(
-            "fragment F{level} on Query {{ ...F{} ...F{} }}\n",
-            level + 1,
-            level + 1
-        ));
-    }
-    bomb.push_str("fragment F31 on Query { viewer { role } }\n");
+    let bomb = observatory_tests::doubling_fragments(31);
     let indicator = r#"indicators(period: { from: "2019-01", to: "2020-12" }, groupBy: [REGION, SEGMENT]) {
         period activeClients { value } par30Rate { value } disbursedAmount { value } }"#;
     let aliases: String = (0..200).map(|i| format!("a{i}: {indicator} ")).collect();

@@ -6,7 +6,7 @@ use api::partner::store::{self, NewKey, NewPartner};
 use api::scope::Scope;
 use entity::enums::SubmissionStatus;
 use entity::{association, audit_event, branch, submission};
-use observatory_tests::{Backend, Fixture, PartnerKind, TestApp, on_both_backends, spawn_app};
+use observatory_tests::{Backend, Fixture, Gen, PartnerKind, TestApp, on_both_backends, spawn_app};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -26,26 +26,6 @@ const AREAS: &[&str] = &["URBAN", "RURAL"];
 static PARTNERS: AtomicUsize = AtomicUsize::new(0);
 
 /// A small deterministic generator (xorshift64*), so that generated inputs are the same on every run.
-struct Gen(u64);
-
-impl Gen {
-    fn new(seed: u64) -> Self {
-        Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, low: i64, high: i64) -> i64 {
-        low + self.below((high - low + 1) as u64) as i64
-    }
-}
-
 /// A key of a new partner of this kind (of `association` for an association partner) with these scopes.
 async fn key_with(app: &TestApp, kind: PartnerKind, association: Option<&str>, scopes: &[&str]) -> String {
     let code = format!("REPORTER-{}", PARTNERS.fetch_add(1, Ordering::SeqCst));

@@ -8,7 +8,7 @@ use api::error::ApiError;
 use api::partner::store::{self, NewKey, NewPartner};
 use api::scope::Scope;
 use entity::{api_key, audit_event, partner, release};
-use observatory_tests::{Backend, Fixture, PartnerKind, TestApp, fresh_database, on_both_backends, spawn_app};
+use observatory_tests::{Backend, Fixture, Gen, PartnerKind, TestApp, fresh_database, on_both_backends, spawn_app};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -18,29 +18,6 @@ use std::time::{Duration, Instant};
 const RACERS: usize = 20;
 
 /// A small deterministic generator (xorshift64*), so that generated inputs are the same on every run.
-struct Gen(u64);
-
-impl Gen {
-    fn new(seed: u64) -> Self {
-        Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, low: i64, high: i64) -> i64 {
-        low + self.below((high - low + 1) as u64) as i64
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
 /// Sends the same mutation from `RACERS` tasks at once; returns each reply's data or error code.
 async fn race(app: &Arc<TestApp>, query: &str, variables: Value) -> Vec<Result<Value, String>> {
     let start = Arc::new(tokio::sync::Barrier::new(RACERS));

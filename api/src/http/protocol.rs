@@ -1,7 +1,6 @@
 //! The GraphQL over HTTP protocol: which media type to answer with, how a GET
 //! or POST request carries its GraphQL request, and how refusals are written.
 
-use crate::error::code;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -161,14 +160,5 @@ pub fn request_error_status(media: MediaType) -> StatusCode {
     match media {
         MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
         MediaType::Json => StatusCode::OK,
-    }
-}
-
-/// Codes of the errors a client's request can cause before execution.
-pub fn refusal_code(is_input: bool) -> &'static str {
-    if is_input {
-        code::BAD_USER_INPUT
-    } else {
-        code::BAD_REQUEST
     }
 }
