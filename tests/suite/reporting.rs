@@ -1450,3 +1450,107 @@ async fn association_codes(db: &DatabaseConnection) -> Vec<String> {
     codes.sort();
     codes
 }
+/// Coverage: for generated months where random associations reported, each row's `coverage` counts the associations
+/// with an accepted report for every month of its period over the associations expected (closed and merged ones are
+/// not), by month, by quarter, per association and under an association filter; asking for it costs one statement.
+async fn coverage_counts_reporting_over_expected_associations(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let mut g = Gen::new(91);
+    app.db
+        .execute_unprepared("UPDATE association SET status = 'MERGED' WHERE code = 'DUNE'")
+        .await
+        .unwrap();
+    let expected: Vec<&str> = DEMO_ASSOCIATIONS.iter().copied().filter(|c| *c != "DUNE").collect();
+    let months = ["2021-01", "2021-02", "2021-03"];
+    let mut reported: Vec<Vec<&str>> = Vec::new();
+    for (m, month) in months.iter().enumerate() {
+        let mut reporting = some_of(&mut g, DEMO_ASSOCIATIONS);
+        if m == 0 {
+            // DUNE reported before it merged: it no longer counts.
+            reporting.push("DUNE");
+        }
+        for (i, code) in reporting.iter().enumerate() {
+            report(&app, code, month, 500 + m as u64 * 20 + i as u64).await;
+        }
+        reported.push(reporting);
+    }
+    let counted = |m: usize| expected.iter().filter(|c| reported[m].contains(c)).count();
+
+    let monthly = "{ indicators(period: { from: \"2021-01\", to: \"2021-03\" }) { period activeClients { value } \
+                   coverage { reporting expected } } }";
+    let (statements_with, data) = app.statements_of(monthly, json!({})).await;
+    let rows = data["indicators"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 3);
+    for (m, row) in rows.iter().enumerate() {
+        assert_eq!(row["period"], months[m]);
+        assert_eq!(
+            row["coverage"],
+            json!({ "reporting": counted(m), "expected": expected.len() }),
+            "{}",
+            months[m]
+        );
+    }
+    let (statements_without, _) = app
+        .statements_of(&monthly.replace("coverage { reporting expected } ", ""), json!({}))
+        .await;
+    assert!(
+        statements_with <= statements_without + 1,
+        "coverage costs one statement per request: {statements_with} against {statements_without}"
+    );
+
+    // A quarter counts the associations that reported each of its months.
+    let quarterly = app
+        .query(
+            "{ indicators(period: { from: \"2021-01\", to: \"2021-03\", granularity: QUARTER }) { period activeClients { value } coverage { \
+             reporting expected } } }",
+            json!({}),
+        )
+        .await;
+    let all_three = expected
+        .iter()
+        .filter(|c| reported.iter().all(|r| r.contains(c)))
+        .count();
+    assert_eq!(
+        quarterly["indicators"][0]["coverage"],
+        json!({ "reporting": all_three, "expected": expected.len() })
+    );
+
+    // Per association, and under an association filter.
+    let per_association = app
+        .query(
+            "{ indicators(period: { from: \"2021-02\", to: \"2021-02\" }, groupBy: [ASSOCIATION]) { association { \
+             code } activeClients { value } coverage { reporting expected } } }",
+            json!({}),
+        )
+        .await;
+    for row in per_association["indicators"].as_array().unwrap() {
+        let code = row["association"]["code"].as_str().unwrap();
+        let expected_here = usize::from(expected.contains(&code));
+        let reporting_here = usize::from(expected.contains(&code) && reported[1].contains(&code));
+        assert_eq!(
+            row["coverage"],
+            json!({ "reporting": reporting_here, "expected": expected_here }),
+            "{code}"
+        );
+    }
+    let chosen = ["ATLAS", "CEDRE", "DUNE", "SAFRAN"];
+    let filtered = app
+        .query(
+            "{ indicators(period: { from: \"2021-01\", to: \"2021-01\" }, filter: { associations: [\"ATLAS\", \
+             \"CEDRE\", \"DUNE\", \"SAFRAN\"] }) { activeClients { value } coverage { reporting expected } } }",
+            json!({}),
+        )
+        .await;
+    {
+        let row = &filtered["indicators"][0];
+        let chosen_expected: Vec<&str> = chosen.iter().copied().filter(|c| expected.contains(c)).collect();
+        assert_eq!(
+            row["coverage"],
+            json!({
+                "reporting": chosen_expected.iter().filter(|c| reported[0].contains(c)).count(),
+                "expected": chosen_expected.len(),
+            })
+        );
+    }
+}
+on_both_backends!(coverage_counts_reporting_over_expected_associations);
