@@ -408,20 +408,22 @@ impl Pricer<'_> {
             }
         }
         let mut sources: BTreeSet<Source> = BTreeSet::new();
-        let mut rows_selection = |set: &SelectionSet, pricer: &Self| pricer.measure_sources(set, &mut sources, 0);
-        rows_selection(&field.selection_set.node, self);
-        let statements = (sources.len() as u64).max(1);
+        let mut coverage = false;
+        self.measure_sources(&field.selection_set.node, &mut sources, &mut coverage, 0);
+        // `coverage` reads the reports in one statement more.
+        let statements = (sources.len() as u64).max(1) + u64::from(coverage);
         (periods.saturating_mul(groups), statements)
     }
 
     /// The sources read by the measures selected on an `IndicatorRow` (through fragments too).
-    fn measure_sources(&self, set: &SelectionSet, sources: &mut BTreeSet<Source>, depth: usize) {
+    fn measure_sources(&self, set: &SelectionSet, sources: &mut BTreeSet<Source>, coverage: &mut bool, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => {
+                    *coverage |= field.node.name.node.as_str() == "coverage";
                     if let Some(def) = catalog::MEASURES
                         .iter()
                         .find(|m| m.field == field.node.name.node.as_str())
@@ -434,11 +436,11 @@ impl Pricer<'_> {
                 }
                 Selection::FragmentSpread(spread) => {
                     if let Some(fragment) = self.document.fragments.get(&spread.node.fragment_name.node) {
-                        self.measure_sources(&fragment.node.selection_set.node, sources, depth + 1);
+                        self.measure_sources(&fragment.node.selection_set.node, sources, coverage, depth + 1);
                     }
                 }
                 Selection::InlineFragment(inline) => {
-                    self.measure_sources(&inline.node.selection_set.node, sources, depth + 1)
+                    self.measure_sources(&inline.node.selection_set.node, sources, coverage, depth + 1)
                 }
             }
         }

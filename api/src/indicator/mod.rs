@@ -151,6 +151,51 @@ pub struct Measure {
     pub target_achievement: Option<f64>,
 }
 
+/// Associations that reported a row's period over the associations expected to report it.
+#[derive(SimpleObject, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportingCoverage {
+    /// Expected associations with an accepted report for every month of the period.
+    pub reporting: i32,
+    /// Associations expected to report the period: the active ones (closed and merged associations are not
+    /// expected), of the row's association when grouped by association, of the `associations` filter when given.
+    pub expected: i32,
+}
+
+/// Who is expected to report, and which months each has an accepted report for: read once per request, for
+/// `IndicatorRow.coverage`.
+struct Reports {
+    /// Expected association → months (`yyyymm`) with an accepted report.
+    accepted: HashMap<i32, BTreeSet<i32>>,
+    /// The request's `associations` filter.
+    only: Option<HashSet<i32>>,
+}
+
+impl Reports {
+    fn coverage(&self, period: period::Period, association: Option<i32>) -> ReportingCoverage {
+        let months: Vec<i32> = std::iter::successors(Some(period.first_month()), |m| {
+            (*m < period.last_month()).then(|| m.shift(1))
+        })
+        .map(|m| m.0)
+        .collect();
+        let expected = self
+            .accepted
+            .iter()
+            .filter(|(id, _)| association.is_none_or(|a| a == **id))
+            .filter(|(id, _)| self.only.as_ref().is_none_or(|only| only.contains(id)));
+        let (mut reporting, mut count) = (0, 0);
+        for (_, accepted) in expected {
+            count += 1;
+            if months.iter().all(|m| accepted.contains(m)) {
+                reporting += 1;
+            }
+        }
+        ReportingCoverage {
+            reporting,
+            expected: count,
+        }
+    }
+}
+
 /// What every row of one response shares.
 struct Shared {
     cube: Cube,
@@ -160,6 +205,8 @@ struct Shared {
     /// Aggregates (a summed quantity over a period and a group) hidden to protect small groups. Every field
     /// reading one of them is null.
     hidden: HashSet<(period::Period, GroupKey, Agg)>,
+    /// Read when `coverage` is selected.
+    reports: Option<Reports>,
 }
 
 impl Shared {
@@ -478,6 +525,15 @@ macro_rules! measure_fields {
             async fn area(&self) -> Option<crate::enums::Area> {
                 self.key.area.map(Into::into)
             }
+            /// Associations with an accepted report for every month of the row's period over the associations
+            /// expected to report it (the active ones, as `reportingStatus` lists them): of the row's association
+            /// when grouped by association, of the `associations` filter when given, else of the whole sector.
+            async fn coverage(&self) -> Result<ReportingCoverage> {
+                let reports = self.shared.reports.as_ref().ok_or_else(|| {
+                    ApiError::Internal("coverage was not read before the rows were made".to_owned())
+                })?;
+                Ok(reports.coverage(self.period, self.key.association))
+            }
             $(
                 #[doc = $doc]
                 async fn $name(&self) -> Result<Option<Measure>> {
@@ -627,6 +683,7 @@ impl IndicatorQuery {
             group_by,
             filter_dims: cube_filter.dims(),
             hidden: HashSet::new(),
+            reports: None,
         };
 
         let selection = ctx.look_ahead();
@@ -668,7 +725,20 @@ impl IndicatorQuery {
             small_groups,
             document_dims: ctx.data_opt::<DocumentGroupings>().map(|g| g.0.clone()),
         };
+        let only: Option<HashSet<i32>> = request
+            .filter
+            .associations
+            .as_ref()
+            .map(|ids| ids.iter().copied().collect());
         shared.cube = store::compute(db(ctx), &request).await?;
+        if selection.field("coverage").exists() {
+            let months = periods.first().expect("a range has a period").first_month()
+                ..=periods.last().expect("a range has a period").last_month();
+            shared.reports = Some(Reports {
+                accepted: crate::submission::store::accepted_months(db(ctx), months).await?,
+                only,
+            });
+        }
         let rows: usize = periods.iter().map(|p| shared.cube.groups(*p).len()).sum();
         if rows > MAX_ROWS {
             return Err(ApiError::bad_input(format!(

@@ -70,12 +70,20 @@ pub struct ReleaseMutation;
 
 #[Object]
 impl ReleaseMutation {
-    /// Releases a month to partners and the public (an observatory key with the `admin` scope). Audited.
+    /// Releases a month to partners and the public (an observatory key with the `admin` scope). Audited. A month
+    /// with missing reports (an association expected to report it, as `reportingStatus` lists it, without an
+    /// accepted report) is refused with `CONFLICT` naming them, unless `force` is true and a `note` says why; the
+    /// audit event of a forced release records the note and the missing associations.
     async fn release_period(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The month to release, for example `2021-01`.")] period: Period,
-        #[graphql(desc = "Note on the release.", default)] note: String,
+        #[graphql(desc = "Note on the release; required (not blank) with `force`.", default)] note: String,
+        #[graphql(
+            desc = "Release even though expected associations have not reported the month; needs a `note`.",
+            default
+        )]
+        force: bool,
     ) -> Result<Release> {
         let actor = scope(ctx);
         actor.require_observatory("releasing a month")?;
@@ -86,6 +94,8 @@ impl ReleaseMutation {
             ))
             .into());
         }
-        Ok(Release(store::release(db(ctx), actor, period.0.start, note).await?))
+        Ok(Release(
+            store::release(db(ctx), actor, period.0.start, note, force).await?,
+        ))
     }
 }

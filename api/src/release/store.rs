@@ -30,9 +30,24 @@ pub fn releasable(today: chrono::NaiveDate) -> RangeInclusive<Month> {
 
 /// Releases a month to partners. Audited in the same transaction. A month
 /// outside [`releasable`] is refused; a month released already (also by a
-/// racing request) answers `CONFLICT`.
-pub async fn release(db: &sea_orm::DatabaseConnection, actor: &Scope, month: Month, note: String) -> ApiResult<Model> {
+/// racing request) answers `CONFLICT`. A month with missing reports (an
+/// association expected to report it, as `reportingStatus` judges, without an
+/// accepted report) answers `CONFLICT` naming them, unless `force` is given with
+/// a note that is not blank; a forced release records the note and the missing
+/// associations in its audit event.
+pub async fn release(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Scope,
+    month: Month,
+    note: String,
+    force: bool,
+) -> ApiResult<Model> {
     use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+    if force && note.trim().is_empty() {
+        return Err(ApiError::bad_input(
+            "a forced release needs a note saying why the month is released without every report",
+        ));
+    }
     let allowed = releasable(chrono::Utc::now().date_naive());
     if !allowed.contains(&month) {
         return Err(ApiError::bad_input(format!(
@@ -50,6 +65,16 @@ pub async fn release(db: &sea_orm::DatabaseConnection, actor: &Scope, month: Mon
     {
         return Err(ApiError::Conflict(format!("{month} is released already")));
     }
+    let missing = missing_reports(&txn, month).await?;
+    if !missing.is_empty() && !force {
+        return Err(ApiError::Conflict(format!(
+            "{month} cannot be released: {} expected association{} sent no accepted report for it: {}. Wait for \
+             their reports, or release it with `force: true` and a note saying why",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )));
+    }
     let model = entity::release::ActiveModel {
         period: Set(month.0),
         released_at: Set(chrono::Utc::now()),
@@ -66,9 +91,21 @@ pub async fn release(db: &sea_orm::DatabaseConnection, actor: &Scope, month: Mon
         "release.create",
         "release",
         &month.to_string(),
-        serde_json::json!({ "note": model.note }),
+        serde_json::json!({ "note": model.note, "forced": force, "missing": missing }),
     )
     .await?;
     txn.commit().await?;
     Ok(model)
+}
+
+/// The codes of the associations expected to report `month` that have no accepted report for it, in code order:
+/// the `MISSING` lines of `reportingStatus`.
+pub async fn missing_reports<C: ConnectionTrait>(db: &C, month: Month) -> ApiResult<Vec<String>> {
+    use crate::submission::store::{Timeliness, reporting_status};
+    Ok(reporting_status(db, &Scope::observatory(), month)
+        .await?
+        .into_iter()
+        .filter(|s| s.timeliness == Timeliness::Missing)
+        .map(|s| s.association.code)
+        .collect())
 }

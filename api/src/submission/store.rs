@@ -568,3 +568,35 @@ pub async fn reporting_status<C: ConnectionTrait>(
         })
         .collect())
 }
+
+/// Every association expected to report (active: closed and merged associations are not expected), with the months
+/// of `months` it has an accepted report for. One statement, whatever the number of months and associations.
+pub async fn accepted_months<C: ConnectionTrait>(
+    db: &C,
+    months: std::ops::RangeInclusive<Month>,
+) -> ApiResult<std::collections::HashMap<i32, std::collections::BTreeSet<i32>>> {
+    #[derive(FromQueryResult)]
+    struct Reported {
+        association_id: i32,
+        period: Option<i32>,
+    }
+    let sql = format!(
+        "SELECT a.id AS association_id, s.period AS period FROM association a LEFT JOIN submission s ON \
+         s.association_id = a.id AND s.status = '{accepted}' AND s.period BETWEEN {first} AND {last} WHERE a.status = \
+         '{active}'",
+        accepted = SubmissionStatus::Accepted.as_str(),
+        active = entity::enums::AssociationStatus::Active.as_str(),
+        first = months.start().0,
+        last = months.end().0,
+    );
+    let mut reported: std::collections::HashMap<i32, std::collections::BTreeSet<i32>> =
+        std::collections::HashMap::new();
+    for row in Reported::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
+        .all(db)
+        .await?
+    {
+        let months = reported.entry(row.association_id).or_default();
+        months.extend(row.period);
+    }
+    Ok(reported)
+}
