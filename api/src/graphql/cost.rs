@@ -124,15 +124,38 @@ struct Pricer<'a> {
     largest_indicators: Option<(u64, u64)>,
 }
 
-/// Prices the operation that will run (for a sector of `associations`) and refuses it when it is over `budget`, too deep, or carries a list too long.
+/// Who a document is priced for.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    /// Associations in the registry: a grouping by association is priced for all of them unless filtered.
+    pub associations: u64,
+    /// The caller must not see small groups: its `indicators` statements also decide what to hide on every grouping
+    /// by a subset of the document's dimensions, which costs more the more dimensions there are.
+    pub small_groups: bool,
+    /// Highest price accepted.
+    pub budget: u64,
+}
+
+/// How many times an aggregate statement costs more when small groups are hidden on every grouping by a subset of
+/// `dims` dimensions (2^dims groupings, the finer ones with more groups): 1, 2, 3, 5 and 9 for 0 to 4 dimensions.
+fn hiding_factor(dims: usize) -> u64 {
+    (2 + (1u64 << dims.min(8))) / 2
+}
+
+/// Prices the operation that will run and refuses it when it is over the caller's budget, too deep, or carries a
+/// list too long.
 pub fn check(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &Variables,
     types: &TypeIndex,
-    associations: u64,
-    budget: u64,
+    caller: Caller,
 ) -> Result<Priced, Refusal> {
+    let Caller {
+        associations,
+        small_groups,
+        budget,
+    } = caller;
     for (name, value) in variables.iter() {
         longest_list(value, &format!("variable `${name}`"))?;
     }
@@ -180,6 +203,14 @@ pub fn check(
     }
     if total.depth > MAX_DEPTH {
         return Err(Refusal::TooDeep { depth: total.depth });
+    }
+    if small_groups {
+        let dims = pricer.groupings.iter().filter(|d| **d != Dim::Association).count();
+        let extra = total
+            .statements
+            .saturating_mul(STATEMENT_COST)
+            .saturating_mul(hiding_factor(dims) - 1);
+        total.cost = total.cost.saturating_add(extra);
     }
     let cost = total.total();
     if cost > budget {

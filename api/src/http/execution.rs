@@ -162,8 +162,11 @@ pub async fn run(
         request.operation_name.as_deref(),
         &request.variables,
         &inner.types,
-        state.associations(),
-        budget,
+        cost::Caller {
+            associations: state.associations(),
+            small_groups: matches!(scope.role, Role::Public | Role::Association),
+            budget,
+        },
     );
     let price = match priced {
         Ok(price) => price,
