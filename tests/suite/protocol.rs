@@ -115,7 +115,7 @@ async fn field_errors_become_nulls_that_propagate_and_keys_keep_the_query_order(
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i as u64 + 1) as usize);
         }
-        let seed = rng.next();
+        let seed = rng.number();
         let taken = 2 + (seed % (fields.len() as u64 - 1)) as usize;
         let selection: Vec<String> = order[..taken]
             .iter()

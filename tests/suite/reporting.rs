@@ -558,7 +558,7 @@ async fn only_the_association_itself_or_the_observatory_may_report(backend: Back
     let mut g = Gen::new(7);
     for (name, key, may) in &callers {
         for target in targets {
-            let month = valid_month(g.next());
+            let month = valid_month(g.number());
             let reply = app
                 .graphql_as(key.as_deref(), SUBMIT, input(target, &month, None))
                 .await;
@@ -939,7 +939,7 @@ async fn submissions_are_shown_to_their_association_and_the_observatory(backend:
     let mut ids: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
     for _ in 0..7 {
         let target = associations[g.below(3) as usize];
-        let reply = app.graphql(SUBMIT, input(target, &valid_month(g.next()), None)).await;
+        let reply = app.graphql(SUBMIT, input(target, &valid_month(g.number()), None)).await;
         ids.entry(target)
             .or_default()
             .push(reply.data()["submitReport"]["id"].as_str().unwrap().to_owned());
@@ -1270,7 +1270,7 @@ async fn an_xlsx_workbook_is_read_like_the_csv_files(backend: Backend) {
         let mut bytes = good.clone();
         for _ in 0..1 + g.below(8) {
             let at = g.below(bytes.len() as u64) as usize;
-            bytes[at] = g.next() as u8;
+            bytes[at] = g.number() as u8;
         }
         if round % 5 == 0 {
             bytes.truncate(g.below(bytes.len() as u64) as usize);

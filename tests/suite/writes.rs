@@ -518,10 +518,10 @@ async fn revoking_by_a_whole_secret_never_shows_more_than_the_prefix(backend: Ba
         let secret = if round % 3 == 2 {
             format!(
                 "mfo_{:016x}{:016x}{:016x}{:016x}",
-                generator.next(),
-                generator.next(),
-                generator.next(),
-                generator.next()
+                generator.number(),
+                generator.number(),
+                generator.number(),
+                generator.number()
             )
         } else {
             store::issue_key(
