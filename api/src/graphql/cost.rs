@@ -460,7 +460,14 @@ impl Pricer<'_> {
                         .find(|m| m.field == field.node.name.node.as_str())
                     {
                         sources.extend(def.formula.aggs().iter().map(|a| a.source()));
-                        if let Some(target) = def.target {
+                        // Targets are read only when `target` or `targetAchievement` is selected.
+                        let wants_target = field.node.selection_set.node.items.iter().any(|item| match &item.node {
+                            Selection::Field(sub) => {
+                                matches!(sub.node.name.node.as_str(), "target" | "targetAchievement")
+                            }
+                            _ => true,
+                        });
+                        if let Some(target) = def.target.filter(|_| wants_target) {
                             sources.insert(target.source());
                         }
                     }
