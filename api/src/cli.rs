@@ -500,11 +500,14 @@ async fn key_command(db: &DatabaseConnection, command: KeyCommand) -> Result<Str
                 scopes,
             };
             let (key, secret) = store::issue_key(db, &cli_actor(), new).await.map_err(|e| e.detail())?;
-            writeln!(out, "{secret}")?;
+            // The note goes to standard error now, the secret to standard output when the command ends: the note
+            // names no key, so that a script reading the first `mfo_` of the whole output gets the secret.
             eprintln!(
-                "key {} issued (scopes: {}); the secret above is shown once: send it as `Authorization: Bearer <key>`",
-                key.prefix, key.scopes
+                "key issued (scopes: {}); its secret, printed on standard output, is shown once: send it as \
+                 `Authorization: Bearer <key>`",
+                key.scopes
             );
+            writeln!(out, "{secret}")?;
         }
         KeyCommand::List { partner } => {
             for (key, owner) in store::list_keys(db, partner.as_deref()).await.map_err(|e| e.detail())? {

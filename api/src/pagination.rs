@@ -186,14 +186,3 @@ pub trait Node {
     /// The internal key the list is ordered by.
     fn key(model: &Self::Model) -> i64;
 }
-
-/// Cost of a list field for the query-cost limit: its page size times the cost of one item.
-pub fn cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let first = first
-        .map(|n| n.clamp(0, MAX_PAGE_SIZE as i32) as u64)
-        .unwrap_or(DEFAULT_PAGE_SIZE);
-    (first as usize)
-        .max(1)
-        .saturating_mul(child_complexity)
-        .saturating_add(1)
-}

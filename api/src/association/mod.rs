@@ -68,7 +68,6 @@ impl Association {
     }
 
     /// The association's branches, in registration order.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn branches(
         &self,
         ctx: &Context<'_>,
@@ -82,7 +81,6 @@ impl Association {
     }
 
     /// The association's monthly client statistics.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn client_statistics(
         &self,
         ctx: &Context<'_>,
@@ -99,7 +97,6 @@ impl Association {
     }
 
     /// The association's monthly loan and portfolio statistics.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn loan_statistics(
         &self,
         ctx: &Context<'_>,
@@ -116,7 +113,6 @@ impl Association {
     }
 
     /// The association's month-end staff headcount.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn staff_statistics(
         &self,
         ctx: &Context<'_>,
@@ -133,7 +129,6 @@ impl Association {
     }
 
     /// The association's monthly objectives.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -171,7 +166,6 @@ impl AssociationQuery {
     }
 
     /// Associations, ordered by code.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn associations(
         &self,
         ctx: &Context<'_>,

@@ -165,7 +165,6 @@ impl BranchQuery {
     }
 
     /// The branch registry, filtered, in registration order.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn branches(
         &self,
         ctx: &Context<'_>,

@@ -80,7 +80,6 @@ impl Programme {
     }
 
     /// Beneficiaries and grants by sector and gender (and region when known).
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn outcomes(
         &self,
         ctx: &Context<'_>,
@@ -96,7 +95,6 @@ impl Programme {
     }
 
     /// Training actions delivered under this programme.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn training_actions(
         &self,
         ctx: &Context<'_>,
@@ -235,7 +233,6 @@ impl ProgrammeQuery {
     }
 
     /// Support programmes, in registration order.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn programmes(
         &self,
         ctx: &Context<'_>,
@@ -251,7 +248,6 @@ impl ProgrammeQuery {
     }
 
     /// Outcomes of programmes by sector and gender, across programmes.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn programme_outcomes(
         &self,
         ctx: &Context<'_>,

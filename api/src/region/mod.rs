@@ -56,7 +56,6 @@ impl Region {
     }
 
     /// Branches located in this region, ordered by registration.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn branches(
         &self,
         ctx: &Context<'_>,
@@ -70,7 +69,6 @@ impl Region {
     }
 
     /// Monthly client statistics reported for this region, by association, segment, gender and area.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn client_statistics(
         &self,
         ctx: &Context<'_>,
@@ -87,7 +85,6 @@ impl Region {
     }
 
     /// Monthly loan and portfolio statistics reported for this region.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn loan_statistics(
         &self,
         ctx: &Context<'_>,
@@ -120,7 +117,6 @@ impl RegionQuery {
     }
 
     /// All regions, ordered by code.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn regions(
         &self,
         ctx: &Context<'_>,

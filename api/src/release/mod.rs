@@ -52,7 +52,6 @@ pub struct ReleaseQuery;
 #[Object]
 impl ReleaseQuery {
     /// Months released to partners.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn releases(
         &self,
         ctx: &Context<'_>,

@@ -435,7 +435,6 @@ pub struct StatisticsQuery;
 #[Object]
 impl StatisticsQuery {
     /// Monthly client statistics, one row per association, region, month, segment, gender and area.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn client_statistics(
         &self,
         ctx: &Context<'_>,
@@ -457,7 +456,6 @@ impl StatisticsQuery {
     }
 
     /// Monthly loan and portfolio statistics, one row per association, region, month, segment, gender and area.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn loan_statistics(
         &self,
         ctx: &Context<'_>,
@@ -479,7 +477,6 @@ impl StatisticsQuery {
     }
 
     /// Month-end staff headcount, one row per association, month, category and gender.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn staff_statistics(
         &self,
         ctx: &Context<'_>,
@@ -503,7 +500,6 @@ impl StatisticsQuery {
     }
 
     /// Monthly objectives of the associations.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,

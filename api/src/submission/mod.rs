@@ -285,7 +285,6 @@ pub struct SubmissionQuery;
 #[Object]
 impl SubmissionQuery {
     /// Monthly reports received: an association sees its own, the observatory all.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn submissions(
         &self,
         ctx: &Context<'_>,

@@ -138,7 +138,6 @@ impl TrainingQuery {
     }
 
     /// Training actions of the centre, in registration order.
-    #[graphql(complexity = "crate::pagination::cost(first, child_complexity)")]
     async fn training_actions(
         &self,
         ctx: &Context<'_>,
