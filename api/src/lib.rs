@@ -17,6 +17,7 @@ pub mod ratelimit;
 pub mod rollup;
 pub mod schema;
 pub mod scope;
+pub mod vintage;
 
 mod context;
 mod enums;

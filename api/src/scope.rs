@@ -210,9 +210,21 @@ impl Scope {
 
 /// SQL condition restricting a monthly table (with `period` and `association_id` columns) to what the scope may read.
 pub fn rows_condition(access: RowAccess) -> Option<String> {
+    rows_condition_at(access, None)
+}
+
+/// The same condition for the data as it stood at an earlier instant, given the months released then.
+pub fn rows_condition_at(access: RowAccess, released_then: Option<&[i32]>) -> Option<String> {
     match access {
         RowAccess::All => None,
-        RowAccess::Released => Some("period IN (SELECT period FROM release)".into()),
+        RowAccess::Released => Some(match released_then {
+            None => "period IN (SELECT period FROM release)".into(),
+            Some([]) => "1 = 0".into(),
+            Some(months) => format!(
+                "period IN ({})",
+                months.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        }),
         RowAccess::OwnOnly(own) => Some(format!("association_id = {own}")),
         RowAccess::None => Some("1 = 0".into()),
     }

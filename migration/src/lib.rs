@@ -15,6 +15,7 @@ mod m20261201_000005_seed_regions;
 mod m20261201_000006_create_rollups;
 mod m20261202_000007_add_submission_idempotency_key;
 mod m20261202_000008_add_submission_on_behalf;
+mod m20261203_000009_create_revisions;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_create_rollups::Migration),
             Box::new(m20261202_000007_add_submission_idempotency_key::Migration),
             Box::new(m20261202_000008_add_submission_on_behalf::Migration),
+            Box::new(m20261203_000009_create_revisions::Migration),
         ]
     }
 }

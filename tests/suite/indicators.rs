@@ -717,6 +717,7 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
             access: api::scope::RowAccess::All,
             small_groups: None,
             document_dims: None,
+            derived: None,
         }
     };
     let regions = CubeFilter {

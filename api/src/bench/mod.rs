@@ -56,6 +56,7 @@ fn request(granularity: Granularity, months: &[i32], group_by: Vec<Dim>, aggs: &
         access: crate::scope::RowAccess::All,
         small_groups: None,
         document_dims: None,
+        derived: None,
     }
 }
 

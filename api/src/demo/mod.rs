@@ -107,6 +107,9 @@ pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     for table in crate::rollup::TABLES {
         db.execute(&Query::delete().from_table(*table).take()).await?;
     }
+    for (_, revisions, ..) in crate::vintage::VERSIONED {
+        db.execute(&Query::delete().from_table(*revisions).take()).await?;
+    }
     audit_event::Entity::delete_many().exec(db).await?;
     submission::Entity::delete_many().exec(db).await?;
     api_key::Entity::delete_many().exec(db).await?;

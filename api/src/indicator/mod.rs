@@ -9,14 +9,14 @@ use crate::context::{db, scope};
 use crate::error::ApiError;
 use crate::period::{self, Granularity};
 use crate::region::Region;
-use crate::scalars::Period;
+use crate::scalars::{DateTime, Period};
 use crate::scope::MIN_ASSOCIATIONS;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use catalog::{Agg, Dim, Formula, MEASURES, MeasureDef, Source};
 use entity::enums as db_enums;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-use store::{Cube, CubeFilter, CubeRequest, GroupKey};
+use store::{Cube, CubeFilter, CubeRequest, Derived, GroupKey};
 
 /// Most periods one `indicators` request may cover (20 years of months).
 pub const MAX_PERIODS: usize = 240;
@@ -149,6 +149,10 @@ pub struct Measure {
     pub target: Option<f64>,
     /// value ÷ target × 100.
     pub target_achievement: Option<f64>,
+    /// True when the value is of a released month (or a period containing one) and a figure summed into it changed
+    /// after that month's release, by a later revision of a report (up to `asOf` when given). The value as released
+    /// is read with `asOf` set to the release's time.
+    pub revised: bool,
 }
 
 /// Associations that reported a row's period over the associations expected to report it.
@@ -207,6 +211,9 @@ struct Shared {
     hidden: HashSet<(period::Period, GroupKey, Agg)>,
     /// Read when `coverage` is selected.
     reports: Option<Reports>,
+    /// Read when `revised` is selected and a released month changed after its release: the change of every
+    /// aggregate since release (the standing figures minus those at release). A non-zero change is a revised value.
+    changes: Option<Cube>,
 }
 
 impl Shared {
@@ -238,6 +245,16 @@ impl Shared {
             .iter()
             .chain(&self.filter_dims)
             .all(|d| *d == Dim::Association)
+    }
+
+    /// Whether a figure summed into a measure's value changed after its month's release.
+    fn is_revised(&self, def: &MeasureDef, period: period::Period, key: &GroupKey) -> bool {
+        self.changes.as_ref().is_some_and(|changes| {
+            def.formula
+                .aggs()
+                .into_iter()
+                .any(|agg| changes.get(period, key, agg).is_some_and(|change| change != 0))
+        })
     }
 
     fn is_hidden(&self, period: period::Period, key: &GroupKey, agg: Agg) -> bool {
@@ -474,7 +491,9 @@ impl IndicatorRow {
                 .map(|(v, p)| (v - p) / p.abs() * 100.0)
         };
         let target_achievement = value.zip(target).filter(|(_, t)| *t != 0.0).map(|(v, t)| v / t * 100.0);
+        let revised = shared.is_revised(def, self.period, &self.key);
         Ok(Some(Measure {
+            revised,
             value,
             numerator,
             denominator,
@@ -660,6 +679,12 @@ impl IndicatorQuery {
         #[graphql(desc = "Conditions on the dimensions.")] filter: Option<IndicatorFilter>,
         #[graphql(desc = "Period to compare each row with (fills `previous`, `change`, `changePercent`).")]
         compare_to: Option<Comparison>,
+        #[graphql(
+            desc = "Answer as the data stood at this instant: each association-month as its last report accepted by \
+                    then gave it (none when it had not reported yet), and only the months released by then for \
+                    callers who see released months. Without it, the current data."
+        )]
+        as_of: Option<DateTime>,
     ) -> Result<Vec<IndicatorRow>> {
         let periods = period.periods()?;
         let mut group_by: Vec<Dim> = group_by.into_iter().map(Into::into).collect();
@@ -684,6 +709,7 @@ impl IndicatorQuery {
             filter_dims: cube_filter.dims(),
             hidden: HashSet::new(),
             reports: None,
+            changes: None,
         };
 
         let selection = ctx.look_ahead();
@@ -714,6 +740,32 @@ impl IndicatorQuery {
         if let Some(compare) = compare_to {
             all_periods.extend(periods.iter().map(|p| compare.of(*p)));
         }
+        let months = all_periods.first().expect("a range has a period").first_month()
+            ..=all_periods.last().expect("a range has a period").last_month();
+        let as_of = as_of.map(|t| t.0);
+        let vintage = match as_of {
+            Some(at) => Some(crate::vintage::at(db(ctx), at, Some(&months)).await?),
+            None => None,
+        };
+        let backend = db(ctx).get_database_backend();
+        let derived = vintage.as_ref().map(|vintage| {
+            Arc::new(Derived {
+                tables: if vintage.replaced.is_empty() {
+                    HashMap::new()
+                } else {
+                    crate::vintage::VERSIONED
+                        .iter()
+                        .map(|(facts, ..)| {
+                            (
+                                *facts,
+                                crate::vintage::sql(backend, &crate::vintage::facts(facts, vintage)),
+                            )
+                        })
+                        .collect()
+                },
+                released: Some(vintage.released.clone()),
+            })
+        });
         let request = CubeRequest {
             granularity: period.granularity.into(),
             periods: all_periods,
@@ -724,6 +776,7 @@ impl IndicatorQuery {
             access,
             small_groups,
             document_dims: ctx.data_opt::<DocumentGroupings>().map(|g| g.0.clone()),
+            derived,
         };
         let only: Option<HashSet<i32>> = request
             .filter
@@ -731,13 +784,53 @@ impl IndicatorQuery {
             .as_ref()
             .map(|ids| ids.iter().copied().collect());
         shared.cube = store::compute(db(ctx), &request).await?;
+        if MEASURES
+            .iter()
+            .any(|def| selection.field(def.field).field("revised").exists())
+        {
+            let changed = crate::vintage::changed_after_release(db(ctx), as_of, &months).await?;
+            let tables: HashMap<&'static str, String> = crate::vintage::VERSIONED
+                .iter()
+                .filter_map(|(facts, ..)| {
+                    crate::vintage::changes(facts, &changed)
+                        .map(|changes| (*facts, crate::vintage::sql(backend, &changes)))
+                })
+                .collect();
+            if !tables.is_empty() {
+                let versioned: BTreeSet<Agg> = aggs
+                    .iter()
+                    .copied()
+                    .filter(|agg| matches!(agg.source(), Source::Clients | Source::Loans | Source::Staff))
+                    .collect();
+                let changes = CubeRequest {
+                    aggs: versioned,
+                    use_rollups: false,
+                    small_groups: None,
+                    document_dims: None,
+                    derived: Some(Arc::new(Derived {
+                        tables,
+                        released: vintage.as_ref().map(|v| v.released.clone()),
+                    })),
+                    ..request.clone()
+                };
+                shared.changes = Some(store::compute(db(ctx), &changes).await?);
+            }
+        }
         if selection.field("coverage").exists() {
             let months = periods.first().expect("a range has a period").first_month()
                 ..=periods.last().expect("a range has a period").last_month();
-            shared.reports = Some(Reports {
-                accepted: crate::submission::store::accepted_months(db(ctx), months).await?,
-                only,
-            });
+            let mut accepted = crate::submission::store::accepted_months(db(ctx), months).await?;
+            if let Some(vintage) = &vintage {
+                // As of an earlier instant, an association-month whose first report came later was not reported.
+                for ((association, month), standing) in &vintage.replaced {
+                    if *standing == crate::vintage::Version::Superseded(0)
+                        && let Some(months) = accepted.get_mut(association)
+                    {
+                        months.remove(month);
+                    }
+                }
+            }
+            shared.reports = Some(Reports { accepted, only });
         }
         let rows: usize = periods.iter().map(|p| shared.cube.groups(*p).len()).sum();
         if rows > MAX_ROWS {

@@ -10,7 +10,7 @@
 use super::catalog::{Agg, Dim, Kind, Source};
 use crate::error::ApiResult;
 use crate::period::{Granularity, Month, Period};
-use crate::scope::{RowAccess, SmallGroups, rows_condition};
+use crate::scope::{RowAccess, SmallGroups, rows_condition_at};
 use entity::enums::{Area, Gender, Segment};
 use sea_orm::{ConnectionTrait, QueryResult, Statement};
 use std::collections::{BTreeSet, HashMap};
@@ -110,6 +110,19 @@ pub struct CubeRequest {
     pub small_groups: Option<SmallGroups>,
     /// The dimensions any `indicators` field of the caller's document groups by (`None`: unknown, every one).
     pub document_dims: Option<BTreeSet<Dim>>,
+    /// Fact tables read in place of the stored ones (the data as it stood at an earlier instant, or its changes
+    /// after release); `None`: the stored tables and their rollups.
+    pub derived: Option<std::sync::Arc<Derived>>,
+}
+
+/// Fact tables read in place of the stored ones, and the months released then.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    /// Fact table → SQL of the table to read in its place, with the same columns.
+    pub tables: HashMap<&'static str, String>,
+    /// The months released at the instant the data is read as of (for callers who see released months); `None`: the
+    /// months released now.
+    pub released: Option<Vec<i32>>,
 }
 
 impl CubeRequest {
@@ -268,7 +281,7 @@ pub fn table_for(source: Source, request: &CubeRequest) -> &'static str {
             // The regional rollup has summed the associations away: contributors cannot be counted from it.
             let counted = request.small_groups.is_some();
             match (
-                request.use_rollups,
+                request.use_rollups && request.derived.as_ref().is_none_or(|d| d.tables.is_empty()),
                 names_associations || counted,
                 names_regions,
                 names_cells,
@@ -333,7 +346,15 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
         months.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
     )];
     conditions.extend(request.filter.sql(source.dims()));
-    conditions.extend(rows_condition(request.access));
+    conditions.extend(rows_condition_at(
+        request.access,
+        request.derived.as_ref().and_then(|d| d.released.as_deref()),
+    ));
+    let from = match request.derived.as_ref().and_then(|d| d.tables.get(table)) {
+        Some(sql) => format!("({sql}) AS {table}"),
+        None => table.to_owned(),
+    };
+    let table = from;
     let dims: Vec<&str> = request.group_by.iter().map(|d| dim_column(*d)).collect();
     let Some(small_groups) = request.small_groups else {
         let group: Vec<String> = (1..=dims.len() + 1).map(|i| i.to_string()).collect();

@@ -14,13 +14,25 @@ use crate::loader::Children;
 use crate::pagination::{Node, PageArgs, connection};
 use crate::period::Month;
 use crate::region::Region;
-use crate::scalars::{Money, Period};
+use crate::scalars::{DateTime, Money, Period};
 use crate::scope::Scope;
 use async_graphql::{Context, InputObject, Object, Result};
 use entity::enums as db_enums;
 use entity::{client_stat, loan_stat, staff_stat, target};
 use sea_orm::Select;
 use store::{CellConditions, MonthRange};
+
+/// A list's selection, read as the data stood at `as_of` when given.
+async fn as_of_vintage<E: sea_orm::EntityTrait>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    as_of: Option<DateTime>,
+) -> Result<Select<E>, ApiError> {
+    Ok(match as_of {
+        Some(at) => store::as_of(select, scope(ctx), &crate::vintage::at(db(ctx), at.0, None).await?),
+        None => select,
+    })
+}
 
 fn range(from: Option<Period>, to: Option<Period>) -> Result<MonthRange, ApiError> {
     MonthRange::new(from.map(|p| p.0.first_month()), to.map(|p| p.0.last_month()))
@@ -441,13 +453,24 @@ impl StatisticsQuery {
         #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellFilter>,
+        #[graphql(
+            desc = "Rows as they stood at this instant: each association-month as its last report accepted by then \
+                    gave it (none when it had not reported yet), and only the months released by then for callers \
+                    who see released months. Without it, the current rows."
+        )]
+        as_of: Option<DateTime>,
     ) -> Result<ClientStatisticConnection> {
         let page = PageArgs::new(ClientStatistic::KIND, first, after.as_deref())?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
         scope(ctx).check_rows("client statistics", &conditions.associations)?;
         let rows = crate::store::page(
             db(ctx),
-            store::select_cells::<client_stat::Entity>(scope(ctx), &conditions),
+            as_of_vintage(
+                ctx,
+                store::select_cells::<client_stat::Entity>(scope(ctx), &conditions),
+                as_of,
+            )
+            .await?,
             &page,
             wants_total(ctx),
         )
@@ -462,13 +485,24 @@ impl StatisticsQuery {
         #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the statistics.")] filter: Option<CellFilter>,
+        #[graphql(
+            desc = "Rows as they stood at this instant: each association-month as its last report accepted by then \
+                    gave it (none when it had not reported yet), and only the months released by then for callers \
+                    who see released months. Without it, the current rows."
+        )]
+        as_of: Option<DateTime>,
     ) -> Result<LoanStatisticConnection> {
         let page = PageArgs::new(LoanStatistic::KIND, first, after.as_deref())?;
         let conditions = filter.unwrap_or_default().conditions(ctx).await?;
         scope(ctx).check_rows("loan statistics", &conditions.associations)?;
         let rows = crate::store::page(
             db(ctx),
-            store::select_cells::<loan_stat::Entity>(scope(ctx), &conditions),
+            as_of_vintage(
+                ctx,
+                store::select_cells::<loan_stat::Entity>(scope(ctx), &conditions),
+                as_of,
+            )
+            .await?,
             &page,
             wants_total(ctx),
         )
@@ -483,6 +517,12 @@ impl StatisticsQuery {
         #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
         #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
         #[graphql(desc = "Conditions on the staff figures.")] filter: Option<StaffFilter>,
+        #[graphql(
+            desc = "Rows as they stood at this instant: each association-month as its last report accepted by then \
+                    gave it (none when it had not reported yet), and only the months released by then for callers \
+                    who see released months. Without it, the current rows."
+        )]
+        as_of: Option<DateTime>,
     ) -> Result<StaffStatisticConnection> {
         let page = PageArgs::new(StaffStatistic::KIND, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
@@ -491,7 +531,7 @@ impl StatisticsQuery {
         scope(ctx).check_rows("staff figures", &conditions.associations)?;
         let rows = crate::store::page(
             db(ctx),
-            store::select_staff(scope(ctx), &conditions),
+            as_of_vintage(ctx, store::select_staff(scope(ctx), &conditions), as_of).await?,
             &page,
             wants_total(ctx),
         )

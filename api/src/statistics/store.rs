@@ -2,12 +2,13 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::period::Month;
-use crate::scope::{Scope, rows_condition};
+use crate::scope::{Scope, rows_condition, rows_condition_at};
 use crate::store::Keyed;
+use crate::vintage::Vintage;
 use entity::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure};
 use entity::{client_stat, loan_stat, staff_stat, target};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
-use sea_orm::{Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{Condition, EntityTrait, QueryFilter, QueryTrait, Select};
 
 macro_rules! keyed {
     ($($entity:path),+) => {$(
@@ -137,4 +138,20 @@ pub fn select_targets(scope: &Scope, c: &TargetConditions) -> Select<target::Ent
     condition = ids(condition, "association_id", &c.associations);
     condition = one_of(condition, "measure", &c.measures, TargetMeasure::as_str);
     target::Entity::find().filter(condition)
+}
+
+/// A selection of client, loan or staff rows read as the data stood at `vintage`: the fact table replaced by its
+/// state then, and only the months released then for callers who see released months.
+pub fn as_of<E: EntityTrait>(select: Select<E>, scope: &Scope, vintage: &Vintage) -> Select<E> {
+    let table = E::default().table_name();
+    let mut select = select;
+    if let Some(sql) = rows_condition_at(scope.row_access(), Some(&vintage.released)) {
+        select = select.filter(Expr::cust(sql));
+    }
+    if !vintage.replaced.is_empty() {
+        QueryTrait::query(&mut select)
+            .from_clear()
+            .from_subquery(crate::vintage::facts(table, vintage), Alias::new(table));
+    }
+    select
 }

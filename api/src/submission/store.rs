@@ -248,8 +248,8 @@ async fn replay<C: ConnectionTrait>(
     }
 }
 
-/// One attempt at accepting a valid report. A unique violation (a racing report took the revision number or the
-/// idempotency key) comes back as the database error, for the caller to retry.
+/// One attempt at accepting a valid report, in a transaction of its own. A unique violation (a racing report took
+/// the revision number or the idempotency key) comes back as the database error, for the caller to retry.
 #[allow(clippy::too_many_arguments)]
 async fn accept(
     db: &DatabaseConnection,
@@ -261,84 +261,149 @@ async fn accept(
     validation: &str,
     on_behalf: bool,
 ) -> Result<ApiResult<Model>, DbErr> {
-    let month = report.month.0;
     let txn = crate::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
-        // Reports of one month queue here: the month's rollups are rebuilt from the facts, so two acceptances of
-        // the same month must not interleave. Released at commit or rollback.
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(8, {month})"))
+        // Reports of one month queue here, so that two acceptances of the same month do not interleave their
+        // rollup updates. Released at commit or rollback.
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(8, {})", report.month.0))
             .await?;
     }
-    match replay(&txn, owner.id, report.idempotency_key.as_deref(), hash).await {
-        Ok(Some(first)) => return Ok(Ok(first)),
-        Ok(None) => {}
-        Err(ApiError::Database(e)) => return Err(e),
-        Err(other) => return Ok(Err(other)),
-    }
-    #[derive(FromQueryResult)]
-    struct Last {
-        revision: Option<i32>,
-    }
-    let last = Entity::find()
-        .select_only()
-        .column_as(submission::Column::Revision.max(), "revision")
-        .filter(submission::Column::AssociationId.eq(owner.id))
-        .filter(submission::Column::Period.eq(month))
-        .into_model::<Last>()
-        .one(&txn)
-        .await?
-        .and_then(|l| l.revision)
-        .unwrap_or(0);
-    let model = submission::ActiveModel {
-        association_id: Set(owner.id),
-        period: Set(month),
-        revision: Set(last + 1),
-        status: Set(SubmissionStatus::Accepted),
-        content_hash: Set(hash.to_owned()),
-        submitted_by: Set(actor.partner_id),
-        received_at: Set(Utc::now()),
-        validation_report: Set(validation.to_owned()),
-        payload: Set(report.payload.clone()),
-        idempotency_key: Set(report.idempotency_key.clone()),
-        on_behalf: Set(on_behalf),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    Entity::update_many()
-        .col_expr(
-            submission::Column::Status,
-            Expr::value(SubmissionStatus::Superseded.as_str()),
-        )
-        .filter(submission::Column::AssociationId.eq(owner.id))
-        .filter(submission::Column::Period.eq(month))
-        .filter(submission::Column::Status.eq(SubmissionStatus::Accepted))
-        .filter(submission::Column::Id.ne(model.id))
-        .exec(&txn)
-        .await?;
-    replace_figures(&txn, owner.id, month, figures).await?;
-    crate::rollup::refresh(&txn, Some(&[month])).await?;
-    let warnings = serde_json::from_str::<ValidationReport>(validation)
-        .map(|r| r.warnings.len())
-        .unwrap_or(0);
-    crate::audit::record(
-        &txn,
+    let accepted = Acceptance {
         actor,
-        "submission.accept",
-        "submission",
-        &format!("{}/{}", owner.code, Month(month)),
-        serde_json::json!({
-            "submission": model.id,
-            "revision": model.revision,
-            "on_behalf": on_behalf,
-            "content_hash": hash,
-            "warnings": warnings,
-            "cells": { "clients": figures.clients.len(), "loans": figures.loans.len(), "staff": figures.staff.len() },
-        }),
-    )
+        owner,
+        report,
+        figures,
+        hash,
+        validation,
+        on_behalf,
+        received_at: Utc::now(),
+    }
+    .apply(&txn)
     .await?;
-    txn.commit().await?;
-    Ok(Ok(model))
+    if accepted.is_ok() {
+        txn.commit().await?;
+    }
+    Ok(accepted)
+}
+
+/// A valid report to record as its association-month's next revision.
+pub struct Acceptance<'a> {
+    pub actor: &'a Scope,
+    pub owner: &'a association::Model,
+    pub report: &'a NewReport,
+    pub figures: &'a Figures,
+    /// SHA-256 of the payload.
+    pub hash: &'a str,
+    /// The validation report (its warnings), as JSON.
+    pub validation: &'a str,
+    pub on_behalf: bool,
+    pub received_at: chrono::DateTime<Utc>,
+}
+
+impl Acceptance<'_> {
+    /// Records the report inside the caller's transaction: next revision number, the previous accepted revision
+    /// superseded (its figures moved to the revision tables), the association-month's client, loan and staff rows
+    /// replaced, the rollups updated, the audit event and the payload with its hash stored. A replay of the same
+    /// `Idempotency-Key` answers the first submission and writes nothing.
+    pub async fn apply<C: ConnectionTrait>(&self, txn: &C) -> Result<ApiResult<Model>, DbErr> {
+        let (owner, report, figures, hash) = (self.owner, self.report, self.figures, self.hash);
+        let month = report.month.0;
+        match replay(txn, owner.id, report.idempotency_key.as_deref(), hash).await {
+            Ok(Some(first)) => return Ok(Ok(first)),
+            Ok(None) => {}
+            Err(ApiError::Database(e)) => return Err(e),
+            Err(other) => return Ok(Err(other)),
+        }
+        #[derive(FromQueryResult)]
+        struct Last {
+            revision: Option<i32>,
+        }
+        let last = Entity::find()
+            .select_only()
+            .column_as(submission::Column::Revision.max(), "revision")
+            .filter(submission::Column::AssociationId.eq(owner.id))
+            .filter(submission::Column::Period.eq(month))
+            .into_model::<Last>()
+            .one(txn)
+            .await?
+            .and_then(|l| l.revision)
+            .unwrap_or(0);
+        let previous = Entity::find()
+            .filter(submission::Column::AssociationId.eq(owner.id))
+            .filter(submission::Column::Period.eq(month))
+            .filter(submission::Column::Status.eq(SubmissionStatus::Accepted))
+            .one(txn)
+            .await?;
+        let model = submission::ActiveModel {
+            association_id: Set(owner.id),
+            period: Set(month),
+            revision: Set(last + 1),
+            status: Set(SubmissionStatus::Accepted),
+            content_hash: Set(hash.to_owned()),
+            submitted_by: Set(self.actor.partner_id),
+            received_at: Set(self.received_at),
+            validation_report: Set(self.validation.to_owned()),
+            payload: Set(report.payload.clone()),
+            idempotency_key: Set(report.idempotency_key.clone()),
+            on_behalf: Set(self.on_behalf),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        if let Some(previous) = &previous {
+            Entity::update_many()
+                .col_expr(
+                    submission::Column::Status,
+                    Expr::value(SubmissionStatus::Superseded.as_str()),
+                )
+                .filter(submission::Column::Id.eq(previous.id))
+                .exec(txn)
+                .await?;
+        }
+        keep_revision(txn, owner.id, month, previous.as_ref().map_or(0, |p| p.id)).await?;
+        replace_figures(txn, owner.id, month, figures).await?;
+        crate::rollup::refresh(txn, Some(&[month])).await?;
+        let warnings = serde_json::from_str::<ValidationReport>(self.validation)
+            .map(|r| r.warnings.len())
+            .unwrap_or(0);
+        crate::audit::record(
+            txn,
+            self.actor,
+            "submission.accept",
+            "submission",
+            &format!("{}/{}", owner.code, Month(month)),
+            serde_json::json!({
+                "submission": model.id,
+                "revision": model.revision,
+                "on_behalf": self.on_behalf,
+                "content_hash": hash,
+                "warnings": warnings,
+                "cells": { "clients": figures.clients.len(), "loans": figures.loans.len(), "staff": figures.staff.len() },
+            }),
+        )
+        .await?;
+        Ok(Ok(model))
+    }
+}
+
+/// Copies the association-month's current client, loan and staff rows to the revision tables,
+/// marked with the submission they came from (`0` for figures loaded without a submission), before a new revision
+/// replaces them.
+async fn keep_revision<C: ConnectionTrait>(
+    db: &C,
+    association_id: i32,
+    month: i32,
+    submission_id: i64,
+) -> Result<(), DbErr> {
+    for (facts, revisions, ..) in crate::vintage::VERSIONED {
+        let columns = crate::vintage::columns(facts).join(", ");
+        db.execute_unprepared(&format!(
+            "INSERT INTO {revisions} (id, submission_id, {columns}) SELECT id, {submission_id}, {columns} FROM \
+             {facts} WHERE association_id = {association_id} AND period = {month}"
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Replaces the association-month's client, loan and staff rows with the report's.

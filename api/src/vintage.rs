@@ -1,0 +1,317 @@
+//! Figures as they stood: the client, loan and staff rows of an earlier instant, and what changed in a released month
+//! after its release.
+//!
+//! Every accepted report is a *version* of its association-month: the current one's rows are in the fact tables,
+//! superseded ones' rows in the revision tables (`*_stat_revision`, with the submission they came from; `0` for rows
+//! loaded without a submission). The version standing at an instant is the last accepted revision received by then.
+//! A [`Vintage`] lists the association-months whose current version came later, with the version that stood; from it
+//! [`facts`] builds the fact table as it stood, as a derived table that the indicator engine and the lists read
+//! in place of the fact table. Reading without a vintage reads the fact tables (and rollups) exactly as before.
+
+use crate::error::ApiResult;
+use crate::period::Month;
+use chrono::{DateTime, Utc};
+use entity::enums::SubmissionStatus;
+use entity::{release, submission};
+use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query, SelectStatement, UnionType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
+
+/// A fact table that reports replace, its revision table and its columns: (facts, revisions, dimension columns,
+/// value columns). Every one has `id`, `association_id` and `period` besides.
+pub const VERSIONED: &[(&str, &str, &[&str], &[&str])] = &[
+    (
+        "client_stat",
+        "client_stat_revision",
+        &["region_id", "segment", "gender", "area"],
+        &["active_clients", "new_clients"],
+    ),
+    (
+        "loan_stat",
+        "loan_stat_revision",
+        &["region_id", "segment", "gender", "area"],
+        &[
+            "disbursed_count",
+            "disbursed_amount",
+            "active_loans",
+            "outstanding_amount",
+            "par30_amount",
+            "par90_amount",
+            "write_off_amount",
+            "rescheduled_amount",
+            "repayments_due",
+            "repayments_collected",
+        ],
+    ),
+    (
+        "staff_stat",
+        "staff_stat_revision",
+        &["category", "gender"],
+        &["headcount"],
+    ),
+];
+
+/// The columns of a versioned table other than `id`, in one order for the fact and revision tables.
+pub fn columns(facts: &str) -> Vec<&'static str> {
+    let (_, _, dims, values) = VERSIONED.iter().find(|(f, ..)| *f == facts).expect("a versioned table");
+    let mut columns = vec!["association_id", "period"];
+    columns.extend(dims.iter());
+    columns.extend(values.iter());
+    columns
+}
+
+/// The revision table of a versioned fact table.
+pub fn revisions(facts: &str) -> &'static str {
+    VERSIONED
+        .iter()
+        .find(|(f, ..)| *f == facts)
+        .map(|(_, r, ..)| *r)
+        .expect("a versioned table")
+}
+
+/// Which rows of an association-month: the fact table's (its current version) or a superseded version's in the
+/// revision table (`0`: rows loaded without a submission).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Version {
+    Current,
+    Superseded(i64),
+}
+
+/// The data as it stood at an instant.
+#[derive(Debug, Clone)]
+pub struct Vintage {
+    pub at: DateTime<Utc>,
+    /// Association-months (association, month) whose current version arrived after `at`, with the version that
+    /// stood then.
+    pub replaced: BTreeMap<(i32, i32), Version>,
+    /// Months released by `at`.
+    pub released: Vec<i32>,
+}
+
+/// An association-month's accepted versions, oldest first.
+struct History {
+    versions: Vec<(i64, DateTime<Utc>)>,
+    current: i64,
+}
+
+impl History {
+    /// The version standing at `at`: the last received by then (superseded, or the current one).
+    fn at(&self, at: DateTime<Utc>) -> Version {
+        match self.versions.iter().rev().find(|(_, received)| *received <= at) {
+            Some((id, _)) if *id == self.current => Version::Current,
+            Some((id, _)) => Version::Superseded(*id),
+            None => Version::Superseded(0),
+        }
+    }
+}
+
+/// Every association-month's accepted versions in a range of months. One statement.
+async fn histories<C: ConnectionTrait>(
+    db: &C,
+    months: Option<&RangeInclusive<Month>>,
+) -> ApiResult<BTreeMap<(i32, i32), History>> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: i64,
+        association_id: i32,
+        period: i32,
+        status: SubmissionStatus,
+        received_at: DateTime<Utc>,
+    }
+    let mut select = submission::Entity::find()
+        .select_only()
+        .columns([
+            submission::Column::Id,
+            submission::Column::AssociationId,
+            submission::Column::Period,
+            submission::Column::Status,
+            submission::Column::ReceivedAt,
+        ])
+        .filter(submission::Column::Status.is_in([SubmissionStatus::Accepted, SubmissionStatus::Superseded]))
+        .order_by_asc(submission::Column::Revision);
+    if let Some(months) = months {
+        select = select.filter(submission::Column::Period.between(months.start().0, months.end().0));
+    }
+    let mut histories: BTreeMap<(i32, i32), History> = BTreeMap::new();
+    for row in select.into_model::<Row>().all(db).await? {
+        let history = histories.entry((row.association_id, row.period)).or_insert(History {
+            versions: Vec::new(),
+            current: 0,
+        });
+        history.versions.push((row.id, row.received_at));
+        if row.status == SubmissionStatus::Accepted {
+            history.current = row.id;
+        }
+    }
+    Ok(histories)
+}
+
+/// Months released by `at` (every released month when `None`), with when.
+async fn releases<C: ConnectionTrait>(db: &C, at: Option<DateTime<Utc>>) -> ApiResult<BTreeMap<i32, DateTime<Utc>>> {
+    let mut select = release::Entity::find();
+    if let Some(at) = at {
+        select = select.filter(release::Column::ReleasedAt.lte(at));
+    }
+    Ok(select
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.period, r.released_at))
+        .collect())
+}
+
+/// The data of `months` (every month when `None`) as it stood at `at`. Two small statements (submissions and releases), whatever the volume
+/// of the facts.
+pub async fn at<C: ConnectionTrait>(
+    db: &C,
+    at: DateTime<Utc>,
+    months: Option<&RangeInclusive<Month>>,
+) -> ApiResult<Vintage> {
+    let replaced = histories(db, months)
+        .await?
+        .into_iter()
+        .filter_map(|(key, history)| match history.at(at) {
+            Version::Current => None,
+            standing => Some((key, standing)),
+        })
+        .collect();
+    Ok(Vintage {
+        at,
+        replaced,
+        released: releases(db, Some(at)).await?.into_keys().collect(),
+    })
+}
+
+/// What changed in released months after their release, up to `at` (or now): association-months whose standing
+/// version then differs from the one at release, with (the version at release, the version standing at `at`).
+pub async fn changed_after_release<C: ConnectionTrait>(
+    db: &C,
+    at: Option<DateTime<Utc>>,
+    months: &RangeInclusive<Month>,
+) -> ApiResult<BTreeMap<(i32, i32), (Version, Version)>> {
+    let releases = releases(db, at).await?;
+    if !releases.keys().any(|m| months.contains(&Month(*m))) {
+        return Ok(BTreeMap::new());
+    }
+    Ok(histories(db, Some(months))
+        .await?
+        .into_iter()
+        .filter_map(|((association, month), history)| {
+            let released_at = releases.get(&month)?;
+            let then = history.at(*released_at);
+            let now = at.map_or(Version::Current, |at| history.at(at));
+            (then != now).then_some(((association, month), (then, now)))
+        })
+        .collect())
+}
+
+/// The rows of one version of association-months, with the value columns multiplied by `sign`.
+fn version_rows(facts: &str, version: Version, keys: &[(i32, i32)], sign: i64) -> Option<SelectStatement> {
+    if keys.is_empty() {
+        return None;
+    }
+    let (_, _, dims, values) = VERSIONED.iter().find(|(f, ..)| *f == facts).expect("a versioned table");
+    let mut select = Query::select();
+    select.column(Alias::new("id"));
+    for column in ["association_id", "period"].iter().chain(dims.iter()) {
+        select.column(Alias::new(*column));
+    }
+    for value in values.iter() {
+        if sign == 1 {
+            select.column(Alias::new(*value));
+        } else {
+            select.expr_as(Expr::col(Alias::new(*value)).mul(sign), Alias::new(*value));
+        }
+    }
+    let mut which = Cond::any();
+    for (association, month) in keys {
+        which = which.add(
+            Expr::col(Alias::new("association_id"))
+                .eq(*association)
+                .and(Expr::col(Alias::new("period")).eq(*month)),
+        );
+    }
+    match version {
+        Version::Current => select.from(Alias::new(facts)).cond_where(which),
+        Version::Superseded(id) => select.from(Alias::new(revisions(facts))).cond_where(
+            Cond::all()
+                .add(which)
+                .add(Expr::col(Alias::new("submission_id")).eq(id)),
+        ),
+    };
+    Some(select.take())
+}
+
+/// Unions of row sets (`None` when there is none).
+fn union_all(parts: impl IntoIterator<Item = SelectStatement>) -> Option<SelectStatement> {
+    let mut parts = parts.into_iter();
+    let mut first = parts.next()?;
+    for part in parts {
+        first.union(UnionType::All, part);
+    }
+    Some(first)
+}
+
+/// A fact table as it stood at the vintage: the current rows of every association-month not replaced since, and
+/// the standing version's rows of those that were. Columns as the fact table's.
+pub fn facts(facts: &str, vintage: &Vintage) -> SelectStatement {
+    let columns = columns(facts);
+    let mut current = Query::select();
+    current.column(Alias::new("id"));
+    for column in &columns {
+        current.column(Alias::new(*column));
+    }
+    current.from(Alias::new(facts));
+    let mut replaced_months: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+    let mut standing: BTreeMap<Version, Vec<(i32, i32)>> = BTreeMap::new();
+    for ((association, month), version) in &vintage.replaced {
+        replaced_months.entry(*month).or_default().push(*association);
+        standing.entry(*version).or_default().push((*association, *month));
+    }
+    if !replaced_months.is_empty() {
+        let mut replaced = Cond::any();
+        for (month, associations) in replaced_months {
+            replaced = replaced.add(
+                Expr::col(Alias::new("period"))
+                    .eq(month)
+                    .and(Expr::col(Alias::new("association_id")).is_in(associations)),
+            );
+        }
+        current.cond_where(replaced.not());
+    }
+    let earlier = standing
+        .into_iter()
+        .filter_map(|(version, keys)| version_rows(facts, version, &keys, 1));
+    union_all(std::iter::once(current.take()).chain(earlier)).expect("the current rows")
+}
+
+/// The change of a fact table after release: for each changed association-month, the rows standing at `at` minus
+/// the rows at release (values negated). Summed over a group, a non-zero value is a value that changed.
+pub fn changes(facts: &str, changed: &BTreeMap<(i32, i32), (Version, Version)>) -> Option<SelectStatement> {
+    let mut by_version: BTreeMap<(Version, i64), Vec<(i32, i32)>> = BTreeMap::new();
+    for (key, (then, now)) in changed {
+        by_version.entry((*now, 1)).or_default().push(*key);
+        by_version.entry((*then, -1)).or_default().push(*key);
+    }
+    union_all(
+        by_version
+            .into_iter()
+            .filter_map(|((version, sign), keys)| version_rows(facts, version, &keys, sign)),
+    )
+}
+
+/// A statement as SQL text for the backend, values inlined (they are integers read from the database).
+pub fn sql(backend: DbBackend, statement: &SelectStatement) -> String {
+    match backend {
+        DbBackend::Postgres => statement.to_string(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => statement.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    }
+}
+
+/// The months of a set of association-months.
+pub fn months_of<V>(keys: &BTreeMap<(i32, i32), V>) -> BTreeSet<i32> {
+    keys.keys().map(|(_, m)| *m).collect()
+}
