@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The association most tests report for: a small one of the demo data, in two regions.
-const ASSOCIATION: &str = "TAFOUKT";
+pub(crate) const ASSOCIATION: &str = "TAFOUKT";
 const REGIONS: &[&str] = &["MA-09", "MA-10"];
 /// A month after the demo data.
 const MONTH: &str = "2021-01";
@@ -53,17 +53,17 @@ async fn key_with(app: &TestApp, kind: PartnerKind, association: Option<&str>, s
 
 /// A valid month of figures: every cell of the association's regions, amounts with centimes.
 #[derive(Clone)]
-struct Month {
-    clients: Vec<Value>,
-    loans: Vec<Value>,
-    staff: Vec<Value>,
+pub(crate) struct Month {
+    pub(crate) clients: Vec<Value>,
+    pub(crate) loans: Vec<Value>,
+    pub(crate) staff: Vec<Value>,
 }
 
 fn money(centimes: i64) -> String {
     format!("{}.{:02}", centimes / 100, centimes % 100)
 }
 
-fn valid_month(seed: u64) -> Month {
+pub(crate) fn valid_month(seed: u64) -> Month {
     let mut g = Gen::new(seed);
     let (mut clients, mut loans) = (Vec::new(), Vec::new());
     for region in REGIONS {
