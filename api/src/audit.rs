@@ -21,7 +21,8 @@ pub async fn from_command<F: std::future::Future>(command: String, work: F) -> F
     COMMAND.scope(command, work).await
 }
 
-/// Records one action of `actor` on `target_kind` / `target_code`.
+/// Records one action of `actor` on `target_kind` / `target_code`, and moves the data's version on (see
+/// [`crate::http::cache`]): every write records an event, so no write leaves a reused answer standing.
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     actor: &Scope,
@@ -38,6 +39,8 @@ pub async fn record<C: ConnectionTrait>(
             None => detail = serde_json::json!({ "command": command, "detail": detail }),
         }
     }
+    db.execute_unprepared("UPDATE data_version SET version = version + 1 WHERE id = 1")
+        .await?;
     audit_event::ActiveModel {
         occurred_at: Set(Utc::now()),
         actor_partner_id: Set(actor.partner_id),

@@ -10,6 +10,7 @@ mod migrations;
 mod protocol;
 mod reads;
 mod reporting;
+mod reuse;
 mod revisions;
 mod schema;
 mod statements;

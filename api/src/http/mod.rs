@@ -9,6 +9,7 @@
 //! complete the response).
 
 pub mod admission;
+pub mod cache;
 pub mod execution;
 pub mod protocol;
 pub mod reports;
@@ -88,6 +89,8 @@ struct Inner {
     heavy_places: u32,
     /// Associations in the registry (0 until counted), to price `indicators` grouped by association.
     associations: AtomicU64,
+    /// Answers of the data's current version.
+    answers: cache::Cache,
 }
 
 impl AppState {
@@ -106,6 +109,7 @@ impl AppState {
                 heavy,
                 heavy_places,
                 associations: AtomicU64::new(0),
+                answers: cache::Cache::default(),
             }),
         }
     }

@@ -70,8 +70,8 @@ pub fn refuse(status: StatusCode, media: MediaType, code: &str, message: &str) -
 }
 
 /// A response with a JSON body of the negotiated media type.
-pub fn respond(status: StatusCode, media: MediaType, body: Vec<u8>) -> Response {
-    let mut response = (status, body).into_response();
+pub fn respond(status: StatusCode, media: MediaType, body: impl Into<axum::body::Bytes>) -> Response {
+    let mut response = (status, body.into()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.as_str()));

@@ -1,0 +1,145 @@
+//! Answers reused while the data has not changed.
+//!
+//! Every write transaction moves the data's version on (`data_version`, increased by `audit::record`, which every
+//! write calls). A query over the published data (indicators, registries, statistics, releases, programmes and
+//! training; not keys, partners or submissions) that succeeded is kept with the version read before it ran, keyed by
+//! its text, operation, variables and the caller's access; the same request under the same version gets the same
+//! bytes without running again. The version is read from the database on every request, so several processes over
+//! one PostgreSQL never serve an answer older than the last committed write. Reading the version before running is
+//! what makes this safe: the answer then holds every write the version counts (and maybe later ones, which the next
+//! version reads again).
+
+use crate::scope::Scope;
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Root fields whose answers depend only on the data and the caller's access.
+const REUSABLE_ROOTS: &[&str] = &[
+    "__typename",
+    "__schema",
+    "__type",
+    "association",
+    "associations",
+    "branch",
+    "branches",
+    "clientStatistics",
+    "indicatorCatalog",
+    "indicators",
+    "loanStatistics",
+    "programme",
+    "programmeIndicators",
+    "programmeOutcomes",
+    "programmes",
+    "region",
+    "regions",
+    "releases",
+    "staffStatistics",
+    "targets",
+    "trainingAction",
+    "trainingActions",
+    "trainingIndicators",
+];
+
+/// Answers larger than this are not kept.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+/// When the answers kept reach this many bytes, they are dropped and the cache starts again.
+const MAX_TOTAL_BYTES: usize = 64 << 20;
+
+/// What identifies one answer under one version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    query: String,
+    operation: Option<String>,
+    variables: String,
+    /// The caller's access: role, partner, association and scopes (all anonymous callers share one).
+    caller: String,
+}
+
+impl Key {
+    pub fn new(request: &async_graphql::Request, scope: &Scope) -> Self {
+        Key {
+            query: request.query.clone(),
+            operation: request.operation_name.clone(),
+            variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+            caller: format!(
+                "{}/{:?}/{:?}/{}{}",
+                scope.role.name(),
+                scope.partner_id,
+                scope.association_id,
+                scope.admin,
+                scope.write
+            ),
+        }
+    }
+}
+
+/// Whether a request's answer may be kept: a query (not a mutation or subscription) whose every root field is one of
+/// [`REUSABLE_ROOTS`], selected directly (fragments at the root are not looked into, and not kept).
+pub fn reusable(document: &ExecutableDocument, operation: Option<&str>) -> bool {
+    let Some(op) = super::execution::operation(document, operation) else {
+        return false;
+    };
+    op.ty == OperationType::Query
+        && op.selection_set.node.items.iter().all(|item| match &item.node {
+            Selection::Field(field) => REUSABLE_ROOTS.contains(&field.node.name.node.as_str()),
+            _ => false,
+        })
+}
+
+/// The data's version now. One statement on the one-row `data_version` table.
+pub async fn version(db: &DatabaseConnection) -> Result<Option<i64>, sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM data_version WHERE id = 1",
+        ))
+        .await?;
+    Ok(row.and_then(|row| row.try_get::<i64>("", "version").ok()))
+}
+
+/// The answers of one version.
+#[derive(Default)]
+pub struct Cache {
+    inner: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    version: i64,
+    answers: HashMap<Key, axum::body::Bytes>,
+    bytes: usize,
+}
+
+impl Cache {
+    /// The answer kept for this key under this version.
+    pub fn get(&self, version: i64, key: &Key) -> Option<axum::body::Bytes> {
+        let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.version != version {
+            return None;
+        }
+        entries.answers.get(key).cloned()
+    }
+
+    /// Keeps an answer computed after reading `version`. A newer version drops every older answer; an answer of an
+    /// older version than the one kept is not kept.
+    pub fn put(&self, version: i64, key: Key, answer: axum::body::Bytes) {
+        if answer.len() > MAX_ANSWER_BYTES {
+            return;
+        }
+        let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if version < entries.version {
+            return;
+        }
+        if version > entries.version || entries.bytes + answer.len() > MAX_TOTAL_BYTES {
+            entries.answers.clear();
+            entries.bytes = 0;
+            entries.version = version;
+        }
+        entries.bytes += answer.len();
+        if let Some(previous) = entries.answers.insert(key, answer) {
+            entries.bytes -= previous.len();
+        }
+    }
+}
