@@ -213,12 +213,36 @@ async fn bench_key(db: &DatabaseConnection) -> Result<String, BoxError> {
     Ok(store::issue_key(db, &observatory, key).await.map_err(|e| e.detail())?.1)
 }
 
-pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError> {
+/// Statements run and time spent in the database, counted by the connection's metric callback.
+#[derive(Default)]
+struct SqlTime {
+    statements: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
+}
+
+impl SqlTime {
+    fn take(&self) -> (u64, f64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (
+            self.statements.swap(0, SeqCst),
+            self.micros.swap(0, SeqCst) as f64 / 1000.0,
+        )
+    }
+}
+
+pub async fn run(mut db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError> {
     if args.regenerate || !dataset::present(&db, args.scale).await? {
         tracing::info!(scale = ?args.scale, "generating the benchmark dataset");
         dataset::generate(&db, args.scale).await?;
     }
     let key = bench_key(&db).await?;
+    let sql = std::sync::Arc::new(SqlTime::default());
+    let counted = sql.clone();
+    db.set_metric_callback(move |info| {
+        use std::sync::atomic::Ordering::SeqCst;
+        counted.statements.fetch_add(1, SeqCst);
+        counted.micros.fetch_add(info.elapsed.as_micros() as u64, SeqCst);
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     // The benchmark measures capacity: its own requests are not rate limited.
@@ -244,7 +268,7 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
         args.requests, args.concurrency, args.load_seconds
     );
     println!(
-        "| query | API p50 ms | API p95 ms | API req/s | raw SQL p50 ms (facts) | raw SQL ÷ API p50 |\n|---|---:|---:|---:|---:|---:|"
+        "| query | computed p50 ms | of which in SQL ms (statements) | reused p50 ms | reused p95 ms | reused req/s | raw SQL p50 ms (facts) |\n|---|---:|---:|---:|---:|---:|---:|"
     );
     for case in cases() {
         let mut client = Client::connect(address, &key).await?;
@@ -253,6 +277,17 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
         if status != 200 || text.contains("\"errors\"") {
             return Err(format!("{}: answered {status}: {text}", case.name).into());
         }
+        // Computed: the answer worked out each time (a new comment makes each document new to the cache).
+        let mut computed = Vec::with_capacity(args.requests as usize);
+        sql.take();
+        for i in 0..args.requests {
+            let query = format!("{}\n# {i}", case.query);
+            let started = Instant::now();
+            client.post(&query).await?;
+            computed.push(started.elapsed());
+        }
+        let (statements, sql_ms) = sql.take();
+        // Reused: the same request again while the data has not changed, as a dashboard refreshing sends it.
         for _ in 0..10 {
             client.post(case.query).await?;
         }
@@ -293,17 +328,24 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
             }
             raw.push(started.elapsed());
         }
-        let api_p50 = percentile(&mut latencies, 0.5);
-        let raw_p50 = percentile(&mut raw, 0.5);
+        let n = args.requests as f64;
         println!(
-            "| {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.1} |",
+            "| {} | {:.2} | {:.2} ({:.1}) | {:.3} | {:.3} | {:.0} | {:.2} |",
             case.name,
-            api_p50,
+            percentile(&mut computed, 0.5),
+            sql_ms / n,
+            statements as f64 / n,
+            percentile(&mut latencies, 0.5),
             percentile(&mut latencies, 0.95),
             throughput,
-            raw_p50,
-            raw_p50 / api_p50
+            percentile(&mut raw, 0.5),
         );
     }
+    println!(
+        "\nWhere the time goes: \"computed\" requests work the answer out (a document new to the server each time); \
+         \"of which in SQL\" is the time inside database calls per computed request (the rest is HTTP, the key, \
+         pricing, execution and writing the answer). \"Reused\" requests repeat a document while the data has not \
+         changed: one statement reads the data's version and the kept answer is sent."
+    );
     Ok(())
 }
