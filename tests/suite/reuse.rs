@@ -98,3 +98,60 @@ async fn answers_stay_current_across_processes(backend: Backend) {
     }
 }
 on_both_backends!(answers_stay_current_across_processes);
+
+/// Over GET, a reusable answer carries an entity tag from the data's version: presenting it gets 304 without a
+/// body until a write changes the data, then 200 with a new tag. Anonymous answers may be kept by shared caches,
+/// keyed ones only privately; both are revalidated.
+async fn get_answers_carry_an_etag_and_revalidate(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let key = app.issue_key(observatory_tests::PartnerKind::Observatory, None).await;
+    let path = "/graphql?query=%7B%20regions%20%7B%20totalCount%20%7D%20%7D";
+    let get = |key: Option<&str>, tag: Option<&str>| {
+        let mut request = Request::get(path).header(header::ACCEPT, "application/json");
+        if let Some(key) = key {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        if let Some(tag) = tag {
+            request = request.header(header::IF_NONE_MATCH, tag);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for caller in [None, Some(key.as_str())] {
+        let first = app.send(get(caller, None)).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        let tag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+        let control = first.headers[header::CACHE_CONTROL].to_str().unwrap();
+        assert_eq!(
+            control,
+            if caller.is_none() {
+                "public, no-cache"
+            } else {
+                "private, no-cache"
+            }
+        );
+        assert!(first.headers[header::VARY].to_str().unwrap().contains("Authorization"));
+        let again = app.send(get(caller, Some(&tag))).await;
+        assert_eq!(again.status, 304);
+        assert!(again.text.is_empty());
+        assert_eq!(again.headers[header::ETAG].to_str().unwrap(), tag);
+        let other = app.send(get(caller, Some("\"0-other\""))).await;
+        assert_eq!(other.status, 200);
+
+        // A write anywhere moves the version on: the old tag no longer matches.
+        app.set_key(Some(key.clone()));
+        app.query(
+            "mutation { createPartner(input: { code: \"ETAG-PARTNER-X\", name: \"x\", kind: FUND }) { code } }"
+                .replace("X", if caller.is_none() { "1" } else { "2" })
+                .as_str(),
+            json!({}),
+        )
+        .await;
+        let after = app.send(get(caller, Some(&tag))).await;
+        assert_eq!(after.status, 200, "{}", after.text);
+        assert_ne!(after.headers[header::ETAG].to_str().unwrap(), tag);
+    }
+    // POST answers carry no tag.
+    let post = app.graphql("{ regions { totalCount } }", json!({})).await;
+    assert!(post.headers.get(header::ETAG).is_none());
+}
+on_both_backends!(get_answers_carry_an_etag_and_revalidate);

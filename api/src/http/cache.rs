@@ -58,6 +58,25 @@ pub struct Key {
 }
 
 impl Key {
+    /// The entity tag of this request's answer under a version: the same request under the same version has the
+    /// same answer.
+    pub fn etag(&self, version: i64) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for part in [
+            &self.query,
+            self.operation.as_deref().unwrap_or(""),
+            &self.variables,
+            &self.caller,
+        ] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+        let digest = hash.finalize();
+        let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+        format!("\"{version:x}-{hex}\"")
+    }
+
     pub fn new(request: &async_graphql::Request, scope: &Scope) -> Self {
         Key {
             query: request.query.clone(),
@@ -142,4 +161,15 @@ impl Cache {
             entries.bytes -= previous.len();
         }
     }
+}
+
+/// Whether an `If-None-Match` header names this entity tag (or `*`).
+pub fn matches(if_none_match: Option<&axum::http::HeaderValue>, etag: &str) -> bool {
+    let Some(value) = if_none_match.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }

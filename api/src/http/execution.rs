@@ -16,7 +16,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
 use async_graphql::{ServerError, Value};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
@@ -141,6 +141,7 @@ pub async fn run(
     scope: Scope,
     media: MediaType,
     decision: Decision,
+    conditional: Option<Conditional>,
 ) -> Response {
     let started = Instant::now();
     let inner = &state.inner;
@@ -167,6 +168,18 @@ pub async fn run(
         },
         None => None,
     };
+    // Over GET, the answer's entity tag: a client that holds it gets 304 without a body.
+    let etag = match (&reusable, version, &conditional) {
+        (Some(key), Some(version), Some(_)) => Some(key.etag(version)),
+        _ => None,
+    };
+    if let (Some(etag), Some(conditional)) = (&etag, &conditional)
+        && super::cache::matches(conditional.if_none_match.as_ref(), etag)
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        http_cache_headers(&mut response, etag, scope.role == Role::Public);
+        return with_rate_headers(response, decision);
+    }
     if let (Some(key), Some(version)) = (&reusable, version)
         && let Some(answer) = inner.answers.get(version, key)
     {
@@ -178,7 +191,11 @@ pub async fn run(
             elapsed_us = started.elapsed().as_micros() as u64,
             "GraphQL request"
         );
-        return with_rate_headers(respond(StatusCode::OK, media, answer), decision);
+        let mut response = respond(StatusCode::OK, media, answer);
+        if let Some(etag) = &etag {
+            http_cache_headers(&mut response, etag, scope.role == Role::Public);
+        }
+        return with_rate_headers(response, decision);
     }
     let budget = if scope.role == Role::Public {
         limits.public_budget
@@ -219,6 +236,7 @@ pub async fn run(
 
     let request = request.data(crate::indicator::DocumentGroupings(price.groupings.clone()));
     let role = scope.role.name();
+    let public = scope.role == Role::Public;
     let operation_name = request.operation_name.clone().unwrap_or_default();
     let variables = request.variables.clone();
     let executed = tokio::time::timeout(limits.request_timeout, async {
@@ -295,9 +313,10 @@ pub async fn run(
         errors: &response.errors,
     };
     let bytes = axum::body::Bytes::from(serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()));
+    let response_ok = response.errors.is_empty();
     if let (Some(key), Some(version)) = (reusable, version)
         && status == StatusCode::OK
-        && response.errors.is_empty()
+        && response_ok
     {
         inner.answers.put(version, key, bytes.clone());
     }
@@ -311,5 +330,35 @@ pub async fn run(
         elapsed_us = started.elapsed().as_micros() as u64,
         "GraphQL request"
     );
-    with_rate_headers(respond(status, media, bytes), decision)
+    let mut response = respond(status, media, bytes);
+    if let Some(etag) = etag.filter(|_| status == StatusCode::OK && response_ok) {
+        http_cache_headers(&mut response, &etag, public);
+    }
+    with_rate_headers(response, decision)
+}
+
+/// What a GET request says about the answer it already holds.
+pub struct Conditional {
+    pub if_none_match: Option<HeaderValue>,
+}
+
+/// `ETag`, `Cache-Control` (public for the anonymous public's answers, private with a key; always revalidated) and
+/// `Vary` of a reusable answer over GET.
+fn http_cache_headers(response: &mut Response, etag: &str, public: bool) {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if public {
+            "public, no-cache"
+        } else {
+            "private, no-cache"
+        }),
+    );
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding, Accept-Language, Authorization"),
+    );
 }

@@ -270,5 +270,8 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execution::run(&state, request, scope, media, decision).await
+    let conditional = (parts.method == Method::GET).then(|| execution::Conditional {
+        if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
+    });
+    execution::run(&state, request, scope, media, decision, conditional).await
 }
