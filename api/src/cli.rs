@@ -201,6 +201,10 @@ pub struct ServeArgs {
     /// Highest price of one request with a key.
     #[arg(long, env = "KEYED_BUDGET", default_value_t = HttpLimits::default().keyed_budget)]
     pub keyed_budget: u64,
+    /// Web origins whose pages may call the API from a browser (comma-separated, for example
+    /// `https://dashboard.example`); CORS preflights from them are answered. None by default.
+    #[arg(long = "cors-origin", env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Longest a GraphQL request may run, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
@@ -637,6 +641,14 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         trusted_proxies: args.trusted_proxies.clone(),
         public_budget: args.public_budget,
         keyed_budget: args.keyed_budget,
+        cors_origins: args
+            .cors_origins
+            .iter()
+            .map(|origin| {
+                axum::http::HeaderValue::from_str(origin.trim().trim_end_matches('/'))
+                    .map_err(|_| format!("CORS origin '{origin}' is not a valid header value"))
+            })
+            .collect::<Result<_, _>>()?,
     };
     let state = AppState::load(db.clone(), limits).await;
     let listener = tokio::net::TcpListener::bind(listen).await?;

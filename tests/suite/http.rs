@@ -217,3 +217,125 @@ async fn readiness_fails_when_the_database_is_gone() {
     let ready = app.send(Request::get("/readyz").body(Body::empty()).unwrap()).await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// Answers are compressed when the client accepts it (gzip or brotli) and read back to the same JSON; a client that
+/// does not ask gets them plain.
+#[tokio::test]
+async fn answers_are_compressed_when_the_client_accepts_it() {
+    use std::io::Read;
+    let app = spawn_app(&Backend::Sqlite, Fixture::Demo).await;
+    let query =
+        json!({ "query": "{ branches(first: 500) { nodes { code name city latitude longitude } } }" }).to_string();
+    let send = |encoding: Option<&'static str>| {
+        let mut request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json");
+        if let Some(encoding) = encoding {
+            request = request.header(header::ACCEPT_ENCODING, encoding);
+        }
+        request.body(Body::from(query.clone())).unwrap()
+    };
+    let plain = app.send(send(None)).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    let raw = |request: Request<Body>| {
+        let router = app.router.clone();
+        async move {
+            use tower::ServiceExt;
+            let response = router.oneshot(request).await.unwrap();
+            let encoding = response.headers()[header::CONTENT_ENCODING]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let bytes = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (encoding, bytes.to_vec())
+        }
+    };
+    let (encoding, gzip) = raw(send(Some("gzip"))).await;
+    assert_eq!(encoding, "gzip");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gzip[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, plain.text);
+    assert!(
+        gzip.len() * 3 < plain.text.len(),
+        "{} bytes compressed to {}",
+        plain.text.len(),
+        gzip.len()
+    );
+    let (encoding, br) = raw(send(Some("br;q=1.0, gzip;q=0.8"))).await;
+    assert_eq!(encoding, "br");
+    let mut text = String::new();
+    brotli::Decompressor::new(&br[..], 4096)
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, plain.text);
+}
+
+/// A configured web origin gets its preflight answered and may read answers; another origin gets no CORS grant, and
+/// with no origin configured nothing is granted.
+#[tokio::test]
+async fn cors_grants_configured_origins_only() {
+    let limits = HttpLimits {
+        cors_origins: vec![header::HeaderValue::from_static("https://dashboard.example")],
+        ..HttpLimits::default()
+    };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/graphql")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization, content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let granted = app.send(preflight("https://dashboard.example")).await;
+    assert_eq!(granted.status, StatusCode::OK);
+    assert_eq!(
+        granted.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://dashboard.example"
+    );
+    let methods = granted.headers[header::ACCESS_CONTROL_ALLOW_METHODS].to_str().unwrap();
+    assert!(methods.contains("POST") && methods.contains("GET"), "{methods}");
+    let allowed = granted.headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-type"),
+        "{allowed}"
+    );
+    let other = app.send(preflight("https://elsewhere.example")).await;
+    assert!(other.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    let answer = app
+        .send(
+            Request::post("/graphql")
+                .header(header::ORIGIN, "https://dashboard.example")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({ "query": QUERY }).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://dashboard.example"
+    );
+    assert!(
+        answer.headers[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("etag")
+    );
+
+    let closed = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let refused = closed.send(preflight("https://dashboard.example")).await;
+    assert!(refused.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}

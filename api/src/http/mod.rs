@@ -53,6 +53,9 @@ pub struct HttpLimits {
     pub public_budget: u64,
     /// Highest price of one request with a key.
     pub keyed_budget: u64,
+    /// Web origins (`https://dashboard.example`) whose pages may call the API from a browser (CORS); none by
+    /// default.
+    pub cors_origins: Vec<HeaderValue>,
 }
 
 impl Default for HttpLimits {
@@ -65,6 +68,7 @@ impl Default for HttpLimits {
             trusted_proxies: Vec::new(),
             public_budget: crate::graphql::cost::PUBLIC_BUDGET,
             keyed_budget: crate::graphql::cost::KEYED_BUDGET,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -155,7 +159,7 @@ const SIZES_LIFETIME: Duration = Duration::from_secs(300);
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphql).post(graphql))
         .route("/graphiql", get(graphiql))
         .route("/", get(|| async { Redirect::temporary("/graphiql") }))
@@ -166,8 +170,45 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(reports::submit).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/reports/templates/{file}", get(reports::template))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    let router = match cors(&state.inner.limits.cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    // Answers are compressed (gzip or brotli) when the client accepts it.
+    router
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// Cross-origin requests from the configured web origins: their preflights are answered, and their pages may read
+/// the answers and the caching and rate headers.
+fn cors(origins: &[HeaderValue]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::ACCEPT_LANGUAGE,
+                header::IF_NONE_MATCH,
+                header::HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::RETRY_AFTER,
+                header::HeaderName::from_static("ratelimit-limit"),
+                header::HeaderName::from_static("ratelimit-remaining"),
+                header::HeaderName::from_static("ratelimit-reset"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// Serves the router on a listener until `shutdown` completes, telling each request its peer's address.
