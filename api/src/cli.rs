@@ -205,6 +205,10 @@ pub struct ServeArgs {
     /// `https://dashboard.example`); CORS preflights from them are answered. None by default.
     #[arg(long = "cors-origin", env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Run only the documents listed in this JSON file (hash → document, or an Apollo persisted query manifest),
+    /// sent by their SHA-256 or as their exact text; anything else is refused.
+    #[arg(long, env = "TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<std::path::PathBuf>,
     /// Longest a GraphQL request may run, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
@@ -649,6 +653,17 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
                     .map_err(|_| format!("CORS origin '{origin}' is not a valid header value"))
             })
             .collect::<Result<_, _>>()?,
+        trusted_documents: match &args.trusted_documents {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the trusted documents file {}: {e}", path.display()))?;
+                let documents = crate::http::persisted::TrustedDocuments::from_json(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                tracing::info!(documents = documents.len(), "only trusted documents run");
+                Some(std::sync::Arc::new(documents))
+            }
+        },
     };
     let state = AppState::load(db.clone(), limits).await;
     let listener = tokio::net::TcpListener::bind(listen).await?;

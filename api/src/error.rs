@@ -25,6 +25,8 @@ pub mod code {
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const UNAVAILABLE: &str = "UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    pub const TRUSTED_DOCUMENT_REQUIRED: &str = "TRUSTED_DOCUMENT_REQUIRED";
 }
 
 /// Message a client sees for any internal failure.

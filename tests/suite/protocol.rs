@@ -429,3 +429,105 @@ async fn quick_requests_stay_quick_while_floods_run() {
         "no refused flood request keeps a worker over 1 s: {worst_refused:?}"
     );
 }
+
+/// `{ regions { totalCount } }` and its SHA-256, as a client computes it.
+const PERSISTED: &str = "{ regions { totalCount } }";
+const PERSISTED_HASH: &str = "1150d7be3bae5f67f964fbb27f26f658606e9cf9a9ee6d9c0ea7e2cac7eeedbe";
+/// Another document and its SHA-256.
+const OTHER: &str = "{ regions { nodes { code } } }";
+const OTHER_HASH: &str = "c2d5de9c8dde5d4caf2d2814d96d9cb490f493188635b0b741f5e0f044152b3a";
+
+fn persisted(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
+/// Automatic persisted queries as Apollo and urql clients speak them: a hash the server has not seen asks for the
+/// document; sent once with its hash, it then runs by hash alone, over POST and over GET (short, cacheable URLs).
+#[tokio::test]
+async fn automatic_persisted_queries_learn_a_document_once() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let unknown = app
+        .post_json(&json!({ "extensions": persisted(PERSISTED_HASH) }).to_string())
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    assert_eq!(unknown.codes(), ["PERSISTED_QUERY_NOT_FOUND"]);
+    assert_eq!(unknown.body["errors"][0]["message"], "PersistedQueryNotFound");
+
+    let learnt = app
+        .post_json(&json!({ "query": PERSISTED, "extensions": persisted(PERSISTED_HASH) }).to_string())
+        .await;
+    assert_eq!(learnt.status, StatusCode::OK, "{}", learnt.text);
+    assert_eq!(learnt.data()["regions"]["totalCount"], 12);
+
+    let by_hash = app
+        .post_json(&json!({ "extensions": persisted(PERSISTED_HASH) }).to_string())
+        .await;
+    assert_eq!(by_hash.status, StatusCode::OK, "{}", by_hash.text);
+    assert_eq!(by_hash.data(), learnt.data());
+    let extensions = persisted(PERSISTED_HASH).to_string();
+    let url = format!(
+        "/graphql?extensions={}",
+        extensions
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            })
+            .collect::<String>()
+    );
+    let get = app.send(Request::get(url).body(Body::empty()).unwrap()).await;
+    assert_eq!(get.status, StatusCode::OK, "{}", get.text);
+    assert_eq!(get.data(), learnt.data());
+    assert!(get.headers.get(header::ETAG).is_some());
+
+    // A hash that is not the document's, or another protocol version, is refused.
+    let wrong = app
+        .post_json(&json!({ "query": OTHER, "extensions": persisted(PERSISTED_HASH) }).to_string())
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.codes(), ["BAD_REQUEST"]);
+    let version = app
+        .post_json(
+            &json!({ "extensions": { "persistedQuery": { "version": 2, "sha256Hash": PERSISTED_HASH } } }).to_string(),
+        )
+        .await;
+    assert_eq!(version.status, StatusCode::BAD_REQUEST);
+    let neither = app.post_json(&json!({ "variables": {} }).to_string()).await;
+    assert_eq!(neither.status, StatusCode::BAD_REQUEST);
+    assert_eq!(neither.codes(), ["BAD_REQUEST"]);
+}
+
+/// In trusted-documents mode, only the listed documents run, by hash or as their exact text.
+#[tokio::test]
+async fn trusted_documents_mode_runs_only_listed_documents() {
+    use api::http::persisted::TrustedDocuments;
+    let documents = TrustedDocuments::from_json(&json!({ PERSISTED_HASH: PERSISTED }).to_string()).unwrap();
+    let apollo = json!({ "format": "apollo-persisted-query-manifest", "version": 1,
+        "operations": [{ "id": OTHER_HASH, "body": OTHER, "name": "Codes", "type": "query" }] });
+    assert_eq!(TrustedDocuments::from_json(&apollo.to_string()).unwrap().len(), 1);
+    assert!(TrustedDocuments::from_json(&json!({ OTHER_HASH: PERSISTED }).to_string()).is_err());
+    assert!(TrustedDocuments::from_json("{}").is_err());
+
+    let limits = api::HttpLimits {
+        trusted_documents: Some(std::sync::Arc::new(documents)),
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    let by_hash = app
+        .post_json(&json!({ "extensions": persisted(PERSISTED_HASH) }).to_string())
+        .await;
+    assert_eq!(by_hash.status, StatusCode::OK, "{}", by_hash.text);
+    assert_eq!(by_hash.data()["regions"]["totalCount"], 12);
+    let by_text = app.graphql(PERSISTED, json!({})).await;
+    assert_eq!(by_text.status, StatusCode::OK, "{}", by_text.text);
+    for refused in [
+        json!({ "query": OTHER }),
+        json!({ "extensions": persisted(OTHER_HASH) }),
+        json!({ "query": OTHER, "extensions": persisted(OTHER_HASH) }),
+    ] {
+        let reply = app.post_json(&refused.to_string()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{refused}");
+        assert_eq!(reply.codes(), ["TRUSTED_DOCUMENT_REQUIRED"], "{refused}");
+    }
+}

@@ -11,6 +11,7 @@
 pub mod admission;
 pub mod cache;
 pub mod execution;
+pub mod persisted;
 pub mod protocol;
 pub mod reports;
 
@@ -56,6 +57,8 @@ pub struct HttpLimits {
     /// Web origins (`https://dashboard.example`) whose pages may call the API from a browser (CORS); none by
     /// default.
     pub cors_origins: Vec<HeaderValue>,
+    /// When set, only these documents run (sent by hash or as text).
+    pub trusted_documents: Option<Arc<persisted::TrustedDocuments>>,
 }
 
 impl Default for HttpLimits {
@@ -69,6 +72,7 @@ impl Default for HttpLimits {
             public_budget: crate::graphql::cost::PUBLIC_BUDGET,
             keyed_budget: crate::graphql::cost::KEYED_BUDGET,
             cors_origins: Vec::new(),
+            trusted_documents: None,
         }
     }
 }
@@ -95,6 +99,8 @@ struct Inner {
     associations: AtomicU64,
     /// Answers of the data's current version.
     answers: cache::Cache,
+    /// Documents learnt from clients by their hash (automatic persisted queries).
+    remembered: persisted::Remembered,
 }
 
 impl AppState {
@@ -114,6 +120,7 @@ impl AppState {
                 heavy_places,
                 associations: AtomicU64::new(0),
                 answers: cache::Cache::default(),
+                remembered: persisted::Remembered::default(),
             }),
         }
     }
@@ -282,9 +289,28 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
         };
         protocol::request_from_body(&bytes)
     };
-    let mut request = match parsed {
-        Ok(request) => request,
+    let mut incoming = match parsed {
+        Ok(incoming) => incoming,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
+    };
+    // The document: the text sent, or the one its persisted hash names.
+    let text = persisted::hash_of(incoming.extensions.as_ref()).and_then(|hash| {
+        persisted::resolve(
+            limits.trusted_documents.as_deref(),
+            &state.inner.remembered,
+            incoming.query.take(),
+            hash,
+        )
+    });
+    let mut request = match text {
+        Ok(text) => incoming.into_request(text),
+        Err(refusal) => {
+            let status = match refusal {
+                persisted::Refusal::NotFound | persisted::Refusal::NotTrusted => protocol::request_error_status(media),
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return refuse(status, media, refusal.code(), &refusal.message());
+        }
     };
 
     let name = request.operation_name.clone();

@@ -78,23 +78,47 @@ pub fn respond(status: StatusCode, media: MediaType, body: impl Into<axum::body:
     response
 }
 
+/// A GraphQL request as received, before its document is known: the text may be left out when
+/// `extensions.persistedQuery` names it (see `persisted`).
+#[derive(Debug, Default)]
+pub struct Incoming {
+    pub query: Option<String>,
+    pub operation_name: Option<String>,
+    pub variables: Option<Value>,
+    pub extensions: Option<Value>,
+}
+
+impl Incoming {
+    /// The request to run, with its document's text.
+    pub fn into_request(self, query: String) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(query);
+        if let Some(name) = self.operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(variables) = self.variables {
+            request = request.variables(async_graphql::Variables::from_json(variables));
+        }
+        request
+    }
+}
+
 /// Reads a GET request's parameters.
-pub fn request_from_query(raw: Option<&str>) -> Result<async_graphql::Request, String> {
+pub fn request_from_query(raw: Option<&str>) -> Result<Incoming, String> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| format!("the query string is malformed: {e}"))?;
     let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let query = get("query").ok_or("the `query` parameter is missing")?;
-    let mut request = async_graphql::Request::new(query);
-    if let Some(name) = get("operationName").filter(|n| !n.is_empty()) {
-        request = request.operation_name(name);
-    }
+    let mut incoming = Incoming {
+        query: get("query"),
+        operation_name: get("operationName").filter(|n| !n.is_empty()),
+        ..Incoming::default()
+    };
     if let Some(variables) = get("variables").filter(|v| !v.is_empty()) {
         let value: Value =
             serde_json::from_str(&variables).map_err(|e| format!("`variables` is not valid JSON: {e}"))?;
         if !value.is_object() && !value.is_null() {
             return Err("`variables` must be a JSON object".into());
         }
-        request = request.variables(async_graphql::Variables::from_json(value));
+        incoming.variables = Some(value).filter(Value::is_object);
     }
     if let Some(extensions) = get("extensions").filter(|v| !v.is_empty()) {
         let value: Value =
@@ -102,12 +126,13 @@ pub fn request_from_query(raw: Option<&str>) -> Result<async_graphql::Request, S
         if !value.is_object() && !value.is_null() {
             return Err("`extensions` must be a JSON object".into());
         }
+        incoming.extensions = Some(value).filter(Value::is_object);
     }
-    Ok(request)
+    Ok(incoming)
 }
 
 /// Reads a POST request's JSON body.
-pub fn request_from_body(body: &[u8]) -> Result<async_graphql::Request, String> {
+pub fn request_from_body(body: &[u8]) -> Result<Incoming, String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     let mut object = match value {
         Value::Object(object) => object,
@@ -116,27 +141,28 @@ pub fn request_from_body(body: &[u8]) -> Result<async_graphql::Request, String> 
         }
         _ => return Err("the body must be a JSON object with a `query` string".into()),
     };
-    let query = match object.remove("query") {
-        Some(Value::String(query)) => query,
+    let mut incoming = Incoming::default();
+    match object.remove("query") {
+        Some(Value::String(query)) => incoming.query = Some(query),
+        Some(Value::Null) | None => {}
         Some(_) => return Err("`query` must be a string".into()),
-        None => return Err("the `query` member is missing".into()),
-    };
-    let mut request = async_graphql::Request::new(query);
+    }
     match object.remove("operationName") {
-        Some(Value::String(name)) => request = request.operation_name(name),
+        Some(Value::String(name)) => incoming.operation_name = Some(name),
         Some(Value::Null) | None => {}
         Some(_) => return Err("`operationName` must be a string".into()),
     }
     match object.remove("variables") {
-        Some(vars @ Value::Object(_)) => request = request.variables(async_graphql::Variables::from_json(vars)),
+        Some(vars @ Value::Object(_)) => incoming.variables = Some(vars),
         Some(Value::Null) | None => {}
         Some(_) => return Err("`variables` must be a JSON object".into()),
     }
     match object.remove("extensions") {
-        Some(Value::Object(_) | Value::Null) | None => {}
+        Some(extensions @ Value::Object(_)) => incoming.extensions = Some(extensions),
+        Some(Value::Null) | None => {}
         Some(_) => return Err("`extensions` must be a JSON object".into()),
     }
-    Ok(request)
+    Ok(incoming)
 }
 
 /// True when the request body is declared as JSON.

@@ -1,0 +1,192 @@
+//! Persisted documents: a client may send the SHA-256 of a document instead of its text.
+//!
+//! - Automatic persisted queries (the protocol Apollo, urql and Relay clients speak): a request carries
+//!   `extensions.persistedQuery = { version: 1, sha256Hash }`. With the text too, the hash is checked and the text
+//!   remembered; with the hash alone, a remembered text runs, else the answer is the error `PersistedQueryNotFound`
+//!   (code `PERSISTED_QUERY_NOT_FOUND`) and the client sends the text once. Over GET, hash-only requests make short
+//!   URLs that HTTP caches keep.
+//! - Trusted documents (`--trusted-documents FILE`): only the documents listed in the file run, sent by hash or as
+//!   text; anything else is refused with `TRUSTED_DOCUMENT_REQUIRED`.
+//!
+//! Remembered texts are kept per process (each process learns them from its clients); a process that has not seen
+//! one asks for it with `PersistedQueryNotFound`, which clients answer by sending it.
+
+use crate::error::code;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Remembered documents above this many are forgotten and learnt again.
+const MAX_REMEMBERED: usize = 10_000;
+
+/// The hex SHA-256 of a document's text.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The documents a deployment allows, by hash.
+#[derive(Debug, Default)]
+pub struct TrustedDocuments {
+    by_hash: HashMap<String, String>,
+}
+
+impl TrustedDocuments {
+    /// Reads a manifest: either an object of hash → document (GraphQL Code Generator's and Relay's persisted
+    /// documents), or Apollo's persisted query manifest (`{ "operations": [{ "id", "body" }] }`). Every hash must be
+    /// the SHA-256 of its document.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("the trusted documents file is not JSON: {e}"))?;
+        let mut by_hash = HashMap::new();
+        let mut add = |id: &str, body: &str| -> Result<(), String> {
+            let id = id.strip_prefix("sha256:").unwrap_or(id).to_ascii_lowercase();
+            let computed = sha256_hex(body);
+            if id != computed {
+                return Err(format!(
+                    "trusted document `{id}` is not the SHA-256 of its text (which is `{computed}`)"
+                ));
+            }
+            by_hash.insert(id, body.to_owned());
+            Ok(())
+        };
+        match &value {
+            serde_json::Value::Object(object) if object.get("operations").is_some_and(|o| o.is_array()) => {
+                for operation in object["operations"].as_array().into_iter().flatten() {
+                    let (Some(id), Some(body)) = (operation["id"].as_str(), operation["body"].as_str()) else {
+                        return Err("each operation of the manifest needs an `id` and a `body`".into());
+                    };
+                    add(id, body)?;
+                }
+            }
+            serde_json::Value::Object(object) => {
+                for (id, body) in object {
+                    let Some(body) = body.as_str() else {
+                        return Err(format!("trusted document `{id}` is not a string"));
+                    };
+                    add(id, body)?;
+                }
+            }
+            _ => return Err("the trusted documents file must be a JSON object".into()),
+        }
+        if by_hash.is_empty() {
+            return Err("the trusted documents file lists no document".into());
+        }
+        Ok(TrustedDocuments { by_hash })
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+}
+
+/// Documents learnt from clients, by hash.
+#[derive(Default)]
+pub struct Remembered {
+    texts: Mutex<HashMap<String, std::sync::Arc<str>>>,
+}
+
+/// Why a persisted request cannot run, with its code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A hash this process does not know: the client sends the text with it.
+    NotFound,
+    /// A hash that is not the SHA-256 of the text sent with it, or a malformed `persistedQuery`.
+    Invalid(String),
+    /// In trusted-documents mode, a document that is not listed.
+    NotTrusted,
+    /// Neither a text nor a hash.
+    Missing,
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotFound => code::PERSISTED_QUERY_NOT_FOUND,
+            Refusal::Invalid(_) | Refusal::Missing => code::BAD_REQUEST,
+            Refusal::NotTrusted => code::TRUSTED_DOCUMENT_REQUIRED,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            // The exact text clients look for before sending the document.
+            Refusal::NotFound => "PersistedQueryNotFound".into(),
+            Refusal::Invalid(message) => message.clone(),
+            Refusal::NotTrusted => "this server runs only its trusted documents: send one of them (by its SHA-256 \
+                                    in `extensions.persistedQuery.sha256Hash`, or its exact text)"
+                .into(),
+            Refusal::Missing => "the `query` member is missing (or send `extensions.persistedQuery`)".into(),
+        }
+    }
+}
+
+/// The `sha256Hash` of a request's `extensions.persistedQuery`, if it has one.
+pub fn hash_of(extensions: Option<&serde_json::Value>) -> Result<Option<String>, Refusal> {
+    let Some(persisted) = extensions.and_then(|e| e.get("persistedQuery")) else {
+        return Ok(None);
+    };
+    if persisted.get("version").and_then(|v| v.as_i64()) != Some(1) {
+        return Err(Refusal::Invalid("`extensions.persistedQuery.version` must be 1".into()));
+    }
+    match persisted.get("sha256Hash").and_then(|h| h.as_str()) {
+        Some(hash) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(Some(hash.to_ascii_lowercase()))
+        }
+        _ => Err(Refusal::Invalid(
+            "`extensions.persistedQuery.sha256Hash` must be the 64 hex digits of the document's SHA-256".into(),
+        )),
+    }
+}
+
+/// The text to run: the request's own, the remembered or trusted one for its hash, or a refusal.
+pub fn resolve(
+    trusted: Option<&TrustedDocuments>,
+    remembered: &Remembered,
+    text: Option<String>,
+    hash: Option<String>,
+) -> Result<String, Refusal> {
+    if let Some(trusted) = trusted {
+        return match (text, hash) {
+            (Some(text), _) => {
+                if trusted.by_hash.contains_key(&sha256_hex(&text)) {
+                    Ok(text)
+                } else {
+                    Err(Refusal::NotTrusted)
+                }
+            }
+            (None, Some(hash)) => trusted.by_hash.get(&hash).cloned().ok_or(Refusal::NotTrusted),
+            (None, None) => Err(Refusal::Missing),
+        };
+    }
+    match (text, hash) {
+        (Some(text), None) => Ok(text),
+        (Some(text), Some(hash)) => {
+            if sha256_hex(&text) != hash {
+                return Err(Refusal::Invalid(
+                    "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query sent with it".into(),
+                ));
+            }
+            let mut texts = remembered.texts.lock().unwrap_or_else(|e| e.into_inner());
+            if texts.len() >= MAX_REMEMBERED {
+                texts.clear();
+            }
+            texts.insert(hash, text.as_str().into());
+            Ok(text)
+        }
+        (None, Some(hash)) => remembered
+            .texts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+            .map(|text| text.to_string())
+            .ok_or(Refusal::NotFound),
+        (None, None) => Err(Refusal::Missing),
+    }
+}
