@@ -322,3 +322,110 @@ async fn internal_errors_are_masked(backend: Backend) {
     );
 }
 on_both_backends!(internal_errors_are_masked);
+
+/// Every branch of the registry with its position, read page by page.
+async fn every_branch(app: &observatory_tests::TestApp) -> Vec<(String, f64, f64)> {
+    let mut branches = Vec::new();
+    let mut after = serde_json::Value::Null;
+    loop {
+        let data = app
+            .query(
+                "query($after: String) { branches(first: 500, after: $after) { nodes { code latitude longitude } \
+                 pageInfo { hasNextPage endCursor } } }",
+                serde_json::json!({ "after": after }),
+            )
+            .await;
+        for node in data["branches"]["nodes"].as_array().unwrap() {
+            branches.push((
+                node["code"].as_str().unwrap().to_owned(),
+                node["latitude"].as_f64().unwrap(),
+                node["longitude"].as_f64().unwrap(),
+            ));
+        }
+        if !data["branches"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            return branches;
+        }
+        after = data["branches"]["pageInfo"]["endCursor"].clone();
+    }
+}
+
+/// Property: for generated points and radii, `branchesNear` gives exactly the nearest branches within the radius,
+/// nearest first, with their great-circle distance, as a search over the whole registry finds them.
+async fn branches_near_a_point_are_the_nearest_within_the_radius(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let branches = every_branch(&app).await;
+    assert!(branches.len() > 100);
+    let haversine = |a: (f64, f64), b: (f64, f64)| {
+        let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+        let (dp, dl) = (p2 - p1, (b.1 - a.1).to_radians());
+        let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * 6_371.0088 * h.sqrt().asin()
+    };
+    let mut g = observatory_tests::Gen::new(17);
+    for _ in 0..12 {
+        let (_, lat, lon) = g.pick(&branches).clone();
+        let point = (
+            lat + g.range(-20, 20) as f64 / 100.0,
+            lon + g.range(-20, 20) as f64 / 100.0,
+        );
+        let radius = *g.pick(&[0.5, 3.0, 15.0, 60.0, 250.0]);
+        let first = *g.pick(&[1_i64, 5, 20, 100]);
+        let data = app
+            .query(
+                "query($lat: Float!, $lon: Float!, $r: Float!, $first: Int!) { branchesNear(latitude: $lat, \
+                 longitude: $lon, radiusKm: $r, first: $first) { distanceKm branch { code } } }",
+                serde_json::json!({ "lat": point.0, "lon": point.1, "r": radius, "first": first }),
+            )
+            .await;
+        let got: Vec<(String, f64)> = data["branchesNear"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["branch"]["code"].as_str().unwrap().to_owned(),
+                    n["distanceKm"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        let mut expected: Vec<(String, f64)> = branches
+            .iter()
+            .map(|(code, lat, lon)| (code.clone(), haversine(point, (*lat, *lon))))
+            .filter(|(_, d)| *d <= radius)
+            .collect();
+        expected.sort_by(|a, b| a.1.total_cmp(&b.1));
+        expected.truncate(first as usize);
+        assert_eq!(got.len(), expected.len(), "{point:?} within {radius} km, first {first}");
+        for ((code, distance), (want_code, want)) in got.iter().zip(&expected) {
+            assert!(
+                (distance - want).abs() < 1e-6,
+                "{code}: {distance} km, expected {want} km"
+            );
+            // Equal distances may come in either order; otherwise the same branch.
+            if (distance - want).abs() < 1e-9 && code != want_code {
+                assert!(expected.iter().any(|(c, d)| c == code && (d - distance).abs() < 1e-9));
+            }
+        }
+        assert!(got.windows(2).all(|w| w[0].1 <= w[1].1), "nearest first");
+    }
+    for (args, what) in [
+        ("latitude: 95, longitude: 0", "latitude"),
+        ("latitude: 33, longitude: -7, radiusKm: 0", "radiusKm"),
+        ("latitude: 33, longitude: -7, radiusKm: 900", "radiusKm"),
+        ("latitude: 33, longitude: -7, first: 101", "first"),
+    ] {
+        let reply = app
+            .graphql(
+                &format!("{{ branchesNear({args}) {{ distanceKm }} }}"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(reply.codes(), ["BAD_USER_INPUT"], "{args}");
+        assert!(
+            reply.body["errors"][0]["message"].as_str().unwrap().contains(what),
+            "{}",
+            reply.body
+        );
+    }
+}
+on_both_backends!(branches_near_a_point_are_the_nearest_within_the_radius);

@@ -92,6 +92,20 @@ impl Branch {
     }
 }
 
+/// A branch near a point, with its distance.
+#[derive(async_graphql::SimpleObject)]
+pub struct NearbyBranch {
+    /// The branch.
+    pub branch: Branch,
+    /// Great-circle distance from the point asked about, in km.
+    pub distance_km: f64,
+}
+
+/// Most branches `branchesNear` returns at once.
+pub const MAX_NEAR: i32 = 100;
+/// Largest radius `branchesNear` searches, in km.
+pub const MAX_RADIUS_KM: f64 = 500.0;
+
 /// Conditions on a branch's own attributes.
 #[derive(InputObject, Default, Clone)]
 pub struct BranchAttributes {
@@ -162,6 +176,48 @@ impl BranchQuery {
         #[graphql(desc = "Code of the branch.")] code: String,
     ) -> Result<Option<Branch>> {
         Ok(Some(Branch(store::by_code(db(ctx), &code).await?)))
+    }
+
+    /// Branches within a radius of a point (for example a phone's position), nearest first, each with its distance.
+    /// Works the same on every database backend.
+    async fn branches_near(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Latitude of the point, decimal degrees (WGS 84), from -90 to 90.")] latitude: f64,
+        #[graphql(desc = "Longitude of the point, decimal degrees (WGS 84), from -180 to 180.")] longitude: f64,
+        #[graphql(desc = "Search radius in km, above 0 and at most 500.", default = 10.0)] radius_km: f64,
+        #[graphql(desc = "Number of branches to return (default 20, at most 100).", default = 20)] first: i32,
+        #[graphql(desc = "Conditions on the branches.")] filter: Option<BranchFilter>,
+    ) -> Result<Vec<NearbyBranch>> {
+        if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
+            return Err(crate::error::ApiError::bad_input(format!(
+                "({latitude}, {longitude}) is not a position: latitude runs from -90 to 90, longitude from -180 to 180"
+            ))
+            .into());
+        }
+        if !(radius_km > 0.0 && radius_km <= MAX_RADIUS_KM) {
+            return Err(crate::error::ApiError::bad_input(format!(
+                "radiusKm must be above 0 and at most {MAX_RADIUS_KM} (got {radius_km})"
+            ))
+            .into());
+        }
+        if !(1..=MAX_NEAR).contains(&first) {
+            return Err(crate::error::ApiError::bad_input(format!("first must be from 1 to {MAX_NEAR}")).into());
+        }
+        let filter = filter.unwrap_or_default();
+        let mut conditions: store::BranchConditions = filter.attributes.into();
+        conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
+        conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
+        Ok(
+            store::near(db(ctx), &conditions, (latitude, longitude), radius_km, first as usize)
+                .await?
+                .into_iter()
+                .map(|(branch, distance_km)| NearbyBranch {
+                    branch: Branch(branch),
+                    distance_km,
+                })
+                .collect(),
+        )
     }
 
     /// The branch registry, filtered, in registration order.

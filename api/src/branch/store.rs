@@ -59,3 +59,52 @@ pub async fn list<C: ConnectionTrait>(
 ) -> ApiResult<Page<Model>> {
     store::page(db, select(conditions), page, with_total).await
 }
+
+/// Mean radius of the Earth, in km.
+const EARTH_RADIUS_KM: f64 = 6_371.0088;
+
+/// Great-circle distance between two points given in decimal degrees, in km (haversine).
+pub fn distance_km(from: (f64, f64), to: (f64, f64)) -> f64 {
+    let (lat1, lon1) = (from.0.to_radians(), from.1.to_radians());
+    let (lat2, lon2) = (to.0.to_radians(), to.1.to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+}
+
+/// The `first` branches within `radius_km` of a point, nearest first (ties by registration order), with their
+/// distance. One statement: a bounding box around the point in SQL (the same on SQLite and PostgreSQL, with no
+/// spatial extension), the exact distance in Rust.
+pub async fn near<C: ConnectionTrait>(
+    db: &C,
+    conditions: &BranchConditions,
+    point: (f64, f64),
+    radius_km: f64,
+    first: usize,
+) -> ApiResult<Vec<(Model, f64)>> {
+    let (latitude, longitude) = point;
+    let degrees_of_latitude = radius_km / (EARTH_RADIUS_KM * std::f64::consts::PI / 180.0);
+    let mut select = select(conditions)
+        .filter(Column::Latitude.between(latitude - degrees_of_latitude, latitude + degrees_of_latitude));
+    // Degrees of longitude shrink towards the poles; near a pole, or across the antimeridian, every longitude.
+    let cos = (latitude.abs() + degrees_of_latitude).min(90.0).to_radians().cos();
+    if cos > 0.01 {
+        let degrees_of_longitude = degrees_of_latitude / cos;
+        if longitude - degrees_of_longitude >= -180.0 && longitude + degrees_of_longitude <= 180.0 {
+            select = select
+                .filter(Column::Longitude.between(longitude - degrees_of_longitude, longitude + degrees_of_longitude));
+        }
+    }
+    let mut found: Vec<(Model, f64)> = select
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|branch| {
+            let distance = distance_km(point, (branch.latitude, branch.longitude));
+            (branch, distance)
+        })
+        .filter(|(_, distance)| *distance <= radius_km)
+        .collect();
+    found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.id.cmp(&b.0.id)));
+    found.truncate(first);
+    Ok(found)
+}

@@ -24,6 +24,7 @@ const REUSABLE_ROOTS: &[&str] = &[
     "associations",
     "branch",
     "branches",
+    "branchesNear",
     "clientStatistics",
     "indicatorCatalog",
     "indicators",
