@@ -3,6 +3,7 @@
 
 mod access;
 mod calibration;
+mod demo_reports;
 mod http;
 mod indicators;
 mod limits;
