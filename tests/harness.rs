@@ -195,6 +195,16 @@ pub enum Cleanup {
     Postgres { base: String, name: String },
 }
 
+impl Cleanup {
+    /// The URL of the database this removes, for another process to open it.
+    pub fn url(&self) -> String {
+        match self {
+            Cleanup::Sqlite(path) => sqlite_url(path),
+            Cleanup::Postgres { base, name } => postgres_url_for(base, name),
+        }
+    }
+}
+
 impl Drop for Cleanup {
     fn drop(&mut self) {
         match self {
@@ -335,6 +345,12 @@ impl TestApp {
             scopes,
         };
         store::issue_key(&self.db, &actor, key).await.expect("key issued").1
+    }
+
+    /// The URL of the test's database (a SQLite file, or a PostgreSQL database of its own), for a server in another
+    /// process.
+    pub fn database_url(&self) -> String {
+        self._cleanup.url()
     }
 
     /// The key `graphql` and `query` send from now on (`None`: the public).

@@ -38,8 +38,9 @@ mod training;
 
 pub use http::{AppState, HttpLimits, router};
 
-/// Loads the demo dataset and brings the rollups in step with it, inside the
-/// caller's transaction.
+/// Loads the demo dataset inside the caller's transaction. Its reports keep
+/// the rollups exact as they are accepted; they are then rewritten once, month
+/// by month, so that each month's rollup rows sit together on disk.
 pub async fn load_demo<C: sea_orm::ConnectionTrait>(db: &C) -> Result<demo::Summary, sea_orm::DbErr> {
     let summary = demo::load(db).await?;
     rollup::refresh(db, None).await?;

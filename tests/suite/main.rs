@@ -3,6 +3,8 @@
 
 mod access;
 mod calibration;
+mod crash;
+mod demo_reports;
 mod http;
 mod indicators;
 mod limits;

@@ -4,8 +4,9 @@
 //! migrations seed) with a complete, coherent two-year picture of a
 //! microfinance sector modelled on Morocco's in 2019 and 2020: thirteen
 //! fictitious microcredit associations, their branch registry, monthly
-//! client, loan and staff statistics from January 2019 to December 2020,
-//! their monthly targets, the observatory's releases and partners, and the
+//! client, loan and staff statistics from January 2019 to December 2020
+//! (sent as the associations' monthly reports, see `reports`), their
+//! monthly targets, the observatory's releases and partners, and the
 //! centre's programmes and training actions.
 //!
 //! The associations are invented, but the national aggregates are the
@@ -25,6 +26,7 @@
 mod activity;
 mod branches;
 mod reference;
+mod reports;
 mod stats;
 mod util;
 
@@ -34,6 +36,12 @@ use entity::{
 };
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::Query};
 
+/// The association that reported a month after its deadline, and the month (`yyyymm`): PALMIER, 2020-12.
+pub const LATE_REPORT: (&str, i32) = (reports::LATE.0, 202012);
+/// The association-month whose first report (PAR90 amounts in the PAR30 column) was replaced, after the month's
+/// release, by a revision with the right figures: OASIS, 2020-06.
+pub const REVISED_REPORT: (&str, i32) = (reports::REVISED.0, 202006);
+
 /// Rows inserted by [`load`], by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -41,6 +49,8 @@ pub struct Summary {
     pub associations: usize,
     /// Branch registry rows, including branches closed in 2019 or 2020.
     pub branches: usize,
+    /// Monthly reports accepted: every association's 24 months, and one revision.
+    pub reports: usize,
     /// `client_stat` rows: every association, region served, segment, gender, area and month.
     pub client_rows: usize,
     /// `loan_stat` rows, on the same cells as `client_rows`.
@@ -60,26 +70,27 @@ pub struct Summary {
 /// Inserts the whole demo dataset. Expects the regions (seeded by migration) and no other rows.
 ///
 /// Partners are the observatory, the ministry, a refinancing fund, the
-/// federation and one partner per association; each of the 24 months is
-/// released by the observatory. No API keys, submissions or audit events are
-/// created. The rollup tables are not filled here: refresh them from the
-/// facts in the same transaction, as after any write of statistics. Run it
-/// inside a transaction: on error nothing should be kept.
+/// federation and one partner per association. The client, loan and staff
+/// statistics arrive as reports: each association's partner sends its 24
+/// months as CSV files, accepted (validation, submission, revision, rollups,
+/// audit event) by the same code as a report sent over HTTP; see
+/// [`LATE_REPORT`] and [`REVISED_REPORT`] for the two that stand out. Each
+/// of the 24 months is released by the observatory. No API keys are created.
+/// Run it inside a transaction: on error nothing should be kept.
 pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
     let regions = reference::region_ids(db).await?;
     let associations = reference::insert_associations(db).await?;
-    let observatory = reference::insert_partners(db, &associations).await?;
+    let (observatory, partners) = reference::insert_partners(db, &associations).await?;
     let ids = reference::Ids {
         regions,
         associations,
+        partners,
         observatory,
     };
 
     let statistics = stats::Statistics::generate();
     let branches = util::insert_all(db, branches::rows(&statistics, &ids)).await?;
-    let client_rows = util::insert_all(db, statistics.client_rows(&ids)).await?;
-    let loan_rows = util::insert_all(db, statistics.loan_rows(&ids)).await?;
-    let staff_rows = util::insert_all(db, statistics.staff_rows(&ids)).await?;
+    let sent = reports::send_all(db, &statistics, &ids).await?;
     let target_rows = util::insert_all(db, statistics.target_rows(&ids)).await?;
     let releases = reference::insert_releases(db, ids.observatory).await?;
     let (programmes, programme_ids) = activity::insert_programmes(db, &ids).await?;
@@ -88,9 +99,10 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
     Ok(Summary {
         associations: ids.associations.len(),
         branches,
-        client_rows,
-        loan_rows,
-        staff_rows,
+        reports: sent.reports,
+        client_rows: sent.client_rows,
+        loan_rows: sent.loan_rows,
+        staff_rows: sent.staff_rows,
         target_rows,
         training_actions,
         programmes,

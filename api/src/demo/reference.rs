@@ -3,7 +3,8 @@
 //! partners that exchange data with the observatory and the monthly releases.
 
 use super::util::{MONTHS, date, insert_all, period};
-use chrono::{NaiveTime, TimeZone, Utc};
+use crate::period::Month;
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use entity::enums::{AssociationStatus, PartnerKind};
 use entity::{association, partner, release};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, NotSet};
@@ -130,6 +131,8 @@ impl Association {
 pub(crate) struct Ids {
     pub regions: Vec<i32>,
     pub associations: Vec<i32>,
+    /// Each association's own partner, which sends its reports.
+    pub partners: Vec<i32>,
     pub observatory: i32,
 }
 
@@ -205,8 +208,12 @@ const INSTITUTIONS: [(&str, &str, PartnerKind); 4] = [
 ];
 
 /// Inserts the partners (institutions, then one per association) and
-/// returns the id of the observatory.
-pub(crate) async fn insert_partners<C: ConnectionTrait>(db: &C, associations: &[i32]) -> Result<i32, DbErr> {
+/// returns the id of the observatory and those of the associations'
+/// partners, in [`ASSOCIATIONS`] order.
+pub(crate) async fn insert_partners<C: ConnectionTrait>(
+    db: &C,
+    associations: &[i32],
+) -> Result<(i32, Vec<i32>), DbErr> {
     let created_at = Utc.from_utc_datetime(&date(2018, 12, 3).and_time(NaiveTime::MIN));
     let row = |code: &str, name: &str, kind, association_id| partner::ActiveModel {
         id: NotSet,
@@ -227,31 +234,43 @@ pub(crate) async fn insert_partners<C: ConnectionTrait>(db: &C, associations: &[
             .map(|(a, &id)| row(a.code, a.name_fr, PartnerKind::Association, Some(id))),
     );
     insert_all(db, rows).await?;
-    let observatory = partner::Entity::find()
+    let by_code: HashMap<String, i32> = partner::Entity::find()
         .all(db)
         .await?
         .into_iter()
-        .find(|p| p.code == INSTITUTIONS[0].0)
-        .map(|p| p.id)
-        .ok_or_else(|| DbErr::RecordNotFound("observatory partner".into()))?;
-    Ok(observatory)
+        .map(|p| (p.code, p.id))
+        .collect();
+    let find = |code: &str| {
+        by_code
+            .get(code)
+            .copied()
+            .ok_or_else(|| DbErr::RecordNotFound(format!("partner {code}")))
+    };
+    let observatory = find(INSTITUTIONS[0].0)?;
+    let partners = ASSOCIATIONS.iter().map(|a| find(a.code)).collect::<Result<_, _>>()?;
+    Ok((observatory, partners))
 }
 
-/// One release per demo month, published by the observatory about three
-/// weeks after the month closed (later during the spring 2020 lockdown).
+/// When the observatory released month `t` (0 = January 2019): about three weeks after the month closed, later
+/// during the spring 2020 lockdown.
+pub(crate) fn released_at(t: usize) -> DateTime<Utc> {
+    let next = Month(period(t)).shift(1);
+    let day = if is_lockdown(t) { 28 } else { 20 + (t % 4) as u32 };
+    let time = NaiveTime::from_hms_opt(10, 30, 0).expect("valid time");
+    Utc.from_utc_datetime(&date(next.year(), next.month(), day).and_time(time))
+}
+
+/// Whether month `t` is one of the spring 2020 lockdown (March to May 2020).
+fn is_lockdown(t: usize) -> bool {
+    (202003..=202005).contains(&period(t))
+}
+
+/// One release per demo month, published by the observatory at [`released_at`].
 pub(crate) async fn insert_releases<C: ConnectionTrait>(db: &C, observatory: i32) -> Result<usize, DbErr> {
     let rows = (0..MONTHS)
-        .map(|month| {
-            let p = period(month);
-            let (year, next) = if p % 100 == 12 {
-                (p / 100 + 1, 1)
-            } else {
-                (p / 100, (p % 100 + 1) as u32)
-            };
-            let lockdown = (202003..=202005).contains(&p);
-            let day = if lockdown { 28 } else { 20 + (month % 4) as u32 };
-            let time = NaiveTime::from_hms_opt(10, 30, 0).expect("valid time");
-            let note = if lockdown {
+        .map(|t| {
+            let p = period(t);
+            let note = if is_lockdown(t) {
                 format!(
                     "Monthly statistics for {}-{:02}; published late because of the COVID-19 lockdown.",
                     p / 100,
@@ -263,7 +282,7 @@ pub(crate) async fn insert_releases<C: ConnectionTrait>(db: &C, observatory: i32
             release::ActiveModel {
                 id: NotSet,
                 period: Set(p),
-                released_at: Set(Utc.from_utc_datetime(&date(year, next, day).and_time(time))),
+                released_at: Set(released_at(t)),
                 released_by: Set(Some(observatory)),
                 note: Set(note),
             }

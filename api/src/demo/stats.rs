@@ -12,7 +12,7 @@
 use super::reference::{ASSOCIATIONS, Association, Ids, REGIONS, Region};
 use super::util::{MONTHS, apportion, jitter, period, unit};
 use entity::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure};
-use entity::{client_stat, loan_stat, staff_stat, target};
+use entity::target;
 use sea_orm::{ActiveValue::Set, NotSet};
 
 /// One value per demo month (index 0 is January 2019).
@@ -242,7 +242,21 @@ struct Staff {
     headcount: Series,
 }
 
-/// The generated statistics, before conversion to rows.
+/// A cell an association reports: region code, segment, gender and area.
+pub(crate) type Place = (&'static str, Segment, Gender, Area);
+
+/// One association's figures of one month, in the units of its report (counts, and amounts in centimes).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MonthFigures {
+    /// Active and new clients of each cell.
+    pub clients: Vec<(Place, [i64; 2])>,
+    /// Loan figures of each cell, in the order of the loans file's value columns (`Table::Loans.columns()[4..]`).
+    pub loans: Vec<(Place, [i64; 10])>,
+    /// Headcount by category and gender.
+    pub staff: Vec<(StaffCategory, Gender, i64)>,
+}
+
+/// The generated statistics, before they are written as reports.
 pub(crate) struct Statistics {
     pub pairs: Vec<Pair>,
     /// Indexed by `pair * CELLS + segment * 4 + gender * 2 + area`.
@@ -655,72 +669,36 @@ impl Statistics {
         })
     }
 
-    /// `client_stat` rows, month by month.
-    pub(crate) fn client_rows(&self, ids: &Ids) -> Vec<client_stat::ActiveModel> {
-        let mut rows = Vec::with_capacity(self.cells.len() * MONTHS);
-        for t in 0..MONTHS {
-            rows.extend(
-                self.labelled()
-                    .map(|(_, pair, segment, gender, area, c)| client_stat::ActiveModel {
-                        id: NotSet,
-                        association_id: Set(ids.associations[pair.association]),
-                        region_id: Set(ids.regions[pair.region]),
-                        period: Set(period(t)),
-                        segment: Set(segment),
-                        gender: Set(gender),
-                        area: Set(area),
-                        active_clients: Set(c.clients[t]),
-                        new_clients: Set(c.new_clients[t]),
-                    }),
-            );
+    /// One association's figures of month `t` (0 = January 2019), as it reports them: every cell of the regions
+    /// it serves, and its staff.
+    pub(crate) fn month_figures(&self, association: usize, t: usize) -> MonthFigures {
+        let mut figures = MonthFigures::default();
+        for (_, pair, segment, gender, area, c) in self.labelled().filter(|(_, p, ..)| p.association == association) {
+            let place = (REGIONS[pair.region].code, segment, gender, area);
+            figures.clients.push((place, [c.clients[t], c.new_clients[t]]));
+            figures.loans.push((
+                place,
+                [
+                    c.disbursed_count[t],
+                    c.disbursed_amount[t],
+                    c.active_loans[t],
+                    c.outstanding[t],
+                    c.par30[t],
+                    c.par90[t],
+                    c.write_off[t],
+                    c.rescheduled[t],
+                    c.repayments_due[t],
+                    c.repayments_collected[t],
+                ],
+            ));
         }
-        rows
-    }
-
-    /// `loan_stat` rows, month by month.
-    pub(crate) fn loan_rows(&self, ids: &Ids) -> Vec<loan_stat::ActiveModel> {
-        let mut rows = Vec::with_capacity(self.cells.len() * MONTHS);
-        for t in 0..MONTHS {
-            rows.extend(
-                self.labelled()
-                    .map(|(_, pair, segment, gender, area, c)| loan_stat::ActiveModel {
-                        id: NotSet,
-                        association_id: Set(ids.associations[pair.association]),
-                        region_id: Set(ids.regions[pair.region]),
-                        period: Set(period(t)),
-                        segment: Set(segment),
-                        gender: Set(gender),
-                        area: Set(area),
-                        disbursed_count: Set(c.disbursed_count[t]),
-                        disbursed_amount: Set(c.disbursed_amount[t]),
-                        active_loans: Set(c.active_loans[t]),
-                        outstanding_amount: Set(c.outstanding[t]),
-                        par30_amount: Set(c.par30[t]),
-                        par90_amount: Set(c.par90[t]),
-                        write_off_amount: Set(c.write_off[t]),
-                        rescheduled_amount: Set(c.rescheduled[t]),
-                        repayments_due: Set(c.repayments_due[t]),
-                        repayments_collected: Set(c.repayments_collected[t]),
-                    }),
-            );
-        }
-        rows
-    }
-
-    /// `staff_stat` rows, month by month.
-    pub(crate) fn staff_rows(&self, ids: &Ids) -> Vec<staff_stat::ActiveModel> {
-        let mut rows = Vec::with_capacity(self.staff.len() * MONTHS);
-        for t in 0..MONTHS {
-            rows.extend(self.staff.iter().map(|s| staff_stat::ActiveModel {
-                id: NotSet,
-                association_id: Set(ids.associations[s.association]),
-                period: Set(period(t)),
-                category: Set(s.category),
-                gender: Set(s.gender),
-                headcount: Set(s.headcount[t]),
-            }));
-        }
-        rows
+        figures.staff = self
+            .staff
+            .iter()
+            .filter(|s| s.association == association)
+            .map(|s| (s.category, s.gender, s.headcount[t]))
+            .collect();
+        figures
     }
 
     /// Monthly objectives of each association for 2019 and 2020. Both were

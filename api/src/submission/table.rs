@@ -74,6 +74,11 @@ impl Table {
         }
     }
 
+    /// Whether a value column holds a whole count (the other value columns of the loans file are amounts in MAD).
+    pub fn is_count(column: &str) -> bool {
+        column.ends_with("_count") || column == "active_loans"
+    }
+
     /// An example row, in column order, for the template.
     pub fn example(self) -> &'static [&'static str] {
         match self {
@@ -188,13 +193,20 @@ pub fn read_csv(table: Table, bytes: &[u8]) -> Result<RawTable, Malformed> {
     let mut raw = RawTable::default();
     // The line a record starts on, counted from its byte offset (quoted cells may span lines).
     // A record's position may point at the line end before it (after a `\r`), so line ends there are skipped.
-    let line_at = |byte: u64| {
-        let bytes = text.as_bytes();
+    // Records come in file order, so the count goes on from the previous record's offset: the file is scanned once.
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut lines_before) = (0usize, 0usize);
+    let mut line_at = |byte: u64| {
         let mut at = (byte as usize).min(bytes.len());
         while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
             at += 1;
         }
-        bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+        if at < counted_to {
+            (counted_to, lines_before) = (0, 0);
+        }
+        lines_before += bytes[counted_to..at].iter().filter(|b| **b == b'\n').count();
+        counted_to = at;
+        lines_before + 1
     };
     for (index, record) in records.by_ref().enumerate() {
         let record = record.map_err(|e| match e.kind() {

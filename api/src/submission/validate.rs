@@ -524,7 +524,7 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
             let mut values = [0i64; 10];
             let mut complete = true;
             for (i, column) in Table::Loans.columns()[4..].iter().enumerate() {
-                let value = if column.ends_with("_count") || *column == "active_loans" {
+                let value = if Table::is_count(column) {
                     row.count(column, &mut check)
                 } else {
                     row.amount(column, &mut check)
