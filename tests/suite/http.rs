@@ -339,3 +339,69 @@ async fn cors_grants_configured_origins_only() {
     let refused = closed.send(preflight("https://dashboard.example")).await;
     assert!(refused.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }
+
+/// `/metrics` counts GraphQL requests by operation and outcome, their latencies and refusals by reason, in the
+/// Prometheus text format, with the database pool's use.
+#[tokio::test]
+async fn metrics_count_requests_by_operation_outcome_and_refusal() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let named = json!({ "query": "query Regions { regions { totalCount } }", "operationName": "Regions" }).to_string();
+    assert_eq!(app.post_json(&named).await.status, StatusCode::OK);
+    assert_eq!(app.post_json(&named).await.status, StatusCode::OK);
+    assert_eq!(app.post_json("{not json").await.status, StatusCode::BAD_REQUEST);
+    let unknown = app.graphql("{ nothingHere }", json!({})).await;
+    assert_eq!(unknown.codes(), ["GRAPHQL_VALIDATION_FAILED"]);
+
+    let reply = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply.content_type.starts_with("text/plain; version=0.0.4"),
+        "{}",
+        reply.content_type
+    );
+    let value = |line_start: &str| -> f64 {
+        reply
+            .text
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("no `{line_start}` in\n{}", reply.text))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        value(r#"observatory_graphql_requests_total{operation="Regions",outcome="ok"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"observatory_graphql_requests_total{operation="Regions",outcome="reused"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"observatory_graphql_refusals_total{reason="BAD_REQUEST"}"#),
+        1.0
+    );
+    // A document that does not fit the schema is answered by the engine: an answer with errors, not a refusal.
+    assert_eq!(
+        value(r#"observatory_graphql_requests_total{operation="anonymous",outcome="errors"}"#),
+        1.0
+    );
+    let total: f64 = ["ok", "reused", "refused", "errors"]
+        .iter()
+        .map(|o| {
+            value(&format!(
+                r#"observatory_graphql_request_duration_seconds_count{{outcome="{o}"}}"#
+            ))
+        })
+        .sum();
+    assert_eq!(total, 4.0);
+    assert_eq!(
+        value(r#"observatory_graphql_request_duration_seconds_bucket{outcome="ok",le="+Inf"}"#),
+        1.0
+    );
+    assert_eq!(value("observatory_db_pool_max "), 4.0);
+    assert!(value("observatory_db_pool_connections ") >= 1.0);
+    assert_eq!(value("observatory_aggregate_places "), 2.0);
+}

@@ -177,6 +177,9 @@ pub async fn run(
         && super::cache::matches(conditional.if_none_match.as_ref(), etag)
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response
+            .extensions_mut()
+            .insert(super::metrics::Outcome("not_modified"));
         http_cache_headers(&mut response, etag, scope.role == Role::Public);
         return with_rate_headers(response, decision);
     }
@@ -192,6 +195,7 @@ pub async fn run(
             "GraphQL request"
         );
         let mut response = respond(StatusCode::OK, media, answer);
+        response.extensions_mut().insert(super::metrics::Outcome("reused"));
         if let Some(etag) = &etag {
             http_cache_headers(&mut response, etag, scope.role == Role::Public);
         }
@@ -331,6 +335,9 @@ pub async fn run(
         "GraphQL request"
     );
     let mut response = respond(status, media, bytes);
+    response
+        .extensions_mut()
+        .insert(super::metrics::Outcome(if response_ok { "ok" } else { "errors" }));
     if let Some(etag) = etag.filter(|_| status == StatusCode::OK && response_ok) {
         http_cache_headers(&mut response, &etag, public);
     }

@@ -11,6 +11,7 @@
 pub mod admission;
 pub mod cache;
 pub mod execution;
+pub mod metrics;
 pub mod persisted;
 pub mod protocol;
 pub mod reports;
@@ -101,6 +102,8 @@ struct Inner {
     answers: cache::Cache,
     /// Documents learnt from clients by their hash (automatic persisted queries).
     remembered: persisted::Remembered,
+    /// Requests counted for `/metrics`.
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -121,6 +124,7 @@ impl AppState {
                 associations: AtomicU64::new(0),
                 answers: cache::Cache::default(),
                 remembered: persisted::Remembered::default(),
+                metrics: metrics::Metrics::default(),
             }),
         }
     }
@@ -171,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql", get(graphiql))
         .route("/", get(|| async { Redirect::temporary("/graphiql") }))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics_text))
         .route("/readyz", get(readyz))
         .route(
             "/reports/{association}/{month}",
@@ -250,7 +255,59 @@ async fn graphiql() -> Html<&'static str> {
     Html(include_str!("../graphiql.html"))
 }
 
+/// The Prometheus exposition of this process's counts.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let inner = &state.inner;
+    let (pool_connections, pool_idle) = match inner.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = inner.db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = inner.db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    let text = inner.metrics.render(&metrics::Gauges {
+        pool_connections,
+        pool_idle,
+        pool_max: crate::db::pool_size(inner.db.get_database_backend()),
+        aggregate_places_free: inner.heavy.available_permits(),
+        aggregate_places: inner.heavy_places,
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Answers a GraphQL request and counts it for `/metrics`.
 async fn graphql(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let started = std::time::Instant::now();
+    let response = answer_graphql(&state, request).await;
+    let extensions = response.extensions();
+    let refused = extensions.get::<metrics::Refused>().map(|r| r.0.as_str());
+    let outcome = match (refused, extensions.get::<metrics::Outcome>()) {
+        (Some(_), _) => "refused",
+        (None, Some(outcome)) => outcome.0,
+        (None, None) => "ok",
+    };
+    let operation = extensions
+        .get::<metrics::OperationName>()
+        .map(|o| o.0.as_str())
+        .unwrap_or("");
+    state
+        .inner
+        .metrics
+        .record(operation, outcome, refused, started.elapsed().as_secs_f64());
+    response
+}
+
+async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
     let Some(media) = MediaType::negotiate(&parts.headers) else {
         return refuse(
@@ -260,7 +317,7 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
             "accept application/graphql-response+json or application/json",
         );
     };
-    let (scope, decision) = match admission::admit(&state, &parts, media).await {
+    let (scope, decision) = match admission::admit(state, &parts, media).await {
         Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
@@ -340,5 +397,9 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
     let conditional = (parts.method == Method::GET).then(|| execution::Conditional {
         if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
     });
-    execution::run(&state, request, scope, media, decision, conditional).await
+    let mut response = execution::run(state, request, scope, media, decision, conditional).await;
+    if let Some(name) = name {
+        response.extensions_mut().insert(metrics::OperationName(name));
+    }
+    response
 }

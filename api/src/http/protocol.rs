@@ -66,7 +66,11 @@ impl MediaType {
 /// A response that carries only errors (no `data`): the request was refused before execution.
 pub fn refuse(status: StatusCode, media: MediaType, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    respond(status, media, body.to_string().into_bytes())
+    let mut response = respond(status, media, body.to_string().into_bytes());
+    response
+        .extensions_mut()
+        .insert(super::metrics::Refused(code.to_owned()));
+    response
 }
 
 /// A response with a JSON body of the negotiated media type.
