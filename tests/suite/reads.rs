@@ -359,7 +359,7 @@ async fn branches_near_a_point_are_the_nearest_within_the_radius(backend: Backen
         let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
         let (dp, dl) = (p2 - p1, (b.1 - a.1).to_radians());
         let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-        2.0 * 6_371.0088 * h.sqrt().asin()
+        2.0 * 6_371.008_8 * h.sqrt().asin()
     };
     let mut g = observatory_tests::Gen::new(17);
     for _ in 0..12 {

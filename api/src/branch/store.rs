@@ -61,7 +61,7 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// Mean radius of the Earth, in km.
-const EARTH_RADIUS_KM: f64 = 6_371.0088;
+const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 
 /// Great-circle distance between two points given in decimal degrees, in km (haversine).
 pub fn distance_km(from: (f64, f64), to: (f64, f64)) -> f64 {
