@@ -405,3 +405,85 @@ async fn metrics_count_requests_by_operation_outcome_and_refusal() {
     assert!(value("observatory_db_pool_connections ") >= 1.0);
     assert_eq!(value("observatory_aggregate_places "), 2.0);
 }
+
+/// The browser to drive: `CHROMIUM`, else Debian's `chromium` on the path.
+fn chromium() -> Option<std::path::PathBuf> {
+    if let Ok(path) = std::env::var("CHROMIUM") {
+        return Some(path.into());
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("chromium"))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// GraphiQL renders in a real browser cut off from every network but the loopback, and runs a query against the
+/// server (its schema introspection): everything it needs comes from the binary. Needs Chromium (`.ci/run`
+/// installs it and sets `REQUIRE_BROWSER`, which makes a missing browser a failure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_renders_and_runs_a_query_offline_in_a_browser() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("REQUIRE_BROWSER").is_none(),
+            "REQUIRE_BROWSER is set but no Chromium was found (install the `chromium` package or set CHROMIUM)"
+        );
+        eprintln!("skipped: no Chromium on this machine (install the `chromium` package to run this test)");
+        return;
+    };
+    let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
+    let address = observatory_tests::serve(&app).await;
+    let url = format!("http://{address}/graphiql");
+    let dom = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                // Every request but the loopback's goes to a closed port: no CDN can answer.
+                "--proxy-server=127.0.0.1:9",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                &url,
+            ])
+            .output()
+            .expect("Chromium runs")
+    })
+    .await
+    .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("class=\"graphiql-container\""),
+        "GraphiQL rendered: {dom:.2000}"
+    );
+    assert!(!dom.contains("Loading GraphiQL"), "{dom:.2000}");
+    let metrics = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert!(
+        metrics
+            .text
+            .contains(r#"observatory_graphql_requests_total{operation="IntrospectionQuery",outcome="ok"}"#),
+        "the browser ran GraphiQL's schema query: {}",
+        metrics.text
+    );
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    ] {
+        let reply = app
+            .send(
+                Request::get(format!("/graphiql/3.8.3/{asset}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{asset}");
+        assert!(
+            reply.headers[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+    }
+}
