@@ -10,6 +10,7 @@ mod migrations;
 mod protocol;
 mod reads;
 mod reporting;
+mod rollups;
 mod schema;
 mod statements;
 mod suppression;

@@ -263,8 +263,10 @@ async fn accept(
 ) -> Result<ApiResult<Model>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
-        // Reports of one month queue here, so that two acceptances of the same month do not interleave their
-        // rollup updates. Released at commit or rollback.
+        // Reports of one month queue here. Every acceptance of a month moves the same regional rollup cells (at
+        // most 144 a table), in two rounds (`rollup::withdraw`, then `rollup::contribute`): unqueued, two of them
+        // would wait on each other's rows anyway and could deadlock, taking those rows in different orders. Other
+        // months proceed in parallel. A database lock, so it holds across processes; released at commit or rollback.
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(8, {})", report.month.0))
             .await?;
     }
@@ -361,8 +363,9 @@ impl Acceptance<'_> {
                 .await?;
         }
         keep_revision(txn, owner.id, month, previous.as_ref().map_or(0, |p| p.id)).await?;
+        crate::rollup::withdraw(txn, owner.id, month).await?;
         replace_figures(txn, owner.id, month, figures).await?;
-        crate::rollup::refresh(txn, Some(&[month])).await?;
+        crate::rollup::contribute(txn, owner.id, month).await?;
         let warnings = serde_json::from_str::<ValidationReport>(self.validation)
             .map(|r| r.warnings.len())
             .unwrap_or(0);
