@@ -125,14 +125,16 @@ fn generated_report(g: &mut Gen, association: &str, period: &str) -> Value {
     }})
 }
 
-/// A rollup table as the test reads it, and the same content computed from the facts, written independently of
-/// the code under test: (rollup, fact table, key columns, rollup column → SQL over the fact rows).
-fn expectations() -> Vec<(
+/// A rollup table, its fact table, its key columns and each column with the SQL that sums it over the facts.
+type Expected = (
     &'static str,
     &'static str,
     Vec<&'static str>,
     Vec<(&'static str, String)>,
-)> {
+);
+
+/// Every rollup table and the same content computed from the facts, written independently of the code under test.
+fn expectations() -> Vec<Expected> {
     let client: Vec<&str> = vec!["active_clients", "new_clients"];
     let loan: Vec<&str> = vec![
         "disbursed_count",
@@ -152,7 +154,7 @@ fn expectations() -> Vec<(
             .map(|m| (*m, format!("CAST(SUM({m}) AS BIGINT)")))
             .collect()
     };
-    let cell = vec!["segment", "gender", "area"];
+    let cell = ["segment", "gender", "area"];
     let with = |first: &'static str| -> Vec<&'static str> {
         let mut keys = vec![first, "period"];
         keys.extend(cell.iter().copied());
