@@ -50,8 +50,8 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
-    /// Measure the reference queries through HTTP and as raw SQL on a synthetic dataset
-    /// (replaces the database's content with the dataset; use a database of its own).
+    /// Measure the reference queries through HTTP and as raw SQL, and the acceptance of reports, on a synthetic
+    /// dataset (replaces the database's content with the dataset; use a database of its own).
     Bench(crate::bench::BenchArgs),
     /// Register and list partners.
     #[command(subcommand)]

@@ -16,6 +16,7 @@ mod m20261201_000006_create_rollups;
 mod m20261202_000007_add_submission_idempotency_key;
 mod m20261202_000008_add_submission_on_behalf;
 mod m20261203_000009_create_revisions;
+mod m20261204_000010_cell_key_by_association_month;
 mod m20261204_000011_create_data_version;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_add_submission_idempotency_key::Migration),
             Box::new(m20261202_000008_add_submission_on_behalf::Migration),
             Box::new(m20261203_000009_create_revisions::Migration),
+            Box::new(m20261204_000010_cell_key_by_association_month::Migration),
             Box::new(m20261204_000011_create_data_version::Migration),
         ]
     }

@@ -14,6 +14,7 @@ mod reads;
 mod reporting;
 mod reuse;
 mod revisions;
+mod rollups;
 mod schema;
 mod statements;
 mod suppression;

@@ -1,7 +1,9 @@
 //! `observatory bench`: measures the four reference queries through the HTTP
 //! router (latency over loopback, throughput under concurrent load) next to
-//! the raw SQL of the same aggregation on the fact tables, and prints a table.
+//! the raw SQL of the same aggregation on the fact tables, then the acceptance
+//! of reports (`acceptance`), and prints a table of each.
 
+pub mod acceptance;
 pub mod dataset;
 
 use crate::http::{AppState, HttpLimits};
@@ -34,6 +36,27 @@ pub struct BenchArgs {
     /// Regenerate the dataset even when the database already holds it.
     #[arg(long)]
     pub regenerate: bool,
+    /// Which benchmarks to run.
+    #[arg(long, value_enum, default_value_t = Part::All)]
+    pub part: Part,
+    /// Reports accepted one after another for the acceptance latency (revisions of the dataset's last month).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    pub revisions: u64,
+    /// Associations sending the month after the dataset at once (benchmark reporters are registered up to this
+    /// number when the dataset has fewer associations).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub reporters: u64,
+}
+
+/// The benchmarks a run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// The reference queries, then the acceptance of reports.
+    All,
+    /// The four reference queries.
+    Queries,
+    /// Accepting reports: one after another, and many associations at once.
+    Acceptance,
 }
 
 struct Case {
@@ -230,12 +253,32 @@ impl SqlTime {
     }
 }
 
-pub async fn run(mut db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError> {
+pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError> {
     if args.regenerate || !dataset::present(&db, args.scale).await? {
         tracing::info!(scale = ?args.scale, "generating the benchmark dataset");
         dataset::generate(&db, args.scale).await?;
     }
-    let key = bench_key(&db).await?;
+    let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+    let rows_per_table = args.scale.institutions() * 12 * 12 * 120;
+    println!(
+        "\nscale: {:?} ({} institutions × 12 regions × 120 months; {} rows per monthly table) on {backend}",
+        args.scale,
+        args.scale.institutions(),
+        rows_per_table
+    );
+    if args.part != Part::Acceptance {
+        queries(&db, &args).await?;
+    }
+    if args.part != Part::Queries {
+        acceptance::run(&db, args.scale, args.revisions, args.reporters).await?;
+    }
+    Ok(())
+}
+
+/// The four reference queries: latency, throughput and the raw SQL's time.
+async fn queries(db: &DatabaseConnection, args: &BenchArgs) -> Result<(), BoxError> {
+    let key = bench_key(db).await?;
+    let mut db = db.clone();
     let sql = std::sync::Arc::new(SqlTime::default());
     let counted = sql.clone();
     db.set_metric_callback(move |info| {
@@ -254,14 +297,6 @@ pub async fn run(mut db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxE
     let app = crate::http::router(AppState::load(db.clone(), limits).await);
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
-    let rows_per_table = args.scale.institutions() * 12 * 12 * 120;
-    println!(
-        "\nscale: {:?} ({} institutions × 12 regions × 120 months; {} rows per monthly table) on {backend}",
-        args.scale,
-        args.scale.institutions(),
-        rows_per_table
-    );
     println!(
         "as a fund partner; latency: {} sequential requests over one keep-alive loopback connection; \
          throughput: {} connections for {} s\n",

@@ -183,6 +183,8 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
         return Err(rejection(&validation));
     };
     let warnings = serde_json::to_string(&validation).unwrap_or_default();
+    // Waits here, holding no connection, rather than in the database holding one.
+    let _place = accepting(db.get_database_backend()).acquire().await;
     for _ in 0..ATTEMPTS {
         match accept(db, actor, &owner, &report, &figures, &hash, &warnings, on_behalf).await {
             Ok(outcome) => return outcome,
@@ -194,6 +196,20 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
         "{} {} is being revised by other reports at this moment; send it again",
         owner.code, report.month
     )))
+}
+
+/// The acceptance transactions this process runs at once (the rest wait their turn in the process): one on SQLite,
+/// which has a single writer anyway; a few on PostgreSQL, where acceptances of one month queue on the month's lock.
+/// A burst of reports (a thousand associations sending the same month) then holds at most this many pool
+/// connections, waiting on a database lock, so reads keep their connections and no waiting report gives up on the
+/// pool. Correctness does not depend on it: the database's transaction and lock order acceptances across processes.
+fn accepting(backend: DbBackend) -> &'static tokio::sync::Semaphore {
+    static SQLITE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    static SERVER: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+    match backend {
+        DbBackend::Sqlite => &SQLITE,
+        _ => &SERVER,
+    }
 }
 
 /// The branch codes a report names, without repeats.
@@ -263,8 +279,10 @@ async fn accept(
 ) -> Result<ApiResult<Model>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
-        // Reports of one month queue here, so that two acceptances of the same month do not interleave their
-        // rollup updates. Released at commit or rollback.
+        // Reports of one month queue here. Every acceptance of a month moves the same regional rollup cells (at
+        // most 144 a table), in two rounds (`rollup::withdraw`, then `rollup::contribute`): unqueued, two of them
+        // would wait on each other's rows anyway and could deadlock, taking those rows in different orders. Other
+        // months proceed in parallel. A database lock, so it holds across processes; released at commit or rollback.
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(8, {})", report.month.0))
             .await?;
     }
@@ -361,8 +379,9 @@ impl Acceptance<'_> {
                 .await?;
         }
         keep_revision(txn, owner.id, month, previous.as_ref().map_or(0, |p| p.id)).await?;
+        crate::rollup::withdraw(txn, owner.id, month).await?;
         replace_figures(txn, owner.id, month, figures).await?;
-        crate::rollup::refresh(txn, Some(&[month])).await?;
+        crate::rollup::contribute(txn, owner.id, month).await?;
         let warnings = serde_json::from_str::<ValidationReport>(self.validation)
             .map(|r| r.warnings.len())
             .unwrap_or(0);

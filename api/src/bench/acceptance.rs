@@ -1,0 +1,266 @@
+//! Acceptance benchmarks: one association's month (every cell of the clients, loans and staff tables) validated and
+//! accepted through `submission::store::submit`, one after another, with the rollups kept exact; and many
+//! associations sending the same month at once, every report accepted, with the throughput.
+
+use super::BoxError;
+use super::dataset::Scale;
+use crate::period::Month;
+use crate::scope::Scope;
+use crate::submission::store::{self, NewReport};
+use crate::submission::table::{self, RawReport, Table};
+use entity::enums::SubmissionStatus;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+use serde_json::{Map, Value, json};
+use std::time::{Duration, Instant};
+
+/// The month revised one report after another: the dataset's last, released month.
+const REVISED: i32 = 202012;
+/// The month sent by every association at once: the month after the dataset.
+const SENT_AT_ONCE: i32 = 202101;
+
+const SEGMENTS: &[&str] = &["INDIVIDUAL", "SOLIDARITY_GROUP", "VERY_SMALL_ENTERPRISE"];
+const GENDERS: &[&str] = &["FEMALE", "MALE"];
+const AREAS: &[&str] = &["URBAN", "RURAL"];
+
+fn money(centimes: i64) -> String {
+    format!("{}.{:02}", centimes / 100, centimes % 100)
+}
+
+/// A valid report of every cell: each region × segment × gender × area in the clients and loans tables, and every
+/// staff category × gender; values drawn from `seed`.
+fn full_report(association: &str, month: i32, regions: &[String], seed: u64) -> NewReport {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut draw = |low: i64, high: i64| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        low + (state.wrapping_mul(0x2545_F491_4F6C_DD1D) % (high - low + 1) as u64) as i64
+    };
+    let (mut clients, mut loans, mut staff) = (Vec::new(), Vec::new(), Vec::new());
+    let row = |value: Value| -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("rows are objects"),
+        }
+    };
+    for region in regions {
+        for segment in SEGMENTS {
+            for gender in GENDERS {
+                for area in AREAS {
+                    let active = draw(50, 1_000);
+                    clients.push(row(json!({
+                        "region": region, "segment": segment, "gender": gender, "area": area,
+                        "active_clients": active, "new_clients": draw(0, 40),
+                    })));
+                    let outstanding = active * draw(400_000, 600_000);
+                    let par30 = outstanding / 1_000 * draw(0, 80);
+                    let due = outstanding / 10;
+                    loans.push(row(json!({
+                        "region": region, "segment": segment, "gender": gender, "area": area,
+                        "disbursed_count": draw(5, 45), "disbursed_amount": money(draw(2_500_000, 30_000_000)),
+                        "active_loans": active + draw(0, 20), "outstanding_amount": money(outstanding),
+                        "par30_amount": money(par30), "par90_amount": money(par30 / 3),
+                        "write_off_amount": money(par30 / 60), "rescheduled_amount": money(outstanding / 50),
+                        "repayments_due": money(due), "repayments_collected": money(due / 100 * draw(90, 100)),
+                    })));
+                }
+            }
+        }
+    }
+    for category in ["NETWORK", "HEAD_OFFICE"] {
+        for gender in GENDERS {
+            staff.push(row(
+                json!({ "category": category, "gender": gender, "headcount": draw(5, 45) }),
+            ));
+        }
+    }
+    let mut tables = RawReport::new();
+    let mut payload = Map::new();
+    for (which, rows) in [(Table::Clients, clients), (Table::Loans, loans), (Table::Staff, staff)] {
+        tables.insert(which, table::read_json(&rows));
+        payload.insert(
+            which.name().into(),
+            Value::Array(rows.into_iter().map(Value::Object).collect()),
+        );
+    }
+    NewReport {
+        association: association.to_owned(),
+        month: Month(month),
+        tables,
+        payload: json!({ "format": "json", "tables": payload }).to_string(),
+        idempotency_key: None,
+    }
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index].as_secs_f64() * 1000.0
+}
+
+async fn codes(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, BoxError> {
+    Ok(db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String>("", "code"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Registers benchmark reporters (`RPT0001`, ...) until the database has `count` associations.
+async fn reporters(db: &DatabaseConnection, count: usize) -> Result<Vec<String>, BoxError> {
+    let mut all = codes(db, "SELECT code FROM association ORDER BY code").await?;
+    if all.len() < count {
+        let missing = count - all.len();
+        let txn = crate::db::begin_write(db).await?;
+        for chunk in (1..=missing).collect::<Vec<_>>().chunks(500) {
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|i| format!("('RPT{i:04}', 'Reporter {i}', 'مؤسسة {i}', 2000, 'ACTIVE', 'Rabat')"))
+                .collect();
+            txn.execute_unprepared(&format!(
+                "INSERT INTO association (code, name_fr, name_ar, founded_year, status, head_office_city) VALUES {}",
+                rows.join(", ")
+            ))
+            .await?;
+        }
+        txn.commit().await?;
+        all = codes(db, "SELECT code FROM association ORDER BY code").await?;
+    }
+    all.truncate(count);
+    Ok(all)
+}
+
+/// Runs both acceptance benchmarks and prints their tables. `revisions`: reports accepted one after another;
+/// `reporters`: associations sending the same month at once.
+pub async fn run(
+    db: &DatabaseConnection,
+    scale: Scale,
+    revisions: u64,
+    reporters_at_once: u64,
+) -> Result<(), BoxError> {
+    let regions = codes(db, "SELECT code FROM region ORDER BY code").await?;
+    let institutions = codes(db, "SELECT code FROM association WHERE code LIKE 'INST%' ORDER BY code").await?;
+    let observatory = Scope::observatory();
+    println!(
+        "\nacceptance: a whole month of one association ({} client and {} loan cells, 4 staff rows) validated and \
+         accepted by `submission::store::submit`, rollups kept exact; {} institutions",
+        regions.len() * 12,
+        regions.len() * 12,
+        institutions.len()
+    );
+    println!("\n| case | reports | p50 ms | p95 ms | max ms | reports/s |\n|---|---:|---:|---:|---:|---:|");
+
+    // One after another: revisions of the dataset's last month, each institution in turn.
+    let mut latencies = Vec::new();
+    let started = Instant::now();
+    for i in 0..revisions + 3 {
+        let association = &institutions[i as usize % institutions.len()];
+        let report = full_report(association, REVISED, &regions, i + 1);
+        let began = Instant::now();
+        let accepted = store::submit(db, &observatory, report)
+            .await
+            .map_err(|e| format!("{association} {}: {}", Month(REVISED), e.detail()))?;
+        if i >= 3 {
+            latencies.push(began.elapsed());
+        }
+        if accepted.status != SubmissionStatus::Accepted {
+            return Err(format!("{association}: not accepted").into());
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "| revision of {} (released), one after another ({scale:?} scale) | {} | {:.1} | {:.1} | {:.1} | {:.0} |",
+        Month(REVISED),
+        latencies.len(),
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.95),
+        percentile(&mut latencies, 1.0),
+        (revisions + 3) as f64 / elapsed
+    );
+
+    // For comparison: rebuilding the whole month's rollups from the facts, as a bulk load does (rolled back).
+    let mut rebuilds = Vec::new();
+    for _ in 0..3 {
+        let txn = db.begin().await?;
+        let began = Instant::now();
+        crate::rollup::refresh(&txn, Some(&[REVISED])).await?;
+        rebuilds.push(began.elapsed());
+        txn.rollback().await?;
+    }
+    println!(
+        "| for comparison: rebuilding {}'s six rollups from the facts (`rollup::refresh`) | {} | {:.1} | {:.1} | {:.1} | |",
+        Month(REVISED),
+        rebuilds.len(),
+        percentile(&mut rebuilds, 0.5),
+        percentile(&mut rebuilds, 0.95),
+        percentile(&mut rebuilds, 1.0),
+    );
+
+    // All at once: every reporter sends the month after the dataset.
+    let senders = reporters(db, reporters_at_once as usize).await?;
+    let reports: Vec<NewReport> = senders
+        .iter()
+        .enumerate()
+        .map(|(i, code)| full_report(code, SENT_AT_ONCE, &regions, 1_000_000 + i as u64))
+        .collect();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(reports.len() + 1));
+    let mut tasks = Vec::new();
+    for report in reports {
+        let (db, start, observatory) = (db.clone(), start.clone(), observatory.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let began = Instant::now();
+            let outcome = store::submit(&db, &observatory, report).await;
+            (outcome.map(|m| m.status).map_err(|e| e.detail()), began.elapsed())
+        }));
+    }
+    start.wait().await;
+    let started = Instant::now();
+    let (mut latencies, mut refused) = (Vec::new(), Vec::new());
+    for task in tasks {
+        let (outcome, latency) = task.await?;
+        match outcome {
+            Ok(SubmissionStatus::Accepted) => latencies.push(latency),
+            Ok(other) => refused.push(format!("{other:?}")),
+            Err(e) => refused.push(e),
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    if latencies.is_empty() {
+        return Err(format!("no report accepted (first refusal: {:?})", refused.first()).into());
+    }
+    let missing = codes(
+        db,
+        &format!(
+            "SELECT a.code AS code FROM association a WHERE a.code IN ({}) AND NOT EXISTS (SELECT 1 FROM submission s \
+             WHERE s.association_id = a.id AND s.period = {SENT_AT_ONCE} AND s.status = 'ACCEPTED')",
+            senders.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+        ),
+    )
+    .await?;
+    println!(
+        "| {} associations sending {} at once: {} accepted, {} refused (wall {:.1} s) | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        senders.len(),
+        Month(SENT_AT_ONCE),
+        latencies.len(),
+        refused.len(),
+        elapsed,
+        latencies.len(),
+        percentile(&mut latencies, 0.5),
+        percentile(&mut latencies, 0.95),
+        percentile(&mut latencies, 1.0),
+        latencies.len() as f64 / elapsed
+    );
+    if !refused.is_empty() || !missing.is_empty() {
+        return Err(format!(
+            "{} reports refused (first: {:?}); {} associations without an accepted {}",
+            refused.len(),
+            refused.first(),
+            missing.len(),
+            Month(SENT_AT_ONCE)
+        )
+        .into());
+    }
+    Ok(())
+}
