@@ -155,3 +155,72 @@ async fn get_answers_carry_an_etag_and_revalidate(backend: Backend) {
     assert!(post.headers.get(header::ETAG).is_none());
 }
 on_both_backends!(get_answers_carry_an_etag_and_revalidate);
+
+/// Property under concurrency: with many requests in flight sharing version reads, no request that began after a
+/// write was committed (by another process) gets an answer without it.
+async fn concurrent_requests_never_miss_a_write_committed_before_they_began(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let key = app.issue_key(observatory_tests::PartnerKind::Observatory, None).await;
+    let limits = || HttpLimits {
+        keyed_per_minute: 1_000_000,
+        ..HttpLimits::default()
+    };
+    let reader = api::router(AppState::load(app.db.clone(), limits()).await);
+    let writer = api::router(AppState::load(app.db.clone(), limits()).await);
+    let count = r#"{ releases(first: 1) { totalCount } }"#;
+    let before = post(&reader, &key, json!({ "query": count }).to_string()).await["data"]["releases"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut readers = Vec::new();
+    for _ in 0..8 {
+        let (reader, key) = (reader.clone(), key.clone());
+        readers.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while started.elapsed() < std::time::Duration::from_millis(1500) {
+                let asked = started.elapsed();
+                let answer = post(&reader, &key, json!({ "query": count }).to_string()).await;
+                seen.push((asked, answer["data"]["releases"]["totalCount"].as_i64().unwrap()));
+            }
+            seen
+        }));
+    }
+    // Releases of months not yet released, each acknowledged before the next; when each was acknowledged.
+    let mut committed = Vec::new();
+    for (i, month) in ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06"]
+        .iter()
+        .enumerate()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let reply = post(
+            &writer,
+            &key,
+            json!({
+                "query": "mutation($p: Period!) { releasePeriod(period: $p, force: true, note: \"test\") { period } }",
+                "variables": { "p": month },
+            })
+            .to_string(),
+        )
+        .await;
+        assert!(reply.get("errors").is_none(), "{reply}");
+        committed.push((started.elapsed(), before + i as i64 + 1));
+    }
+    let mut checked = 0;
+    for reader in readers {
+        for (asked, total) in reader.await.unwrap() {
+            let floor = committed
+                .iter()
+                .filter(|(at, _)| *at < asked)
+                .map(|(_, total)| *total)
+                .max()
+                .unwrap_or(before);
+            assert!(
+                total >= floor,
+                "a request begun at {asked:?} saw {total} releases, {floor} were committed"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} requests ran");
+}
+on_both_backends!(concurrent_requests_never_miss_a_write_committed_before_they_began);

@@ -109,7 +109,7 @@ pub fn reusable(document: &ExecutableDocument, operation: Option<&str>) -> bool 
 }
 
 /// The data's version now. One statement on the one-row `data_version` table.
-pub async fn version(db: &DatabaseConnection) -> Result<Option<i64>, sea_orm::DbErr> {
+async fn read_version(db: &DatabaseConnection) -> Result<Option<i64>, sea_orm::DbErr> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -117,6 +117,107 @@ pub async fn version(db: &DatabaseConnection) -> Result<Option<i64>, sea_orm::Db
         ))
         .await?;
     Ok(row.and_then(|row| row.try_get::<i64>("", "version").ok()))
+}
+
+/// What a version read gave: the version, or whether the database could not be reached.
+#[derive(Debug, Clone, Copy)]
+pub enum Read {
+    Version(i64),
+    /// The database cannot be reached.
+    Unavailable,
+    /// Any other failure: the request is worked out without reusing anything.
+    Failed,
+}
+
+/// Reads of the data's version, shared by the requests that wait for one.
+///
+/// A request needs a read that *starts after it arrived*: that read sees every write committed before the request,
+/// exactly as a read of its own would. While one read is in flight, the requests arriving meanwhile wait for the
+/// next one, which starts as soon as it ends and serves them all. So under load the database answers one version
+/// read at a time instead of one per request, and no answer is older than the last write committed before its
+/// request arrived.
+#[derive(Default)]
+pub struct Versions {
+    state: Mutex<Reads>,
+    finished: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct Reads {
+    /// Reads started so far (the last one may still be in flight).
+    started: u64,
+    /// The last read finished, and what it gave.
+    finished: u64,
+    value: Option<Read>,
+    reading: bool,
+}
+
+impl Versions {
+    /// The data's version, from a read that started after this call.
+    pub async fn current(&self, db: &DatabaseConnection) -> Read {
+        let need = self.state.lock().unwrap_or_else(|e| e.into_inner()).started + 1;
+        loop {
+            let notified = self.finished.notified();
+            tokio::pin!(notified);
+            let mine = {
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if state.finished >= need
+                    && let Some(value) = state.value
+                {
+                    return value;
+                }
+                if state.reading {
+                    notified.as_mut().enable();
+                    None
+                } else {
+                    state.started += 1;
+                    state.reading = true;
+                    Some(state.started)
+                }
+            };
+            match mine {
+                None => notified.await,
+                Some(number) => {
+                    // Should this request be dropped mid-read (its client gone), the guard lets the next one read.
+                    let mut guard = ReadGuard {
+                        versions: self,
+                        number,
+                        value: None,
+                    };
+                    let value = match read_version(db).await {
+                        Ok(Some(version)) => Read::Version(version),
+                        Ok(None) => Read::Failed,
+                        Err(error) => match crate::error::ApiError::from(error) {
+                            crate::error::ApiError::Unavailable(_) => Read::Unavailable,
+                            _ => Read::Failed,
+                        },
+                    };
+                    guard.value = Some(value);
+                    return value;
+                }
+            }
+        }
+    }
+}
+
+/// Ends a version read: records what it gave (nothing when it was abandoned) and wakes the requests waiting.
+struct ReadGuard<'a> {
+    versions: &'a Versions,
+    number: u64,
+    value: Option<Read>,
+}
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.versions.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(value) = self.value {
+            state.finished = self.number;
+            state.value = Some(value);
+        }
+        state.reading = false;
+        drop(state);
+        self.versions.finished.notify_waiters();
+    }
 }
 
 /// The answers of one version.

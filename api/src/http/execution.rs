@@ -157,14 +157,17 @@ pub async fn run(
     let reusable = super::cache::reusable(&document, request.operation_name.as_deref())
         .then(|| super::cache::Key::new(&request, &scope));
     let version = match &reusable {
-        Some(_) => match super::cache::version(&inner.db).await {
-            Ok(version) => version,
-            Err(error) => match crate::error::ApiError::from(error) {
-                crate::error::ApiError::Unavailable(message) => {
-                    return refuse(StatusCode::SERVICE_UNAVAILABLE, media, code::UNAVAILABLE, &message);
-                }
-                _ => None,
-            },
+        Some(_) => match inner.versions.current(&inner.db).await {
+            super::cache::Read::Version(version) => Some(version),
+            super::cache::Read::Unavailable => {
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    media,
+                    code::UNAVAILABLE,
+                    crate::error::UNAVAILABLE_MESSAGE,
+                );
+            }
+            super::cache::Read::Failed => None,
         },
         None => None,
     };

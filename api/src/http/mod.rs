@@ -100,6 +100,8 @@ struct Inner {
     associations: AtomicU64,
     /// Answers of the data's current version.
     answers: cache::Cache,
+    /// Reads of the data's version, shared by concurrent requests.
+    versions: cache::Versions,
     /// Documents learnt from clients by their hash (automatic persisted queries).
     remembered: persisted::Remembered,
     /// Requests counted for `/metrics`.
@@ -123,6 +125,7 @@ impl AppState {
                 heavy_places,
                 associations: AtomicU64::new(0),
                 answers: cache::Cache::default(),
+                versions: cache::Versions::default(),
                 remembered: persisted::Remembered::default(),
                 metrics: metrics::Metrics::default(),
             }),
