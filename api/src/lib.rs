@@ -11,6 +11,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod keys;
+pub mod labels;
 pub mod partner;
 pub mod period;
 pub mod ratelimit;

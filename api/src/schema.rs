@@ -30,6 +30,7 @@ pub struct Query(
     ProgrammeSummaryQuery,
     PartnerQuery,
     SubmissionQuery,
+    crate::labels::LabelQuery,
 );
 
 /// Changes: the associations' monthly reports, and, reserved to the observatory, partners, keys and releases. Every

@@ -11,6 +11,8 @@ pub struct Model {
     pub code: String,
     pub name_fr: String,
     pub name_ar: String,
+    /// English name; `None` until registered.
+    pub name_en: Option<String>,
     pub founded_year: i32,
     pub status: AssociationStatus,
     pub head_office_city: String,

@@ -18,6 +18,7 @@ mod m20261202_000008_add_submission_on_behalf;
 mod m20261203_000009_create_revisions;
 mod m20261204_000010_cell_key_by_association_month;
 mod m20261204_000011_create_data_version;
+mod m20261205_000012_add_association_name_en;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_create_revisions::Migration),
             Box::new(m20261204_000010_cell_key_by_association_month::Migration),
             Box::new(m20261204_000011_create_data_version::Migration),
+            Box::new(m20261205_000012_add_association_name_en::Migration),
         ]
     }
 }

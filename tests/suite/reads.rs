@@ -429,3 +429,121 @@ async fn branches_near_a_point_are_the_nearest_within_the_radius(backend: Backen
     }
 }
 on_both_backends!(branches_near_a_point_are_the_nearest_within_the_radius);
+
+/// Every value of every code enum of the schema has French, Arabic and English labels in `codeLists`; names and
+/// labels follow `Accept-Language` (or `lang`), and answers kept for reuse never mix languages.
+async fn labels_cover_every_code_and_follow_the_language(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let lists = app
+        .query(
+            "{ codeLists { id nameFr nameAr nameEn codes { code labelFr labelAr labelEn } } }",
+            json!({}),
+        )
+        .await;
+    for (list, enumeration) in [
+        ("SEGMENT", "Segment"),
+        ("GENDER", "Gender"),
+        ("AREA", "Area"),
+        ("BRANCH_KIND", "BranchKind"),
+        ("STAFF_CATEGORY", "StaffCategory"),
+        ("ASSOCIATION_STATUS", "AssociationStatus"),
+    ] {
+        let values = app
+            .query(
+                &format!("{{ __type(name: \"{enumeration}\") {{ enumValues {{ name }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let mut schema: Vec<String> = values["__type"]["enumValues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_owned())
+            .collect();
+        let found = lists["codeLists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == list)
+            .unwrap_or_else(|| panic!("no code list {list}"));
+        let mut labelled: Vec<String> = Vec::new();
+        for code in found["codes"].as_array().unwrap() {
+            for field in ["labelFr", "labelAr", "labelEn"] {
+                assert!(!code[field].as_str().unwrap().is_empty(), "{list} {code}");
+            }
+            // Arabic labels are written in Arabic script.
+            assert!(
+                code["labelAr"]
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+            );
+            labelled.push(code["code"].as_str().unwrap().to_owned());
+        }
+        schema.sort();
+        labelled.sort();
+        assert_eq!(labelled, schema, "{list} labels every value of {enumeration}");
+    }
+
+    let names = |language: Option<&'static str>, query: &'static str| {
+        let app = &app;
+        async move {
+            let mut request = axum::http::Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("accept", "application/json");
+            if let Some(language) = language {
+                request = request.header("accept-language", language);
+            }
+            let reply = app
+                .send(
+                    request
+                        .body(axum::body::Body::from(json!({ "query": query }).to_string()))
+                        .unwrap(),
+                )
+                .await;
+            reply.data().clone()
+        }
+    };
+    let query = "{ associations(first: 20) { nodes { code name nameFr nameAr nameEn } } \
+                 codeLists { id codes { code label } } }";
+    for (language, field) in [
+        (None, "nameFr"),
+        (Some("ar"), "nameAr"),
+        (Some("en-GB,en;q=0.9"), "nameEn"),
+        (Some("de-DE, ar-MA;q=0.9, en;q=0.8"), "nameAr"),
+        (Some("de"), "nameFr"),
+        (Some("fr;q=0.2, en;q=0.5"), "nameEn"),
+    ] {
+        // Twice: the second answer is a reused one and must still be in its own language.
+        for _ in 0..2 {
+            let data = names(language, query).await;
+            for node in data["associations"]["nodes"].as_array().unwrap() {
+                assert_eq!(node["name"], node[field], "{language:?}: {node}");
+                assert_ne!(
+                    node["nameEn"], node["nameFr"],
+                    "every demo association has an English name"
+                );
+            }
+            let segment = &data["codeLists"][0]["codes"][0]["label"];
+            let expected = match field {
+                "nameAr" => "القرض الفردي",
+                "nameEn" => "Individual loan",
+                _ => "Prêt individuel",
+            };
+            assert_eq!(segment, expected, "{language:?}");
+        }
+    }
+    let forced = names(
+        Some("ar"),
+        "{ regions { nodes { name(lang: EN) nameEn } } indicatorCatalog { label(lang: FR) labelFr } }",
+    )
+    .await;
+    for region in forced["regions"]["nodes"].as_array().unwrap() {
+        assert_eq!(region["name"], region["nameEn"]);
+    }
+    for measure in forced["indicatorCatalog"].as_array().unwrap() {
+        assert_eq!(measure["label"], measure["labelFr"]);
+    }
+}
+on_both_backends!(labels_cover_every_code_and_follow_the_language);

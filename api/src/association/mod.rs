@@ -52,6 +52,23 @@ impl Association {
         &self.0.name_ar
     }
 
+    /// Name in English (the French name while no English one is registered).
+    async fn name_en(&self) -> &str {
+        self.0.name_en.as_deref().unwrap_or(&self.0.name_fr)
+    }
+
+    /// Name in the language asked for, else the one the request's `Accept-Language` prefers (French by default).
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the name; default: from `Accept-Language`.")] lang: Option<
+            crate::labels::Language,
+        >,
+    ) -> &str {
+        let en = self.0.name_en.as_deref().unwrap_or(&self.0.name_fr);
+        crate::labels::Language::chosen(ctx, lang).pick(&self.0.name_fr, &self.0.name_ar, en)
+    }
+
     /// Year the association was founded.
     async fn founded_year(&self) -> i32 {
         self.0.founded_year

@@ -25,6 +25,7 @@ const REUSABLE_ROOTS: &[&str] = &[
     "branch",
     "branches",
     "branchesNear",
+    "codeLists",
     "clientStatistics",
     "indicatorCatalog",
     "indicators",
@@ -54,7 +55,8 @@ pub struct Key {
     query: String,
     operation: Option<String>,
     variables: String,
-    /// The caller's access: role, partner, association and scopes (all anonymous callers share one).
+    /// The caller's language (`Accept-Language`) and access: role, partner, association and scopes (all anonymous
+    /// callers share one).
     caller: String,
 }
 
@@ -78,13 +80,14 @@ impl Key {
         format!("\"{version:x}-{hex}\"")
     }
 
-    pub fn new(request: &async_graphql::Request, scope: &Scope) -> Self {
+    pub fn new(request: &async_graphql::Request, scope: &Scope, language: crate::labels::Language) -> Self {
         Key {
             query: request.query.clone(),
             operation: request.operation_name.clone(),
             variables: serde_json::to_string(&request.variables).unwrap_or_default(),
             caller: format!(
-                "{}/{:?}/{:?}/{}{}",
+                "{}/{}/{:?}/{:?}/{}{}",
+                language.code(),
                 scope.role.name(),
                 scope.partner_id,
                 scope.association_id,

@@ -142,6 +142,7 @@ pub async fn run(
     media: MediaType,
     decision: Decision,
     conditional: Option<Conditional>,
+    language: crate::labels::Language,
 ) -> Response {
     let started = Instant::now();
     let inner = &state.inner;
@@ -155,7 +156,7 @@ pub async fn run(
     };
     // An answer of the data's current version, when this request was answered before.
     let reusable = super::cache::reusable(&document, request.operation_name.as_deref())
-        .then(|| super::cache::Key::new(&request, &scope));
+        .then(|| super::cache::Key::new(&request, &scope, language));
     let version = match &reusable {
         Some(_) => match inner.versions.current(&inner.db).await {
             super::cache::Read::Version(version) => Some(version),

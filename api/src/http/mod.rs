@@ -437,7 +437,11 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
     let conditional = (parts.method == Method::GET).then(|| execution::Conditional {
         if_none_match: parts.headers.get(header::IF_NONE_MATCH).cloned(),
     });
-    let mut response = execution::run(state, request, scope, media, decision, conditional).await;
+    let language = crate::labels::Language::from_accept_language(
+        parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    );
+    let request = request.data(crate::labels::Preferred(language));
+    let mut response = execution::run(state, request, scope, media, decision, conditional, language).await;
     if let Some(name) = name {
         response.extensions_mut().insert(metrics::OperationName(name));
     }

@@ -638,6 +638,16 @@ impl MeasureInfo {
     async fn label_en(&self) -> &str {
         self.0.label_en
     }
+    /// Label in the language asked for, else the one the request's `Accept-Language` prefers (French by default).
+    async fn label(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the label; default: from `Accept-Language`.")] lang: Option<
+            crate::labels::Language,
+        >,
+    ) -> &str {
+        crate::labels::Language::chosen(ctx, lang).pick(self.0.label_fr, self.0.label_ar, self.0.label_en)
+    }
     /// Unit of the value.
     async fn unit(&self) -> MeasureUnit {
         self.0.unit.into()

@@ -55,6 +55,17 @@ impl Region {
         &self.0.name_en
     }
 
+    /// Name in the language asked for, else the one the request's `Accept-Language` prefers (French by default).
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the name; default: from `Accept-Language`.")] lang: Option<
+            crate::labels::Language,
+        >,
+    ) -> &str {
+        crate::labels::Language::chosen(ctx, lang).pick(&self.0.name_fr, &self.0.name_ar, &self.0.name_en)
+    }
+
     /// Branches located in this region, ordered by registration.
     async fn branches(
         &self,

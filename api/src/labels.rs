@@ -1,0 +1,231 @@
+//! Labels in French, Arabic and English: the languages, the request's preferred one (`Accept-Language`, or a `lang`
+//! argument), and the labels of every code list.
+
+use async_graphql::{Context, Enum, Object, SimpleObject};
+
+/// A language labels are given in.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Language {
+    /// French (the default).
+    #[default]
+    Fr,
+    /// Arabic.
+    Ar,
+    /// English.
+    En,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::Ar => "ar",
+            Language::En => "en",
+        }
+    }
+
+    /// The preferred language of an `Accept-Language` header: the supported language with the highest weight
+    /// (`fr`, `ar`, `en`, with any region: `ar-MA`), French when none is supported.
+    pub fn from_accept_language(header: Option<&str>) -> Language {
+        let Some(header) = header else {
+            return Language::default();
+        };
+        let mut best: Option<(f32, Language)> = None;
+        for item in header.split(',') {
+            let mut parts = item.trim().split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let language = match tag.split('-').next().unwrap_or("") {
+                "fr" => Language::Fr,
+                "ar" => Language::Ar,
+                "en" => Language::En,
+                _ => continue,
+            };
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, language));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    /// The language of a field: its `lang` argument, else the request's `Accept-Language`.
+    pub fn chosen(ctx: &Context<'_>, lang: Option<Language>) -> Language {
+        lang.or_else(|| ctx.data_opt::<Preferred>().map(|p| p.0))
+            .unwrap_or_default()
+    }
+
+    /// One of three labels.
+    pub fn pick<'a>(self, fr: &'a str, ar: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Language::Fr => fr,
+            Language::Ar => ar,
+            Language::En => en,
+        }
+    }
+}
+
+/// The language a request prefers (from `Accept-Language`), put in the request's data by the HTTP layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Preferred(pub Language);
+
+/// A code with its labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    pub code: &'static str,
+    pub fr: &'static str,
+    pub ar: &'static str,
+    pub en: &'static str,
+}
+
+const fn code(code: &'static str, fr: &'static str, ar: &'static str, en: &'static str) -> Code {
+    Code { code, fr, ar, en }
+}
+
+/// Every code list of the schema (regions, read from the database, aside), with its labels.
+pub const CODE_LISTS: &[(&str, &str, &str, &str, &[Code])] = &[
+    (
+        "SEGMENT",
+        "Segment",
+        "الشريحة",
+        "Segment",
+        &[
+            code("INDIVIDUAL", "Prêt individuel", "القرض الفردي", "Individual loan"),
+            code(
+                "SOLIDARITY_GROUP",
+                "Groupe solidaire",
+                "المجموعة التضامنية",
+                "Solidarity group",
+            ),
+            code(
+                "VERY_SMALL_ENTERPRISE",
+                "Très petite entreprise (TPE)",
+                "المقاولة الصغيرة جدا",
+                "Very small enterprise",
+            ),
+        ],
+    ),
+    (
+        "GENDER",
+        "Sexe",
+        "الجنس",
+        "Sex",
+        &[
+            code("FEMALE", "Femmes", "النساء", "Women"),
+            code("MALE", "Hommes", "الرجال", "Men"),
+        ],
+    ),
+    (
+        "AREA",
+        "Milieu",
+        "الوسط",
+        "Area",
+        &[
+            code("URBAN", "Urbain", "حضري", "Urban"),
+            code("RURAL", "Rural", "قروي", "Rural"),
+        ],
+    ),
+    (
+        "BRANCH_KIND",
+        "Type de point de vente",
+        "نوع نقطة البيع",
+        "Branch kind",
+        &[
+            code("AGENCY", "Agence fixe", "وكالة ثابتة", "Fixed agency"),
+            code("MOBILE", "Agence mobile", "وكالة متنقلة", "Mobile branch"),
+        ],
+    ),
+    (
+        "STAFF_CATEGORY",
+        "Catégorie de personnel",
+        "فئة المستخدمين",
+        "Staff category",
+        &[
+            code("NETWORK", "Réseau", "الشبكة", "Network"),
+            code("HEAD_OFFICE", "Siège", "المقر الرئيسي", "Head office"),
+            code("UNSPECIFIED", "Non précisé", "غير محدد", "Unspecified"),
+        ],
+    ),
+    (
+        "ASSOCIATION_STATUS",
+        "Statut de l'association",
+        "وضعية الجمعية",
+        "Association status",
+        &[
+            code("ACTIVE", "Active", "نشيطة", "Active"),
+            code("MERGED", "Fusionnée", "مدمجة", "Merged"),
+            code("CLOSED", "Fermée", "مغلقة", "Closed"),
+        ],
+    ),
+];
+
+/// One code of a code list with its labels.
+pub struct CodeLabel(pub Code);
+
+/// One code of a code list with its labels.
+#[Object]
+impl CodeLabel {
+    /// The code, as the schema's enums and filters write it.
+    async fn code(&self) -> &str {
+        self.0.code
+    }
+    /// Label in French.
+    async fn label_fr(&self) -> &str {
+        self.0.fr
+    }
+    /// Label in Arabic.
+    async fn label_ar(&self) -> &str {
+        self.0.ar
+    }
+    /// Label in English.
+    async fn label_en(&self) -> &str {
+        self.0.en
+    }
+    /// Label in the language asked for, else the one the request's `Accept-Language` prefers (French by default).
+    async fn label(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the label; default: from `Accept-Language`.")] lang: Option<Language>,
+    ) -> &str {
+        Language::chosen(ctx, lang).pick(self.0.fr, self.0.ar, self.0.en)
+    }
+}
+
+/// A code list: its name, labels and codes.
+#[derive(SimpleObject)]
+pub struct CodeList {
+    /// Identifier of the list, for example `SEGMENT`.
+    pub id: &'static str,
+    /// Name in French.
+    pub name_fr: &'static str,
+    /// Name in Arabic.
+    pub name_ar: &'static str,
+    /// Name in English.
+    pub name_en: &'static str,
+    /// The codes, with their labels.
+    pub codes: Vec<CodeLabel>,
+}
+
+/// Queries on the code lists.
+#[derive(Default)]
+pub struct LabelQuery;
+
+#[Object]
+impl LabelQuery {
+    /// Every code list of the schema (segments, genders, areas, branch kinds, staff categories, association
+    /// statuses) with French, Arabic and English labels. Regions have their names on `Region`.
+    async fn code_lists(&self) -> Vec<CodeList> {
+        CODE_LISTS
+            .iter()
+            .map(|(id, fr, ar, en, codes)| CodeList {
+                id,
+                name_fr: fr,
+                name_ar: ar,
+                name_en: en,
+                codes: codes.iter().map(|c| CodeLabel(*c)).collect(),
+            })
+            .collect()
+    }
+}
