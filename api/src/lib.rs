@@ -18,6 +18,7 @@ pub mod ratelimit;
 pub mod rollup;
 pub mod schema;
 pub mod scope;
+pub mod sdmx;
 pub mod vintage;
 
 mod context;

@@ -16,6 +16,7 @@ mod reuse;
 mod revisions;
 mod rollups;
 mod schema;
+mod sdmx;
 mod statements;
 mod suppression;
 mod writes;

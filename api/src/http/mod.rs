@@ -109,6 +109,11 @@ struct Inner {
 }
 
 impl AppState {
+    /// The database connection.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
     pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
         let schema = crate::schema::build();
         let types = TypeIndex::from_sdl(&schema.sdl());
@@ -186,6 +191,12 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(reports::submit).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/reports/templates/{file}", get(reports::template))
+        .route("/sdmx/rest/data/{flow}", get(crate::sdmx::data_all))
+        .route("/sdmx/rest/data/{flow}/{key}", get(crate::sdmx::data_with_key))
+        .route("/sdmx/rest/dataflow/{*path}", get(crate::sdmx::structure))
+        .route("/sdmx/rest/datastructure/{*path}", get(crate::sdmx::structure))
+        .route("/sdmx/rest/codelist/{*path}", get(crate::sdmx::structure))
+        .route("/sdmx/rest/conceptscheme/{*path}", get(crate::sdmx::structure))
         .layer(TraceLayer::new_for_http());
     let router = match cors(&state.inner.limits.cors_origins) {
         Some(cors) => router.layer(cors),

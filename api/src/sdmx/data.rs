@@ -1,0 +1,461 @@
+//! SDMX data queries: a key and a period range become one `indicators` document, run through the same execution as
+//! any GraphQL request (pricing, access, suppression, reuse); its rows become observations.
+
+use super::structure::{AGENCY, FLOW, SEGMENT_CODES, SEX_CODES, URBANISATION_CODES, VERSION, unit_code};
+use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
+use crate::period::{Granularity, Month, Period};
+use serde_json::Value;
+
+/// What a key position asks for: the total (`_T`), some codes, or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub total: bool,
+    /// SDMX codes; `None`: every code.
+    pub codes: Option<Vec<String>>,
+}
+
+impl Selection {
+    fn all() -> Self {
+        Selection {
+            total: true,
+            codes: None,
+        }
+    }
+
+    fn parse(part: &str, known: &[&str]) -> Result<Self, String> {
+        if part.is_empty() || part == "*" {
+            return Ok(Selection::all());
+        }
+        let mut selection = Selection {
+            total: false,
+            codes: Some(Vec::new()),
+        };
+        for code in part.split('+') {
+            if code == "_T" {
+                selection.total = true;
+            } else if known.contains(&code) {
+                selection.codes.get_or_insert_with(Vec::new).push(code.to_owned());
+            } else {
+                return Err(format!("`{code}` is not a code of this position of the key"));
+            }
+        }
+        Ok(selection)
+    }
+
+    fn grouped(&self) -> bool {
+        self.codes.as_ref().is_none_or(|c| !c.is_empty())
+    }
+}
+
+/// A breakdown position of the key: its dimension, its selection, SDMX code ↔ the schema's code, its filter field.
+type Position<'a> = (
+    Dim,
+    &'a Selection,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+/// A parsed data query.
+#[derive(Debug, Clone)]
+pub struct DataQuery {
+    pub frequencies: Vec<Granularity>,
+    pub areas: Selection,
+    pub indicators: Vec<&'static MeasureDef>,
+    pub segments: Selection,
+    pub sexes: Selection,
+    pub urbanisations: Selection,
+}
+
+fn frequency_code(granularity: Granularity) -> &'static str {
+    match granularity {
+        Granularity::Month => "M",
+        Granularity::Quarter => "Q",
+        Granularity::Year => "A",
+    }
+}
+
+impl DataQuery {
+    /// Reads a key (`M.MA-06+_T.PAR30_RATE...`, `all`, or empty positions for every code).
+    pub fn parse(key: &str, regions: &[String]) -> Result<Self, String> {
+        let parts: Vec<&str> = if key.is_empty() || key == "all" {
+            vec![""; 6]
+        } else {
+            key.split('.').collect()
+        };
+        if parts.len() != 6 {
+            return Err(format!(
+                "a key has 6 positions (FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION), `{key}` has {}",
+                parts.len()
+            ));
+        }
+        let frequencies = if parts[0].is_empty() {
+            vec![Granularity::Month, Granularity::Quarter, Granularity::Year]
+        } else {
+            parts[0]
+                .split('+')
+                .map(|f| match f {
+                    "M" => Ok(Granularity::Month),
+                    "Q" => Ok(Granularity::Quarter),
+                    "A" => Ok(Granularity::Year),
+                    other => Err(format!("`{other}` is not a frequency (M, Q or A)")),
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let region_codes: Vec<&str> = regions.iter().map(String::as_str).collect();
+        let indicators = if parts[2].is_empty() {
+            MEASURES.iter().collect()
+        } else {
+            parts[2]
+                .split('+')
+                .map(|code| {
+                    MEASURES
+                        .iter()
+                        .find(|m| m.code == code)
+                        .ok_or_else(|| format!("`{code}` is not an indicator code"))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let sdmx = |codes: &[(&'static str, &'static str)]| codes.iter().map(|(s, _)| *s).collect::<Vec<_>>();
+        Ok(DataQuery {
+            frequencies,
+            areas: Selection::parse(parts[1], &region_codes)?,
+            indicators,
+            segments: Selection::parse(parts[3], &sdmx(SEGMENT_CODES))?,
+            sexes: Selection::parse(parts[4], &sdmx(SEX_CODES))?,
+            urbanisations: Selection::parse(parts[5], &sdmx(URBANISATION_CODES))?,
+        })
+    }
+
+    /// Each of the breakdown positions with its dimension, its selection and the schema's codes for its SDMX codes.
+    fn positions(&self) -> [Position<'_>; 4] {
+        [
+            (Dim::Region, &self.areas, &[], "regions"),
+            (Dim::Segment, &self.segments, SEGMENT_CODES, "segments"),
+            (Dim::Gender, &self.sexes, SEX_CODES, "genders"),
+            (Dim::Area, &self.urbanisations, URBANISATION_CODES, "areas"),
+        ]
+    }
+
+    /// The GraphQL document computing every series asked for, from `first` to `last`: one `indicators` field per
+    /// frequency and combination of totals and breakdowns, with the indicators that break down that way.
+    pub fn document(&self, first: Month, last: Month) -> String {
+        let mut fields = Vec::new();
+        for granularity in &self.frequencies {
+            let from = Period::containing(*granularity, first);
+            let to = Period::containing(*granularity, last);
+            let granularity_name = match granularity {
+                Granularity::Month => "MONTH",
+                Granularity::Quarter => "QUARTER",
+                Granularity::Year => "YEAR",
+            };
+            for combination in 0..16_u32 {
+                let mut group_by = Vec::new();
+                let mut filters = Vec::new();
+                let mut possible = true;
+                for (bit, (dim, selection, codes, filter)) in self.positions().into_iter().enumerate() {
+                    let grouped = combination & (1 << bit) != 0;
+                    if grouped {
+                        if !selection.grouped() {
+                            possible = false;
+                        }
+                        group_by.push(dim.name());
+                        if let Some(chosen) = &selection.codes {
+                            let ours: Vec<String> = chosen
+                                .iter()
+                                .map(|c| {
+                                    codes
+                                        .iter()
+                                        .find(|(s, _)| s == c)
+                                        .map_or(c.clone(), |(_, o)| o.to_string())
+                                })
+                                .collect();
+                            let list = ours
+                                .iter()
+                                .map(|c| {
+                                    if dim == Dim::Region {
+                                        format!("\"{c}\"")
+                                    } else {
+                                        c.clone()
+                                    }
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            filters.push(format!("{filter}: [{list}]"));
+                        }
+                    } else if !selection.total {
+                        possible = false;
+                    }
+                }
+                if !possible {
+                    continue;
+                }
+                let grouped: Vec<Dim> = self
+                    .positions()
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| combination & (1 << bit) != 0)
+                    .map(|(_, p)| p.0)
+                    .collect();
+                let measures: Vec<String> = self
+                    .indicators
+                    .iter()
+                    .filter(|m| grouped.iter().all(|d| m.dims().contains(d)))
+                    .map(|m| format!("{}: {} {{ value suppressed }}", m.code, m.field))
+                    .collect();
+                if measures.is_empty() {
+                    continue;
+                }
+                fields.push(format!(
+                    "{}_{combination}: indicators(period: {{ from: \"{from}\", to: \"{to}\", granularity: \
+                     {granularity_name} }}, groupBy: [{}], filter: {{ {} }}) {{ period region {{ code }} segment gender \
+                     area {} }}",
+                    frequency_code(*granularity),
+                    group_by.join(", ").to_uppercase(),
+                    filters.join(", "),
+                    measures.join(" ")
+                ));
+            }
+        }
+        format!("{{ {} }}", fields.join(" "))
+    }
+}
+
+/// One observation.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// Key values in dimension order: FREQ, REF_AREA, INDICATOR, SEGMENT, SEX, URBANISATION.
+    pub key: [String; 6],
+    pub period: String,
+    pub value: Option<f64>,
+    pub unit: &'static str,
+    pub confidential: bool,
+}
+
+/// The observations of an executed document's data, in key then period order.
+pub fn observations(data: &Value) -> Vec<Observation> {
+    let sdmx_of = |codes: &[(&str, &str)], ours: &Value| -> String {
+        match ours.as_str() {
+            None => "_T".to_owned(),
+            Some(ours) => codes
+                .iter()
+                .find(|(_, o)| *o == ours)
+                .map_or(ours.to_owned(), |(s, _)| s.to_string()),
+        }
+    };
+    let mut out = Vec::new();
+    for (alias, rows) in data.as_object().into_iter().flatten() {
+        let frequency = alias.split('_').next().unwrap_or("M").to_owned();
+        for row in rows.as_array().into_iter().flatten() {
+            let area = row["region"]["code"].as_str().unwrap_or("_T").to_owned();
+            for measure in MEASURES {
+                let Some(cell) = row.get(measure.code) else { continue };
+                if cell.is_null() {
+                    continue;
+                }
+                let confidential = cell["suppressed"].as_bool().unwrap_or(false);
+                let value = cell["value"].as_f64();
+                if value.is_none() && !confidential {
+                    continue;
+                }
+                out.push(Observation {
+                    key: [
+                        frequency.clone(),
+                        area.clone(),
+                        measure.code.to_owned(),
+                        sdmx_of(SEGMENT_CODES, &row["segment"]),
+                        sdmx_of(SEX_CODES, &row["gender"]),
+                        sdmx_of(URBANISATION_CODES, &row["area"]),
+                    ],
+                    period: row["period"].as_str().unwrap_or("").to_owned(),
+                    value,
+                    unit: unit_code(measure.unit),
+                    confidential,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key).then(a.period.cmp(&b.period)));
+    out
+}
+
+/// A value as SDMX writes it: up to 6 decimals, no trailing zeros.
+fn number(value: f64) -> String {
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_owned() } else { text.to_owned() }
+}
+
+/// SDMX-ML 2.1 generic data.
+pub fn generic_xml(observations: &[Observation], prepared: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message:GenericData \
+         xmlns:message=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" \
+         xmlns:generic=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic\" \
+         xmlns:common=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\">",
+    );
+    super::structure::header(&mut out, "message", prepared);
+    let _ = write!(
+        out,
+        "<message:Structure structureID=\"{FLOW}\" dimensionAtObservation=\"TIME_PERIOD\"><common:Structure><Ref \
+         agencyID=\"{AGENCY}\" id=\"{}\" version=\"{VERSION}\"/></common:Structure></message:Structure>\
+         </message:Header><message:DataSet structureRef=\"{FLOW}\">",
+        super::structure::DSD
+    );
+    let dimensions = super::structure::DIMENSIONS;
+    let mut current: Option<&[String; 6]> = None;
+    for observation in observations {
+        if current != Some(&observation.key) {
+            if current.is_some() {
+                out.push_str("</generic:Series>");
+            }
+            out.push_str("<generic:Series><generic:SeriesKey>");
+            for ((id, _), value) in dimensions.iter().zip(&observation.key) {
+                let _ = write!(
+                    out,
+                    "<generic:Value id=\"{id}\" value=\"{}\"/>",
+                    super::structure::escape(value)
+                );
+            }
+            let _ = write!(
+                out,
+                "</generic:SeriesKey><generic:Attributes><generic:Value id=\"UNIT_MEASURE\" value=\"{}\"/>\
+                 <generic:Value id=\"UNIT_MULT\" value=\"0\"/></generic:Attributes>",
+                observation.unit
+            );
+            current = Some(&observation.key);
+        }
+        let _ = write!(
+            out,
+            "<generic:Obs><generic:ObsDimension value=\"{}\"/><generic:ObsValue value=\"{}\"/><generic:Attributes>\
+             <generic:Value id=\"OBS_STATUS\" value=\"{}\"/></generic:Attributes></generic:Obs>",
+            observation.period,
+            observation.value.map_or("NaN".to_owned(), number),
+            if observation.confidential { "C" } else { "A" }
+        );
+    }
+    if current.is_some() {
+        out.push_str("</generic:Series>");
+    }
+    out.push_str("</message:DataSet></message:GenericData>\n");
+    out
+}
+
+/// How SDMX-CSV writes codes: the code alone, or `CODE: Label`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CsvLabels {
+    Id,
+    Both(crate::labels::Language),
+}
+
+/// SDMX-CSV 1.0: `DATAFLOW` first, one line per observation, every column text.
+pub fn csv(
+    observations: &[Observation],
+    labels: CsvLabels,
+    codelists: &[super::structure::Codelist],
+    bom: bool,
+) -> Vec<u8> {
+    let language = match labels {
+        CsvLabels::Both(language) => Some(language),
+        CsvLabels::Id => None,
+    };
+    let pick = |names: &super::structure::Names| match language {
+        Some(crate::labels::Language::Ar) => names[1].clone(),
+        Some(crate::labels::Language::En) => names[2].clone(),
+        _ => names[0].clone(),
+    };
+    let concept = |id: &str| {
+        let name = super::structure::CONCEPT_NAMES.iter().find(|c| c.0 == id);
+        match (language, name) {
+            (Some(_), Some((id, fr, ar, en))) => {
+                format!("{id}: {}", pick(&[fr.to_string(), ar.to_string(), en.to_string()]))
+            }
+            _ => id.to_owned(),
+        }
+    };
+    let coded = |list: &str, code: &str| -> String {
+        if language.is_none() {
+            return code.to_owned();
+        }
+        codelists
+            .iter()
+            .find(|l| l.id == list)
+            .and_then(|l| l.codes.iter().find(|(c, _)| c == code))
+            .map_or(code.to_owned(), |(_, names)| format!("{code}: {}", pick(names)))
+    };
+    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    let mut header = vec!["DATAFLOW".to_owned()];
+    header.extend(super::structure::DIMENSIONS.iter().map(|(id, _)| concept(id)));
+    for id in ["TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE", "UNIT_MULT", "OBS_STATUS"] {
+        header.push(concept(id));
+    }
+    let _ = writer.write_record(&header);
+    let flow = format!("{AGENCY}:{FLOW}({VERSION})");
+    for observation in observations {
+        let mut record = vec![flow.clone()];
+        for ((_, list), value) in super::structure::DIMENSIONS.iter().zip(&observation.key) {
+            record.push(coded(list, value));
+        }
+        record.push(observation.period.clone());
+        record.push(observation.value.map(number).unwrap_or_default());
+        record.push(coded("CL_UNIT", observation.unit));
+        record.push("0".to_owned());
+        record.push(coded("CL_OBS_STATUS", if observation.confidential { "C" } else { "A" }));
+        let _ = writer.write_record(&record);
+    }
+    let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+    bytes.extend(writer.into_inner().unwrap_or_default());
+    bytes
+}
+
+/// SDMX-ML 2.1 structure-specific data (what clients holding the data structure ask for).
+pub fn structure_specific_xml(observations: &[Observation], prepared: &str) -> String {
+    use super::structure::{DSD, escape};
+    use std::fmt::Write;
+    let structure = format!("{AGENCY}_{DSD}_{}", VERSION.replace('.', "_"));
+    let namespace = format!(
+        "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD}({VERSION}):ObsLevelDim:TIME_PERIOD"
+    );
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message:StructureSpecificData \
+         xmlns:message=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" \
+         xmlns:ss=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific\" \
+         xmlns:common=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:ns1=\"{namespace}\">"
+    );
+    super::structure::header(&mut out, "message", prepared);
+    let _ = write!(
+        out,
+        "<message:Structure structureID=\"{structure}\" namespace=\"{namespace}\" \
+         dimensionAtObservation=\"TIME_PERIOD\"><common:Structure><Ref agencyID=\"{AGENCY}\" id=\"{DSD}\" \
+         version=\"{VERSION}\"/></common:Structure></message:Structure></message:Header><message:DataSet \
+         ss:structureRef=\"{structure}\" xsi:type=\"ns1:DataSetType\" ss:dataScope=\"DataStructure\">"
+    );
+    let dimensions = super::structure::DIMENSIONS;
+    let mut current: Option<&[String; 6]> = None;
+    for observation in observations {
+        if current != Some(&observation.key) {
+            if current.is_some() {
+                out.push_str("</Series>");
+            }
+            out.push_str("<Series");
+            for ((id, _), value) in dimensions.iter().zip(&observation.key) {
+                let _ = write!(out, " {id}=\"{}\"", escape(value));
+            }
+            let _ = write!(out, " UNIT_MEASURE=\"{}\" UNIT_MULT=\"0\">", observation.unit);
+            current = Some(&observation.key);
+        }
+        let _ = write!(
+            out,
+            "<Obs TIME_PERIOD=\"{}\" OBS_VALUE=\"{}\" OBS_STATUS=\"{}\"/>",
+            observation.period,
+            observation.value.map_or("NaN".to_owned(), number),
+            if observation.confidential { "C" } else { "A" }
+        );
+    }
+    if current.is_some() {
+        out.push_str("</Series>");
+    }
+    out.push_str("</message:DataSet></message:StructureSpecificData>\n");
+    out
+}

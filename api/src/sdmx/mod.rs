@@ -1,0 +1,318 @@
+//! An SDMX REST 2.1 subset at `/sdmx/rest`, for BI tools and statisticians (Power BI's SDMX connector, Excel,
+//! `sdmx1`, `pysdmx`): the structure (one dataflow, its data structure, concepts and code lists) and the data,
+//! computed by the `indicators` query through the same execution, access rules and suppression as GraphQL.
+
+pub mod data;
+pub mod structure;
+
+use crate::http::AppState;
+use crate::http::protocol::MediaType;
+use crate::labels::Language;
+use crate::period::{Month, Period};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use entity::region;
+use sea_orm::{ColumnTrait, EntityTrait, QueryOrder};
+use std::collections::HashMap;
+
+const STRUCTURE_XML: &str = "application/vnd.sdmx.structure+xml; version=2.1";
+const STRUCTURE_SPECIFIC_XML: &str = "application/vnd.sdmx.structurespecificdata+xml; version=2.1";
+const GENERIC_XML: &str = "application/vnd.sdmx.genericdata+xml; version=2.1";
+const SDMX_CSV: &str = "application/vnd.sdmx.data+csv; version=1.0.0; charset=utf-8";
+
+/// An SDMX error: the status and a line of text.
+fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+fn prepared() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The regions, as (code, fr, ar, en), in code order.
+async fn regions(state: &AppState) -> Result<Vec<(String, String, String, String)>, Response> {
+    region::Entity::find()
+        .order_by_asc(region::Column::Code)
+        .all(state.db())
+        .await
+        .map(|rows| {
+            rows.into_iter()
+                .map(|r| (r.code, r.name_fr, r.name_ar, r.name_en))
+                .collect()
+        })
+        .map_err(|e| {
+            tracing::error!(error = %e, "SDMX structure read failed");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable; retry shortly",
+            )
+        })
+}
+
+/// `GET /sdmx/rest/{dataflow|datastructure|codelist|conceptscheme}/...`: the whole structure message (the dataflow
+/// with everything it references), whichever of its artefacts is asked for.
+pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    let ids: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    // agency / id / version, each optional; `all` and `latest` match anything.
+    let ours = [
+        structure::FLOW,
+        structure::DSD,
+        structure::CONCEPTS,
+        "CL_FREQ",
+        "CL_REF_AREA",
+        "CL_INDICATOR",
+        "CL_SEGMENT",
+        "CL_SEX",
+        "CL_URBANISATION",
+        "CL_UNIT",
+        "CL_OBS_STATUS",
+    ];
+    let agency_ok = ids.first().is_none_or(|a| matches!(*a, "all" | structure::AGENCY));
+    let id_ok = ids.get(1).is_none_or(|id| *id == "all" || ours.contains(id));
+    let version_ok = ids
+        .get(2)
+        .is_none_or(|v| matches!(*v, "all" | "latest" | structure::VERSION));
+    if !(agency_ok && id_ok && version_ok) {
+        return error(StatusCode::NOT_FOUND, "NoResultsFound: no such structure here");
+    }
+    let regions = match regions(&state).await {
+        Ok(regions) => regions,
+        Err(response) => return response,
+    };
+    let message = structure::message(&structure::codelists(&regions), &prepared());
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(STRUCTURE_XML))],
+        message,
+    )
+        .into_response()
+}
+
+/// `GET /sdmx/rest/data/{flow}/{key}?startPeriod&endPeriod`.
+pub async fn data_with_key(
+    State(state): State<AppState>,
+    Path((flow, key)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+    request: axum::extract::Request,
+) -> Response {
+    data(state, flow, key, params, request).await
+}
+
+/// `GET /sdmx/rest/data/{flow}`: every series.
+pub async fn data_all(
+    State(state): State<AppState>,
+    Path(flow): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    request: axum::extract::Request,
+) -> Response {
+    data(state, flow, "all".into(), params, request).await
+}
+
+/// The output format a data request asks for.
+enum Format {
+    Generic,
+    StructureSpecific,
+    Csv {
+        labels: data::CsvLabels,
+        file: bool,
+        bom: bool,
+    },
+}
+
+/// The format asked for, or why it is not served (a message for 501).
+fn format(headers: &HeaderMap, params: &HashMap<String, String>, language: Language) -> Result<Format, &'static str> {
+    if let Some(format) = params.get("format") {
+        return match format.as_str() {
+            "csvfilewithlabels" | "csvfile" => {
+                let language = match params.get("lang").map(String::as_str) {
+                    Some("ar") => Language::Ar,
+                    Some("en") => Language::En,
+                    Some("fr") => Language::Fr,
+                    _ => language,
+                };
+                Ok(Format::Csv {
+                    labels: if format == "csvfile" {
+                        data::CsvLabels::Id
+                    } else {
+                        data::CsvLabels::Both(language)
+                    },
+                    file: true,
+                    bom: params.get("bom").is_some_and(|b| b == "include"),
+                })
+            }
+            "genericdata" => Ok(Format::Generic),
+            "structurespecificdata" => Ok(Format::StructureSpecific),
+            _ => Err("this format is not served: use csvfilewithlabels"),
+        };
+    }
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
+        .to_ascii_lowercase();
+    if accept.contains("structurespecificdata") {
+        return Ok(Format::StructureSpecific);
+    }
+    if accept.contains("version=2") && accept.contains("data+csv") {
+        return Err("this format is not served: ask for SDMX-ML 2.1 (generic or structure-specific) or SDMX-CSV 1.0");
+    }
+    if let Some(csv) = accept
+        .split(',')
+        .find(|part| part.contains("application/vnd.sdmx.data+csv"))
+    {
+        return Ok(Format::Csv {
+            labels: if csv.replace(' ', "").contains("labels=both") {
+                data::CsvLabels::Both(language)
+            } else {
+                data::CsvLabels::Id
+            },
+            file: csv.replace(' ', "").contains("file=true"),
+            bom: false,
+        });
+    }
+    Ok(Format::Generic)
+}
+
+async fn data(
+    state: AppState,
+    flow: String,
+    key: String,
+    params: HashMap<String, String>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    if !flow.split(',').any(|part| part == structure::FLOW) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NoResultsFound: the only dataflow is MICROFINANCE",
+        );
+    }
+    let (scope, decision) = match crate::http::admission::admit(&state, &parts, MediaType::Json).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
+    let language =
+        Language::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let format = match format(&parts.headers, &params, language) {
+        Ok(format) => format,
+        Err(message) => return error(StatusCode::NOT_IMPLEMENTED, message),
+    };
+    let regions = match regions(&state).await {
+        Ok(regions) => regions,
+        Err(response) => return response,
+    };
+    let codes: Vec<String> = regions.iter().map(|r| r.0.clone()).collect();
+    let query = match data::DataQuery::parse(&key, &codes) {
+        Ok(query) => query,
+        Err(message) => return error(StatusCode::NOT_FOUND, &format!("NoResultsFound: {message}")),
+    };
+    let period = |name: &str| match params.get(name) {
+        None => Ok(None),
+        Some(text) => Period::parse(text)
+            .map(Some)
+            .map_err(|_| format!("{name} `{text}` is not a period (2020-12, 2020-Q4 or 2020)")),
+    };
+    let (start, end) = match (period("startPeriod"), period("endPeriod")) {
+        (Ok(start), Ok(end)) => (start, end),
+        (Err(message), _) | (_, Err(message)) => return error(StatusCode::BAD_REQUEST, &message),
+    };
+    let last = match end {
+        Some(end) => end.last_month(),
+        None => latest_release(&state).await,
+    };
+    let first = start.map_or(last.shift(-23), |s| s.first_month());
+    if first > last {
+        return error(StatusCode::BAD_REQUEST, "startPeriod is after endPeriod");
+    }
+    let document = query.document(first, last);
+    let request = async_graphql::Request::new(document).data(crate::labels::Preferred(language));
+    let answer = crate::http::execution::run(&state, request, scope, MediaType::Json, decision, None, language).await;
+    let status = answer.status();
+    let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(first_error) = value["errors"].as_array().and_then(|e| e.first()) {
+        let code = first_error["extensions"]["code"].as_str().unwrap_or("");
+        let status = match code {
+            "FORBIDDEN" => StatusCode::FORBIDDEN,
+            "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+            _ if status != StatusCode::OK => status,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        return error(
+            status,
+            &format!(
+                "{code}: {}",
+                first_error["message"].as_str().unwrap_or("the query was refused")
+            ),
+        );
+    }
+    let observations = data::observations(&value["data"]);
+    if observations.is_empty() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NoResultsFound: no observation matches this query",
+        );
+    }
+    match format {
+        Format::Generic => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(GENERIC_XML))],
+            data::generic_xml(&observations, &prepared()),
+        )
+            .into_response(),
+        Format::StructureSpecific => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(STRUCTURE_SPECIFIC_XML))],
+            data::structure_specific_xml(&observations, &prepared()),
+        )
+            .into_response(),
+        Format::Csv { labels, file, bom } => {
+            let codelists = structure::codelists(&regions);
+            let body = data::csv(&observations, labels, &codelists, bom);
+            let mut response = (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(if bom { "text/csv; charset=utf-8" } else { SDMX_CSV }),
+                )],
+                body,
+            )
+                .into_response();
+            if file {
+                response.headers_mut().insert(
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_static("attachment; filename=\"microfinance.csv\""),
+                );
+            }
+            response
+        }
+    }
+}
+
+/// The last released month (the current month when none is).
+async fn latest_release(state: &AppState) -> Month {
+    use sea_orm::QuerySelect;
+    let latest: Option<i32> = entity::release::Entity::find()
+        .select_only()
+        .column_as(entity::release::Column::Period.max(), "period")
+        .into_tuple::<Option<i32>>()
+        .one(state.db())
+        .await
+        .ok()
+        .flatten()
+        .flatten();
+    latest.map(Month).unwrap_or_else(|| {
+        use chrono::Datelike;
+        let today = chrono::Utc::now().date_naive();
+        Month(today.year() * 100 + today.month() as i32)
+    })
+}

@@ -1,0 +1,88 @@
+"""Reads the observatory's SDMX service with the two Python SDMX clients partners use, sdmx1 and pysdmx, and checks
+what they read: the dataflow with its structure, and data whose values match the GraphQL API's.
+
+Usage: python sdmx_clients.py http://127.0.0.1:PORT
+"""
+
+import json
+import sys
+import urllib.request
+
+import pysdmx
+import sdmx
+from pysdmx.io import read_sdmx
+
+base = sys.argv[1].rstrip("/")
+rest = base + "/sdmx/rest"
+
+
+def graphql(query):
+    request = urllib.request.Request(
+        base + "/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)["data"]
+
+
+def get(url, accept=None):
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(request) as answer:
+        return answer.read().decode("utf-8")
+
+
+# What GraphQL says: national PAR30 rate and active clients, October to December 2020.
+truth = {}
+for row in graphql(
+    '{ indicators(period: { from: "2020-10", to: "2020-12" }) { period par30Rate { value } activeClients { value } } }'
+)["indicators"]:
+    truth[("PAR30_RATE", row["period"])] = row["par30Rate"]["value"]
+    truth[("ACTIVE_CLIENTS", row["period"])] = row["activeClients"]["value"]
+key = "M._T.PAR30_RATE+ACTIVE_CLIENTS._T._T._T"
+params = {"startPeriod": "2020-10", "endPeriod": "2020-12"}
+
+
+def check(found, client):
+    assert set(found) == set(truth), (client, sorted(found), sorted(truth))
+    for k, v in truth.items():
+        assert abs(found[k] - v) < 1e-5, (client, k, found[k], v)
+    print(f"{client}: {len(found)} observations equal to GraphQL's")
+
+
+# sdmx1: the structure with references, then the data (no SDMX Accept header: SDMX-ML generic data).
+sdmx.add_source({"id": "OBSERVATORY", "url": rest, "name": "Microfinance Observatory"})
+client = sdmx.Client("OBSERVATORY")
+structures = client.dataflow("MICROFINANCE", params={"references": "all"})
+flow = structures.dataflow["MICROFINANCE"]
+dsd = structures.structure["DSD_MICROFINANCE"]
+assert flow.structure.id == "DSD_MICROFINANCE"
+assert dsd.dimensions.get("TIME_PERIOD").__class__.__name__ == "TimeDimension"
+assert [d.id for d in dsd.dimensions] == ["FREQ", "REF_AREA", "INDICATOR", "SEGMENT", "SEX", "URBANISATION", "TIME_PERIOD"]
+segment = structures.codelist["CL_SEGMENT"]
+print("sdmx1 structure:", flow.id, "names", dict(flow.name.localizations), "segments", [c.id for c in segment])
+assert "ar" in flow.name.localizations and "fr" in flow.name.localizations
+# With the data structure (structure-specific data), then without it (generic data, no SDMX Accept header).
+for with_dsd in [True, False]:
+    data = client.data("MICROFINANCE", key=key, params=params, **({"dsd": dsd} if with_dsd else {}))
+    frame = sdmx.to_pandas(data)
+    found = {}
+    for index, value in frame.items():
+        labels = dict(zip(frame.index.names, index))
+        found[(labels["INDICATOR"], labels["TIME_PERIOD"])] = float(value)
+    check(found, f"sdmx1 {sdmx.__version__} ({'structure-specific' if with_dsd else 'generic'} data)")
+
+# pysdmx (which validates SDMX-ML against the SDMX 2.1 schemas it ships): the same structure message, then the data as
+# SDMX-ML and as SDMX-CSV.
+structure_message = read_sdmx(get(rest + "/dataflow/OBSERVATORY/MICROFINANCE/latest?references=all"))
+print("pysdmx structure:", [type(s).__name__ + ":" + s.id for s in structure_message.structures][:4], "...")
+url = rest + "/data/MICROFINANCE/" + key + "?startPeriod=2020-10&endPeriod=2020-12"
+for accept in [None, "application/vnd.sdmx.data+csv"]:
+    message = read_sdmx(get(url, accept))
+    dataset = message.data[0]
+    assert "MICROFINANCE" in dataset.short_urn, dataset.short_urn
+    found = {}
+    for _, row in dataset.data.iterrows():
+        found[(row["INDICATOR"], row["TIME_PERIOD"])] = float(row["OBS_VALUE"])
+    check(found, f"pysdmx {pysdmx.__version__} ({accept or 'SDMX-ML'})")
+print("ok")

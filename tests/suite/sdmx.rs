@@ -1,0 +1,229 @@
+//! SDMX for BI tools and statisticians: the structure, data in SDMX-ML and SDMX-CSV as the real clients ask for it
+//! (the Power BI connector's exact requests, Excel's URL), the same figures and suppression as `indicators`, and the
+//! Python clients `sdmx1` and `pysdmx` run against a live server.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use observatory_tests::{Backend, Fixture, TestApp, on_both_backends, spawn_app};
+use serde_json::json;
+
+async fn get(app: &TestApp, url: &str, headers: &[(&str, &str)]) -> observatory_tests::Reply {
+    let mut request = Request::get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request.body(Body::empty()).unwrap()).await
+}
+
+const PAR30: &str = "/sdmx/rest/data/MICROFINANCE/M._T.PAR30_RATE._T._T._T?startPeriod=2020-10&endPeriod=2020-12";
+
+/// The three requests of the Power BI SDMX connector give comma-separated SDMX-CSV 1.0 whose first line starts with
+/// `DATAFLOW` (the connector reads the separator at the 9th character), with `CODE: Label` in the language asked for
+/// (Arabic intact), and values equal to `indicators`.
+async fn power_bi_requests_give_sdmx_csv_with_labels(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    app.set_key(None);
+    let truth = app
+        .query(
+            r#"{ indicators(period: { from: "2020-10", to: "2020-12" }) { period par30Rate { value } } }"#,
+            json!({}),
+        )
+        .await;
+    for accept in [
+        "application/vnd.sdmx.data+csv;file=true;labels=both",
+        "application/vnd.sdmx.data+csv;labels=id",
+    ] {
+        for language in ["en", "fr", "ar"] {
+            let reply = get(&app, PAR30, &[("accept", accept), ("accept-language", language)]).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            assert!(!reply.text.starts_with('\u{feff}'), "no BOM on the connector's path");
+            let first = reply.text.lines().next().unwrap();
+            assert!(first.starts_with("DATAFLOW"), "{first}");
+            assert_eq!(
+                first.chars().nth(8),
+                Some(','),
+                "the separator is the 9th character: {first}"
+            );
+            let lines: Vec<&str> = reply.text.lines().skip(1).collect();
+            assert_eq!(lines.len(), 3, "{}", reply.text);
+            for (line, row) in lines.iter().zip(truth["indicators"].as_array().unwrap()) {
+                let cells: Vec<&str> = line.split(',').collect();
+                assert_eq!(cells[0], "OBSERVATORY:MICROFINANCE(1.0)");
+                assert_eq!(cells[7], row["period"].as_str().unwrap());
+                let value: f64 = cells[8].parse().unwrap();
+                assert!(
+                    (value - row["par30Rate"]["value"].as_f64().unwrap()).abs() < 1e-5,
+                    "{line}"
+                );
+                if accept.contains("labels=both") {
+                    let expected = match language {
+                        "ar" => "INDICATOR: المؤشر",
+                        "fr" => "INDICATOR: Indicateur",
+                        _ => "INDICATOR: Indicator",
+                    };
+                    assert!(first.contains(expected), "{first}");
+                    assert!(cells[3].starts_with("PAR30_RATE: "), "{line}");
+                    if language == "ar" {
+                        assert!(
+                            cells[3].chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+                            "{line}"
+                        );
+                    }
+                } else {
+                    assert_eq!(cells[3], "PAR30_RATE", "{line}");
+                }
+            }
+            if accept.contains("file=true") {
+                assert!(
+                    reply.headers[header::CONTENT_DISPOSITION]
+                        .to_str()
+                        .unwrap()
+                        .contains("attachment")
+                );
+            }
+        }
+    }
+}
+on_both_backends!(power_bi_requests_give_sdmx_csv_with_labels);
+
+/// Excel's download URL gives a CSV file with a BOM, so that Arabic opens intact; SDMX-ML is the default; unknown
+/// codes answer 404 and an unsupported format 501; small groups stay hidden as in `indicators`.
+async fn excel_sdmx_ml_errors_and_suppression(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    app.set_key(None);
+    let excel = get(
+        &app,
+        &format!("{PAR30}&format=csvfilewithlabels&lang=ar&bom=include"),
+        &[],
+    )
+    .await;
+    assert_eq!(excel.status, StatusCode::OK);
+    assert!(excel.text.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(excel.text.contains("المؤشر"), "{}", excel.text);
+    assert!(
+        excel.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+
+    let xml = get(&app, PAR30, &[]).await;
+    assert_eq!(xml.status, StatusCode::OK);
+    assert!(xml.text.starts_with("<?xml"), "{}", &xml.text[..100]);
+    assert!(xml.text.contains("<message:GenericData"));
+    assert_eq!(xml.text.matches("<generic:Obs>").count(), 3);
+
+    let structure = get(
+        &app,
+        "/sdmx/rest/dataflow/OBSERVATORY/MICROFINANCE/latest?references=all",
+        &[],
+    )
+    .await;
+    assert_eq!(structure.status, StatusCode::OK);
+    for part in [
+        "<str:Dataflow id=\"MICROFINANCE\"",
+        "<str:TimeDimension id=\"TIME_PERIOD\"",
+        "xml:lang=\"ar\"",
+    ] {
+        assert!(structure.text.contains(part), "{part}");
+    }
+    let unknown = get(&app, "/sdmx/rest/data/MICROFINANCE/M.XX-99.PAR30_RATE._T._T._T", &[]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let none = get(
+        &app,
+        "/sdmx/rest/data/MICROFINANCE/M._T.PAR30_RATE._T._T._T?startPeriod=2010-01&endPeriod=2010-12",
+        &[],
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let csv2 = get(
+        &app,
+        PAR30,
+        &[("accept", "application/vnd.sdmx.data+csv;version=2.0.0")],
+    )
+    .await;
+    assert_eq!(csv2.status, StatusCode::NOT_IMPLEMENTED);
+
+    // Every code of every position, with totals: more than the public's budget, refused as GraphQL refuses it.
+    let everything = get(
+        &app,
+        "/sdmx/rest/data/MICROFINANCE/M..ACTIVE_CLIENTS...?startPeriod=2020-12",
+        &[],
+    )
+    .await;
+    assert_eq!(everything.status, StatusCode::BAD_REQUEST);
+    assert!(everything.text.contains("too costly"), "{}", everything.text);
+
+    // Every region × segment cell of a month: what the public sees there equals what `indicators` shows it,
+    // confidential cells included (no value, status C).
+    let key = "/sdmx/rest/data/MICROFINANCE/M.MA-01+MA-02+MA-03+MA-04+MA-05+MA-06+MA-07+MA-08+MA-09+MA-10+MA-11+MA-12.\
+               ACTIVE_CLIENTS.INDIVIDUAL+SOLIDARITY_GROUP+VERY_SMALL_ENTERPRISE._T._T?startPeriod=2020-12&endPeriod=2020-12";
+    let csv = get(&app, key, &[("accept", "application/vnd.sdmx.data+csv;labels=id")]).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let graphql = app
+        .query(
+            r#"{ indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [REGION, SEGMENT]) {
+                region { code } segment activeClients { value suppressed } } }"#,
+            json!({}),
+        )
+        .await;
+    let (mut hidden, mut shown) = (0, 0);
+    for row in graphql["indicators"].as_array().unwrap() {
+        let prefix = format!(
+            "OBSERVATORY:MICROFINANCE(1.0),M,{},ACTIVE_CLIENTS,{},_T,_T,2020-12,",
+            row["region"]["code"].as_str().unwrap(),
+            row["segment"].as_str().unwrap()
+        );
+        let line = csv
+            .text
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix}"));
+        if row["activeClients"]["suppressed"].as_bool().unwrap() {
+            hidden += 1;
+            assert!(line.ends_with(",,NUMBER,0,C"), "{line}");
+        } else {
+            shown += 1;
+            let value = row["activeClients"]["value"].as_f64().unwrap();
+            assert!(line.starts_with(&format!("{prefix}{value},")), "{line} vs {value}");
+        }
+    }
+    // (Every region of the demo data has at least three associations in each segment, so here all are shown.)
+    assert_eq!(hidden + shown, 36, "{hidden} hidden, {shown} shown");
+}
+on_both_backends!(excel_sdmx_ml_errors_and_suppression);
+
+/// The Python clients partners use, `sdmx1` and `pysdmx` (which validates SDMX-ML against the SDMX 2.1 schemas),
+/// read the structure and the data from a live server (`tests/clients/sdmx_clients.py`). Needs a Python with both
+/// (`SDMX_PYTHON`; `.ci/run` makes one and sets `REQUIRE_SDMX_CLIENTS`, which makes a missing one a failure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdmx1_and_pysdmx_read_structure_and_data() {
+    let Some(python) = std::env::var_os("SDMX_PYTHON") else {
+        assert!(
+            std::env::var_os("REQUIRE_SDMX_CLIENTS").is_none(),
+            "REQUIRE_SDMX_CLIENTS is set but SDMX_PYTHON is not"
+        );
+        eprintln!("skipped: set SDMX_PYTHON to a Python with sdmx1 and pysdmx[data,xml] to run this test");
+        return;
+    };
+    let app = spawn_app(&Backend::Sqlite, Fixture::Demo).await;
+    let address = observatory_tests::serve(&app).await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/sdmx_clients.py");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(script)
+            .arg(format!("http://{address}"))
+            .output()
+            .expect("Python runs")
+    })
+    .await
+    .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{printed}");
+    assert!(
+        output.status.success(),
+        "{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.trim_end().ends_with("ok"));
+}
