@@ -227,3 +227,33 @@ async fn sdmx1_and_pysdmx_read_structure_and_data() {
     );
     assert!(printed.trim_end().ends_with("ok"));
 }
+
+/// SDMX answers carry an entity tag per representation: the same one again gets 304 until a write changes the data;
+/// another format of the same data does not match it.
+async fn sdmx_answers_revalidate_with_their_etag(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let csv = [("accept", "application/vnd.sdmx.data+csv;labels=id")];
+    app.set_key(None);
+    let first = get(&app, PAR30, &csv).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let tag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+    assert_eq!(first.headers[header::CACHE_CONTROL], "public, no-cache");
+    let again = get(&app, PAR30, &[csv[0], ("if-none-match", tag.as_str())]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.text.is_empty());
+    let xml = get(&app, PAR30, &[("if-none-match", tag.as_str())]).await;
+    assert_eq!(xml.status, StatusCode::OK, "another representation has its own tag");
+    assert_ne!(xml.headers[header::ETAG].to_str().unwrap(), tag);
+    let observatory = app.issue_key(observatory_tests::PartnerKind::Observatory, None).await;
+    app.set_key(Some(observatory));
+    app.query(
+        r#"mutation { releasePeriod(period: "2021-03", force: true, note: "etag test") { period } }"#,
+        json!({}),
+    )
+    .await;
+    app.set_key(None);
+    let after = get(&app, PAR30, &[csv[0], ("if-none-match", tag.as_str())]).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_ne!(after.headers[header::ETAG].to_str().unwrap(), tag);
+}
+on_both_backends!(sdmx_answers_revalidate_with_their_etag);

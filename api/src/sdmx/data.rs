@@ -342,7 +342,7 @@ pub fn generic_xml(observations: &[Observation], prepared: &str) -> String {
 }
 
 /// How SDMX-CSV writes codes: the code alone, or `CODE: Label`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CsvLabels {
     Id,
     Both(crate::labels::Language),

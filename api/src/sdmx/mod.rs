@@ -117,6 +117,7 @@ pub async fn data_all(
 }
 
 /// The output format a data request asks for.
+#[derive(Clone, Copy)]
 enum Format {
     Generic,
     StructureSpecific,
@@ -125,6 +126,25 @@ enum Format {
         file: bool,
         bom: bool,
     },
+}
+
+impl Format {
+    /// What distinguishes this representation in its entity tag.
+    fn tag(self) -> String {
+        match self {
+            Format::Generic => "generic".into(),
+            Format::StructureSpecific => "specific".into(),
+            Format::Csv { labels, file, bom } => format!(
+                "csv-{}{}{}",
+                match labels {
+                    data::CsvLabels::Id => "id".to_owned(),
+                    data::CsvLabels::Both(language) => language.code().to_owned(),
+                },
+                if file { "-file" } else { "" },
+                if bom { "-bom" } else { "" }
+            ),
+        }
+    }
 }
 
 /// The format asked for, or why it is not served (a message for 501).
@@ -236,8 +256,36 @@ async fn data(
     }
     let document = query.document(first, last);
     let request = async_graphql::Request::new(document).data(crate::labels::Preferred(language));
-    let answer = crate::http::execution::run(&state, request, scope, MediaType::Json, decision, None, language).await;
+    // Asked as a conditional GET, so that the answer carries the entity tag of the GraphQL answer it comes from.
+    let conditional = crate::http::execution::Conditional { if_none_match: None };
+    let answer = crate::http::execution::run(
+        &state,
+        request,
+        scope,
+        MediaType::Json,
+        decision,
+        Some(conditional),
+        language,
+    )
+    .await;
     let status = answer.status();
+    let cache_headers: Vec<(header::HeaderName, HeaderValue)> = [header::CACHE_CONTROL, header::VARY]
+        .into_iter()
+        .filter_map(|name| answer.headers().get(&name).cloned().map(|value| (name, value)))
+        .collect();
+    // The representation's own tag: the data's tag with the format (one resource, several representations).
+    let etag = answer
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(|tag| format!("{}-{}\"", tag.trim_end_matches('"'), format.tag()));
+    if let Some(etag) = &etag
+        && crate::http::cache::matches(parts.headers.get(header::IF_NONE_MATCH), etag)
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        add_cache_headers(&mut response, etag, &cache_headers);
+        return response;
+    }
     let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
         .await
         .unwrap_or_default();
@@ -265,7 +313,7 @@ async fn data(
             "NoResultsFound: no observation matches this query",
         );
     }
-    match format {
+    let mut response = match format {
         Format::Generic => (
             [(header::CONTENT_TYPE, HeaderValue::from_static(GENERIC_XML))],
             data::generic_xml(&observations, &prepared()),
@@ -295,6 +343,20 @@ async fn data(
             }
             response
         }
+    };
+    if let Some(etag) = &etag {
+        add_cache_headers(&mut response, etag, &cache_headers);
+    }
+    response
+}
+
+/// `ETag`, with the `Cache-Control` and `Vary` of the GraphQL answer the data came from.
+fn add_cache_headers(response: &mut Response, etag: &str, cache_headers: &[(header::HeaderName, HeaderValue)]) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    for (name, value) in cache_headers {
+        response.headers_mut().insert(name.clone(), value.clone());
     }
 }
 
