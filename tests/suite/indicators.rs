@@ -782,7 +782,7 @@ async fn the_catalogue_describes_every_measure_of_an_indicator_row() {
     let data = app
         .graphql_as(
             None,
-            "{ indicatorCatalog { code field labelFr labelAr labelEn unit kind formula dimensions hasTarget } }",
+            "{ indicatorCatalog { code field labelFr labelAr labelEn unit kind formula formulaFr formulaAr dimensions hasTarget } }",
             json!({}),
         )
         .await;
@@ -810,8 +810,15 @@ async fn the_catalogue_describes_every_measure_of_an_indicator_row() {
         "one catalogue entry per measure field, in the same order"
     );
     for entry in &catalogue {
-        for label in ["labelFr", "labelAr", "labelEn", "formula"] {
+        for label in ["labelFr", "labelAr", "labelEn", "formula", "formulaFr", "formulaAr"] {
             assert!(!entry[label].as_str().unwrap().is_empty(), "{} {label}", entry["code"]);
+        }
+        for arabic in ["labelAr", "formulaAr"] {
+            let text = entry[arabic].as_str().unwrap();
+            assert!(
+                text.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+                "{arabic}: {text}"
+            );
         }
     }
     let entry = |code: &str| catalogue.iter().find(|m| m["code"] == code).unwrap().clone();

@@ -528,3 +528,118 @@ pub fn measure(field: &str) -> &'static MeasureDef {
         .find(|m| m.field == field)
         .expect("measure of the catalogue")
 }
+
+/// How each measure is computed, in French and Arabic (the English words are the catalogue's `formula_text`).
+pub const FORMULAS_FR_AR: &[(&str, &str, &str)] = &[
+    (
+        "ACTIVE_CLIENTS",
+        "Clients ayant un prêt en cours à la fin de la période.",
+        "الزبناء الذين لديهم قرض جار في نهاية الفترة.",
+    ),
+    (
+        "NEW_CLIENTS",
+        "Clients ayant reçu leur premier prêt pendant la période.",
+        "الزبناء الذين حصلوا على أول قرض لهم خلال الفترة.",
+    ),
+    (
+        "WOMEN_SHARE",
+        "Clientes actives ÷ clients actifs × 100, à la fin de la période.",
+        "الزبونات النشيطات ÷ الزبناء النشيطون × 100، في نهاية الفترة.",
+    ),
+    (
+        "RURAL_SHARE",
+        "Clients actifs ruraux ÷ clients actifs × 100, à la fin de la période.",
+        "الزبناء النشيطون بالوسط القروي ÷ الزبناء النشيطون × 100، في نهاية الفترة.",
+    ),
+    (
+        "DISBURSED_COUNT",
+        "Prêts décaissés pendant la période.",
+        "القروض الممنوحة خلال الفترة.",
+    ),
+    (
+        "DISBURSED_AMOUNT",
+        "Montant décaissé pendant la période, en dirhams.",
+        "المبلغ الممنوح خلال الفترة، بالدرهم.",
+    ),
+    (
+        "AVERAGE_DISBURSED_LOAN",
+        "Montant décaissé ÷ prêts décaissés pendant la période, en dirhams par prêt.",
+        "المبلغ الممنوح ÷ القروض الممنوحة خلال الفترة، بالدرهم لكل قرض.",
+    ),
+    (
+        "ACTIVE_LOANS",
+        "Prêts en cours à la fin de la période.",
+        "القروض الجارية في نهاية الفترة.",
+    ),
+    (
+        "OUTSTANDING_AMOUNT",
+        "Capital restant dû brut à la fin de la période, en dirhams.",
+        "الرأسمال الإجمالي المتبقي في نهاية الفترة، بالدرهم.",
+    ),
+    (
+        "AVERAGE_OUTSTANDING_LOAN",
+        "Encours brut ÷ prêts en cours à la fin de la période, en dirhams par prêt.",
+        "الجاري الإجمالي ÷ القروض الجارية في نهاية الفترة، بالدرهم لكل قرض.",
+    ),
+    (
+        "PAR30_AMOUNT",
+        "Encours des prêts ayant une échéance impayée depuis plus de 30 jours, à la fin de la période, en dirhams.",
+        "جاري القروض التي لها قسط غير مؤدى منذ أكثر من 30 يوما، في نهاية الفترة، بالدرهم.",
+    ),
+    (
+        "PAR30_RATE",
+        "Portefeuille à risque à plus de 30 jours ÷ encours brut × 100, à la fin de la période.",
+        "المحفظة المعرضة للخطر أكثر من 30 يوما ÷ الجاري الإجمالي × 100، في نهاية الفترة.",
+    ),
+    (
+        "PAR90_AMOUNT",
+        "Encours des prêts ayant une échéance impayée depuis plus de 90 jours, à la fin de la période, en dirhams.",
+        "جاري القروض التي لها قسط غير مؤدى منذ أكثر من 90 يوما، في نهاية الفترة، بالدرهم.",
+    ),
+    (
+        "PAR90_RATE",
+        "Portefeuille à risque à plus de 90 jours ÷ encours brut × 100, à la fin de la période.",
+        "المحفظة المعرضة للخطر أكثر من 90 يوما ÷ الجاري الإجمالي × 100، في نهاية الفترة.",
+    ),
+    (
+        "WRITE_OFF_AMOUNT",
+        "Montant passé en perte pendant la période, en dirhams.",
+        "المبلغ المشطوب خلال الفترة، بالدرهم.",
+    ),
+    (
+        "COLLECTION_RATE",
+        "Remboursements encaissés ÷ remboursements dus pendant la période × 100.",
+        "الأقساط المستخلصة ÷ الأقساط المستحقة خلال الفترة × 100.",
+    ),
+    (
+        "BRANCHES",
+        "Agences fixes ouvertes le dernier jour de la période (registre des points de vente).",
+        "الوكالات الثابتة المفتوحة في آخر يوم من الفترة (سجل نقاط البيع).",
+    ),
+    (
+        "MOBILE_BRANCHES",
+        "Agences mobiles ouvertes le dernier jour de la période (registre des points de vente).",
+        "الوكالات المتنقلة المفتوحة في آخر يوم من الفترة (سجل نقاط البيع).",
+    ),
+    (
+        "STAFF",
+        "Effectif du personnel à la fin de la période.",
+        "عدد المستخدمين في نهاية الفترة.",
+    ),
+    (
+        "CLIENTS_PER_STAFF",
+        "Clients actifs ÷ effectif du personnel à la fin de la période.",
+        "الزبناء النشيطون ÷ عدد المستخدمين في نهاية الفترة.",
+    ),
+];
+
+impl MeasureDef {
+    /// How the measure is computed, in French, Arabic and English.
+    pub fn formulas(&self) -> (&'static str, &'static str, &'static str) {
+        let (fr, ar) = FORMULAS_FR_AR
+            .iter()
+            .find(|(code, ..)| *code == self.code)
+            .map_or(("", ""), |(_, fr, ar)| (*fr, *ar));
+        (fr, ar, self.formula_text)
+    }
+}

@@ -656,9 +656,29 @@ impl MeasureInfo {
     async fn kind(&self) -> MeasureKind {
         self.0.kind.into()
     }
-    /// How the value is computed, in words.
+    /// How the value is computed, in words, in English.
     async fn formula(&self) -> &str {
         self.0.formula_text
+    }
+    /// How the value is computed, in French.
+    async fn formula_fr(&self) -> &str {
+        self.0.formulas().0
+    }
+    /// How the value is computed, in Arabic.
+    async fn formula_ar(&self) -> &str {
+        self.0.formulas().1
+    }
+    /// How the value is computed, in the language asked for, else the one the request's `Accept-Language` prefers
+    /// (French by default).
+    async fn formula_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the text; default: from `Accept-Language`.")] lang: Option<
+            crate::labels::Language,
+        >,
+    ) -> &str {
+        let (fr, ar, en) = self.0.formulas();
+        crate::labels::Language::chosen(ctx, lang).pick(fr, ar, en)
     }
     /// Dimensions the measure can be grouped and filtered by.
     async fn dimensions(&self) -> Vec<Dimension> {
