@@ -547,6 +547,20 @@ async fn abusive_queries_are_refused_before_they_run() {
         reply.message()
     );
     assert!(reply.data()["__schema"]["types"].as_array().unwrap().len() > 50);
+
+    // Introspection has an allowance of its own, apart from the SQL budget: the whole schema once passes for the
+    // public, the same several times in one document is refused before any work.
+    let repeated = introspection.replacen(
+        "__schema { queryType { name } mutationType { name } types { ...FullType } }",
+        &(0..4)
+            .map(|i| format!("s{i}: __schema {{ types {{ ...FullType }} }}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        1,
+    );
+    let reply = app.graphql_as(None, &repeated, json!({})).await;
+    assert_eq!(reply.codes(), ["BAD_REQUEST"], "{}", reply.body);
+    assert!(reply.message().contains("introspection"), "{}", reply.message());
 }
 
 #[tokio::test]

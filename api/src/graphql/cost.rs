@@ -24,6 +24,10 @@ pub const MAX_DEPTH: usize = 16;
 pub const PUBLIC_BUDGET: u64 = 75_000;
 /// Highest price of one request made with a key.
 pub const KEYED_BUDGET: u64 = 120_000;
+/// Highest price of the schema introspection in one request, whoever asks. It is answered from memory, with no
+/// SQL, so it has an allowance of its own, kept apart from the budgets above: about three times what GraphiQL's own
+/// introspection query costs (about 85,000 with this schema), so that a document repeating it is refused.
+pub const INTROSPECTION_BUDGET: u64 = 250_000;
 /// Price of a field that reads the database with a statement of its own: a root field, or a page of a list.
 pub const READ_COST: u64 = 300;
 /// Price of one SQL aggregate statement (an `indicators` source, a training or programme summary).
@@ -91,11 +95,15 @@ struct Price {
     statements: u64,
     /// Statements of reads: one per root field and one per relation hop (the loader batches a hop's parents).
     reads: u64,
+    /// The price of schema introspection (`__schema`, `__type`), answered from memory with no SQL: counted against
+    /// its own allowance, [`INTROSPECTION_BUDGET`].
+    introspection: u64,
 }
 
 impl Price {
     fn add(&mut self, other: Price) {
         self.cost = self.cost.saturating_add(other.cost);
+        self.introspection = self.introspection.saturating_add(other.introspection);
         self.depth = self.depth.max(other.depth);
         self.statements = self.statements.saturating_add(other.statements);
         self.reads = self.reads.saturating_add(other.reads);
@@ -212,6 +220,13 @@ pub fn check(
             .saturating_mul(hiding_factor(dims) - 1);
         total.cost = total.cost.saturating_add(extra);
     }
+    if total.introspection > INTROSPECTION_BUDGET {
+        return Err(Refusal::TooCostly {
+            cost: total.introspection,
+            budget: INTROSPECTION_BUDGET,
+            hint: "Ask for the schema once per request (introspection), not several times.".to_owned(),
+        });
+    }
     let cost = total.total();
     if cost > budget {
         let hint = match pricer.largest_indicators {
@@ -227,7 +242,7 @@ pub fn check(
         return Err(Refusal::TooCostly { cost, budget, hint });
     }
     Ok(Priced {
-        cost,
+        cost: cost.saturating_add(total.introspection),
         statements: total.statements,
         groupings: pricer.groupings,
     })
@@ -338,6 +353,7 @@ impl Pricer<'_> {
                 depth: inner.depth,
                 statements: inner.statements.saturating_mul(introspection),
                 reads: inner.reads,
+                introspection: inner.introspection.saturating_mul(introspection),
             }
         } else {
             self.selection_set(&field.selection_set.node, child_type.as_deref())?
@@ -347,6 +363,7 @@ impl Pricer<'_> {
             depth: children.depth + usize::from(!field.selection_set.node.items.is_empty()),
             statements: children.statements,
             reads: children.reads,
+            introspection: 0,
         };
         let (multiplier, statements) = match (parent, name) {
             (Some("Query"), "indicators") => {
@@ -379,6 +396,13 @@ impl Pricer<'_> {
         price.reads = price.reads.saturating_add(u64::from(reads));
         price.statements = price.statements.saturating_add(statements);
         price.cost = price.cost.saturating_add(children.cost.saturating_mul(multiplier));
+        price.introspection = price
+            .introspection
+            .saturating_add(children.introspection.saturating_mul(multiplier));
+        if parent == Some("Query") && matches!(name, "__schema" | "__type") {
+            price.introspection = price.introspection.saturating_add(price.cost);
+            price.cost = 0;
+        }
         Ok(price)
     }
 
