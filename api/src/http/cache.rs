@@ -61,6 +61,11 @@ pub struct Key {
 }
 
 impl Key {
+    /// Bytes the key holds.
+    fn size(&self) -> usize {
+        self.query.len() + self.operation.as_ref().map_or(0, String::len) + self.variables.len() + self.caller.len()
+    }
+
     /// The entity tag of this request's answer under a version: the same request under the same version has the
     /// same answer.
     pub fn etag(&self, version: i64) -> String {
@@ -247,24 +252,33 @@ impl Cache {
     }
 
     /// Keeps an answer computed after reading `version`. A newer version drops every older answer; an answer of an
-    /// older version than the one kept is not kept.
+    /// older version than the one kept is not kept. The bytes counted are the key's and the answer's, so that many
+    /// long documents with short answers cannot grow the cache past its bound either.
     pub fn put(&self, version: i64, key: Key, answer: axum::body::Bytes) {
-        if answer.len() > MAX_ANSWER_BYTES {
+        let size = key.size() + answer.len();
+        if answer.len() > MAX_ANSWER_BYTES || size > MAX_TOTAL_BYTES {
             return;
         }
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if version < entries.version {
             return;
         }
-        if version > entries.version || entries.bytes + answer.len() > MAX_TOTAL_BYTES {
+        if version > entries.version || entries.bytes + size > MAX_TOTAL_BYTES {
             entries.answers.clear();
             entries.bytes = 0;
             entries.version = version;
         }
-        entries.bytes += answer.len();
-        if let Some(previous) = entries.answers.insert(key, answer) {
-            entries.bytes -= previous.len();
+        let replaced = entries.answers.get(&key).map(|previous| key.size() + previous.len());
+        entries.bytes += size;
+        entries.answers.insert(key, answer);
+        if let Some(replaced) = replaced {
+            entries.bytes -= replaced;
         }
+    }
+
+    /// Bytes held (keys and answers).
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).bytes
     }
 }
 
@@ -277,4 +291,32 @@ pub fn matches(if_none_match: Option<&axum::http::HeaderValue>, etag: &str) -> b
         .split(',')
         .map(str::trim)
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(query: String) -> Key {
+        Key {
+            query,
+            operation: None,
+            variables: String::new(),
+            caller: "public".into(),
+        }
+    }
+
+    #[test]
+    fn long_documents_with_short_answers_stay_within_the_bound() {
+        let cache = Cache::default();
+        for i in 0..400 {
+            let document = format!("{{ regions {{ totalCount }} }} # {i} {}", "x".repeat(256 * 1024));
+            cache.put(1, key(document), axum::body::Bytes::from_static(b"{}"));
+            assert!(cache.bytes() <= MAX_TOTAL_BYTES, "{} bytes after {i}", cache.bytes());
+        }
+        // What is kept is still found, under its version only.
+        let last = format!("{{ regions {{ totalCount }} }} # {} {}", 399, "x".repeat(256 * 1024));
+        assert!(cache.get(1, &key(last.clone())).is_some());
+        assert!(cache.get(2, &key(last)).is_none());
+    }
 }

@@ -13,6 +13,8 @@ const BUCKETS: [f64; 14] = [
 
 /// Distinct operation names counted; requests of further names are counted under `other`.
 const MAX_OPERATIONS: usize = 200;
+/// Characters of an operation name kept in the counts.
+const MAX_NAME_CHARS: usize = 100;
 
 /// How a GraphQL request ended, set on its response by the code that answered it.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +63,11 @@ impl Metrics {
     pub fn record(&self, operation: &str, outcome: &'static str, refusal: Option<&str>, seconds: f64) {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let operation = if operation.is_empty() { "anonymous" } else { operation };
+        // Names are the clients' own words: keep them short.
+        let operation = match operation.char_indices().nth(MAX_NAME_CHARS) {
+            Some((end, _)) => &operation[..end],
+            None => operation,
+        };
         let known = counts.requests.keys().any(|(name, _)| name == operation);
         let distinct = counts.requests.len();
         let name = if known || distinct < MAX_OPERATIONS {

@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Remembered documents above this many are forgotten and learnt again.
+/// Remembered documents above this many, or this many bytes, are forgotten and learnt again.
 const MAX_REMEMBERED: usize = 10_000;
+const MAX_REMEMBERED_BYTES: usize = 32 << 20;
 
 /// The hex SHA-256 of a document's text.
 pub fn sha256_hex(text: &str) -> String {
@@ -89,7 +90,13 @@ impl TrustedDocuments {
 /// Documents learnt from clients, by hash.
 #[derive(Default)]
 pub struct Remembered {
-    texts: Mutex<HashMap<String, std::sync::Arc<str>>>,
+    texts: Mutex<Texts>,
+}
+
+#[derive(Default)]
+struct Texts {
+    by_hash: HashMap<String, std::sync::Arc<str>>,
+    bytes: usize,
 }
 
 /// Why a persisted request cannot run, with its code.
@@ -174,16 +181,21 @@ pub fn resolve(
                 ));
             }
             let mut texts = remembered.texts.lock().unwrap_or_else(|e| e.into_inner());
-            if texts.len() >= MAX_REMEMBERED {
-                texts.clear();
+            if !texts.by_hash.contains_key(&hash) {
+                if texts.by_hash.len() >= MAX_REMEMBERED || texts.bytes + text.len() > MAX_REMEMBERED_BYTES {
+                    texts.by_hash.clear();
+                    texts.bytes = 0;
+                }
+                texts.bytes += text.len();
+                texts.by_hash.insert(hash, text.as_str().into());
             }
-            texts.insert(hash, text.as_str().into());
             Ok(text)
         }
         (None, Some(hash)) => remembered
             .texts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .by_hash
             .get(&hash)
             .map(|text| text.to_string())
             .ok_or(Refusal::NotFound),
