@@ -8,8 +8,10 @@
 
 use sea_orm::{ConnectionTrait, DbErr};
 
-const CLIENT_MEASURES: &[&str] = &["active_clients", "new_clients"];
-const LOAN_MEASURES: &[&str] = &[
+/// The summed columns of `client_stat`.
+pub const CLIENT_MEASURES: &[&str] = &["active_clients", "new_clients"];
+/// The summed columns of `loan_stat`.
+pub const LOAN_MEASURES: &[&str] = &[
     "disbursed_count",
     "disbursed_amount",
     "active_loans",
