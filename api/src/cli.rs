@@ -62,6 +62,55 @@ pub enum Command {
     /// Send an association's monthly report on its behalf (the observatory's operators).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// List, add, activate and deactivate alert rules.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RuleCommand {
+    /// List the alert rules.
+    List,
+    /// Add an alert rule (judged from the next accepted report or release on).
+    Add {
+        /// New code: capital letters, digits and underscores.
+        #[arg(long)]
+        code: String,
+        /// What the rule watches, in words.
+        #[arg(long)]
+        name: String,
+        /// A field of `IndicatorRow` (`par30Rate`, `collectionRate`, ...) or `reportLateness`.
+        #[arg(long)]
+        measure: String,
+        /// SECTOR, REGION, ASSOCIATION or SEGMENT.
+        #[arg(long)]
+        scope: String,
+        /// One region, association or segment code the rule is limited to.
+        #[arg(long)]
+        scope_code: Option<String>,
+        /// VALUE, PREVIOUS_PERIOD_CHANGE or SAME_PERIOD_PREVIOUS_YEAR_CHANGE.
+        #[arg(long, default_value = "VALUE")]
+        comparison: String,
+        /// ABOVE or BELOW.
+        #[arg(long)]
+        direction: String,
+        /// The threshold, in the measure's unit (percent for rates), or in percent (points for rates) for a change.
+        #[arg(long, allow_negative_numbers = true)]
+        threshold: f64,
+        /// INFO, WARNING or CRITICAL.
+        #[arg(long, default_value = "WARNING")]
+        severity: String,
+    },
+    /// Judge a rule again from the next report or release on.
+    Activate {
+        /// The rule's code.
+        code: String,
+    },
+    /// Stop judging a rule (its alerts stay readable).
+    Deactivate {
+        /// The rule's code.
+        code: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -209,6 +258,19 @@ pub struct ServeArgs {
     /// sent by their SHA-256 or as their exact text; anything else is refused.
     #[arg(long, env = "TRUSTED_DOCUMENTS")]
     pub trusted_documents: Option<std::path::PathBuf>,
+    /// Deliver webhooks to loopback and private addresses too (tests, closed networks); refused by default.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Delay before a failed webhook delivery is retried, in milliseconds; each further retry waits twice as long
+    /// (at most an hour).
+    #[arg(long, env = "WEBHOOK_RETRY_BASE_MS", default_value_t = HttpLimits::default().webhooks.retry_base.as_millis() as u64)]
+    pub webhook_retry_base_ms: u64,
+    /// Longest one webhook delivery attempt may take, in milliseconds.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_MS", default_value_t = HttpLimits::default().webhooks.timeout.as_millis() as u64)]
+    pub webhook_timeout_ms: u64,
+    /// Attempts before a webhook delivery is given up.
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = HttpLimits::default().webhooks.max_attempts)]
+    pub webhook_max_attempts: i32,
     /// Longest a GraphQL request may run, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
@@ -285,7 +347,7 @@ pub async fn run(mut cli: Cli) -> Result<(), BoxError> {
             load_demo(&db).await
         }
         Command::Serve(args) => serve(&cli.database_url, args).await,
-        command @ (Command::Partner(_) | Command::Key(_) | Command::Report(_)) => {
+        command @ (Command::Partner(_) | Command::Key(_) | Command::Report(_) | Command::Rule(_)) => {
             let db = crate::db::connect(&cli.database_url).await?;
             Migrator::up(&db, None).await?;
             print!("{}", manage(&db, command).await?);
@@ -324,9 +386,96 @@ pub async fn manage(db: &DatabaseConnection, command: Command) -> Result<String,
         Command::Partner(command) => (describe_partner(&command), Box::pin(partner_command(db, command))),
         Command::Key(command) => (describe_key(&command), Box::pin(key_command(db, command))),
         Command::Report(command) => (describe_report(&command), Box::pin(report_command(db, command))),
-        _ => return Err("only `partner`, `key` and `report` commands write through the command line".into()),
+        Command::Rule(command) => (describe_rule(&command), Box::pin(rule_command(db, command))),
+        _ => return Err("only `partner`, `key`, `report` and `rule` commands write through the command line".into()),
     };
     crate::audit::from_command(description, work).await
+}
+
+fn describe_rule(command: &RuleCommand) -> String {
+    match command {
+        RuleCommand::List => "rule list".into(),
+        RuleCommand::Add { code, .. } => format!("rule add --code {code}"),
+        RuleCommand::Activate { code } => format!("rule activate {code}"),
+        RuleCommand::Deactivate { code } => format!("rule deactivate {code}"),
+    }
+}
+
+/// A stored vocabulary's value from its name on the command line (any case).
+fn vocabulary<T: Copy>(all: &[T], name: fn(T) -> &'static str, what: &str, text: &str) -> Result<T, BoxError> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v).eq_ignore_ascii_case(text.trim()))
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            format!("{what} `{text}` is not one of {}", names.join(", ")).into()
+        })
+}
+
+async fn rule_command(db: &DatabaseConnection, command: RuleCommand) -> Result<String, BoxError> {
+    use entity::enums::{AlertComparison, AlertDirection, AlertScope, AlertSeverity};
+    let line = |r: &entity::alert_rule::Model| {
+        format!(
+            "{}\t{}\t{}\t{}{}\t{} {} {}\t{}\t{}\n",
+            r.code,
+            if r.active { "active" } else { "inactive" },
+            r.measure,
+            r.scope.as_str(),
+            r.scope_code.as_ref().map(|c| format!(":{c}")).unwrap_or_default(),
+            r.comparison.as_str(),
+            r.direction.as_str(),
+            r.threshold,
+            r.severity.as_str(),
+            r.name
+        )
+    };
+    let actor = cli_actor();
+    match command {
+        RuleCommand::List => Ok(crate::alert::store::rules(db)
+            .await
+            .map_err(|e| e.detail())?
+            .iter()
+            .map(line)
+            .collect()),
+        RuleCommand::Add {
+            code,
+            name,
+            measure,
+            scope,
+            scope_code,
+            comparison,
+            direction,
+            threshold,
+            severity,
+        } => {
+            let input = crate::alert::AlertRuleInput {
+                code,
+                name,
+                measure,
+                scope: vocabulary(AlertScope::ALL, AlertScope::as_str, "scope", &scope)?.into(),
+                scope_code,
+                comparison: vocabulary(AlertComparison::ALL, AlertComparison::as_str, "comparison", &comparison)?
+                    .into(),
+                direction: vocabulary(AlertDirection::ALL, AlertDirection::as_str, "direction", &direction)?.into(),
+                threshold,
+                severity: vocabulary(AlertSeverity::ALL, AlertSeverity::as_str, "severity", &severity)?.into(),
+            };
+            let rule = crate::alert::store::create_rule(db, &actor, input)
+                .await
+                .map_err(|e| e.detail())?;
+            Ok(line(&rule))
+        }
+        RuleCommand::Activate { code } => Ok(line(
+            &crate::alert::store::set_rule_active(db, &actor, &code, true)
+                .await
+                .map_err(|e| e.detail())?,
+        )),
+        RuleCommand::Deactivate { code } => Ok(line(
+            &crate::alert::store::set_rule_active(db, &actor, &code, false)
+                .await
+                .map_err(|e| e.detail())?,
+        )),
+    }
 }
 
 fn describe_report(command: &ReportCommand) -> String {
@@ -653,6 +802,12 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
                     .map_err(|_| format!("CORS origin '{origin}' is not a valid header value"))
             })
             .collect::<Result<_, _>>()?,
+        webhooks: crate::alert::webhook::Settings {
+            allow_private: args.webhook_allow_private,
+            retry_base: Duration::from_millis(args.webhook_retry_base_ms),
+            timeout: Duration::from_millis(args.webhook_timeout_ms.max(1)),
+            max_attempts: args.webhook_max_attempts.max(1),
+        },
         trusted_documents: match &args.trusted_documents {
             None => None,
             Some(path) => {
@@ -666,6 +821,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         },
     };
     let state = AppState::load(db.clone(), limits).await;
+    state.deliver_webhooks();
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");

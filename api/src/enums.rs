@@ -176,3 +176,84 @@ pub enum OutcomeGender {
 pub fn to_db<G: Copy, D: From<G>>(values: &Option<Vec<G>>) -> Option<Vec<D>> {
     values.as_ref().map(|v| v.iter().map(|g| D::from(*g)).collect())
 }
+
+/// The groups an alert rule judges its measure on.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::AlertScope")]
+pub enum AlertScope {
+    /// The whole sector (national totals).
+    Sector,
+    /// Each region.
+    Region,
+    /// Each association.
+    Association,
+    /// Each segment, sector-wide.
+    Segment,
+}
+
+/// What an alert rule compares with its threshold.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::AlertComparison")]
+pub enum AlertComparison {
+    /// The month's value itself.
+    Value,
+    /// The change from the previous month: percentage points for rates and shares, percent for counts and amounts.
+    PreviousPeriodChange,
+    /// The change from the same month a year before: percentage points for rates and shares, percent for counts
+    /// and amounts.
+    SamePeriodPreviousYearChange,
+}
+
+/// Which side of the threshold raises an alert.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::AlertDirection")]
+pub enum AlertDirection {
+    /// An alert is raised when the compared quantity is above the threshold.
+    Above,
+    /// An alert is raised when the compared quantity is below the threshold.
+    Below,
+}
+
+/// How serious an alert is.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::AlertSeverity")]
+pub enum AlertSeverity {
+    /// Worth knowing.
+    Info,
+    /// Worth watching.
+    Warning,
+    /// Worth acting on.
+    Critical,
+}
+
+/// Whether an alert's condition still holds.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::AlertStatus")]
+pub enum AlertStatus {
+    /// The last judgement breached the threshold.
+    Open,
+    /// The value came back within the threshold (or the late report arrived).
+    Resolved,
+}
+
+/// What happened to an alert, as webhooks deliver it.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::AlertEventKind")]
+pub enum AlertEventKind {
+    /// An alert was raised (or raised again after it had been resolved).
+    AlertRaised,
+    /// An alert was resolved.
+    AlertResolved,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::DeliveryStatus")]
+pub enum DeliveryStatus {
+    /// Not delivered yet: an attempt is due or under way.
+    Pending,
+    /// The receiver answered with a 2xx status.
+    Delivered,
+    /// Given up after the last attempt.
+    Failed,
+}

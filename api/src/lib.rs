@@ -2,6 +2,7 @@
 //! line. This is the only crate that knows axum and GraphQL; storage models
 //! live in the `entity` crate and the schema history in `migration`.
 
+pub mod alert;
 pub mod audit;
 pub mod bench;
 pub mod cli;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: the merged query root and its limits. Building it needs
 //! no database, so the SDL can be exported anywhere.
 
+use crate::alert::{AlertMutation, AlertQuery, AlertSubscription};
 use crate::association::AssociationQuery;
 use crate::branch::BranchQuery;
 use crate::indicator::IndicatorQuery;
@@ -12,7 +13,7 @@ use crate::release::ReleaseQuery;
 use crate::statistics::StatisticsQuery;
 use crate::submission::{SubmissionMutation, SubmissionQuery};
 use crate::training::{TrainingQuery, TrainingSummaryQuery};
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema};
+use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema};
 
 /// The read API of the microfinance observatory: the Moroccan microfinance sector's associations,
 /// regions, branches, monthly statistics, and the centre's training actions and programmes.
@@ -31,19 +32,31 @@ pub struct Query(
     PartnerQuery,
     SubmissionQuery,
     crate::labels::LabelQuery,
+    AlertQuery,
 );
 
-/// Changes: the associations' monthly reports, and, reserved to the observatory, partners, keys and releases. Every
-/// change is audited.
+/// Changes: the associations' monthly reports, partners' webhooks, and, reserved to the observatory, partners, keys,
+/// releases and alert rules. Every change is audited.
 #[derive(MergedObject, Default)]
-pub struct Mutation(PartnerMutation, ReleaseMutation, SubmissionMutation);
+pub struct Mutation(PartnerMutation, ReleaseMutation, SubmissionMutation, AlertMutation);
 
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+/// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(AlertSubscription);
+
+pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema. Its depth and cost limits are applied before execution, on the document itself, by
 /// `crate::graphql::cost` (the engine's own limits would expand fragments first).
 pub fn build() -> ApiSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
+    serving(crate::alert::webhook::Settings::default())
+}
+
+/// The schema a server runs: with the settings its webhooks are registered under.
+pub fn serving(webhooks: crate::alert::webhook::Settings) -> ApiSchema {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .data(webhooks)
+        .finish()
 }
 
 /// The SDL in a stable order, as committed in `schema.graphql`.

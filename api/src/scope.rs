@@ -103,6 +103,23 @@ impl Scope {
         }
     }
 
+    /// The scope of a partner's own deliveries (webhooks): its role, without a key.
+    pub fn of_partner(partner: &entity::partner::Model) -> Self {
+        use entity::enums::PartnerKind;
+        Scope {
+            role: match partner.kind {
+                PartnerKind::Observatory => Role::Observatory,
+                PartnerKind::Association => Role::Association,
+                _ => Role::Partner,
+            },
+            partner_id: Some(partner.id),
+            association_id: partner.association_id,
+            key_prefix: None,
+            admin: false,
+            write: false,
+        }
+    }
+
     /// Which per-association monthly rows (statistics, staff, targets) this caller may list.
     pub fn row_access(&self) -> RowAccess {
         match (self.role, self.association_id) {
@@ -204,6 +221,48 @@ impl Scope {
                 "{what} is reserved to the observatory (this caller's role is {})",
                 role.name()
             ))),
+        }
+    }
+}
+
+/// What decides who may see an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertFacts {
+    /// The association the alert is about (none for a group: sector, region or segment).
+    pub association_id: Option<i32>,
+    /// The alert is about the whole sector.
+    pub sector: bool,
+    /// The figures it compares are visible to the public (none of them is hidden as a small group).
+    pub public: bool,
+    /// Its month is released.
+    pub released: bool,
+}
+
+impl Scope {
+    /// Whether this caller sees an alert: the observatory every alert; partners those of released months (of groups
+    /// and of associations); an association its own, released or not, and the sector's, as the public sees them;
+    /// the public the alerts of released months on groups whose figures it may see (no small group's).
+    pub fn sees_alert(&self, alert: &AlertFacts) -> bool {
+        match (self.role, self.association_id) {
+            (Role::Observatory, _) => true,
+            (Role::Partner, _) => alert.released,
+            (Role::Association, Some(own)) => {
+                alert.association_id == Some(own) || (alert.sector && alert.public && alert.released)
+            }
+            _ => alert.association_id.is_none() && alert.public && alert.released,
+        }
+    }
+
+    /// The same rule as [`Scope::sees_alert`], as an SQL condition on the `alert` table (`None`: every alert).
+    pub fn alerts_condition(&self) -> Option<String> {
+        let released = "period IN (SELECT period FROM release)";
+        match (self.role, self.association_id) {
+            (Role::Observatory, _) => None,
+            (Role::Partner, _) => Some(released.into()),
+            (Role::Association, Some(own)) => Some(format!(
+                "(association_id = {own} OR (scope = 'SECTOR' AND public = TRUE AND {released}))"
+            )),
+            _ => Some(format!("(association_id IS NULL AND public = TRUE AND {released})")),
         }
     }
 }

@@ -113,3 +113,35 @@ text_enum!(
     /// State of a received monthly report.
     SubmissionStatus { Received = "RECEIVED", Accepted = "ACCEPTED", Rejected = "REJECTED", Superseded = "SUPERSEDED" }
 );
+text_enum!(
+    /// The groups an alert rule judges a measure on.
+    AlertScope { Sector = "SECTOR", Region = "REGION", Association = "ASSOCIATION", Segment = "SEGMENT" }
+);
+text_enum!(
+    /// What an alert rule compares with its threshold.
+    AlertComparison {
+        Value = "VALUE",
+        PreviousPeriodChange = "PREVIOUS_PERIOD_CHANGE",
+        SamePeriodPreviousYearChange = "SAME_PERIOD_PREVIOUS_YEAR_CHANGE"
+    }
+);
+text_enum!(
+    /// Which side of the threshold raises an alert.
+    AlertDirection { Above = "ABOVE", Below = "BELOW" }
+);
+text_enum!(
+    /// How serious an alert is.
+    AlertSeverity { Info = "INFO", Warning = "WARNING", Critical = "CRITICAL" }
+);
+text_enum!(
+    /// Whether an alert's condition still holds.
+    AlertStatus { Open = "OPEN", Resolved = "RESOLVED" }
+);
+text_enum!(
+    /// What happened to an alert.
+    AlertEventKind { AlertRaised = "ALERT_RAISED", AlertResolved = "ALERT_RESOLVED" }
+);
+text_enum!(
+    /// Where a webhook delivery stands.
+    DeliveryStatus { Pending = "PENDING", Delivered = "DELIVERED", Failed = "FAILED" }
+);

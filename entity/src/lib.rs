@@ -7,6 +7,9 @@
 
 pub mod enums;
 
+pub mod alert;
+pub mod alert_event;
+pub mod alert_rule;
 pub mod api_key;
 pub mod association;
 pub mod audit_event;
@@ -22,3 +25,6 @@ pub mod staff_stat;
 pub mod submission;
 pub mod target;
 pub mod training_action;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;

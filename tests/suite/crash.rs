@@ -30,7 +30,13 @@ async fn server_until_killed() {
         return;
     };
     let db = api::db::connect(&url).await.expect("the database opens");
-    let state = api::AppState::load(db, api::HttpLimits::default()).await;
+    // Webhooks to the test's loopback receivers, with attempts short enough for a test.
+    let limits = api::HttpLimits {
+        webhooks: crate::alerts::test_webhooks(),
+        ..api::HttpLimits::default()
+    };
+    let state = api::AppState::load(db, limits).await;
+    state.deliver_webhooks();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let written = format!("{address_file}.part");
@@ -42,13 +48,13 @@ async fn server_until_killed() {
 }
 
 /// A server in a child process, killed (SIGKILL) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: std::process::Child,
-    address: std::net::SocketAddr,
+    pub(crate) address: std::net::SocketAddr,
 }
 
 impl Server {
-    async fn start(database_url: &str) -> Server {
+    pub(crate) async fn start(database_url: &str) -> Server {
         static STARTS: AtomicUsize = AtomicUsize::new(0);
         let file: PathBuf = std::env::temp_dir().join(format!(
             "crash-{}-{}.addr",
@@ -79,7 +85,7 @@ impl Server {
     }
 
     /// SIGKILL, and wait for the process to be gone.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -93,7 +99,7 @@ impl Drop for Server {
 
 /// One HTTP/1.1 request over a new connection: the status and body, or `None` when the connection failed or broke
 /// before a whole answer came back (the server was killed).
-async fn request(
+pub(crate) async fn request(
     address: std::net::SocketAddr,
     path: &str,
     headers: &[(&str, String)],

@@ -2,6 +2,7 @@
 //! database per test (SQLite always, PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod access;
+mod alerts;
 mod calibration;
 mod crash;
 mod demo_reports;

@@ -25,8 +25,8 @@ async fn migrations_run_down_and_up_again(backend: Backend) {
     let (db, _cleanup) = fresh_database(&backend, Fixture::Empty).await;
     assert_eq!(
         table_count(&db).await,
-        25,
-        "every table of the data model, its rollups and its revisions exist"
+        31,
+        "every table of the data model, its rollups, its revisions and the alerts' exist"
     );
     Migrator::down(&db, None).await.expect("every migration reverts");
     assert_eq!(table_count(&db).await, 0, "down removes every table");

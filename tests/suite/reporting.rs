@@ -64,9 +64,15 @@ fn money(centimes: i64) -> String {
 }
 
 pub(crate) fn valid_month(seed: u64) -> Month {
+    month_of(seed, REGIONS, (1, 8))
+}
+
+/// A valid month of figures in these regions, each cell's PAR30 between `par30_percent` (low, high) percent of its
+/// outstanding portfolio.
+pub(crate) fn month_of(seed: u64, regions: &[&str], par30_percent: (i64, i64)) -> Month {
     let mut g = Gen::new(seed);
     let (mut clients, mut loans) = (Vec::new(), Vec::new());
-    for region in REGIONS {
+    for region in regions {
         for segment in SEGMENTS {
             for gender in GENDERS {
                 for area in AREAS {
@@ -76,7 +82,7 @@ pub(crate) fn valid_month(seed: u64) -> Month {
                         "active_clients": active, "new_clients": g.range(0, 40),
                     }));
                     let outstanding = g.range(1_000_000, 90_000_000);
-                    let par30 = outstanding / 100 * g.range(1, 8);
+                    let par30 = outstanding / 100 * g.range(par30_percent.0, par30_percent.1);
                     let par90 = par30 / 2;
                     let due = g.range(100_000, 900_000);
                     loans.push(json!({

@@ -92,7 +92,6 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
     let branches = util::insert_all(db, branches::rows(&statistics, &ids)).await?;
     let sent = reports::send_all(db, &statistics, &ids).await?;
     let target_rows = util::insert_all(db, statistics.target_rows(&ids)).await?;
-    let releases = reference::insert_releases(db, ids.observatory).await?;
     let (programmes, programme_ids) = activity::insert_programmes(db, &ids).await?;
     let training_actions = activity::insert_training(db, &ids, &programme_ids).await?;
 
@@ -106,7 +105,7 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
         target_rows,
         training_actions,
         programmes,
-        releases,
+        releases: sent.releases,
     })
 }
 
@@ -116,6 +115,9 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
 /// well as the demo rows, so it must only be run on a demonstration or test
 /// database.
 pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    for table in ["webhook_attempt", "webhook_delivery", "webhook", "alert_event", "alert"] {
+        db.execute(&Query::delete().from_table(table).take()).await?;
+    }
     for table in crate::rollup::TABLES {
         db.execute(&Query::delete().from_table(*table).take()).await?;
     }

@@ -2,7 +2,7 @@
 //! profile of each region (weight in the sector, rural share, cities), the
 //! partners that exchange data with the observatory and the monthly releases.
 
-use super::util::{MONTHS, date, insert_all, period};
+use super::util::{date, insert_all, period};
 use crate::period::Month;
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use entity::enums::{AssociationStatus, PartnerKind};
@@ -267,28 +267,34 @@ fn is_lockdown(t: usize) -> bool {
     (202003..=202005).contains(&period(t))
 }
 
-/// One release per demo month, published by the observatory at [`released_at`].
-pub(crate) async fn insert_releases<C: ConnectionTrait>(db: &C, observatory: i32) -> Result<usize, DbErr> {
-    let rows = (0..MONTHS)
-        .map(|t| {
-            let p = period(t);
-            let note = if is_lockdown(t) {
-                format!(
-                    "Monthly statistics for {}-{:02}; published late because of the COVID-19 lockdown.",
-                    p / 100,
-                    p % 100
-                )
-            } else {
-                format!("Monthly statistics for {}-{:02}.", p / 100, p % 100)
-            };
-            release::ActiveModel {
-                id: NotSet,
-                period: Set(p),
-                released_at: Set(released_at(t)),
-                released_by: Set(Some(observatory)),
-                note: Set(note),
-            }
-        })
-        .collect();
-    insert_all(db, rows).await
+/// Releases demo month `t`, as the observatory did at [`released_at`], and judges the alert rules on it as the
+/// release did.
+pub(crate) async fn release_month<C: ConnectionTrait>(db: &C, observatory: i32, t: usize) -> Result<(), DbErr> {
+    use sea_orm::ActiveModelTrait;
+    let p = period(t);
+    let note = if is_lockdown(t) {
+        format!(
+            "Monthly statistics for {}-{:02}; published late because of the COVID-19 lockdown.",
+            p / 100,
+            p % 100
+        )
+    } else {
+        format!("Monthly statistics for {}-{:02}.", p / 100, p % 100)
+    };
+    release::ActiveModel {
+        id: NotSet,
+        period: Set(p),
+        released_at: Set(released_at(t)),
+        released_by: Set(Some(observatory)),
+        note: Set(note),
+    }
+    .insert(db)
+    .await?;
+    crate::alert::rules::evaluate(
+        db,
+        crate::alert::rules::Trigger::Release { month: Month(p) },
+        released_at(t),
+    )
+    .await?;
+    Ok(())
 }

@@ -49,6 +49,8 @@ pub(crate) struct Sent {
     pub client_rows: usize,
     pub loan_rows: usize,
     pub staff_rows: usize,
+    /// Months released (each when the observatory released it, between the reports).
+    pub releases: usize,
 }
 
 /// One report to send.
@@ -183,7 +185,8 @@ fn refused(code: &str, month: usize, why: String) -> DbErr {
 }
 
 /// Sends every report of the demo, inside the caller's transaction, through the acceptance of
-/// [`crate::submission::store`]. Expects the associations, their partners and the regions to exist, and no
+/// [`crate::submission::store`], and releases each month when the observatory released it, between the reports, so
+/// that the alert rules judge 2020 as it unfolded. Expects the associations, their partners and the regions to exist, and no
 /// statistics yet.
 pub(crate) async fn send_all<C: ConnectionTrait>(db: &C, statistics: &Statistics, ids: &Ids) -> Result<Sent, DbErr> {
     let owners: HashMap<i32, association::Model> = association::Entity::find()
@@ -200,7 +203,12 @@ pub(crate) async fn send_all<C: ConnectionTrait>(db: &C, statistics: &Statistics
     let today = Utc::now().date_naive();
     let current = Month(today.year() * 100 + today.month() as i32);
     let mut sent = Sent::default();
+    let mut released = 0;
     for planned in plan() {
+        while released < MONTHS && released_at(released) <= planned.received_at {
+            super::reference::release_month(db, ids.observatory, released).await?;
+            released += 1;
+        }
         let (a, t) = (planned.association, planned.month);
         let code = ASSOCIATIONS[a].code;
         let owner = owners
@@ -272,5 +280,9 @@ pub(crate) async fn send_all<C: ConnectionTrait>(db: &C, statistics: &Statistics
         .map_err(|e| refused(code, t, e.detail()))?;
         sent.reports += 1;
     }
+    for t in released..MONTHS {
+        super::reference::release_month(db, ids.observatory, t).await?;
+    }
+    sent.releases = MONTHS;
     Ok(sent)
 }

@@ -205,6 +205,7 @@ pub fn check(
             .collect();
         let root = match operation.ty {
             async_graphql::parser::types::OperationType::Mutation => "Mutation",
+            async_graphql::parser::types::OperationType::Subscription => "Subscription",
             _ => "Query",
         };
         total.add(pricer.selection_set(&operation.selection_set.node, Some(root))?);

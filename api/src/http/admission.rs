@@ -146,3 +146,38 @@ pub fn failure(media: MediaType, error: ApiError) -> Response {
     }
     response
 }
+
+/// The scope of an `Authorization` value sent outside the HTTP headers (a WebSocket's `connection_init`): a wrong,
+/// expired or revoked key is refused with its reason.
+pub async fn authenticate_value(state: &AppState, value: Option<&str>) -> Result<Scope, String> {
+    let Some(value) = value else {
+        return Ok(Scope::public());
+    };
+    match crate::partner::auth::authenticate(&state.inner.db, Some(value)).await {
+        Ok(Ok(scope)) => Ok(scope),
+        Ok(Err(refusal)) => Err(refusal.message()),
+        Err(error) => Err(error.public_message()),
+    }
+}
+
+/// Counts one operation of a caller against its rate limit (its key's, or its address's without a key), as an HTTP
+/// request would be; the refusal's message when the limit is reached.
+pub fn count_operation(state: &AppState, scope: &Scope, address: &str) -> Result<(), String> {
+    let inner = &state.inner;
+    let decision = match &scope.key_prefix {
+        Some(prefix) => inner
+            .rate
+            .check(&format!("key:{prefix}"), inner.limits.keyed_per_minute),
+        None => inner
+            .rate
+            .check(&format!("address:{address}"), inner.limits.anonymous_per_minute),
+    };
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(format!(
+            "too many requests: at most {} a minute; retry in {} s",
+            decision.limit, decision.reset_seconds
+        ))
+    }
+}

@@ -120,7 +120,7 @@ struct Body<'a> {
 
 /// Gives every error a code: the engine's own request errors (validation, variables) and argument errors come
 /// without one.
-fn add_codes(errors: &mut [ServerError]) {
+pub(super) fn add_codes(errors: &mut [ServerError]) {
     for error in errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod persisted;
 pub mod protocol;
 pub mod reports;
+pub mod ws;
 
 use crate::error::code;
 use crate::graphql::types::TypeIndex;
@@ -60,6 +61,8 @@ pub struct HttpLimits {
     pub cors_origins: Vec<HeaderValue>,
     /// When set, only these documents run (sent by hash or as text).
     pub trusted_documents: Option<Arc<persisted::TrustedDocuments>>,
+    /// How webhooks are registered and delivered.
+    pub webhooks: crate::alert::webhook::Settings,
 }
 
 impl Default for HttpLimits {
@@ -74,6 +77,7 @@ impl Default for HttpLimits {
             keyed_budget: crate::graphql::cost::KEYED_BUDGET,
             cors_origins: Vec::new(),
             trusted_documents: None,
+            webhooks: crate::alert::webhook::Settings::default(),
         }
     }
 }
@@ -106,6 +110,10 @@ struct Inner {
     remembered: persisted::Remembered,
     /// Requests counted for `/metrics`.
     metrics: metrics::Metrics,
+    /// Alert events passed to this process's subscriptions.
+    hub: crate::alert::hub::Hub,
+    /// Open WebSockets per client address.
+    sockets: ws::Sockets,
 }
 
 impl AppState {
@@ -115,10 +123,11 @@ impl AppState {
     }
 
     pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
-        let schema = crate::schema::build();
+        let schema = crate::schema::serving(limits.webhooks.clone());
         let types = TypeIndex::from_sdl(&schema.sdl());
         let heavy_places = (crate::db::pool_size(db.get_database_backend()) / 2).max(1);
         let heavy = tokio::sync::Semaphore::new(heavy_places as usize);
+        let hub = crate::alert::hub::Hub::new(db.clone());
         AppState {
             inner: Arc::new(Inner {
                 schema,
@@ -133,6 +142,8 @@ impl AppState {
                 versions: cache::Versions::default(),
                 remembered: persisted::Remembered::default(),
                 metrics: metrics::Metrics::default(),
+                hub,
+                sockets: ws::Sockets::default(),
             }),
         }
     }
@@ -153,6 +164,18 @@ impl AppState {
             }
         });
         state
+    }
+
+    /// Starts delivering the webhook outbox from this process, until the state is dropped.
+    pub fn deliver_webhooks(&self) {
+        let worker = crate::alert::webhook::spawn(self.inner.db.clone(), self.inner.limits.webhooks.clone());
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            while weak.strong_count() > 0 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            worker.abort();
+        });
     }
 
     async fn count_associations(&self) {
@@ -360,6 +383,9 @@ async fn graphql(State(state): State<AppState>, request: axum::extract::Request)
 
 async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.method == Method::GET && ws::is_upgrade(&parts) {
+        return ws::upgrade(state, parts).await;
+    }
     let Some(media) = MediaType::negotiate(&parts.headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -433,6 +459,14 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
             );
         }
     };
+    if operation_type == Some(OperationType::Subscription) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            media,
+            code::BAD_REQUEST,
+            "subscriptions run over WebSocket: connect to /graphql with the graphql-transport-ws protocol",
+        );
+    }
     if parts.method == Method::GET && operation_type == Some(OperationType::Mutation) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -66,7 +66,7 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    fn of(self, period: period::Period) -> period::Period {
+    pub fn of(self, period: period::Period) -> period::Period {
         match self {
             Comparison::PreviousPeriod => period.shift(-1),
             Comparison::SamePeriodPreviousYear => period.previous_year(),
@@ -434,27 +434,34 @@ pub struct IndicatorRow {
 
 impl IndicatorRow {
     fn measure(&self, field: &str) -> Result<Option<Measure>> {
-        let def = catalog::measure(field);
-        let shared = &self.shared;
+        Ok(self.shared.measure(catalog::measure(field), self.period, &self.key)?)
+    }
+}
+
+impl Shared {
+    /// One measure of one period and group, as a response shows it: null parts for hidden aggregates, the
+    /// comparison, the target and whether it was revised.
+    fn measure(&self, def: &MeasureDef, period: period::Period, key: &GroupKey) -> Result<Option<Measure>, ApiError> {
+        let shared = self;
         shared.supports(def)?;
         // A measure is hidden in a period when any aggregate it reads is.
         let hidden = |period| {
             def.formula
                 .aggs()
                 .into_iter()
-                .any(|agg| shared.is_hidden(period, &self.key, agg))
+                .any(|agg| shared.is_hidden(period, key, agg))
         };
-        let suppressed = hidden(self.period);
+        let suppressed = hidden(period);
         let previous = shared
             .compare
-            .map(|c| c.of(self.period))
+            .map(|c| c.of(period))
             .filter(|p| !hidden(*p))
-            .and_then(|p| shared.evaluate(def, p, &self.key).0);
-        let (value, numerator, denominator) = shared.evaluate(def, self.period, &self.key);
+            .and_then(|p| shared.evaluate(def, p, key).0);
+        let (value, numerator, denominator) = shared.evaluate(def, period, key);
         if suppressed {
             // The parts of a ratio that are not hidden themselves stay visible.
             let part = |agg: Option<Agg>, part: Option<f64>| {
-                part.filter(|_| agg.is_some_and(|agg| !shared.is_hidden(self.period, &self.key, agg)))
+                part.filter(|_| agg.is_some_and(|agg| !shared.is_hidden(period, key, agg)))
             };
             let (n, d) = match def.formula {
                 Formula::Ratio {
@@ -473,8 +480,8 @@ impl IndicatorRow {
             }));
         }
         let target = match def.target {
-            Some(agg) if shared.targets_apply() && !shared.is_hidden(self.period, &self.key, agg) => {
-                shared.cube.get(self.period, &self.key, agg).map(|raw| agg.public(raw))
+            Some(agg) if shared.targets_apply() && !shared.is_hidden(period, key, agg) => {
+                shared.cube.get(period, key, agg).map(|raw| agg.public(raw))
             }
             _ => None,
         };
@@ -491,7 +498,7 @@ impl IndicatorRow {
                 .map(|(v, p)| (v - p) / p.abs() * 100.0)
         };
         let target_achievement = value.zip(target).filter(|(_, t)| *t != 0.0).map(|(v, t)| v / t * 100.0);
-        let revised = shared.is_revised(def, self.period, &self.key);
+        let revised = shared.is_revised(def, period, key);
         Ok(Some(Measure {
             revised,
             value,
@@ -505,6 +512,59 @@ impl IndicatorRow {
             target_achievement,
         }))
     }
+}
+
+/// One measure of one month, per group of `group_by`, as `indicators` answers it to a caller with this access (the
+/// current data, its comparison, small groups hidden when `small_groups` is given, as in a response of a document
+/// grouping by `group_by` alone). Alert rules judge these values.
+#[allow(clippy::too_many_arguments)]
+pub async fn measure_per_group<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    def: &'static MeasureDef,
+    month: period::Month,
+    group_by: Vec<Dim>,
+    filter: CubeFilter,
+    compare: Option<Comparison>,
+    access: crate::scope::RowAccess,
+    small_groups: Option<crate::scope::SmallGroups>,
+) -> Result<Vec<(GroupKey, Measure)>, ApiError> {
+    let period = period::Period::containing(Granularity::Month, month);
+    let mut periods: BTreeSet<period::Period> = [period].into();
+    periods.extend(compare.map(|c| c.of(period)));
+    let shared = Shared {
+        cube: Cube::default(),
+        compare,
+        group_by: group_by.clone(),
+        filter_dims: filter.dims(),
+        hidden: HashSet::new(),
+        reports: None,
+        changes: None,
+    };
+    shared.supports(def)?;
+    let request = CubeRequest {
+        granularity: Granularity::Month,
+        periods,
+        group_by: group_by.clone(),
+        filter,
+        aggs: def.formula.aggs().into_iter().collect(),
+        use_rollups: true,
+        access,
+        small_groups,
+        document_dims: Some(group_by.iter().copied().collect()),
+        derived: None,
+    };
+    let mut shared = shared;
+    shared.cube = store::compute(db, &request).await?;
+    if small_groups.is_some() {
+        shared.suppress(&request);
+    }
+    let mut measures = Vec::new();
+    for key in shared.cube.groups(period) {
+        if let Some(measure) = shared.measure(def, period, &key)? {
+            measures.push((key, measure));
+        }
+    }
+    Ok(measures)
 }
 
 /// Declares the measure fields of `IndicatorRow`, each documented from the catalogue's words.

@@ -4,9 +4,8 @@
 
 use crate::error::ApiError;
 use crate::keys;
-use crate::scope::{Role, Scope};
+use crate::scope::Scope;
 use chrono::{DateTime, Duration, Utc};
-use entity::enums::PartnerKind;
 use entity::{api_key, partner};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
@@ -119,18 +118,11 @@ pub async fn authenticate(
         used.last_used_at = Set(Some(now));
         used.update(db).await?;
     }
-    let role = match owner.kind {
-        PartnerKind::Observatory => Role::Observatory,
-        PartnerKind::Association => Role::Association,
-        _ => Role::Partner,
-    };
     let scope = Scope {
-        role,
-        partner_id: Some(owner.id),
-        association_id: owner.association_id,
         key_prefix: Some(key.prefix),
         admin: key.scopes.split_whitespace().any(|s| s == "admin"),
         write: key.scopes.split_whitespace().any(|s| s == "write"),
+        ..Scope::of_partner(&owner)
     };
     let mut verified = VERIFIED.lock().expect("not poisoned");
     if verified.len() >= KEY_CACHE_SIZE {

@@ -85,6 +85,7 @@ pub async fn release(
     .insert(&txn)
     .await
     .map_err(conflict_if_duplicate(|| format!("{month} is released already")))?;
+    crate::alert::rules::evaluate(&txn, crate::alert::rules::Trigger::Release { month }, model.released_at).await?;
     crate::audit::record(
         &txn,
         actor,
@@ -95,6 +96,7 @@ pub async fn release(
     )
     .await?;
     txn.commit().await?;
+    crate::alert::hub::committed();
     Ok(model)
 }
 

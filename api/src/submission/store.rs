@@ -75,6 +75,18 @@ pub fn deadline(month: Month) -> chrono::DateTime<Utc> {
         .and_utc()
 }
 
+/// The first month any association has an accepted report of: reporting starts there.
+pub async fn first_reported_month<C: ConnectionTrait>(db: &C) -> ApiResult<Option<Month>> {
+    let first: Option<Option<i32>> = Entity::find()
+        .select_only()
+        .column_as(submission::Column::Period.min(), "period")
+        .filter(submission::Column::Status.eq(SubmissionStatus::Accepted))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(first.flatten().map(Month))
+}
+
 /// Whether a submission came after its month's deadline.
 pub fn is_late(model: &Model) -> bool {
     model.received_at >= deadline(Month(model.period))
@@ -300,6 +312,7 @@ async fn accept(
     .await?;
     if accepted.is_ok() {
         txn.commit().await?;
+        crate::alert::hub::committed();
     }
     Ok(accepted)
 }
@@ -382,6 +395,16 @@ impl Acceptance<'_> {
         crate::rollup::withdraw(txn, owner.id, month).await?;
         replace_figures(txn, owner.id, month, figures).await?;
         crate::rollup::contribute(txn, owner.id, month).await?;
+        crate::alert::rules::evaluate(
+            txn,
+            crate::alert::rules::Trigger::Report {
+                association: owner.id,
+                month: report.month,
+                first: previous.is_none(),
+            },
+            self.received_at,
+        )
+        .await?;
         let warnings = serde_json::from_str::<ValidationReport>(self.validation)
             .map(|r| r.warnings.len())
             .unwrap_or(0);

@@ -1,0 +1,195 @@
+//! The alert events of every process, passed to this process's subscriptions.
+//!
+//! Events are read from the outbox (`alert_event`), never handed over in memory by the writer: a report accepted by
+//! another process over the same PostgreSQL reaches this process's subscribers too. One reader per process runs
+//! while someone subscribes: it reads the events after the last one it passed on as soon as a write of this process
+//! commits ([`committed`]), and every quarter of a second otherwise.
+
+use super::{Alert, AlertView, store::Conditions};
+use crate::scope::{AlertFacts, Scope};
+use entity::enums::{AlertEventKind, AlertScope};
+use entity::{alert, alert_event, alert_rule, release};
+use futures_util::Stream;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+/// How often the reader looks for other processes' events.
+const POLL: Duration = Duration::from_millis(250);
+/// Events kept for a subscriber that reads slowly; beyond this, it misses the oldest.
+const BACKLOG: usize = 1_024;
+
+/// Counts this process's commits that wrote alert events (or deliveries).
+static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// Tells this process's outbox readers (subscriptions, webhook deliveries) that a commit wrote events.
+pub fn committed() {
+    COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+}
+
+/// A receiver of [`committed`] signals.
+pub fn commits() -> watch::Receiver<u64> {
+    COMMITS.subscribe()
+}
+
+/// An event as subscriptions see it.
+#[derive(Debug)]
+pub struct Event {
+    pub kind: AlertEventKind,
+    pub view: AlertView,
+    pub facts: AlertFacts,
+}
+
+/// This process's subscriptions to alert events.
+#[derive(Clone)]
+pub struct Hub {
+    db: DatabaseConnection,
+    sender: broadcast::Sender<Arc<Event>>,
+    /// Whether the reader runs.
+    reading: Arc<Mutex<bool>>,
+}
+
+impl Hub {
+    pub fn new(db: DatabaseConnection) -> Hub {
+        Hub {
+            db,
+            sender: broadcast::channel(BACKLOG).0,
+            reading: Arc::new(Mutex::new(false)),
+        }
+    }
+
+    /// The alerts raised from now on that `scope` may see and that meet `conditions`.
+    pub fn raised(&self, scope: Scope, conditions: Conditions) -> impl Stream<Item = Alert> + use<> {
+        let receiver = self.sender.subscribe();
+        self.start();
+        futures_util::stream::unfold(receiver, move |mut receiver| {
+            let (scope, conditions) = (scope.clone(), conditions.clone());
+            async move {
+                loop {
+                    match receiver.recv().await {
+                        Ok(event) => {
+                            if event.kind == AlertEventKind::AlertRaised
+                                && scope.sees_alert(&event.facts)
+                                && conditions.matches(&event.view)
+                            {
+                                return Some((Alert(event.view.clone()), receiver));
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "a subscriber read too slowly and missed alert events");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            }
+        })
+    }
+
+    /// Starts the reader unless it runs.
+    fn start(&self) {
+        let mut reading = self.reading.lock().expect("not poisoned");
+        if *reading {
+            return;
+        }
+        *reading = true;
+        let hub = self.clone();
+        tokio::spawn(async move { hub.read().await });
+    }
+
+    /// Reads the outbox while someone subscribes.
+    async fn read(self) {
+        let mut last = match alert_event::Entity::find()
+            .select_only()
+            .column_as(alert_event::Column::Id.max(), "id")
+            .into_tuple::<Option<i64>>()
+            .one(&self.db)
+            .await
+        {
+            Ok(last) => last.flatten().unwrap_or(0),
+            Err(error) => {
+                tracing::warn!(%error, "alert subscriptions could not read the outbox");
+                0
+            }
+        };
+        let mut commits = commits();
+        loop {
+            {
+                let mut reading = self.reading.lock().expect("not poisoned");
+                if self.sender.receiver_count() == 0 {
+                    *reading = false;
+                    return;
+                }
+            }
+            match self.events_after(last).await {
+                Ok(events) => {
+                    for (id, event) in events {
+                        last = id;
+                        let _ = self.sender.send(Arc::new(event));
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "alert subscriptions could not read the outbox"),
+            }
+            tokio::select! {
+                _ = commits.changed() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    /// The events after `last`, in order, with their alerts and rules.
+    async fn events_after(&self, last: i64) -> Result<Vec<(i64, Event)>, sea_orm::DbErr> {
+        let events = alert_event::Entity::find()
+            .filter(alert_event::Column::Id.gt(last))
+            .order_by_asc(alert_event::Column::Id)
+            .limit(256)
+            .all(&self.db)
+            .await?;
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let alerts: HashMap<i64, alert::Model> = alert::Entity::find()
+            .filter(alert::Column::Id.is_in(events.iter().map(|e| e.alert_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let rules: HashMap<i32, alert_rule::Model> = alert_rule::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        let periods: BTreeSet<i32> = alerts.values().map(|a| a.period).collect();
+        let released: BTreeSet<i32> = release::Entity::find()
+            .filter(release::Column::Period.is_in(periods))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| r.period)
+            .collect();
+        Ok(events
+            .into_iter()
+            .filter_map(|event| {
+                let alert = alerts.get(&event.alert_id)?.clone();
+                let rule = rules.get(&alert.rule_id)?.clone();
+                let facts = AlertFacts {
+                    association_id: alert.association_id,
+                    sector: alert.scope == AlertScope::Sector,
+                    public: alert.public,
+                    released: released.contains(&alert.period),
+                };
+                Some((
+                    event.id,
+                    Event {
+                        kind: event.kind,
+                        view: AlertView { alert, rule },
+                        facts,
+                    },
+                ))
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,530 @@
+//! Alert rules judged on the data: inside the transaction that accepts a report or releases a month, each active
+//! rule's measure is computed for the groups the change touches, by the indicator engine, and compared with its
+//! threshold. A breach raises the rule's one alert for the group and month (or reopens it); a value back within the
+//! threshold resolves it. Every transition writes an event and, for each webhook whose owner may see it, a
+//! delivery: the outbox that `super::hub` and `super::webhook` read after the commit.
+
+use crate::error::ApiError;
+use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
+use crate::indicator::store::{CubeFilter, GroupKey};
+use crate::indicator::{Comparison, Measure, measure_per_group};
+use crate::period::Month;
+use crate::scope::{AlertFacts, RowAccess, Scope, SmallGroups};
+use chrono::{DateTime, Utc};
+use entity::enums::{
+    AlertComparison, AlertDirection, AlertEventKind, AlertScope, AlertStatus, DeliveryStatus, Segment,
+};
+use entity::{alert, alert_event, alert_rule, association, partner, region, release, webhook, webhook_delivery};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use std::collections::{BTreeSet, HashMap};
+
+/// The measure of the lateness rule: days since the deadline of a month's report that has not arrived (or had not
+/// when it arrived late).
+pub const LATENESS: &str = "reportLateness";
+
+/// What a rule judges.
+#[derive(Debug, Clone, Copy)]
+pub enum Judged {
+    /// A measure of the catalogue.
+    Measure(&'static MeasureDef),
+    /// Days a report is overdue.
+    Lateness,
+}
+
+/// The catalogue measure or lateness a rule names, if any.
+pub fn judged(measure: &str) -> Option<Judged> {
+    if measure == LATENESS {
+        return Some(Judged::Lateness);
+    }
+    MEASURES.iter().find(|m| m.field == measure).map(Judged::Measure)
+}
+
+/// The dimension a scope groups by.
+pub fn dimension(scope: AlertScope) -> Option<Dim> {
+    match scope {
+        AlertScope::Sector => None,
+        AlertScope::Region => Some(Dim::Region),
+        AlertScope::Association => Some(Dim::Association),
+        AlertScope::Segment => Some(Dim::Segment),
+    }
+}
+
+/// What set a judgement off.
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger {
+    /// An association's report of a month was accepted (`first`: its first report of the month, not a revision).
+    Report {
+        association: i32,
+        month: Month,
+        first: bool,
+    },
+    /// The observatory released a month.
+    Release { month: Month },
+}
+
+/// The month a comparison reads besides the judged one, and the months whose judgement a change of `month` moves.
+fn affected(month: Month, comparison: AlertComparison) -> Vec<Month> {
+    match comparison {
+        AlertComparison::Value => vec![month],
+        AlertComparison::PreviousPeriodChange => vec![month, month.shift(1)],
+        AlertComparison::SamePeriodPreviousYearChange => vec![month, month.shift(12)],
+    }
+}
+
+fn comparison(rule: &alert_rule::Model) -> Option<Comparison> {
+    match rule.comparison {
+        AlertComparison::Value => None,
+        AlertComparison::PreviousPeriodChange => Some(Comparison::PreviousPeriod),
+        AlertComparison::SamePeriodPreviousYearChange => Some(Comparison::SamePeriodPreviousYear),
+    }
+}
+
+/// The quantity a rule compares with its threshold: the value, or its change (percentage points for rates and
+/// shares, percent for counts and amounts, as `Measure.change` and `Measure.changePercent` give them).
+pub fn compared(rule: &alert_rule::Model, def: &MeasureDef, measure: &Measure) -> Option<f64> {
+    match rule.comparison {
+        AlertComparison::Value => measure.value,
+        _ if def.is_rate() => measure.change,
+        _ => measure.change_percent,
+    }
+}
+
+/// Whether a compared quantity breaches a rule's threshold.
+pub fn breaches(rule: &alert_rule::Model, quantity: f64) -> bool {
+    match rule.direction {
+        AlertDirection::Above => quantity > rule.threshold,
+        AlertDirection::Below => quantity < rule.threshold,
+    }
+}
+
+/// The identity of a group within a rule and month.
+fn group_key(key: &GroupKey) -> String {
+    if let Some(a) = key.association {
+        format!("ASSOCIATION:{a}")
+    } else if let Some(r) = key.region {
+        format!("REGION:{r}")
+    } else if let Some(s) = key.segment {
+        format!("SEGMENT:{}", s.as_str())
+    } else {
+        "SECTOR".into()
+    }
+}
+
+fn internal(error: ApiError) -> DbErr {
+    match error {
+        ApiError::Database(e) => e,
+        other => DbErr::Custom(format!("alert rule evaluation: {other:?}")),
+    }
+}
+
+/// One verdict: a rule on a group and month.
+struct Verdict {
+    rule: usize,
+    month: Month,
+    key: GroupKey,
+    /// The compared quantity.
+    value: f64,
+    breach: bool,
+    public: bool,
+}
+
+/// Judges the active rules on what `trigger` changed, at instant `at` (the report's reception or the release), inside
+/// the caller's transaction. Returns the number of events written (alerts raised or resolved).
+pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime<Utc>) -> Result<usize, DbErr> {
+    let rules: Vec<alert_rule::Model> = alert_rule::Entity::find()
+        .filter(alert_rule::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    if rules.is_empty() {
+        return Ok(0);
+    }
+    let codes = Codes::read(db).await?;
+    let month = match trigger {
+        Trigger::Report { month, .. } | Trigger::Release { month } => month,
+    };
+    let mut candidates: BTreeSet<i32> = [month.0, month.shift(1).0, month.shift(12).0].into();
+    candidates.extend(lateness_month(at).map(|m| m.0));
+    let released: BTreeSet<i32> = release::Entity::find()
+        .filter(release::Column::Period.is_in(candidates.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.period)
+        .collect();
+    let mut verdicts = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        let Some(Judged::Measure(def)) = judged(&rule.measure) else {
+            continue;
+        };
+        let jobs: Vec<(Month, Option<i32>)> = match (trigger, rule.scope) {
+            (Trigger::Report { association, .. }, AlertScope::Association) => affected(month, rule.comparison)
+                .into_iter()
+                .map(|m| (m, Some(association)))
+                .collect(),
+            // Groups are judged on released months only (a month in the making is partial): at its release, and
+            // again when a report revises it.
+            (_, AlertScope::Association) => Vec::new(),
+            (Trigger::Release { .. }, _) => vec![(month, None)],
+            (Trigger::Report { .. }, _) => affected(month, rule.comparison)
+                .into_iter()
+                .filter(|m| released.contains(&m.0))
+                .map(|m| (m, None))
+                .collect(),
+        };
+        for (judged_month, association) in jobs {
+            let Some(filter) = rule_filter(rule, association, &codes) else {
+                continue;
+            };
+            let group_by: Vec<Dim> = dimension(rule.scope).into_iter().collect();
+            let values = measure_per_group(
+                db,
+                def,
+                judged_month,
+                group_by.clone(),
+                filter.clone(),
+                comparison(rule),
+                RowAccess::All,
+                None,
+            )
+            .await
+            .map_err(internal)?;
+            // What the public would be shown of the same figures, in an answer grouped the same way.
+            let public: HashMap<GroupKey, Measure> = if rule.scope == AlertScope::Association {
+                HashMap::new()
+            } else {
+                measure_per_group(
+                    db,
+                    def,
+                    judged_month,
+                    group_by,
+                    filter,
+                    comparison(rule),
+                    RowAccess::Released,
+                    Some(SmallGroups {
+                        known_association: None,
+                    }),
+                )
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .collect()
+            };
+            for (key, measure) in values {
+                let Some(value) = compared(rule, def, &measure) else {
+                    continue;
+                };
+                let public = public.get(&key).and_then(|m| compared(rule, def, m)).is_some();
+                verdicts.push(Verdict {
+                    rule: index,
+                    month: judged_month,
+                    key,
+                    value,
+                    breach: breaches(rule, value),
+                    public,
+                });
+            }
+        }
+    }
+    if let Some(index) = rules
+        .iter()
+        .position(|r| matches!(judged(&r.measure), Some(Judged::Lateness)))
+    {
+        lateness(db, &rules[index], index, trigger, at, &codes, &mut verdicts).await?;
+    }
+    let mut outbox = Outbox::default();
+    for verdict in verdicts {
+        let rule = &rules[verdict.rule];
+        record(db, rule, &verdict, at, &released, &codes, &mut outbox).await?;
+    }
+    outbox.deliver(db).await
+}
+
+/// The latest month whose report deadline has passed at `at`.
+fn lateness_month(at: DateTime<Utc>) -> Option<Month> {
+    use chrono::Datelike;
+    let current = Month(at.year() * 100 + at.month() as i32);
+    (1..=2)
+        .map(|back| current.shift(-back))
+        .find(|m| crate::submission::store::deadline(*m) <= at)
+}
+
+/// Days from a deadline to an instant, to the tenth.
+fn days_after(deadline: DateTime<Utc>, at: DateTime<Utc>) -> f64 {
+    ((at - deadline).num_seconds() as f64 / 86_400.0 * 10.0).round() / 10.0
+}
+
+/// The lateness rule: a month's first report that arrives after its deadline was missing until then (its alert is
+/// raised if it was not yet, and resolved); expected associations without a report of the latest month whose
+/// deadline has passed (from the first month anyone reported on) have their alert raised.
+async fn lateness<C: ConnectionTrait>(
+    db: &C,
+    rule: &alert_rule::Model,
+    index: usize,
+    trigger: Trigger,
+    at: DateTime<Utc>,
+    codes: &Codes,
+    verdicts: &mut Vec<Verdict>,
+) -> Result<(), DbErr> {
+    let applies = |association: i32| {
+        rule.scope == AlertScope::Association
+            && rule
+                .scope_code
+                .as_ref()
+                .is_none_or(|code| codes.associations.get(&association) == Some(code))
+    };
+    let key = |association: i32| GroupKey {
+        association: Some(association),
+        ..GroupKey::default()
+    };
+    if let Trigger::Report {
+        association,
+        month,
+        first: true,
+    } = trigger
+    {
+        let deadline = crate::submission::store::deadline(month);
+        if at > deadline && applies(association) {
+            let value = days_after(deadline, at);
+            // Missing until now, then in: raised (when no earlier judgement raised it), then resolved.
+            for breach in [true, false] {
+                verdicts.push(Verdict {
+                    rule: index,
+                    month,
+                    key: key(association),
+                    value,
+                    breach,
+                    public: false,
+                });
+            }
+        }
+    }
+    // Months before the first one anyone reported were not expected.
+    let first_reported = crate::submission::store::first_reported_month(db)
+        .await
+        .map_err(internal)?;
+    if let Some(month) = lateness_month(at).filter(|m| first_reported.is_some_and(|first| *m >= first)) {
+        let missing = crate::release::store::missing_reports(db, month)
+            .await
+            .map_err(internal)?;
+        let deadline = crate::submission::store::deadline(month);
+        for code in missing {
+            if let Some(id) = codes.association_ids.get(&code).copied().filter(|id| applies(*id)) {
+                verdicts.push(Verdict {
+                    rule: index,
+                    month,
+                    key: key(id),
+                    value: days_after(deadline, at),
+                    breach: true,
+                    public: false,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The condition a rule's scope code puts on the groups (`None`: the rule does not apply to this association).
+fn rule_filter(rule: &alert_rule::Model, association: Option<i32>, codes: &Codes) -> Option<CubeFilter> {
+    let mut filter = CubeFilter::default();
+    if let Some(id) = association {
+        filter.associations = Some(vec![id]);
+    }
+    let Some(code) = &rule.scope_code else {
+        return Some(filter);
+    };
+    match rule.scope {
+        AlertScope::Sector => {}
+        AlertScope::Association => {
+            let id = codes.association_ids.get(code).copied()?;
+            if association.is_some_and(|a| a != id) {
+                return None;
+            }
+            filter.associations = Some(vec![id]);
+        }
+        AlertScope::Region => filter.regions = Some(vec![codes.region_ids.get(code).copied()?]),
+        AlertScope::Segment => {
+            filter.segments = Some(vec![Segment::ALL.iter().copied().find(|s| s.as_str() == code)?]);
+        }
+    }
+    Some(filter)
+}
+
+/// Association and region codes by id, and back.
+#[derive(Default)]
+pub struct Codes {
+    pub associations: HashMap<i32, String>,
+    pub association_ids: HashMap<String, i32>,
+    pub regions: HashMap<i32, String>,
+    pub region_ids: HashMap<String, i32>,
+}
+
+impl Codes {
+    pub async fn read<C: ConnectionTrait>(db: &C) -> Result<Codes, DbErr> {
+        let mut codes = Codes::default();
+        for a in association::Entity::find().all(db).await? {
+            codes.association_ids.insert(a.code.clone(), a.id);
+            codes.associations.insert(a.id, a.code);
+        }
+        for r in region::Entity::find().all(db).await? {
+            codes.region_ids.insert(r.code.clone(), r.id);
+            codes.regions.insert(r.id, r.code);
+        }
+        Ok(codes)
+    }
+}
+
+/// Events written by one judgement, to be turned into deliveries.
+#[derive(Default)]
+struct Outbox {
+    events: Vec<(alert_event::Model, AlertFacts)>,
+}
+
+/// Applies one verdict to the rule's alert for the group and month: raise, reopen, update or resolve.
+async fn record<C: ConnectionTrait>(
+    db: &C,
+    rule: &alert_rule::Model,
+    verdict: &Verdict,
+    at: DateTime<Utc>,
+    released: &BTreeSet<i32>,
+    codes: &Codes,
+    outbox: &mut Outbox,
+) -> Result<(), DbErr> {
+    let key = group_key(&verdict.key);
+    let existing = alert::Entity::find()
+        .filter(alert::Column::RuleId.eq(rule.id))
+        .filter(alert::Column::GroupKey.eq(key.clone()))
+        .filter(alert::Column::Period.eq(verdict.month.0))
+        .one(db)
+        .await?;
+    let open = existing.as_ref().is_some_and(|a| a.status == AlertStatus::Open);
+    let kind = match (verdict.breach, &existing, open) {
+        (true, None, _) | (true, Some(_), false) => Some(AlertEventKind::AlertRaised),
+        (false, Some(_), true) => Some(AlertEventKind::AlertResolved),
+        _ => None,
+    };
+    let model = match existing {
+        None if verdict.breach => {
+            alert::ActiveModel {
+                rule_id: Set(rule.id),
+                group_key: Set(key),
+                scope: Set(rule.scope),
+                association_id: Set(verdict.key.association),
+                region_id: Set(verdict.key.region),
+                segment: Set(verdict.key.segment.map(|s| s.as_str().to_owned())),
+                period: Set(verdict.month.0),
+                status: Set(AlertStatus::Open),
+                value: Set(Some(verdict.value)),
+                threshold: Set(rule.threshold),
+                public: Set(verdict.public),
+                raised_at: Set(at),
+                resolved_at: Set(None),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+        None => return Ok(()),
+        Some(existing) => {
+            let mut active: alert::ActiveModel = existing.clone().into();
+            active.value = Set(Some(verdict.value));
+            active.public = Set(verdict.public);
+            active.threshold = Set(rule.threshold);
+            active.updated_at = Set(at);
+            match kind {
+                Some(AlertEventKind::AlertRaised) => {
+                    active.status = Set(AlertStatus::Open);
+                    active.resolved_at = Set(None);
+                }
+                Some(AlertEventKind::AlertResolved) => {
+                    active.status = Set(AlertStatus::Resolved);
+                    active.resolved_at = Set(Some(at));
+                }
+                None if existing.value == Some(verdict.value) && existing.public == verdict.public => return Ok(()),
+                None => {}
+            }
+            active.update(db).await?
+        }
+    };
+    let Some(kind) = kind else { return Ok(()) };
+    let uid = event_uid();
+    let payload = super::payload(&uid, kind, at, &model, rule, codes);
+    let event = alert_event::ActiveModel {
+        uid: Set(uid),
+        alert_id: Set(model.id),
+        kind: Set(kind),
+        occurred_at: Set(at),
+        payload: Set(payload.to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let facts = AlertFacts {
+        association_id: model.association_id,
+        sector: model.scope == AlertScope::Sector,
+        public: model.public,
+        released: released.contains(&model.period),
+    };
+    outbox.events.push((event, facts));
+    Ok(())
+}
+
+/// A new event identifier: `evt_` and 128 random bits in hex.
+fn event_uid() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("evt_{hex}")
+}
+
+impl Outbox {
+    /// One pending delivery per event and active webhook whose owner may see the alert and asked for its kind.
+    async fn deliver<C: ConnectionTrait>(self, db: &C) -> Result<usize, DbErr> {
+        if self.events.is_empty() {
+            return Ok(0);
+        }
+        let hooks = active_webhooks(db).await?;
+        let now = Utc::now();
+        for (event, facts) in &self.events {
+            for (hook, owner) in &hooks {
+                let wanted = hook.events.split(',').any(|k| k.trim() == event.kind.as_str());
+                if wanted && Scope::of_partner(owner).sees_alert(facts) {
+                    webhook_delivery::ActiveModel {
+                        webhook_id: Set(hook.id),
+                        event_id: Set(event.id),
+                        status: Set(DeliveryStatus::Pending),
+                        attempts: Set(0),
+                        next_attempt_at: Set(now),
+                        delivered_at: Set(None),
+                        ..Default::default()
+                    }
+                    .insert(db)
+                    .await?;
+                }
+            }
+        }
+        Ok(self.events.len())
+    }
+}
+
+/// Active webhooks with their owners.
+async fn active_webhooks<C: ConnectionTrait>(db: &C) -> Result<Vec<(webhook::Model, partner::Model)>, DbErr> {
+    let hooks = webhook::Entity::find()
+        .filter(webhook::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    if hooks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners: HashMap<i32, partner::Model> = partner::Entity::find()
+        .filter(partner::Column::Id.is_in(hooks.iter().map(|h| h.partner_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(hooks
+        .into_iter()
+        .filter_map(|h| owners.get(&h.partner_id).cloned().map(|p| (h, p)))
+        .collect())
+}

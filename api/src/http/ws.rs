@@ -1,0 +1,415 @@
+//! GraphQL subscriptions over WebSocket, in the `graphql-transport-ws` protocol (the one graphql-ws, Apollo Client
+//! and urql speak), at `/graphql`.
+//!
+//! - The client offers the `graphql-transport-ws` subprotocol; any other is closed with 4406.
+//! - Its first message is `connection_init`, within 10 s (else 4408); a key goes in its payload as
+//!   `{"Authorization": "Bearer <key>"}` (also `authorization`, or under `headers`). A wrong, expired or revoked key
+//!   closes the socket with 4403; no key is the public role. A second `connection_init` closes with 4429.
+//! - `subscribe` before the acknowledgement closes with 4401; an id in use closes with 4409; a message that is not
+//!   one of the protocol's closes with 4400.
+//! - Only subscription operations run here (queries and mutations go over HTTP). Each is priced like an HTTP
+//!   request, against the caller's budget, and counted against its rate limit; a socket runs at most
+//!   [`MAX_OPERATIONS`] at once, one client address holds at most [`MAX_SOCKETS_PER_CLIENT`] sockets, and messages
+//!   are at most 64 KiB.
+
+use super::AppState;
+use super::admission;
+use crate::context::RequestData;
+use crate::error::code;
+use crate::graphql::cost;
+use crate::loader::DbLoader;
+use crate::scope::{Role, Scope};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::parser::types::OperationType;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The subprotocol spoken.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+/// Subscriptions one socket may run at once.
+pub const MAX_OPERATIONS: usize = 16;
+/// Sockets one client address may hold at once.
+pub const MAX_SOCKETS_PER_CLIENT: usize = 16;
+/// Largest message accepted.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Longest wait for `connection_init`.
+const INIT_WAIT: Duration = Duration::from_secs(10);
+/// How often the server pings an idle client.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+
+/// Open sockets per client address, in this process.
+#[derive(Default)]
+pub struct Sockets(Mutex<HashMap<String, usize>>);
+
+/// One socket counted against its client address until dropped.
+struct Counted<'a> {
+    sockets: &'a Sockets,
+    client: String,
+}
+
+impl Sockets {
+    fn enter(&self, client: String) -> Option<Counted<'_>> {
+        let mut open = self.0.lock().expect("not poisoned");
+        let count = open.entry(client.clone()).or_default();
+        if *count >= MAX_SOCKETS_PER_CLIENT {
+            return None;
+        }
+        *count += 1;
+        Some(Counted { sockets: self, client })
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        let mut open = self.sockets.0.lock().expect("not poisoned");
+        if let Some(count) = open.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// Whether a request asks for a WebSocket.
+pub fn is_upgrade(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// Answers a WebSocket handshake on `/graphql`.
+pub async fn upgrade(state: &AppState, mut parts: Parts) -> Response {
+    let upgrade =
+        match <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, state)
+            .await
+        {
+            Ok(upgrade) => upgrade,
+            Err(rejection) => return rejection.into_response(),
+        };
+    let client = admission::client_address(&parts, &state.inner.limits.trusted_proxies);
+    // The handshake counts as a request (and a key sent in its headers must be a good one).
+    let scope = match admission::admit(state, &parts, super::protocol::MediaType::Json).await {
+        Ok((scope, _)) => scope,
+        Err(refused) => return refused,
+    };
+    let offered = parts
+        .headers
+        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == PROTOCOL);
+    let state = state.clone();
+    upgrade
+        .protocols([PROTOCOL])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            if !offered {
+                close(socket, 4406, "Subprotocol not acceptable: speak graphql-transport-ws").await;
+                return;
+            }
+            let Some(_counted) = state.inner.sockets.enter(client.clone()) else {
+                close(socket, 4429, "Too many sockets from this address").await;
+                return;
+            };
+            Connection::new(state.clone(), client, scope).run(socket).await;
+        })
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+}
+
+/// What the connection task learns from the socket and from its operations.
+enum Step {
+    Incoming(Option<Result<Message, axum::Error>>),
+    Outgoing(Option<Value>),
+    KeepAlive,
+    InitTimedOut,
+}
+
+/// One socket's state.
+struct Connection {
+    state: AppState,
+    client: String,
+    /// The scope of a key sent with the handshake's headers, used when `connection_init` carries none.
+    handshake: Scope,
+    scope: Option<Scope>,
+    running: HashMap<String, tokio::task::JoinHandle<()>>,
+}
+
+impl Connection {
+    fn new(state: AppState, client: String, handshake: Scope) -> Self {
+        Connection {
+            state,
+            client,
+            handshake,
+            scope: None,
+            running: HashMap::new(),
+        }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut stream) = socket.split();
+        let (out, mut outgoing) = mpsc::channel::<Value>(64);
+        let init_deadline = tokio::time::sleep(INIT_WAIT);
+        tokio::pin!(init_deadline);
+        let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+        keep_alive.tick().await;
+        let closing = loop {
+            let step = tokio::select! {
+                message = stream.next() => Step::Incoming(message),
+                message = outgoing.recv() => Step::Outgoing(message),
+                _ = keep_alive.tick() => Step::KeepAlive,
+                _ = &mut init_deadline, if self.scope.is_none() => Step::InitTimedOut,
+            };
+            match step {
+                Step::InitTimedOut => break Some((4408, "Connection initialisation timeout".to_owned())),
+                Step::KeepAlive => {
+                    if sink.send(text(&json!({"type": "ping"}))).await.is_err() {
+                        break None;
+                    }
+                }
+                Step::Outgoing(Some(message)) => {
+                    if let Some(id) = message.get("id").and_then(Value::as_str)
+                        && message["type"] != "next"
+                    {
+                        self.running.remove(id);
+                    }
+                    if sink.send(text(&message)).await.is_err() {
+                        break None;
+                    }
+                }
+                Step::Outgoing(None) => break None,
+                Step::Incoming(None | Some(Err(_))) => break None,
+                Step::Incoming(Some(Ok(message))) => {
+                    let body = match message {
+                        Message::Text(body) => body.to_string(),
+                        Message::Binary(_) => break Some((4400, "Send messages as text".to_owned())),
+                        Message::Close(_) => break None,
+                        Message::Ping(_) | Message::Pong(_) => continue,
+                    };
+                    match self.handle(&body, &out).await {
+                        Ok(replies) => {
+                            let mut failed = false;
+                            for reply in replies {
+                                if sink.send(text(&reply)).await.is_err() {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                            if failed {
+                                break None;
+                            }
+                        }
+                        Err(close) => break Some(close),
+                    }
+                }
+            }
+        };
+        for (_, task) in self.running.drain() {
+            task.abort();
+        }
+        if let Some((code, reason)) = closing {
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
+        }
+    }
+
+    /// Handles one client message: the replies to send now, or the close code and reason.
+    async fn handle(&mut self, body: &str, out: &mpsc::Sender<Value>) -> Result<Vec<Value>, (u16, String)> {
+        let invalid = |why: &str| (4400, format!("Invalid message: {why}"));
+        let message: Value = serde_json::from_str(body).map_err(|_| invalid("not JSON"))?;
+        let kind = message
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("no `type`"))?;
+        match kind {
+            "connection_init" => {
+                if self.scope.is_some() {
+                    return Err((4429, "Too many initialisation requests".into()));
+                }
+                let scope = match message.get("payload").and_then(authorization) {
+                    Some(key) => admission::authenticate_value(&self.state, Some(&key))
+                        .await
+                        .map_err(|reason| {
+                            tracing::info!(address = %self.client, %reason, "API key refused on a WebSocket");
+                            (4403, "Forbidden".to_owned())
+                        })?,
+                    None => self.handshake.clone(),
+                };
+                self.scope = Some(scope);
+                Ok(vec![json!({"type": "connection_ack"})])
+            }
+            "ping" => Ok(vec![json!({"type": "pong"})]),
+            "pong" => Ok(Vec::new()),
+            "subscribe" => {
+                let Some(scope) = self.scope.clone() else {
+                    return Err((4401, "Unauthorized".into()));
+                };
+                let id = message
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .filter(|id| !id.is_empty())
+                    .ok_or_else(|| invalid("`subscribe` needs an `id`"))?
+                    .to_owned();
+                self.running.retain(|_, task| !task.is_finished());
+                if self.running.contains_key(&id) {
+                    return Err((4409, format!("Subscriber for {id} already exists")));
+                }
+                let payload = message.get("payload").cloned().unwrap_or(Value::Null);
+                match self.start(&id, payload, scope, out.clone()).await {
+                    Ok(task) => {
+                        self.running.insert(id, task);
+                        Ok(Vec::new())
+                    }
+                    Err(errors) => Ok(vec![json!({"id": id, "type": "error", "payload": errors})]),
+                }
+            }
+            "complete" => {
+                if let Some(id) = message.get("id").and_then(Value::as_str)
+                    && let Some(task) = self.running.remove(id)
+                {
+                    task.abort();
+                }
+                Ok(Vec::new())
+            }
+            other => Err(invalid(&format!("unknown type `{other}`"))),
+        }
+    }
+
+    /// Checks and starts one subscription; its messages go to `out`. Refusals come back as GraphQL errors.
+    async fn start(
+        &mut self,
+        id: &str,
+        payload: Value,
+        scope: Scope,
+        out: mpsc::Sender<Value>,
+    ) -> Result<tokio::task::JoinHandle<()>, Value> {
+        let refuse = |code: &str, message: String| json!([{"message": message, "extensions": {"code": code}}]);
+        if self.running.len() >= MAX_OPERATIONS {
+            return Err(refuse(
+                code::BAD_REQUEST,
+                format!("a socket runs at most {MAX_OPERATIONS} subscriptions at once: complete one first"),
+            ));
+        }
+        if let Err(refused) = admission::count_operation(&self.state, &scope, &self.client) {
+            return Err(refuse(code::RATE_LIMITED, refused));
+        }
+        let request: async_graphql::Request = serde_json::from_value(payload).map_err(|e| {
+            refuse(
+                code::BAD_REQUEST,
+                format!("the `subscribe` payload is not a GraphQL request: {e}"),
+            )
+        })?;
+        let document = async_graphql::parser::parse_query(&request.query).map_err(|e| {
+            refuse(
+                code::GRAPHQL_PARSE_FAILED,
+                format!("the query is not valid GraphQL: {e}"),
+            )
+        })?;
+        let operation = super::execution::operation(&document, request.operation_name.as_deref())
+            .ok_or_else(|| refuse(code::BAD_REQUEST, "the document has no such operation".into()))?;
+        if operation.ty != OperationType::Subscription {
+            return Err(refuse(
+                code::BAD_REQUEST,
+                "only subscriptions run over WebSocket: send queries and mutations over HTTP".into(),
+            ));
+        }
+        let inner = &self.state.inner;
+        let budget = if scope.role == Role::Public {
+            inner.limits.public_budget
+        } else {
+            inner.limits.keyed_budget
+        };
+        cost::check(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+            &inner.types,
+            cost::Caller {
+                associations: self.state.associations(),
+                small_groups: matches!(scope.role, Role::Public | Role::Association),
+                budget,
+            },
+        )
+        .map_err(|refusal| {
+            let code = if refusal.is_input() {
+                code::BAD_USER_INPUT
+            } else {
+                code::BAD_REQUEST
+            };
+            refuse(code, refusal.message())
+        })?;
+        let db = inner.db.clone();
+        let loader = DataLoader::new(
+            DbLoader {
+                db: db.clone(),
+                scope: scope.clone(),
+            },
+            tokio::spawn,
+        );
+        tracing::info!(role = scope.role.name(), id, "subscription started");
+        let request = request
+            .data(RequestData { db, scope })
+            .data(loader)
+            .data(inner.hub.clone())
+            .data(crate::labels::Preferred(crate::labels::Language::default()));
+        let schema = inner.schema.clone();
+        let id = id.to_owned();
+        Ok(tokio::spawn(async move {
+            let mut responses = std::pin::pin!(schema.execute_stream(request));
+            let mut first = true;
+            while let Some(mut response) = responses.next().await {
+                super::execution::add_codes(&mut response.errors);
+                let message = if first && response.is_err() && response.data == async_graphql::Value::Null {
+                    json!({"id": id, "type": "error", "payload": response.errors})
+                } else {
+                    json!({"id": id, "type": "next", "payload": response})
+                };
+                first = false;
+                let done = message["type"] == "error";
+                if out.send(message).await.is_err() || done {
+                    return;
+                }
+            }
+            let _ = out.send(json!({"id": id, "type": "complete"})).await;
+        }))
+    }
+}
+
+fn text(value: &Value) -> Message {
+    Message::Text(value.to_string().into())
+}
+
+/// The key a `connection_init` payload carries, as an `Authorization` header value.
+fn authorization(payload: &Value) -> Option<String> {
+    let object = payload.as_object()?;
+    let find = |object: &serde_json::Map<String, Value>| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, v)| v.as_str().map(str::to_owned))
+    };
+    find(object).or_else(|| object.get("headers").and_then(Value::as_object).and_then(find))
+}
