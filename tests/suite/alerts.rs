@@ -454,6 +454,15 @@ async fn send_json(socket: &mut Socket, message: Value) {
 
 /// The next protocol message (pings answered), or `None` after `wait`.
 async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Result<Value, u16>> {
+    Some(
+        next_text(socket, wait)
+            .await?
+            .map(|text| serde_json::from_str(&text).unwrap()),
+    )
+}
+
+/// The next protocol message as sent (pings answered), or `None` after `wait`.
+async fn next_text(socket: &mut Socket, wait: Duration) -> Option<Result<String, u16>> {
     let deadline = Instant::now() + wait;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -465,7 +474,7 @@ async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Result<Valu
                     send_json(socket, json!({"type": "pong"})).await;
                     continue;
                 }
-                return Some(Ok(value));
+                return Some(Ok(text.to_string()));
             }
             Ok(Message::Close(frame)) => return Some(Err(frame.map(|f| u16::from(f.code)).unwrap_or(1005))),
             Ok(_) => continue,
@@ -511,11 +520,25 @@ async fn a_subscriber_receives_the_alert(backend: Backend) {
     let mut other = subscribe(address, Some(&other_key), &query).await;
     let sent = Instant::now();
     send(&app, ASSOCIATION, PERIOD, &month_of(10, REGIONS, (8, 12))).await;
-    let message = next_message(&mut own, Duration::from_secs(10))
+    let text = next_text(&mut own, Duration::from_secs(10))
         .await
         .expect("a message")
         .expect("not closed");
     let latency = sent.elapsed();
+    let keys = [
+        "\"id\"",
+        "\"rule\"",
+        "\"association\"",
+        "\"period\"",
+        "\"value\"",
+        "\"status\"",
+    ];
+    let at: Vec<usize> = keys.iter().map(|k| text.rfind(k).expect("every field")).collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "the fields come in the query's order: {text}"
+    );
+    let message: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(message["type"], "next", "{message}");
     assert_eq!(message["id"], "1");
     let alert = &message["payload"]["data"]["alertRaised"];

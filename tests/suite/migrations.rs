@@ -31,7 +31,7 @@ async fn migrations_run_down_and_up_again(backend: Backend) {
     Migrator::down(&db, None).await.expect("every migration reverts");
     assert_eq!(table_count(&db).await, 0, "down removes every table");
     Migrator::up(&db, None).await.expect("migrations apply again");
-    assert_eq!(table_count(&db).await, 25);
+    assert_eq!(table_count(&db).await, 31);
     let regions = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),

@@ -111,11 +111,11 @@ pub fn operation<'d>(document: &'d ExecutableDocument, name: Option<&str>) -> Op
 
 /// A response body: `data` is left out when the request failed before execution.
 #[derive(Serialize)]
-struct Body<'a> {
+pub(super) struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a Value>,
+    pub(super) data: Option<&'a Value>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [ServerError],
+    pub(super) errors: &'a [ServerError],
 }
 
 /// Gives every error a code: the engine's own request errors (validation, variables) and argument errors come

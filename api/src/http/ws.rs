@@ -136,10 +136,18 @@ async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
         .await;
 }
 
+/// A message of a running operation, written.
+struct Outgoing {
+    id: String,
+    /// Its operation is over (`error` or `complete`).
+    last: bool,
+    text: String,
+}
+
 /// What the connection task learns from the socket and from its operations.
 enum Step {
     Incoming(Option<Result<Message, axum::Error>>),
-    Outgoing(Option<Value>),
+    Outgoing(Option<Outgoing>),
     KeepAlive,
     InitTimedOut,
 }
@@ -167,7 +175,7 @@ impl Connection {
 
     async fn run(mut self, socket: WebSocket) {
         let (mut sink, mut stream) = socket.split();
-        let (out, mut outgoing) = mpsc::channel::<Value>(64);
+        let (out, mut outgoing) = mpsc::channel::<Outgoing>(64);
         let init_deadline = tokio::time::sleep(INIT_WAIT);
         tokio::pin!(init_deadline);
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
@@ -187,12 +195,10 @@ impl Connection {
                     }
                 }
                 Step::Outgoing(Some(message)) => {
-                    if let Some(id) = message.get("id").and_then(Value::as_str)
-                        && message["type"] != "next"
-                    {
-                        self.running.remove(id);
+                    if message.last {
+                        self.running.remove(&message.id);
                     }
-                    if sink.send(text(&message)).await.is_err() {
+                    if sink.send(Message::Text(message.text.into())).await.is_err() {
                         break None;
                     }
                 }
@@ -237,7 +243,7 @@ impl Connection {
     }
 
     /// Handles one client message: the replies to send now, or the close code and reason.
-    async fn handle(&mut self, body: &str, out: &mpsc::Sender<Value>) -> Result<Vec<Value>, (u16, String)> {
+    async fn handle(&mut self, body: &str, out: &mpsc::Sender<Outgoing>) -> Result<Vec<Value>, (u16, String)> {
         let invalid = |why: &str| (4400, format!("Invalid message: {why}"));
         let message: Value = serde_json::from_str(body).map_err(|_| invalid("not JSON"))?;
         let kind = message
@@ -304,7 +310,7 @@ impl Connection {
         id: &str,
         payload: Value,
         scope: Scope,
-        out: mpsc::Sender<Value>,
+        out: mpsc::Sender<Outgoing>,
     ) -> Result<tokio::task::JoinHandle<()>, Value> {
         let refuse = |code: &str, message: String| json!([{"message": message, "extensions": {"code": code}}]);
         if self.running.len() >= MAX_OPERATIONS {
@@ -377,23 +383,57 @@ impl Connection {
             .data(crate::labels::Preferred(crate::labels::Language::default()));
         let schema = inner.schema.clone();
         let id = id.to_owned();
+        let state = self.state.clone();
+        let name = request.operation_name.clone();
+        let variables = request.variables.clone();
         Ok(tokio::spawn(async move {
             let mut responses = std::pin::pin!(schema.execute_stream(request));
             let mut first = true;
+            let quoted = serde_json::to_string(&id).unwrap_or_default();
             while let Some(mut response) = responses.next().await {
                 super::execution::add_codes(&mut response.errors);
-                let message = if first && response.is_err() && response.data == async_graphql::Value::Null {
-                    json!({"id": id, "type": "error", "payload": response.errors})
+                // Written from the response itself, so that its keys keep the order of the query.
+                let failed = first && response.is_err() && response.data == async_graphql::Value::Null;
+                let payload = if failed {
+                    serde_json::to_string(&response.errors)
                 } else {
-                    json!({"id": id, "type": "next", "payload": response})
-                };
+                    // In the query's order, with the specification's nulls, as over HTTP.
+                    let data = std::mem::take(&mut response.data);
+                    let data = match super::execution::operation(&document, name.as_deref()) {
+                        Some(op) => crate::graphql::complete::complete(
+                            data,
+                            &document,
+                            op,
+                            &variables,
+                            &state.inner.types,
+                            &response.errors,
+                        ),
+                        None => data,
+                    };
+                    serde_json::to_string(&super::execution::Body {
+                        data: Some(&data),
+                        errors: &response.errors,
+                    })
+                }
+                .unwrap_or_default();
+                let kind = if failed { "error" } else { "next" };
                 first = false;
-                let done = message["type"] == "error";
-                if out.send(message).await.is_err() || done {
+                let message = Outgoing {
+                    id: id.clone(),
+                    last: failed,
+                    text: format!(r#"{{"id":{quoted},"type":"{kind}","payload":{payload}}}"#),
+                };
+                if out.send(message).await.is_err() || failed {
                     return;
                 }
             }
-            let _ = out.send(json!({"id": id, "type": "complete"})).await;
+            let _ = out
+                .send(Outgoing {
+                    text: format!(r#"{{"id":{quoted},"type":"complete"}}"#),
+                    id,
+                    last: true,
+                })
+                .await;
         }))
     }
 }
