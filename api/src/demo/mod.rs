@@ -109,7 +109,8 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
     })
 }
 
-/// Deletes every row of every table except `region` and the migrations table, children first.
+/// Deletes every row of every table except `region`, `alert_rule` (seeded by migration) and the migrations table,
+/// children first.
 ///
 /// This empties reported data, keys, submissions and the audit trail as
 /// well as the demo rows, so it must only be run on a demonstration or test
