@@ -23,9 +23,20 @@ fn flag(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).boolean().not_null().take()
 }
 
-/// The rules every installation starts with: (code, name, measure, scope, comparison, direction, threshold,
-/// severity).
-const DEFAULT_RULES: &[(&str, &str, &str, &str, &str, &str, f64, &str)] = &[
+/// A seeded rule: code, name, measure, scope, comparison, direction, threshold, severity.
+type SeededRule = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    &'static str,
+);
+
+/// The rules every installation starts with.
+const DEFAULT_RULES: &[SeededRule] = &[
     (
         "PAR30_ABOVE_5_REGION",
         "PAR30 rate above 5 % in a region",
@@ -222,7 +233,7 @@ impl MigrationTrait for Migration {
                 (*threshold).into(),
                 (*severity).into(),
                 true.into(),
-                Expr::current_timestamp().into(),
+                Expr::current_timestamp(),
             ]);
         }
         manager.exec_stmt(seed).await
