@@ -126,6 +126,8 @@ struct Verdict {
     value: f64,
     breach: bool,
     public: bool,
+    /// Only raises a missing alert; an existing one is left as it is (the lateness sweep).
+    raise_only: bool,
 }
 
 /// Judges the active rules on what `trigger` changed, at instant `at` (the report's reception or the release), inside
@@ -221,6 +223,7 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
                     value,
                     breach: breaches(rule, value),
                     public,
+                    raise_only: false,
                 });
             }
         }
@@ -231,10 +234,25 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
     {
         lateness(db, &rules[index], index, trigger, at, &codes, &mut verdicts).await?;
     }
+    // The alerts standing for the rules and months judged, read at once.
+    let rule_ids: BTreeSet<i32> = verdicts.iter().map(|v| rules[v.rule].id).collect();
+    let months: BTreeSet<i32> = verdicts.iter().map(|v| v.month.0).collect();
+    let mut standing: Standing = if verdicts.is_empty() {
+        HashMap::new()
+    } else {
+        alert::Entity::find()
+            .filter(alert::Column::RuleId.is_in(rule_ids))
+            .filter(alert::Column::Period.is_in(months))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| ((a.rule_id, a.group_key.clone(), a.period), a))
+            .collect()
+    };
     let mut outbox = Outbox::default();
     for verdict in verdicts {
         let rule = &rules[verdict.rule];
-        record(db, rule, &verdict, at, &released, &codes, &mut outbox).await?;
+        record(db, rule, &verdict, at, &released, &codes, &mut standing, &mut outbox).await?;
     }
     outbox.deliver(db).await
 }
@@ -294,6 +312,7 @@ async fn lateness<C: ConnectionTrait>(
                     value,
                     breach,
                     public: false,
+                    raise_only: false,
                 });
             }
         }
@@ -316,6 +335,7 @@ async fn lateness<C: ConnectionTrait>(
                     value: days_after(deadline, at),
                     breach: true,
                     public: false,
+                    raise_only: true,
                 });
             }
         }
@@ -379,7 +399,11 @@ struct Outbox {
     events: Vec<(alert_event::Model, AlertFacts)>,
 }
 
+/// The alerts standing, by rule, group key and month.
+type Standing = HashMap<(i32, String, i32), alert::Model>;
+
 /// Applies one verdict to the rule's alert for the group and month: raise, reopen, update or resolve.
+#[allow(clippy::too_many_arguments)]
 async fn record<C: ConnectionTrait>(
     db: &C,
     rule: &alert_rule::Model,
@@ -387,15 +411,15 @@ async fn record<C: ConnectionTrait>(
     at: DateTime<Utc>,
     released: &BTreeSet<i32>,
     codes: &Codes,
+    standing: &mut Standing,
     outbox: &mut Outbox,
 ) -> Result<(), DbErr> {
     let key = group_key(&verdict.key);
-    let existing = alert::Entity::find()
-        .filter(alert::Column::RuleId.eq(rule.id))
-        .filter(alert::Column::GroupKey.eq(key.clone()))
-        .filter(alert::Column::Period.eq(verdict.month.0))
-        .one(db)
-        .await?;
+    let identity = (rule.id, key.clone(), verdict.month.0);
+    let existing = standing.get(&identity).cloned();
+    if verdict.raise_only && existing.is_some() {
+        return Ok(());
+    }
     let open = existing.as_ref().is_some_and(|a| a.status == AlertStatus::Open);
     let kind = match (verdict.breach, &existing, open) {
         (true, None, _) | (true, Some(_), false) => Some(AlertEventKind::AlertRaised),
@@ -446,6 +470,7 @@ async fn record<C: ConnectionTrait>(
             active.update(db).await?
         }
     };
+    standing.insert(identity, model.clone());
     let Some(kind) = kind else { return Ok(()) };
     let uid = event_uid();
     let payload = super::payload(&uid, kind, at, &model, rule, codes);
