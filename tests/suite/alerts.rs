@@ -858,3 +858,77 @@ async fn rules_and_webhooks_are_checked(backend: Backend) {
     );
 }
 on_both_backends!(rules_and_webhooks_are_checked);
+
+/// The latest month whose report deadline (the 15th of the next month) has passed today.
+fn latest_overdue_month() -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let back = if today.day() > 15 { 1 } else { 2 };
+    let months = today.year() * 12 + today.month0() as i32 - back;
+    format!("{}-{:02}", months / 12, months % 12 + 1)
+}
+
+/// The lateness rule: a month's first report sent after its deadline raises and resolves its alert at once (with the
+/// days late); every expected association missing the latest overdue month gets one open alert, which its report
+/// resolves; judging again raises nothing twice.
+async fn a_missing_report_raises_a_lateness_alert_that_its_report_resolves(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let lateness = |association: &'static str, period: String| {
+        let app = &app;
+        async move {
+            let data = app
+                .query(
+                    "query($a: [String!], $p: Period) { alerts(filter: { rules: [\"REPORT_LATE\"], associations: $a, \
+                     from: $p, to: $p }) { nodes { status value raisedAt resolvedAt } } }",
+                    json!({ "a": [association], "p": period }),
+                )
+                .await;
+            data["alerts"]["nodes"].as_array().unwrap().clone()
+        }
+    };
+    let overdue = latest_overdue_month();
+    let before = events(&app).await;
+    send(&app, ASSOCIATION, PERIOD, &month_of(20, REGIONS, (1, 3))).await;
+    let late = lateness(ASSOCIATION, PERIOD.into()).await;
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0]["status"], "RESOLVED");
+    assert_eq!(
+        late[0]["raisedAt"], late[0]["resolvedAt"],
+        "raised and resolved by the report that ended it"
+    );
+    let deadline = chrono::DateTime::parse_from_rfc3339("2021-02-16T00:00:00Z").unwrap();
+    let days = (chrono::Utc::now() - deadline.with_timezone(&chrono::Utc)).num_hours() as f64 / 24.0;
+    assert!(
+        (late[0]["value"].as_f64().unwrap() - days).abs() < 0.2,
+        "{} days late",
+        late[0]["value"]
+    );
+    let missing = count(
+        &app,
+        &format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM alert a JOIN alert_rule r ON r.id = a.rule_id WHERE r.code = \
+             'REPORT_LATE' AND a.status = 'OPEN' AND a.period = {}",
+            overdue.replace('-', "")
+        ),
+    )
+    .await;
+    assert_eq!(missing, 13, "every demo association is missing {overdue}");
+    assert_eq!(
+        events(&app).await - before,
+        2 + 13,
+        "one raise and one resolution, and 13 raises"
+    );
+
+    let before = events(&app).await;
+    send(&app, "PALMIER", &overdue, &month_of(21, &["MA-01"], (1, 3))).await;
+    let palmier = lateness("PALMIER", overdue.clone()).await;
+    assert_eq!(palmier.len(), 1);
+    assert_eq!(palmier[0]["status"], "RESOLVED", "its report resolves it");
+    assert_eq!(
+        events(&app).await - before,
+        1,
+        "the resolution only: the others' alerts are open already"
+    );
+    assert_eq!(lateness("ZELLIGE", overdue).await[0]["status"], "OPEN");
+}
+on_both_backends!(a_missing_report_raises_a_lateness_alert_that_its_report_resolves);

@@ -140,7 +140,7 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
     if rules.is_empty() {
         return Ok(0);
     }
-    let codes = Codes::read(db).await?;
+    let mut codes = LazyCodes::default();
     let month = match trigger {
         Trigger::Report { month, .. } | Trigger::Release { month } => month,
     };
@@ -174,7 +174,11 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
                 .collect(),
         };
         for (judged_month, association) in jobs {
-            let Some(filter) = rule_filter(rule, association, &codes) else {
+            let known = match rule.scope_code {
+                Some(_) => Some(codes.get(db).await?),
+                None => None,
+            };
+            let Some(filter) = rule_filter(rule, association, known) else {
                 continue;
             };
             let group_by: Vec<Dim> = dimension(rule.scope).into_iter().collect();
@@ -232,7 +236,7 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
         .iter()
         .position(|r| matches!(judged(&r.measure), Some(Judged::Lateness)))
     {
-        lateness(db, &rules[index], index, trigger, at, &codes, &mut verdicts).await?;
+        lateness(db, &rules[index], index, trigger, at, &mut codes, &mut verdicts).await?;
     }
     // The alerts standing for the rules and months judged, read at once.
     let rule_ids: BTreeSet<i32> = verdicts.iter().map(|v| rules[v.rule].id).collect();
@@ -252,7 +256,17 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
     let mut outbox = Outbox::default();
     for verdict in verdicts {
         let rule = &rules[verdict.rule];
-        record(db, rule, &verdict, at, &released, &codes, &mut standing, &mut outbox).await?;
+        record(
+            db,
+            rule,
+            &verdict,
+            at,
+            &released,
+            &mut codes,
+            &mut standing,
+            &mut outbox,
+        )
+        .await?;
     }
     outbox.deliver(db).await
 }
@@ -280,16 +294,16 @@ async fn lateness<C: ConnectionTrait>(
     index: usize,
     trigger: Trigger,
     at: DateTime<Utc>,
-    codes: &Codes,
+    codes: &mut LazyCodes,
     verdicts: &mut Vec<Verdict>,
 ) -> Result<(), DbErr> {
-    let applies = |association: i32| {
-        rule.scope == AlertScope::Association
-            && rule
-                .scope_code
-                .as_ref()
-                .is_none_or(|code| codes.associations.get(&association) == Some(code))
+    // The one association the rule is limited to, if any (none known: no association).
+    let only = match &rule.scope_code {
+        Some(code) => Some(codes.get(db).await?.association_ids.get(code).copied().unwrap_or(0)),
+        None => None,
     };
+    let applies =
+        |association: i32| rule.scope == AlertScope::Association && only.is_none_or(|only| only == association);
     let key = |association: i32| GroupKey {
         association: Some(association),
         ..GroupKey::default()
@@ -322,12 +336,23 @@ async fn lateness<C: ConnectionTrait>(
         .await
         .map_err(internal)?;
     if let Some(month) = lateness_month(at).filter(|m| first_reported.is_some_and(|first| *m >= first)) {
-        let missing = crate::release::store::missing_reports(db, month)
-            .await
-            .map_err(internal)?;
+        // Expected associations (active ones) without an accepted report of the month, and without this rule's alert
+        // for it yet: usually none, in one statement whatever the number of associations.
+        let sql = format!(
+            "SELECT a.id AS id FROM association a WHERE a.status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM submission s \
+             WHERE s.association_id = a.id AND s.period = {m} AND s.status = 'ACCEPTED') AND NOT EXISTS (SELECT 1 FROM \
+             alert x WHERE x.rule_id = {rule} AND x.period = {m} AND x.group_key = 'ASSOCIATION:' || CAST(a.id AS TEXT)) \
+             ORDER BY a.id",
+            m = month.0,
+            rule = rule.id
+        );
+        let missing = db
+            .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .await?;
         let deadline = crate::submission::store::deadline(month);
-        for code in missing {
-            if let Some(id) = codes.association_ids.get(&code).copied().filter(|id| applies(*id)) {
+        for row in missing {
+            let id: i32 = row.try_get("", "id")?;
+            if applies(id) {
                 verdicts.push(Verdict {
                     rule: index,
                     month,
@@ -344,12 +369,12 @@ async fn lateness<C: ConnectionTrait>(
 }
 
 /// The condition a rule's scope code puts on the groups (`None`: the rule does not apply to this association).
-fn rule_filter(rule: &alert_rule::Model, association: Option<i32>, codes: &Codes) -> Option<CubeFilter> {
+fn rule_filter(rule: &alert_rule::Model, association: Option<i32>, codes: Option<&Codes>) -> Option<CubeFilter> {
     let mut filter = CubeFilter::default();
     if let Some(id) = association {
         filter.associations = Some(vec![id]);
     }
-    let Some(code) = &rule.scope_code else {
+    let (Some(code), Some(codes)) = (&rule.scope_code, codes) else {
         return Some(filter);
     };
     match rule.scope {
@@ -367,6 +392,19 @@ fn rule_filter(rule: &alert_rule::Model, association: Option<i32>, codes: &Codes
         }
     }
     Some(filter)
+}
+
+/// Association and region codes, read when first needed.
+#[derive(Default)]
+pub struct LazyCodes(Option<Codes>);
+
+impl LazyCodes {
+    async fn get<C: ConnectionTrait>(&mut self, db: &C) -> Result<&Codes, DbErr> {
+        if self.0.is_none() {
+            self.0 = Some(Codes::read(db).await?);
+        }
+        Ok(self.0.as_ref().expect("read just now"))
+    }
 }
 
 /// Association and region codes by id, and back.
@@ -410,7 +448,7 @@ async fn record<C: ConnectionTrait>(
     verdict: &Verdict,
     at: DateTime<Utc>,
     released: &BTreeSet<i32>,
-    codes: &Codes,
+    codes: &mut LazyCodes,
     standing: &mut Standing,
     outbox: &mut Outbox,
 ) -> Result<(), DbErr> {
@@ -473,7 +511,7 @@ async fn record<C: ConnectionTrait>(
     standing.insert(identity, model.clone());
     let Some(kind) = kind else { return Ok(()) };
     let uid = event_uid();
-    let payload = super::payload(&uid, kind, at, &model, rule, codes);
+    let payload = super::payload(&uid, kind, at, &model, rule, codes.get(db).await?);
     let event = alert_event::ActiveModel {
         uid: Set(uid),
         alert_id: Set(model.id),
