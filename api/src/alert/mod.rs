@@ -373,7 +373,8 @@ pub fn payload(
     at: chrono::DateTime<chrono::Utc>,
     alert: &alert::Model,
     rule: &alert_rule::Model,
-    codes: &rules::Codes,
+    association: Option<&str>,
+    region: Option<&str>,
 ) -> serde_json::Value {
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     serde_json::json!({
@@ -388,8 +389,8 @@ pub fn payload(
             "comparison": rule.comparison.as_str(),
             "direction": rule.direction.as_str(),
             "scope": alert.scope.as_str(),
-            "association": alert.association_id.and_then(|id| codes.associations.get(&id)),
-            "region": alert.region_id.and_then(|id| codes.regions.get(&id)),
+            "association": association,
+            "region": region,
             "segment": alert.segment,
             "period": Month(alert.period).to_string(),
             "status": alert.status.as_str(),

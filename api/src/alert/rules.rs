@@ -394,16 +394,45 @@ fn rule_filter(rule: &alert_rule::Model, association: Option<i32>, codes: Option
     Some(filter)
 }
 
-/// Association and region codes, read when first needed.
+/// Association and region codes: all of them when a rule's scope code needs them, else one by one for the events
+/// written (an acceptance among thousands of associations reads the one it raises an alert on).
 #[derive(Default)]
-pub struct LazyCodes(Option<Codes>);
+pub struct LazyCodes {
+    all: Option<Codes>,
+    associations: HashMap<i32, String>,
+    regions: HashMap<i32, String>,
+}
 
 impl LazyCodes {
     async fn get<C: ConnectionTrait>(&mut self, db: &C) -> Result<&Codes, DbErr> {
-        if self.0.is_none() {
-            self.0 = Some(Codes::read(db).await?);
+        if self.all.is_none() {
+            self.all = Some(Codes::read(db).await?);
         }
-        Ok(self.0.as_ref().expect("read just now"))
+        Ok(self.all.as_ref().expect("read just now"))
+    }
+
+    /// The codes of an alert's association and region.
+    async fn of<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        alert: &alert::Model,
+    ) -> Result<(Option<String>, Option<String>), DbErr> {
+        if let Some(id) = alert.association_id
+            && !self.associations.contains_key(&id)
+            && let Some(found) = association::Entity::find_by_id(id).one(db).await?
+        {
+            self.associations.insert(id, found.code);
+        }
+        if let Some(id) = alert.region_id
+            && !self.regions.contains_key(&id)
+            && let Some(found) = region::Entity::find_by_id(id).one(db).await?
+        {
+            self.regions.insert(id, found.code);
+        }
+        Ok((
+            alert.association_id.and_then(|id| self.associations.get(&id).cloned()),
+            alert.region_id.and_then(|id| self.regions.get(&id).cloned()),
+        ))
     }
 }
 
@@ -511,7 +540,16 @@ async fn record<C: ConnectionTrait>(
     standing.insert(identity, model.clone());
     let Some(kind) = kind else { return Ok(()) };
     let uid = event_uid();
-    let payload = super::payload(&uid, kind, at, &model, rule, codes.get(db).await?);
+    let (association_code, region_code) = codes.of(db, &model).await?;
+    let payload = super::payload(
+        &uid,
+        kind,
+        at,
+        &model,
+        rule,
+        association_code.as_deref(),
+        region_code.as_deref(),
+    );
     let event = alert_event::ActiveModel {
         uid: Set(uid),
         alert_id: Set(model.id),
