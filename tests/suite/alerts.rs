@@ -555,6 +555,31 @@ async fn a_subscriber_receives_the_alert(backend: Backend) {
 }
 on_both_backends!(a_subscriber_receives_the_alert);
 
+/// A subscriber connected to another server process over the same database receives the alert a report accepted by
+/// this one raised: events travel through the database, not through one process's memory.
+async fn a_subscriber_on_another_process_receives_the_alert(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    quiet_lateness(&app).await;
+    let own_key = app.issue_key(PartnerKind::Association, Some(ASSOCIATION)).await;
+    let other = crate::crash::Server::start(&app.database_url()).await;
+    let query = RAISED
+        .replace("($rules: [String!])", "")
+        .replace("$rules", "[\"PAR30_ABOVE_5_ASSOCIATION\"]");
+    let mut socket = subscribe(other.address, Some(&own_key), &query).await;
+    send(&app, ASSOCIATION, PERIOD, &month_of(12, REGIONS, (8, 12))).await;
+    let message = next_message(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("a message")
+        .expect("not closed");
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(
+        message["payload"]["data"]["alertRaised"]["association"]["code"],
+        ASSOCIATION
+    );
+    assert_eq!(message["payload"]["data"]["alertRaised"]["period"], PERIOD);
+}
+on_both_backends!(a_subscriber_on_another_process_receives_the_alert);
+
 /// The protocol's refusals: a wrong key closes with 4403, `subscribe` before `connection_init` with 4401, an id in use
 /// with 4409, a second `connection_init` with 4429; a query over WebSocket and a subscription over HTTP are refused
 /// with a GraphQL error.

@@ -1,9 +1,10 @@
 //! The alert events of every process, passed to this process's subscriptions.
 //!
 //! Events are read from the outbox (`alert_event`), never handed over in memory by the writer: a report accepted by
-//! another process over the same PostgreSQL reaches this process's subscribers too. One reader per process runs
+//! another process over the same database reaches this process's subscribers too. One reader per process runs
 //! while someone subscribes: it reads the events after the last one it passed on as soon as a write of this process
-//! commits ([`committed`]), and every quarter of a second otherwise.
+//! commits ([`committed`]), on PostgreSQL as soon as any process's write commits (a `NOTIFY` on [`CHANNEL`], sent
+//! in the transaction that wrote the events), and every quarter of a second otherwise.
 
 use super::{Alert, AlertView, store::Conditions};
 use crate::scope::{AlertFacts, Scope};
@@ -16,7 +17,11 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
-/// How often the reader looks for other processes' events.
+/// The PostgreSQL notification channel of committed alert events.
+pub const CHANNEL: &str = "observatory_alert_events";
+
+/// How often the reader looks for other processes' events (without notifications: on SQLite, or while the
+/// notification connection is lost).
 const POLL: Duration = Duration::from_millis(250);
 /// Events kept for a subscriber that reads slowly; beyond this, it misses the oldest.
 const BACKLOG: usize = 1_024;
@@ -114,6 +119,7 @@ impl Hub {
             }
         };
         let mut commits = commits();
+        let mut notifications = self.listen().await;
         loop {
             {
                 let mut reading = self.reading.lock().expect("not poisoned");
@@ -131,9 +137,34 @@ impl Hub {
                 }
                 Err(error) => tracing::warn!(%error, "alert subscriptions could not read the outbox"),
             }
-            tokio::select! {
-                _ = commits.changed() => {}
-                _ = tokio::time::sleep(POLL) => {}
+            let notified = tokio::select! {
+                _ = commits.changed() => Ok(()),
+                _ = tokio::time::sleep(POLL) => Ok(()),
+                notified = next_notification(&mut notifications) => notified,
+            };
+            if let Err(error) = notified {
+                tracing::warn!(%error, "alert notifications stopped: reading the outbox every {} ms", POLL.as_millis());
+                notifications = None;
+            }
+        }
+    }
+
+    /// On PostgreSQL, a connection listening to [`CHANNEL`] (taken from the pool while the reader runs).
+    async fn listen(&self) -> Option<sea_orm::sqlx::postgres::PgListener> {
+        if self.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return None;
+        }
+        let pool = self.db.get_postgres_connection_pool();
+        let listening = async {
+            let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        match listening.await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "alert notifications unavailable: reading the outbox every {} ms", POLL.as_millis());
+                None
             }
         }
     }
@@ -191,5 +222,15 @@ impl Hub {
                 ))
             })
             .collect())
+    }
+}
+
+/// The next notification, or never without a listener.
+async fn next_notification(
+    listener: &mut Option<sea_orm::sqlx::postgres::PgListener>,
+) -> Result<(), sea_orm::sqlx::Error> {
+    match listener {
+        Some(listener) => listener.recv().await.map(|_| ()),
+        None => std::future::pending().await,
     }
 }

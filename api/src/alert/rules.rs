@@ -584,6 +584,11 @@ impl Outbox {
         if self.events.is_empty() {
             return Ok(0);
         }
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // Delivered to every listening process when this transaction commits (`super::hub`).
+            db.execute_unprepared(&format!("SELECT pg_notify('{}', '')", super::hub::CHANNEL))
+                .await?;
+        }
         let hooks = active_webhooks(db).await?;
         let now = Utc::now();
         for (event, facts) in &self.events {
