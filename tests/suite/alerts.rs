@@ -635,6 +635,55 @@ async fn the_socket_refuses_what_the_protocol_refuses(backend: Backend) {
     let reply = app.graphql(query, json!({})).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.codes(), ["BAD_REQUEST"]);
+
+    // Limits: a document over the budget is refused before it runs; a socket runs at most 16 subscriptions; an
+    // address holds at most 16 sockets.
+    let mut socket = subscribe(address, None, query).await;
+    let aliases: String = (0..100)
+        .map(|i| format!("b{i}: association {{ branches(first: 500) {{ nodes {{ code name city }} }} }} "))
+        .collect();
+    let costly = format!("subscription {{ alertRaised {{ id {aliases} }} }}");
+    send_json(
+        &mut socket,
+        json!({"id": "costly", "type": "subscribe", "payload": {"query": costly}}),
+    )
+    .await;
+    let refused = next_message(&mut socket, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "BAD_REQUEST", "{refused}");
+    for id in 2..=16 {
+        send_json(
+            &mut socket,
+            json!({"id": id.to_string(), "type": "subscribe", "payload": {"query": query}}),
+        )
+        .await;
+    }
+    send_json(
+        &mut socket,
+        json!({"id": "17", "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    let refused = next_message(&mut socket, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (refused["type"].as_str(), refused["id"].as_str()),
+        (Some("error"), Some("17")),
+        "{refused}"
+    );
+    let mut sockets = vec![socket];
+    for _ in 1..16 {
+        sockets.push(connect(address).await);
+    }
+    let mut one_too_many = connect(address).await;
+    assert_eq!(
+        next_message(&mut one_too_many, Duration::from_secs(5)).await,
+        Some(Err(4429))
+    );
 }
 on_both_backends!(the_socket_refuses_what_the_protocol_refuses);
 
