@@ -497,8 +497,9 @@ async fn subscribe(address: SocketAddr, key: Option<&str>, query: &str) -> Socke
         json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
     )
     .await;
-    // The subscription reads the events committed from the moment it runs.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The subscription reads the events committed from the moment it runs (its reader starts on the server a few
+    // milliseconds after `subscribe`; the margin is for a loaded machine).
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
     socket
 }
 
