@@ -90,6 +90,16 @@ impl<T> Page<T> {
         }
     }
 
+    /// The same page with each item joined to what it is shown with (items `f` gives nothing for are left out).
+    pub fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page {
+            items: self.items.into_iter().filter_map(f).collect(),
+            has_next: self.has_next,
+            has_previous: self.has_previous,
+            total: self.total,
+        }
+    }
+
     pub fn empty(args: &PageArgs) -> Self {
         Page {
             items: Vec::new(),

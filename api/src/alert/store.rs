@@ -125,20 +125,10 @@ pub async fn alerts<C: ConnectionTrait>(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let items = page
-        .items
-        .into_iter()
-        .filter_map(|alert| {
-            let rule = rules.get(&alert.rule_id)?.clone();
-            Some(AlertView { alert, rule })
-        })
-        .collect();
-    Ok(Page {
-        items,
-        has_next: page.has_next,
-        has_previous: page.has_previous,
-        total: page.total,
-    })
+    Ok(page.filter_map(|alert| {
+        let rule = rules.get(&alert.rule_id)?.clone();
+        Some(AlertView { alert, rule })
+    }))
 }
 
 /// Checks a new rule: a new code, a measure of the catalogue (or lateness, on associations, by value) that has a

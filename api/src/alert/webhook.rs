@@ -319,25 +319,15 @@ pub async fn deliveries<C: ConnectionTrait>(
     {
         attempts.entry(attempt.delivery_id).or_default().push(attempt);
     }
-    let items = page
-        .items
-        .into_iter()
-        .filter_map(|delivery| {
-            let event = events.get(&delivery.event_id)?.clone();
-            let attempts = attempts.remove(&delivery.id).unwrap_or_default();
-            Some(DeliveryView {
-                delivery,
-                event,
-                attempts,
-            })
+    Ok(page.filter_map(|delivery| {
+        let event = events.get(&delivery.event_id)?.clone();
+        let attempts = attempts.remove(&delivery.id).unwrap_or_default();
+        Some(DeliveryView {
+            delivery,
+            event,
+            attempts,
         })
-        .collect();
-    Ok(Page {
-        items,
-        has_next: page.has_next,
-        has_previous: page.has_previous,
-        total: page.total,
-    })
+    }))
 }
 
 /// The signature of a delivery: HMAC-SHA256 with the secret over `<id>.<timestamp>.<body>`, in base64, after `v1,`.
