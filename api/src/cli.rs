@@ -274,6 +274,18 @@ pub struct ServeArgs {
     /// Longest a GraphQL request may run, in seconds.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = HttpLimits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
+    /// Most connections open at once; a connection over the limit replaces the one that has waited longest without
+    /// sending a request, or is answered 503 when every connection is answering one. Keep it below the process's
+    /// open-file limit (`ulimit -n`).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = HttpLimits::default().max_connections)]
+    pub max_connections: usize,
+    /// Longest a client may take to send a request's headers, in seconds; the connection is closed after it.
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = HttpLimits::default().header_timeout.as_secs())]
+    pub header_timeout_secs: u64,
+    /// Slowest average rate of a request body, in bytes per second, once its first 10 seconds have passed; a slower
+    /// body is answered 408.
+    #[arg(long, env = "BODY_MIN_BYTES_PER_SECOND", default_value_t = HttpLimits::default().body_min_bytes_per_second)]
+    pub body_min_bytes_per_second: u64,
 }
 
 impl ServeArgs {
@@ -802,6 +814,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
                     .map_err(|_| format!("CORS origin '{origin}' is not a valid header value"))
             })
             .collect::<Result<_, _>>()?,
+        max_connections: args.max_connections.max(1),
+        header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+        body_min_bytes_per_second: args.body_min_bytes_per_second,
+        body_grace: HttpLimits::default().body_grace,
+        report_places: HttpLimits::default().report_places,
         webhooks: crate::alert::webhook::Settings {
             allow_private: args.webhook_allow_private,
             retry_base: Duration::from_millis(args.webhook_retry_base_ms),

@@ -49,3 +49,8 @@ pub async fn load_demo<C: sea_orm::ConnectionTrait>(db: &C) -> Result<demo::Summ
     rollup::refresh(db, None).await?;
     Ok(summary)
 }
+
+/// The allocator of every binary built on this crate. mimalloc returns freed pages to the system shortly after a
+/// request lets go of them, where the system allocator keeps a large request's peak for the life of the process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod persisted;
 pub mod protocol;
 pub mod reports;
+pub mod serve;
 pub mod ws;
 
 use crate::error::code;
@@ -30,7 +31,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use protocol::{MediaType, refuse};
 use sea_orm::DatabaseConnection;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -38,6 +39,7 @@ use tower_http::trace::TraceLayer;
 
 pub use execution::execute;
 pub use protocol::{APPLICATION_JSON, GRAPHQL_RESPONSE_JSON};
+pub use serve::serve;
 
 /// Limits of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -63,6 +65,16 @@ pub struct HttpLimits {
     pub trusted_documents: Option<Arc<persisted::TrustedDocuments>>,
     /// How webhooks are registered and delivered.
     pub webhooks: crate::alert::webhook::Settings,
+    /// Most connections open at once (see `serve`).
+    pub max_connections: usize,
+    /// Longest a client may take to send a request's headers, from the connection's opening or the previous answer.
+    pub header_timeout: Duration,
+    /// Time a request body may take before it must keep up `body_min_bytes_per_second` on average.
+    pub body_grace: Duration,
+    /// Slowest average rate of a request body once `body_grace` has passed.
+    pub body_min_bytes_per_second: u64,
+    /// Reports read and checked at once (the rest wait, holding only their connection).
+    pub report_places: usize,
 }
 
 impl Default for HttpLimits {
@@ -78,6 +90,11 @@ impl Default for HttpLimits {
             cors_origins: Vec::new(),
             trusted_documents: None,
             webhooks: crate::alert::webhook::Settings::default(),
+            max_connections: 4_096,
+            header_timeout: Duration::from_secs(10),
+            body_grace: Duration::from_secs(10),
+            body_min_bytes_per_second: 16 * 1024,
+            report_places: 2,
         }
     }
 }
@@ -114,6 +131,8 @@ struct Inner {
     hub: crate::alert::hub::Hub,
     /// Open WebSockets per client address.
     sockets: ws::Sockets,
+    /// Places for reports being received and checked (`HttpLimits::report_places`).
+    reports: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -128,6 +147,7 @@ impl AppState {
         let heavy_places = (crate::db::pool_size(db.get_database_backend()) / 2).max(1);
         let heavy = tokio::sync::Semaphore::new(heavy_places as usize);
         let hub = crate::alert::hub::Hub::new(db.clone());
+        let reports = tokio::sync::Semaphore::new(limits.report_places.max(1));
         AppState {
             inner: Arc::new(Inner {
                 schema,
@@ -144,6 +164,7 @@ impl AppState {
                 metrics: metrics::Metrics::default(),
                 hub,
                 sockets: ws::Sockets::default(),
+                reports,
             }),
         }
     }
@@ -259,20 +280,6 @@ fn cors(origins: &[HeaderValue]) -> Option<tower_http::cors::CorsLayer> {
             ])
             .max_age(Duration::from_secs(3600)),
     )
-}
-
-/// Serves the router on a listener until `shutdown` completes, telling each request its peer's address.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -412,6 +419,18 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
         }
         let bytes: Bytes = match axum::body::to_bytes(body, limits.max_body_bytes).await {
             Ok(bytes) => bytes,
+            Err(error) if serve::is_too_slow(&error) => {
+                let mut response = refuse(
+                    StatusCode::REQUEST_TIMEOUT,
+                    media,
+                    code::TIMEOUT,
+                    "the request body arrived too slowly: send it again over a faster connection",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return response;
+            }
             Err(_) => {
                 return refuse(
                     StatusCode::PAYLOAD_TOO_LARGE,

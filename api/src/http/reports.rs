@@ -69,6 +69,11 @@ pub fn error_response(error: ApiError) -> Response {
 }
 
 /// `POST /reports/{association}/{month}`.
+///
+/// Who may send is decided from the path and the key before any byte of the body is read: a caller who may not
+/// report for the association (or a request whose month, media type or declared length is refused) is answered at
+/// once and the connection closed, while the body is still arriving. A report is then received and read in one of
+/// the server's few report places, so that the memory reports take is bounded whatever the number of senders.
 pub async fn submit(
     State(state): State<AppState>,
     Path((association, month)): Path<(String, String)>,
@@ -77,10 +82,71 @@ pub async fn submit(
     let (parts, body) = request.into_parts();
     let (scope, decision) = match admit(&state, &parts, MediaType::Json).await {
         Ok(admitted) => admitted,
-        Err(refused) => return refused,
+        Err(refused) => return closing(refused),
     };
     let answer = receive(&state, scope, association, month, parts, body).await;
     with_rate_headers(answer, decision)
+}
+
+/// A refusal answered before the body was read: the connection is closed rather than drained.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// The request's parts before the body: the month, and the caller's right to report for the association.
+async fn before_the_body(
+    state: &AppState,
+    scope: &crate::scope::Scope,
+    association: &str,
+    month: &str,
+    parts: &axum::http::request::Parts,
+) -> Result<crate::period::Month, Response> {
+    let month = match Period::parse(month) {
+        Ok(period) if period.granularity == Granularity::Month => period.start,
+        _ => {
+            return Err(bad_request(&format!(
+                "`{month}` is not a month: write it YYYY-MM, for example 2021-01"
+            )));
+        }
+    };
+    let owner = crate::store::by_code::<entity::association::Entity, _>(
+        &state.inner.db,
+        entity::association::Column::Code,
+        "association",
+        association,
+    )
+    .await
+    .map_err(error_response)?;
+    scope.may_report_for(owner.id).map_err(error_response)?;
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        return Err(unsupported(
+            "send the report as multipart/form-data with the parts clients, loans, staff (and optionally branches), \
+             each a CSV file",
+        ));
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_REPORT_BYTES) {
+        return Err(too_large());
+    }
+    Ok(month)
+}
+
+/// The parts of a report as sent: CSV files by table, or one workbook.
+enum Sent {
+    Csv(Vec<(Table, axum::body::Bytes)>),
+    Workbook(axum::body::Bytes),
 }
 
 async fn receive(
@@ -91,107 +157,36 @@ async fn receive(
     parts: axum::http::request::Parts,
     body: Body,
 ) -> Response {
-    let month = match Period::parse(&month) {
-        Ok(period) if period.granularity == Granularity::Month => period.start,
-        _ => {
-            return bad_request(&format!(
-                "`{month}` is not a month: write it YYYY-MM, for example 2021-01"
-            ));
-        }
-    };
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
-        return unsupported(
-            "send the report as multipart/form-data with the parts clients, loans, staff (and optionally branches), \
-             each a CSV file",
-        );
-    }
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_REPORT_BYTES) {
-        return too_large();
-    }
-    let bytes = match axum::body::to_bytes(body, MAX_REPORT_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => return too_large(),
+    let month = match before_the_body(state, &scope, &association, &month, &parts).await {
+        Ok(month) => month,
+        Err(refused) => return closing(refused),
     };
     let idempotency_key = match parts.headers.get("idempotency-key").map(|v| v.to_str()) {
         None => None,
         Some(Ok(key)) => Some(key.trim().to_owned()),
-        Some(Err(_)) => return bad_request("the Idempotency-Key header must be visible ASCII"),
+        Some(Err(_)) => return closing(bad_request("the Idempotency-Key header must be visible ASCII")),
     };
-    let request = axum::extract::Request::from_parts(parts, Body::from(bytes));
-    let mut multipart = match Multipart::from_request(request, &()).await {
-        Ok(multipart) => multipart,
-        Err(rejection) => return bad_request(&format!("the multipart body cannot be read: {}", rejection.body_text())),
+    // One of the report places, held while the report is received, read and checked.
+    let Ok(_place) = state.inner.reports.acquire().await else {
+        return error_response(ApiError::Internal("the report places are closed".into()));
     };
-    let mut tables = RawReport::new();
-    let mut texts = serde_json::Map::new();
-    let mut workbook: Option<axum::body::Bytes> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => return bad_request(&format!("the multipart body is malformed: {}", error.body_text())),
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "workbook" {
-            if !tables.is_empty() || workbook.is_some() {
-                return bad_request("send either one `workbook` part or the CSV parts, not both");
-            }
-            match field.bytes().await {
-                Ok(data) => workbook = Some(data),
-                Err(error) => {
-                    return bad_request(&format!("the `workbook` part cannot be read: {}", error.body_text()));
-                }
-            }
-            continue;
-        }
-        if workbook.is_some() {
-            return bad_request("send either one `workbook` part or the CSV parts, not both");
-        }
-        let Some(table) = Table::from_name(&name) else {
-            return bad_request(&format!(
-                "unknown part `{name}`: the parts are clients, loans, staff and, optionally, branches"
-            ));
-        };
-        if tables.contains_key(&table) {
-            return bad_request(&format!("the `{name}` part is sent twice: send each table once"));
-        }
-        let data = match field.bytes().await {
-            Ok(data) => data,
-            Err(error) => return bad_request(&format!("the `{name}` part cannot be read: {}", error.body_text())),
-        };
-        match table::read_csv(table, &data) {
-            Ok(raw) => {
-                tables.insert(table, raw);
-                texts.insert(name, String::from_utf8_lossy(&data).into_owned().into());
-            }
-            Err(Malformed::Encoding(message)) => return unsupported(&message),
-            Err(Malformed::Shape(message)) => return bad_request(&message),
-        }
-    }
-    let payload = if let Some(data) = workbook {
-        tables = match table::read_xlsx(&data) {
-            Ok(tables) => tables,
-            Err(Malformed::Encoding(message)) => return unsupported(&message),
-            Err(Malformed::Shape(message)) => return bad_request(&message),
-        };
-        use base64::Engine;
-        json!({ "format": "xlsx", "workbook": base64::engine::general_purpose::STANDARD.encode(&data) }).to_string()
-    } else {
-        json!({ "format": "csv", "tables": texts }).to_string()
+    let bytes = match axum::body::to_bytes(body, MAX_REPORT_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(error) if super::serve::is_too_slow(&error) => return closing(too_slow()),
+        Err(_) => return closing(too_large()),
     };
-    if tables.is_empty() {
-        return bad_request("the report has no part: send clients, loans and staff as CSV files, or one workbook");
-    }
+    let sent = match parts_of(parts, bytes).await {
+        Ok(sent) => sent,
+        Err(refused) => return refused,
+    };
+    // Reading files is work for a blocking thread, not for the threads that answer requests.
+    let read = tokio::task::spawn_blocking(move || read_sent(sent)).await;
+    let (tables, payload) = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(Malformed::Encoding(message))) => return unsupported(&message),
+        Ok(Err(Malformed::Shape(message))) => return bad_request(&message),
+        Err(_) => return error_response(ApiError::Internal("reading a report failed".into())),
+    };
     let report = NewReport {
         association,
         month,
@@ -205,6 +200,111 @@ async fn receive(
             Err(error) => error_response(error),
         },
         Err(error) => error_response(error),
+    }
+}
+
+fn too_slow() -> Response {
+    refuse(
+        StatusCode::REQUEST_TIMEOUT,
+        MediaType::Json,
+        code::TIMEOUT,
+        "the report arrived too slowly: send it again over a faster connection",
+    )
+}
+
+/// The multipart body's parts: CSV files by table, or one workbook.
+async fn parts_of(parts: axum::http::request::Parts, bytes: axum::body::Bytes) -> Result<Sent, Response> {
+    let request = axum::extract::Request::from_parts(parts, Body::from(bytes));
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|rejection| bad_request(&format!("the multipart body cannot be read: {}", rejection.body_text())))?;
+    let mut files: Vec<(Table, axum::body::Bytes)> = Vec::new();
+    let mut workbook: Option<axum::body::Bytes> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                return Err(bad_request(&format!(
+                    "the multipart body is malformed: {}",
+                    error.body_text()
+                )));
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "workbook" {
+            if !files.is_empty() || workbook.is_some() {
+                return Err(bad_request(
+                    "send either one `workbook` part or the CSV parts, not both",
+                ));
+            }
+            match field.bytes().await {
+                Ok(data) => workbook = Some(data),
+                Err(error) => {
+                    return Err(bad_request(&format!(
+                        "the `workbook` part cannot be read: {}",
+                        error.body_text()
+                    )));
+                }
+            }
+            continue;
+        }
+        if workbook.is_some() {
+            return Err(bad_request(
+                "send either one `workbook` part or the CSV parts, not both",
+            ));
+        }
+        let Some(table) = Table::from_name(&name) else {
+            return Err(bad_request(&format!(
+                "unknown part `{name}`: the parts are clients, loans, staff and, optionally, branches"
+            )));
+        };
+        if files.iter().any(|(t, _)| *t == table) {
+            return Err(bad_request(&format!(
+                "the `{name}` part is sent twice: send each table once"
+            )));
+        }
+        match field.bytes().await {
+            Ok(data) => files.push((table, data)),
+            Err(error) => {
+                return Err(bad_request(&format!(
+                    "the `{name}` part cannot be read: {}",
+                    error.body_text()
+                )));
+            }
+        }
+    }
+    match workbook {
+        Some(data) => Ok(Sent::Workbook(data)),
+        None if files.is_empty() => Err(bad_request(
+            "the report has no part: send clients, loans and staff as CSV files, or one workbook",
+        )),
+        None => Ok(Sent::Csv(files)),
+    }
+}
+
+/// The tables of what was sent, and the payload kept with the submission.
+fn read_sent(sent: Sent) -> Result<(RawReport, String), Malformed> {
+    match sent {
+        Sent::Workbook(data) => {
+            let tables = table::read_xlsx(&data)?;
+            use base64::Engine;
+            let payload =
+                json!({ "format": "xlsx", "workbook": base64::engine::general_purpose::STANDARD.encode(&data) });
+            Ok((tables, payload.to_string()))
+        }
+        Sent::Csv(files) => {
+            let mut tables = RawReport::new();
+            let mut texts = serde_json::Map::new();
+            for (table, data) in files {
+                tables.insert(table, table::read_csv(table, &data)?);
+                texts.insert(
+                    table.name().to_owned(),
+                    String::from_utf8_lossy(&data).into_owned().into(),
+                );
+            }
+            Ok((tables, json!({ "format": "csv", "tables": texts }).to_string()))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod store;
 pub mod table;
 pub mod validate;
+pub mod xlsx;
 
 use crate::context::{db, scope, wants_total};
 use crate::error::ApiError;

@@ -121,6 +121,12 @@ impl Table {
     }
 }
 
+/// Most data rows of one table in a report (CSV file, sheet or JSON rows): a monthly report has a few hundred.
+pub const MAX_ROWS: usize = 10_000;
+
+/// Most columns of one table in a report (the widest table has 14).
+pub const MAX_COLUMNS: usize = 64;
+
 /// One table as read: its columns as named by the sender and its rows with their line numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawTable {
@@ -217,6 +223,17 @@ pub fn read_csv(table: Table, bytes: &[u8]) -> Result<RawTable, Malformed> {
             _ => Malformed::Shape(format!("the `{what}` file cannot be read as CSV: {e}")),
         })?;
         let line = record.position().map(|p| line_at(p.byte())).unwrap_or(index + 1);
+        if record.len() > MAX_COLUMNS {
+            return Err(Malformed::Shape(format!(
+                "the `{what}` file has {} columns on line {line}; a report table has at most {MAX_COLUMNS}",
+                record.len()
+            )));
+        }
+        if raw.rows.len() >= MAX_ROWS {
+            return Err(Malformed::Shape(format!(
+                "the `{what}` file has more than {MAX_ROWS} rows: send one month of one association"
+            )));
+        }
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
         if index == 0 {
             raw.columns = cells;
@@ -258,86 +275,14 @@ pub fn read_json(rows: &[serde_json::Map<String, serde_json::Value>]) -> RawTabl
     raw
 }
 
-/// Reads an `.xlsx` workbook whose sheets are named after the tables (other sheets are ignored). A sheet's first
-/// row is its header; a row's line is its row number in the sheet. Dates are read as `YYYY-MM-DD`.
+/// Reads an `.xlsx` workbook whose sheets are named after the tables (other sheets are ignored), within
+/// [`super::xlsx::BOUNDS`]. A sheet's first row is its header; a row's line is its row number in the sheet. Dates are
+/// read as `YYYY-MM-DD`.
 pub fn read_xlsx(bytes: &[u8]) -> Result<RawReport, Malformed> {
-    let not_a_workbook = |detail: String| {
-        Malformed::Encoding(format!(
-            "the workbook cannot be read as an .xlsx file ({detail}): save it from Excel or LibreOffice as \"Excel \
-             Workbook (.xlsx)\", or send CSV parts"
-        ))
-    };
     if bytes.is_empty() {
         return Err(Malformed::Shape("the `workbook` part is empty".into()));
     }
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_workbook(bytes)));
-    let sheets = match read {
-        Ok(Ok(Err(ragged))) => return Err(ragged),
-        Ok(Ok(Ok(sheets))) => sheets,
-        Ok(Err(detail)) => return Err(not_a_workbook(detail)),
-        Err(_) => return Err(not_a_workbook("its content is damaged".into())),
-    };
-    if sheets.is_empty() {
-        return Err(Malformed::Shape(
-            "the workbook has no sheet named clients, loans, staff or branches: name each sheet after its table".into(),
-        ));
-    }
-    Ok(sheets)
-}
-
-/// The sheets read (or a ragged row), or why the file is not a workbook.
-fn read_workbook(bytes: &[u8]) -> Result<Result<RawReport, Malformed>, String> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|e| e.to_string())?;
-    let mut report = RawReport::new();
-    for name in workbook.sheet_names() {
-        let Some(table) = Table::from_name(name.trim().to_ascii_lowercase().as_str()) else {
-            continue;
-        };
-        let range = workbook.worksheet_range(&name).map_err(|e| e.to_string())?;
-        let first_row = range.start().map(|(row, _)| row as usize).unwrap_or(0);
-        let mut raw = RawTable::default();
-        for (index, row) in range.rows().enumerate() {
-            let cells: Vec<String> = row
-                .iter()
-                .map(|cell| match cell {
-                    Data::Empty => String::new(),
-                    Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
-                    Data::Int(i) => i.to_string(),
-                    Data::Float(f) => f.to_string(),
-                    Data::Bool(b) => b.to_string().to_ascii_uppercase(),
-                    Data::DateTime(d) => d
-                        .as_datetime()
-                        .map(|d| d.date().format("%Y-%m-%d").to_string())
-                        .unwrap_or_else(|| d.as_f64().to_string()),
-                    Data::Error(e) => format!("#{e:?}"),
-                })
-                .collect();
-            if index == 0 {
-                let mut columns = cells;
-                while columns.last().is_some_and(String::is_empty) {
-                    columns.pop();
-                }
-                raw.columns = columns;
-                continue;
-            }
-            if cells.iter().all(String::is_empty) {
-                continue;
-            }
-            let line = first_row + index + 1;
-            if cells.iter().skip(raw.columns.len()).any(|c| !c.is_empty()) {
-                return Ok(Err(Malformed::Shape(format!(
-                    "the `{}` sheet has a ragged row: row {line} has values right of the last header column",
-                    table.name()
-                ))));
-            }
-            let mut cells: Vec<Option<String>> = cells.into_iter().map(Some).collect();
-            cells.resize(raw.columns.len(), Some(String::new()));
-            raw.rows.push((line, cells));
-        }
-        report.insert(table, raw);
-    }
-    Ok(Ok(report))
+    super::xlsx::read(bytes, &super::xlsx::BOUNDS)
 }
 
 #[cfg(test)]
