@@ -84,6 +84,11 @@ impl Server {
         Server { child, address }
     }
 
+    /// The server process's id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL, and wait for the process to be gone.
     pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();

@@ -6,6 +6,7 @@ mod alerts;
 mod calibration;
 mod crash;
 mod demo_reports;
+mod hostile;
 mod http;
 mod indicators;
 mod limits;

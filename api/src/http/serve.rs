@@ -18,7 +18,7 @@ use axum::extract::ConnectInfo;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use std::collections::{BTreeSet, HashMap};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -72,16 +72,31 @@ pub async fn serve(
         let stopping = stopping.clone();
         let table_for_service = table.clone();
         let id = slot.id;
+        let stream = Lingering {
+            stream: Some(stream),
+            linger: Arc::new(AtomicBool::new(false)),
+        };
+        let linger = stream.linger.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let router = router.clone();
                 let table = table_for_service.clone();
+                let linger = linger.clone();
                 table.busy(id);
                 async move {
                     let (mut parts, body) = request.into_parts();
                     parts.extensions.insert(ConnectInfo(peer));
                     let body = Body::new(Paced::new(body, pace));
                     let response = router.oneshot(axum::extract::Request::from_parts(parts, body)).await;
+                    if let Ok(response) = &response
+                        && response
+                            .headers()
+                            .get(axum::http::header::CONNECTION)
+                            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+                    {
+                        // Answered before its body was read: the client may still be sending it.
+                        linger.store(true, Ordering::Relaxed);
+                    }
                     table.idle(id);
                     response
                 }
@@ -120,6 +135,83 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
         BODY.len()
     );
     let _ = tokio::time::timeout(Duration::from_millis(200), stream.write_all(answer.as_bytes())).await;
+}
+
+/// A connection's stream. When the answer was sent before the request's body was read (a refusal), closing at once
+/// would reset the connection while the client is still sending, and the client could lose the answer: the stream is
+/// then read and discarded for a moment (at most 2 s and 1 MB) before it is closed.
+struct Lingering {
+    stream: Option<tokio::net::TcpStream>,
+    linger: Arc<AtomicBool>,
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        let Some(mut stream) = self.stream.take() else { return };
+        if !self.linger.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let _ = stream.shutdown().await;
+            let mut buffer = [0u8; 16 * 1024];
+            let mut discarded = 0usize;
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                while discarded < 1024 * 1024 {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => discarded += n,
+                    }
+                }
+            })
+            .await;
+        });
+    }
+}
+
+impl Lingering {
+    fn pinned(self: Pin<&mut Self>) -> Pin<&mut tokio::net::TcpStream> {
+        Pin::new(self.get_mut().stream.as_mut().expect("an open stream"))
+    }
+}
+
+impl tokio::io::AsyncRead for Lingering {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.pinned().poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Lingering {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.pinned().poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.pinned().poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.pinned().poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        self.pinned().poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.as_ref().is_some_and(|s| s.is_write_vectored())
+    }
 }
 
 /// The open connections: which are answering a request, and since when the others have waited for one.

@@ -40,8 +40,8 @@ pub struct Bounds {
 /// would strain the server.
 pub const BOUNDS: Bounds = Bounds {
     entries: 1_000,
-    part_bytes: 32 * 1024 * 1024,
-    inflated_bytes: 64 * 1024 * 1024,
+    part_bytes: 16 * 1024 * 1024,
+    inflated_bytes: 48 * 1024 * 1024,
     sheets: 64,
     shared_strings: 200_000,
     shared_string_bytes: 16 * 1024 * 1024,
