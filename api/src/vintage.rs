@@ -174,6 +174,35 @@ pub async fn at<C: ConnectionTrait>(
     })
 }
 
+/// The data as released: every month released by `at` (or now) as it stood at its own release, each
+/// association-month in the version that stood then (none when it was first reported later). This is what callers
+/// whose small groups are hidden read (the public, and associations looking at the sector): for them a month's
+/// figures never change after its release, so no two of their answers, at any two instants, differ by one
+/// association's report. Two small statements, as [`at`].
+pub async fn as_released<C: ConnectionTrait>(
+    db: &C,
+    at: Option<DateTime<Utc>>,
+    months: Option<&RangeInclusive<Month>>,
+) -> ApiResult<Vintage> {
+    let releases = releases(db, at).await?;
+    let replaced = histories(db, months)
+        .await?
+        .into_iter()
+        .filter_map(|(key, history)| {
+            let released_at = releases.get(&key.1)?;
+            match history.at(*released_at) {
+                Version::Current => None,
+                standing => Some((key, standing)),
+            }
+        })
+        .collect();
+    Ok(Vintage {
+        at: at.unwrap_or_else(Utc::now),
+        replaced,
+        released: releases.into_keys().collect(),
+    })
+}
+
 /// What changed in released months after their release, up to `at` (or now): association-months whose standing
 /// version then differs from the one at release, with (the version at release, the version standing at `at`).
 pub async fn changed_after_release<C: ConnectionTrait>(

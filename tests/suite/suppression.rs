@@ -467,6 +467,15 @@ async fn fixture(backend: &Backend, statements: &[String]) -> TestApp {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
+    // The public reads each month as released; the truth is read by a partner, who reads the data as it stands. The
+    // demo's reports that came after their month's release are dated at the release, so that both read the same data.
+    app.db
+        .execute_unprepared(
+            "UPDATE submission SET received_at = (SELECT released_at FROM release WHERE release.period = submission.period) \
+             WHERE received_at > (SELECT released_at FROM release WHERE release.period = submission.period)",
+        )
+        .await
+        .expect("reports dated at the release");
     api::rollup::refresh(&app.db, None).await.expect("rollups refresh");
     app
 }
@@ -713,3 +722,244 @@ async fn an_answer_of_more_than_max_rows_is_refused_with_what_to_narrow(backend:
     assert!(rows > 0 && rows <= api::indicator::MAX_ROWS, "{rows} rows");
 }
 on_both_backends!(an_answer_of_more_than_max_rows_is_refused_with_what_to_narrow);
+
+/// An observatory key that may also send reports.
+async fn writing_key(app: &TestApp) -> String {
+    use api::partner::store::{self, NewKey, NewPartner};
+    let actor = api::scope::Scope::observatory();
+    let partner = NewPartner {
+        code: "INSTANTS".into(),
+        name: "Instants".into(),
+        kind: PartnerKind::Observatory,
+        association: None,
+    };
+    store::create_partner(&app.db, &actor, partner)
+        .await
+        .expect("partner created");
+    let key = NewKey {
+        partner: "INSTANTS".into(),
+        label: "reports".into(),
+        expires_at: None,
+        scopes: vec!["read".into(), "write".into(), "admin".into()],
+    };
+    store::issue_key(&app.db, &actor, key).await.expect("key issued").1
+}
+
+/// Reports of generated figures for the instants property: every segment, gender and area cell of each region.
+fn instant_report(g: &mut observatory_tests::Gen, regions: &[&str]) -> Vec<u8> {
+    let mut clients = String::from("region,segment,gender,area,active_clients,new_clients\n");
+    let mut loans = String::from(
+        "region,segment,gender,area,disbursed_count,disbursed_amount,active_loans,outstanding_amount,par30_amount,\
+         par90_amount,write_off_amount,rescheduled_amount,repayments_due,repayments_collected\n",
+    );
+    for region in regions {
+        for segment in SEGMENTS {
+            for gender in GENDERS {
+                for area in AREAS {
+                    let (active, new) = (g.range(1, 900), g.range(0, 40));
+                    clients.push_str(&format!("{region},{segment},{gender},{area},{active},{new}\n"));
+                    let outstanding = g.range(1_000, 90_000_000);
+                    let par30 = outstanding / 100 * g.range(0, 12);
+                    let due = g.range(100, 900_000);
+                    loans.push_str(&format!(
+                        "{region},{segment},{gender},{area},{},{},{},{outstanding},{par30},{},0,0,{due},{}\n",
+                        g.range(1, 60),
+                        g.range(1_000, 9_000_000),
+                        active,
+                        par30 / 2,
+                        due / 100 * g.range(80, 100),
+                    ));
+                }
+            }
+        }
+    }
+    let staff = "category,gender,headcount\nNETWORK,FEMALE,3\nNETWORK,MALE,2\n".to_string();
+    let mut body = Vec::new();
+    for (name, content) in [("clients", clients), ("loans", loans), ("staff", staff)] {
+        body.extend_from_slice(
+            format!(
+                "--instants\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.csv\"\r\n\
+                 Content-Type: text/csv\r\n\r\n{content}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(b"--instants--\r\n");
+    body
+}
+
+/// The cells of one `indicators` answer: (group, measure) → value (hidden ones absent), and its coverage by group.
+type Cells = (HashMap<(String, &'static str), f64>, HashMap<String, Value>);
+
+const INSTANT_MEASURES: [&str; 4] = ["activeClients", "outstandingAmount", "disbursedAmount", "par30Amount"];
+
+fn cells_of(rows: &Value, group_by: &[&str]) -> Cells {
+    let mut cells = HashMap::new();
+    let mut coverage = HashMap::new();
+    for row in rows.as_array().into_iter().flatten() {
+        let group: String = std::iter::once(row["period"].to_string())
+            .chain(group_by.iter().map(|dim| match *dim {
+                "REGION" => row["region"]["code"].to_string(),
+                "ASSOCIATION" => row["association"]["code"].to_string(),
+                other => row[other.to_ascii_lowercase()].to_string(),
+            }))
+            .collect::<Vec<_>>()
+            .join("/");
+        for measure in INSTANT_MEASURES {
+            if let Some(value) = row[measure]["value"].as_f64() {
+                cells.insert((group.clone(), measure), value);
+            }
+        }
+        coverage.insert(group, row["coverage"].clone());
+    }
+    (cells, coverage)
+}
+
+fn instants_query(period: &str, group_by: &[&str], as_of: Option<&str>) -> String {
+    let dims: Vec<String> = group_by.iter().map(|d| d.to_string()).collect();
+    let selection: String = INSTANT_MEASURES.iter().map(|m| format!("{m} {{ value }} ")).collect();
+    format!(
+        "{{ indicators(period: {period}, groupBy: [{}]{}) {{ period region {{ code }} association {{ code }} segment \
+         gender area coverage {{ reporting expected }} {selection} }} }}",
+        dims.join(", "),
+        as_of.map(|t| format!(", asOf: \"{t}\"")).unwrap_or_default()
+    )
+}
+
+/// Hiding holds across instants: after a forced release, late reports and revisions arrive one by one. The public's
+/// answers read at every instant (now, and `asOf` each earlier instant), for the same period, granularity and
+/// grouping, are compared two by two: no visible cell differs between two of them by one association's figure in
+/// that cell (read by the observatory, per association, at any of the instants), and the coverage the public is told
+/// does not move.
+async fn no_two_public_answers_at_two_instants_give_one_associations_figure(backend: Backend) {
+    const ASSOCIATIONS: [&str; 8] = [
+        "ARGANE", "ATLAS", "CEDRE", "DUNE", "FIGUIER", "JASMIN", "MIMOSA", "NOUR",
+    ];
+    const REGIONS: [&str; 3] = ["MA-01", "MA-04", "MA-06"];
+    let periods = [
+        ("{ from: \"2021-01\", to: \"2021-01\" }", "MONTH"),
+        (
+            "{ from: \"2021-Q1\", to: \"2021-Q1\", granularity: QUARTER }",
+            "QUARTER",
+        ),
+    ];
+    let groupings: [&[&str]; 4] = [&[], &["REGION"], &["SEGMENT"], &["REGION", "GENDER"]];
+    let mut compared = 0usize;
+    for seed in 0..3u64 {
+        let mut g = observatory_tests::Gen::new(0x1257_a175 + seed);
+        let limits = api::HttpLimits {
+            public_budget: u64::MAX,
+            keyed_budget: u64::MAX,
+            ..api::HttpLimits::default()
+        };
+        let app = spawn_app_with(&backend, Fixture::Demo, limits).await;
+        let writer = writing_key(&app).await;
+        let send = |association: &str, body: Vec<u8>| {
+            let request = axum::http::Request::post(format!("/reports/{association}/2021-01"))
+                .header("content-type", "multipart/form-data; boundary=instants")
+                .header("authorization", format!("Bearer {writer}"))
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            app.send(request)
+        };
+        let regions_of = |g: &mut observatory_tests::Gen| -> Vec<&'static str> {
+            let chosen: Vec<&str> = REGIONS.iter().copied().filter(|_| g.below(3) != 0).collect();
+            if chosen.is_empty() { vec![REGIONS[0]] } else { chosen }
+        };
+        // Three to five associations report before the release; the rest come late.
+        let early = 3 + g.below(3) as usize;
+        let mut reported = Vec::new();
+        for association in &ASSOCIATIONS[..early] {
+            let regions = regions_of(&mut g);
+            let reply = send(association, instant_report(&mut g, &regions)).await;
+            assert_eq!(reply.status, 201, "{}", reply.body);
+            reported.push(*association);
+        }
+        app.query(
+            r#"mutation { releasePeriod(period: "2021-01", note: "forced for the test", force: true) { period } }"#,
+            json!({}),
+        )
+        .await;
+        let mut instants = Vec::new();
+        for step in 0..5 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            instants.push(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            // A late first report, or a revision of one already sent.
+            let association = if step % 2 == 0 && reported.len() < ASSOCIATIONS.len() {
+                ASSOCIATIONS[reported.len()]
+            } else {
+                *g.pick(&reported)
+            };
+            let regions = regions_of(&mut g);
+            let reply = send(association, instant_report(&mut g, &regions)).await;
+            assert_eq!(reply.status, 201, "{}", reply.body);
+            if !reported.contains(&association) {
+                reported.push(association);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        instants.push(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        for (period, granularity) in periods {
+            for group_by in groupings {
+                // Every association's figure in every cell, at every instant.
+                let mut figures: Vec<(String, &'static str, f64)> = Vec::new();
+                let mut by_association = vec!["ASSOCIATION"];
+                by_association.extend_from_slice(group_by);
+                for instant in &instants {
+                    let data = app
+                        .query(&instants_query(period, &by_association, Some(instant)), json!({}))
+                        .await;
+                    for ((group, measure), value) in cells_of(&data["indicators"], &by_association).0 {
+                        // The association's part of the group the public sees: its key without the association.
+                        let mut parts: Vec<&str> = group.split('/').collect();
+                        parts.remove(1);
+                        figures.push((parts.join("/"), measure, value));
+                    }
+                }
+                // The public's answers: now, and as of every instant.
+                let mut answers: Vec<(String, Cells)> = Vec::new();
+                for as_of in instants.iter().map(Some).chain(std::iter::once(None)) {
+                    let reply = app
+                        .graphql_as(
+                            None,
+                            &instants_query(period, group_by, as_of.map(String::as_str)),
+                            json!({}),
+                        )
+                        .await;
+                    answers.push((
+                        as_of.cloned().unwrap_or_else(|| "now".into()),
+                        cells_of(&reply.data()["indicators"], group_by),
+                    ));
+                }
+                for (i, (at_i, (cells_i, coverage_i))) in answers.iter().enumerate() {
+                    for (at_j, (cells_j, coverage_j)) in &answers[i + 1..] {
+                        for (cell, value_i) in cells_i {
+                            let Some(value_j) = cells_j.get(cell) else { continue };
+                            compared += 1;
+                            let difference = (value_i - value_j).abs();
+                            if difference < 0.005 {
+                                continue;
+                            }
+                            let one = figures.iter().find(|(group, measure, figure)| {
+                                *group == cell.0 && *measure == cell.1 && (figure - difference).abs() < 0.005
+                            });
+                            assert!(
+                                one.is_none(),
+                                "seed {seed}, {granularity} by {group_by:?}: {:?} at {at_i} minus at {at_j} is {difference}, \
+                                 one association's figure",
+                                cell
+                            );
+                        }
+                        assert_eq!(
+                            coverage_i, coverage_j,
+                            "seed {seed}, {granularity} by {group_by:?}: the public's coverage moved between {at_i} and {at_j}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} visible cells were compared");
+}
+on_both_backends!(no_two_public_answers_at_two_instants_give_one_associations_figure);

@@ -219,7 +219,9 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
                 let Some(value) = compared(rule, def, &measure) else {
                     continue;
                 };
-                let public = public.get(&key).and_then(|m| compared(rule, def, m)).is_some();
+                // Public only when the public is shown this very figure: a month's figures as released, never a
+                // later report's effect on them.
+                let public = public.get(&key).and_then(|m| compared(rule, def, m)) == Some(value);
                 verdicts.push(Verdict {
                     rule: index,
                     month: judged_month,

@@ -553,6 +553,12 @@ pub async fn measure_per_group<C: sea_orm::ConnectionTrait>(
         document_dims: Some(group_by.iter().copied().collect()),
         derived: None,
     };
+    let mut request = request;
+    if small_groups.is_some() {
+        let months = periods_months(&request.periods);
+        let vintage = crate::vintage::as_released(db, None, Some(&months)).await?;
+        request.derived = Some(derived(db.get_database_backend(), &vintage));
+    }
     let mut shared = shared;
     shared.cube = store::compute(db, &request).await?;
     if small_groups.is_some() {
@@ -565,6 +571,37 @@ pub async fn measure_per_group<C: sea_orm::ConnectionTrait>(
         }
     }
     Ok(measures)
+}
+
+/// The months a set of periods covers, first to last.
+fn periods_months(periods: &BTreeSet<period::Period>) -> std::ops::RangeInclusive<period::Month> {
+    let first = periods.first().map(|p| p.first_month());
+    let last = periods.last().map(|p| p.last_month());
+    match (first, last) {
+        (Some(first), Some(last)) => first..=last,
+        _ => period::Month(0)..=period::Month(0),
+    }
+}
+
+/// The derived fact tables of a vintage (none when no association-month was replaced since, so that rollups serve),
+/// and its released months.
+fn derived(backend: sea_orm::DbBackend, vintage: &crate::vintage::Vintage) -> Arc<Derived> {
+    Arc::new(Derived {
+        tables: if vintage.replaced.is_empty() {
+            HashMap::new()
+        } else {
+            crate::vintage::VERSIONED
+                .iter()
+                .map(|(facts, ..)| {
+                    (
+                        *facts,
+                        crate::vintage::sql(backend, &crate::vintage::facts(facts, vintage)),
+                    )
+                })
+                .collect()
+        },
+        released: Some(vintage.released.clone()),
+    })
 }
 
 /// Declares the measure fields of `IndicatorRow`, each documented from the catalogue's words.
@@ -833,29 +870,14 @@ impl IndicatorQuery {
         let months = all_periods.first().expect("a range has a period").first_month()
             ..=all_periods.last().expect("a range has a period").last_month();
         let as_of = as_of.map(|t| t.0);
-        let vintage = match as_of {
-            Some(at) => Some(crate::vintage::at(db(ctx), at, Some(&months)).await?),
-            None => None,
+        // Callers whose small groups are hidden read every month as released; the others the data at `asOf`.
+        let vintage = match (as_of, small_groups) {
+            (at, Some(_)) => Some(crate::vintage::as_released(db(ctx), at, Some(&months)).await?),
+            (Some(at), None) => Some(crate::vintage::at(db(ctx), at, Some(&months)).await?),
+            (None, None) => None,
         };
         let backend = db(ctx).get_database_backend();
-        let derived = vintage.as_ref().map(|vintage| {
-            Arc::new(Derived {
-                tables: if vintage.replaced.is_empty() {
-                    HashMap::new()
-                } else {
-                    crate::vintage::VERSIONED
-                        .iter()
-                        .map(|(facts, ..)| {
-                            (
-                                *facts,
-                                crate::vintage::sql(backend, &crate::vintage::facts(facts, vintage)),
-                            )
-                        })
-                        .collect()
-                },
-                released: Some(vintage.released.clone()),
-            })
-        });
+        let derived = vintage.as_ref().map(|vintage| derived(backend, vintage));
         let request = CubeRequest {
             granularity: period.granularity.into(),
             periods: all_periods,
@@ -874,9 +896,11 @@ impl IndicatorQuery {
             .as_ref()
             .map(|ids| ids.iter().copied().collect());
         shared.cube = store::compute(db(ctx), &request).await?;
-        if MEASURES
-            .iter()
-            .any(|def| selection.field(def.field).field("revised").exists())
+        // As released, nothing is revised after its release.
+        if small_groups.is_none()
+            && MEASURES
+                .iter()
+                .any(|def| selection.field(def.field).field("revised").exists())
         {
             let changed = crate::vintage::changed_after_release(db(ctx), as_of, &months).await?;
             let tables: HashMap<&'static str, String> = crate::vintage::VERSIONED
