@@ -528,8 +528,8 @@ async fn racing_revisions_become_consecutive_revisions(backend: Backend) {
 on_both_backends!(racing_revisions_become_consecutive_revisions);
 
 /// Property: over every kind of caller and every association, a report is accepted exactly when the caller is the
-/// observatory, or an association key with the `write` scope reporting for itself; every other caller gets
-/// FORBIDDEN and nothing is stored.
+/// observatory with a key carrying `write` (or `admin`), or an association key with the `write` scope reporting for
+/// itself; every other caller gets FORBIDDEN and nothing is stored.
 async fn only_the_association_itself_or_the_observatory_may_report(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
     let targets = ["TAFOUKT", "ATLAS", "PALMIER"];
@@ -548,6 +548,11 @@ async fn only_the_association_itself_or_the_observatory_may_report(backend: Back
         (
             "federation".into(),
             Some(key_with(&app, PartnerKind::Federation, None, &["read", "write"]).await),
+            "",
+        ),
+        (
+            "observatory read only".into(),
+            Some(key_with(&app, PartnerKind::Observatory, None, &["read"]).await),
             "",
         ),
     ];
@@ -1545,3 +1550,46 @@ async fn coverage_counts_reporting_over_expected_associations(backend: Backend) 
     }
 }
 on_both_backends!(coverage_counts_reporting_over_expected_associations);
+
+// ---- Who may send, what a rejected report says, and which months may be reported ----
+
+/// A report as the multipart CSV body of `POST /reports/...`.
+fn csv_body(month: &Month) -> Vec<u8> {
+    multipart(&csv_parts(month, ','))
+}
+
+/// An observatory key sends reports only with the `write` (or `admin`) scope: a read-only one is refused with 403
+/// over HTTP and `FORBIDDEN` through the mutation, and stores nothing.
+async fn an_observatory_key_without_write_may_not_report(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let read_only = key_with(&app, PartnerKind::Observatory, None, &["read"]).await;
+    let path = format!("/reports/{ASSOCIATION}/{MONTH}");
+    let reply = post_report(&app, Some(&read_only), &path, csv_body(&valid_month(80)), &[]).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(reply.codes(), ["FORBIDDEN"]);
+    assert!(
+        reply.message().contains("`write`"),
+        "the message names the scope: {}",
+        reply.message()
+    );
+    let reply = app
+        .graphql_as(Some(&read_only), SUBMIT, input(ASSOCIATION, &valid_month(81), None))
+        .await;
+    assert_eq!(reply.codes(), ["FORBIDDEN"], "{}", reply.body);
+    assert!(reply.message().contains("`write`"), "{}", reply.message());
+    let id = association_id(&app.db, ASSOCIATION).await;
+    assert!(submissions_of(&app.db, id).await.is_empty(), "nothing stored");
+
+    for scopes in [&["read", "write"][..], &["read", "admin"][..]] {
+        let key = key_with(&app, PartnerKind::Observatory, None, scopes).await;
+        let reply = post_report(&app, Some(&key), &path, csv_body(&valid_month(82)), &[]).await;
+        assert_eq!(reply.status, 201, "{scopes:?}: {}", reply.body);
+        assert_eq!(reply.body["onBehalf"], true);
+        let reply = app
+            .graphql_as(Some(&key), SUBMIT, input(ASSOCIATION, &valid_month(83), None))
+            .await;
+        assert_eq!(reply.data()["submitReport"]["status"], "ACCEPTED", "{scopes:?}");
+    }
+    assert_eq!(submissions_of(&app.db, id).await.len(), 4);
+}
+on_both_backends!(an_observatory_key_without_write_may_not_report);
