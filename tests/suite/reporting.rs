@@ -1593,3 +1593,39 @@ async fn an_observatory_key_without_write_may_not_report(backend: Backend) {
     assert_eq!(submissions_of(&app.db, id).await.len(), 4);
 }
 on_both_backends!(an_observatory_key_without_write_may_not_report);
+
+/// A row with a value that cannot be read is still checked against the rules between its values, on the values that
+/// could be read: the sender learns of every problem of the row at once.
+async fn a_row_with_a_value_error_is_still_checked_against_its_row_rules(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let mut month = valid_month(84);
+    // Row 1: an unreadable amount, and PAR90 above PAR30.
+    month.loans[0]["disbursed_amount"] = json!("12a");
+    month.loans[0]["par90_amount"] = json!("999999999.00");
+    // Row 2: PAR90 unreadable, and PAR30 above the outstanding portfolio.
+    month.loans[1]["par90_amount"] = json!("n/a");
+    month.loans[1]["par30_amount"] = json!("999999999.00");
+    // Row 3: the outstanding portfolio unreadable: PAR90 is still compared with PAR30.
+    month.loans[2]["outstanding_amount"] = json!("-5");
+    month.loans[2]["par90_amount"] = json!("999999999.00");
+    // Row 4: the region unknown, and PAR30 above the outstanding portfolio.
+    month.loans[3]["region"] = json!("MA-99");
+    month.loans[3]["par30_amount"] = json!("999999999.00");
+    month.loans[3]["par90_amount"] = json!("0");
+    let reply = app.graphql(SUBMIT, input(ASSOCIATION, &month, None)).await;
+    let row =
+        |line: i64, column: &str, rule: &str| ("loans".to_owned(), line, Some(column.to_owned()), rule.to_owned());
+    let mut expected = vec![
+        row(1, "disbursed_amount", "NOT_A_NUMBER"),
+        row(1, "par90_amount", "PAR90_ABOVE_PAR30"),
+        row(2, "par90_amount", "NOT_A_NUMBER"),
+        row(2, "par30_amount", "PAR30_ABOVE_OUTSTANDING"),
+        row(3, "outstanding_amount", "NEGATIVE"),
+        row(3, "par90_amount", "PAR90_ABOVE_PAR30"),
+        row(4, "region", "UNKNOWN_CODE"),
+        row(4, "par30_amount", "PAR30_ABOVE_OUTSTANDING"),
+    ];
+    expected.sort();
+    assert_eq!(problems(&reply), expected, "every problem of each row");
+}
+on_both_backends!(a_row_with_a_value_error_is_still_checked_against_its_row_rules);

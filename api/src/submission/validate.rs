@@ -521,22 +521,21 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
         let absent = check_columns(Table::Loans, raw, &mut check);
         for row in rows(Table::Loans, raw, &absent) {
             let key = cell_key(&row, context, &mut check);
-            let mut values = [0i64; 10];
-            let mut complete = true;
-            for (i, column) in Table::Loans.columns()[4..].iter().enumerate() {
-                let value = if Table::is_count(column) {
+            let mut read = [None; 10];
+            for (value, column) in read.iter_mut().zip(&Table::Loans.columns()[4..]) {
+                *value = if Table::is_count(column) {
                     row.count(column, &mut check)
                 } else {
                     row.amount(column, &mut check)
                 };
-                match value {
-                    Some(v) => values[i] = v,
-                    None => complete = false,
-                }
             }
-            let (outstanding, par30, par90) = (values[3], values[4], values[5]);
+            // The rules between a row's values are checked on the values that could be read, so that a row with an
+            // unreadable value is reported whole.
+            let (outstanding, par30, par90) = (read[3], read[4], read[5]);
             let cell = |c: &str| row.cells.get(c).copied().unwrap_or("").to_owned();
-            if complete && par90 > par30 {
+            if let (Some(par30), Some(par90)) = (par30, par90)
+                && par90 > par30
+            {
                 check.error(
                     Table::Loans,
                     row.line,
@@ -551,7 +550,9 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
                     ),
                 );
             }
-            if complete && par30 > outstanding {
+            if let (Some(outstanding), Some(par30)) = (outstanding, par30)
+                && par30 > outstanding
+            {
                 check.error(
                     Table::Loans,
                     row.line,
@@ -572,7 +573,9 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
                 continue;
             }
             loan_lines.insert(key, row.line);
-            if complete {
+            if let Some(values) = read.iter().copied().collect::<Option<Vec<i64>>>()
+                && let Ok(values) = <[i64; 10]>::try_from(values)
+            {
                 figures.loans.push(LoanCell {
                     region_id: key.0,
                     segment: key.1,
