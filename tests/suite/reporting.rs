@@ -1629,3 +1629,81 @@ async fn a_row_with_a_value_error_is_still_checked_against_its_row_rules(backend
     assert_eq!(problems(&reply), expected, "every problem of each row");
 }
 on_both_backends!(a_row_with_a_value_error_is_still_checked_against_its_row_rules);
+
+/// A report with thousands of problems lists the first 1,000 at most, counts every problem by rule, lists every rule
+/// that fired at least once (also one first met after the first 1,000), and says the list was cut.
+async fn a_report_with_thousands_of_problems_lists_the_first_thousand_and_counts_every_rule(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let mut g = Gen::new(85);
+    let path = format!("/reports/{ASSOCIATION}/{MONTH}");
+    let month = valid_month(86);
+    // Thousands of client rows with an unknown region, some also with an unreadable count; then a few loan rows with
+    // a negative amount, met only after the first thousand problems.
+    let rows = 5_000;
+    let mut clients = Vec::new();
+    let mut unreadable = 0;
+    for i in 0..rows {
+        let mut row = month.clients[i % month.clients.len()].clone();
+        row["region"] = json!(format!("MA-{}", 13 + g.below(80)));
+        if g.below(3) == 0 {
+            row["active_clients"] = json!("many");
+            unreadable += 1;
+        }
+        clients.push(row);
+    }
+    let negative = 1 + g.below(5) as usize;
+    let mut loans = month.loans.clone();
+    for row in loans.iter_mut().take(negative) {
+        row["write_off_amount"] = json!("-1.00");
+    }
+    let parts = vec![
+        ("clients", csv(&clients, COLUMNS_CLIENTS, ',').into_bytes()),
+        ("loans", csv(&loans, COLUMNS_LOANS, ',').into_bytes()),
+        ("staff", csv(&month.staff, COLUMNS_STAFF, ',').into_bytes()),
+    ];
+    let observatory = key_with(&app, PartnerKind::Observatory, None, &["read", "write"]).await;
+    let reply = post_report(&app, Some(&observatory), &path, multipart(&parts), &[]).await;
+    assert_eq!(reply.status, 422, "{}", reply.status);
+    let report = &reply.body["errors"][0]["extensions"]["report"];
+    let listed = report["errors"].as_array().expect("errors listed");
+    assert!(listed.len() <= 1_000, "{} problems listed", listed.len());
+    assert_eq!(
+        report["errorsByRule"],
+        json!({ "UNKNOWN_CODE": rows, "NOT_A_NUMBER": unreadable, "NEGATIVE": negative }),
+        "every problem counted by rule"
+    );
+    assert_eq!(report["errorCount"], json!(rows + unreadable + negative));
+    assert_eq!(report["truncated"], true);
+    for rule in ["UNKNOWN_CODE", "NOT_A_NUMBER", "NEGATIVE"] {
+        assert!(
+            listed.iter().any(|p| p["rule"] == rule),
+            "{rule} is listed at least once"
+        );
+    }
+    let message = reply.message();
+    assert!(
+        message.contains(&format!("{} problems", rows + unreadable + negative)) && message.contains("1000"),
+        "the message gives the count and says the list was cut: {message}"
+    );
+    let lines: Vec<i64> = listed
+        .iter()
+        .filter(|p| p["table"] == "clients")
+        .map(|p| p["line"].as_i64().unwrap())
+        .collect();
+    assert!(
+        lines.windows(2).all(|w| w[0] <= w[1]),
+        "the first problems, in file order"
+    );
+    assert_eq!(lines.first(), Some(&2), "from the first row on");
+
+    // A report with a few problems lists them all and is not cut.
+    let mut few = valid_month(87);
+    few.clients[0]["gender"] = json!("W");
+    let reply = post_report(&app, Some(&observatory), &path, csv_body(&few), &[]).await;
+    let report = &reply.body["errors"][0]["extensions"]["report"];
+    assert_eq!(report["errorCount"], 1, "{}", reply.body);
+    assert_eq!(report["errorsByRule"], json!({ "UNKNOWN_CODE": 1 }));
+    assert_eq!(report["truncated"], false);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1);
+}
+on_both_backends!(a_report_with_thousands_of_problems_lists_the_first_thousand_and_counts_every_rule);

@@ -159,13 +159,23 @@ pub async fn context<C: ConnectionTrait>(
 
 /// The message of a rejected report.
 fn rejection(report: &ValidationReport) -> ApiError {
-    let count = report.errors.len();
-    ApiError::Rejected {
-        message: format!(
+    let count = report.error_count;
+    let message = if report.truncated {
+        format!(
+            "the report was rejected with {count} problems; nothing was stored: `extensions.report.errors` lists the \
+             first {} (every rule at least once) and `extensions.report.errorsByRule` counts them all; fix them and \
+             send the whole month again",
+            report.errors.len()
+        )
+    } else {
+        format!(
             "the report was rejected with {count} problem{}; nothing was stored: see `extensions.report.errors`, fix \
              every line listed and send the whole month again",
             if count == 1 { "" } else { "s" }
-        ),
+        )
+    };
+    ApiError::Rejected {
+        message,
         report: serde_json::to_value(report).unwrap_or_default(),
     }
 }

@@ -62,11 +62,29 @@ pub struct Problem {
     pub message: String,
 }
 
+/// At most this many errors are listed in a validation report; every error is counted (see [`ValidationReport`]).
+pub const MAX_LISTED_ERRORS: usize = 1_000;
+
 /// The outcome of validation: errors (blocking) and warnings (kept with the submission).
+///
+/// A report with more than [`MAX_LISTED_ERRORS`] errors lists that many, in file order, with at least one of every
+/// rule that fired (an error of a rule first met after the limit takes the place of a later error of a rule listed
+/// more than once), and counts them all in `error_count` and `errors_by_rule`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ValidationReport {
+    /// The errors listed: all of them, or the first [`MAX_LISTED_ERRORS`] when `truncated`.
     pub errors: Vec<Problem>,
     pub warnings: Vec<Problem>,
+    /// Every error found, listed or not.
+    #[serde(default)]
+    pub error_count: usize,
+    /// Every error found, counted by rule (each rule that fired).
+    #[serde(default)]
+    pub errors_by_rule: BTreeMap<String, usize>,
+    /// Whether `errors` lists only some of the errors found.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// One cell of client figures.
@@ -137,13 +155,59 @@ impl Default for Month {
     }
 }
 
+/// Collects the problems of a report: every warning, and the errors up to [`MAX_LISTED_ERRORS`] (every error
+/// counted by rule), so that a report of a million bad rows takes no more memory than one of a thousand.
+#[derive(Default)]
 struct Checker {
     errors: Vec<Problem>,
+    /// Errors found by rule, listed or not.
+    counts: BTreeMap<String, usize>,
     warnings: Vec<Problem>,
 }
 
 impl Checker {
+    /// Whether an error of `rule` is to be listed; counts it in any case.
+    fn admit(&mut self, rule: &str) -> bool {
+        let first = match self.counts.get_mut(rule) {
+            Some(count) => {
+                *count += 1;
+                false
+            }
+            None => {
+                self.counts.insert(rule.to_owned(), 1);
+                true
+            }
+        };
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            return true;
+        }
+        if !first {
+            // Listed already: every rule that fired has at least one error listed.
+            return false;
+        }
+        // A rule first met past the limit takes the place of the last listed error of a rule listed more than once
+        // (there is one: far fewer rules than places).
+        let mut listed: HashMap<&str, usize> = HashMap::new();
+        for problem in &self.errors {
+            *listed.entry(problem.rule.as_str()).or_default() += 1;
+        }
+        let place = self.errors.iter().rposition(|p| listed[p.rule.as_str()] > 1);
+        if let Some(place) = place {
+            self.errors.remove(place);
+        }
+        true
+    }
+
+    fn push_error(&mut self, problem: Problem) {
+        if self.admit(&problem.rule) {
+            self.errors.push(problem);
+        }
+    }
+
     fn error(&mut self, table: Table, line: usize, column: &str, value: &str, rule: &str, message: String) {
+        if !self.admit(rule) {
+            return;
+        }
         self.errors.push(Problem {
             table: table.name().into(),
             line: line as i32,
@@ -152,6 +216,17 @@ impl Checker {
             rule: rule.into(),
             message,
         });
+    }
+
+    fn into_report(self) -> ValidationReport {
+        let error_count = self.counts.values().sum();
+        ValidationReport {
+            truncated: error_count > self.errors.len(),
+            errors: self.errors,
+            warnings: self.warnings,
+            error_count,
+            errors_by_rule: self.counts,
+        }
     }
 
     fn warning(
@@ -448,12 +523,9 @@ fn duplicate(table: Table, line: usize, first: usize, check: &mut Checker) {
 
 /// Validates a report for `context.month`. Returns the figures when there is no error, and the report in any case.
 pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, ValidationReport) {
-    let mut check = Checker {
-        errors: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut check = Checker::default();
     if context.month > context.current {
-        check.errors.push(Problem {
+        check.push_error(Problem {
             table: "report".into(),
             line: 0,
             column: None,
@@ -462,7 +534,7 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
             message: format!("{} is in the future: report a month once it has ended", context.month),
         });
     } else if context.month == context.current {
-        check.errors.push(Problem {
+        check.push_error(Problem {
             table: "report".into(),
             line: 0,
             column: None,
@@ -477,7 +549,7 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
     }
     for table in Table::ALL.into_iter().filter(|t| t.required()) {
         if !report.contains_key(&table) {
-            check.errors.push(Problem {
+            check.push_error(Problem {
                 table: table.name().into(),
                 line: 0,
                 column: None,
@@ -674,13 +746,10 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
             }
         }
     }
-    if check.errors.is_empty() {
+    if check.counts.is_empty() {
         warn(&figures, context, &client_lines, &loan_lines, &mut check);
     }
-    let report = ValidationReport {
-        errors: check.errors,
-        warnings: check.warnings,
-    };
+    let report = check.into_report();
     (report.errors.is_empty().then_some(figures), report)
 }
 
