@@ -1707,3 +1707,85 @@ async fn a_report_with_thousands_of_problems_lists_the_first_thousand_and_counts
     assert_eq!(report["errors"].as_array().unwrap().len(), 1);
 }
 on_both_backends!(a_report_with_thousands_of_problems_lists_the_first_thousand_and_counts_every_rule);
+
+/// An amount in MAD with two decimals, from centimes.
+fn mad(centimes: i64) -> String {
+    format!("{}.{:02}", centimes / 100, centimes % 100)
+}
+
+/// Centimes of an amount written `123.45`.
+fn centimes(value: &Value) -> i64 {
+    let text = value.as_str().expect("an amount as text");
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    whole.parse::<i64>().unwrap() * 100 + format!("{fraction:0<2}").parse::<i64>().unwrap()
+}
+
+/// A month's total moving more than 25 % from the previous month is flagged with the total as the report's other
+/// figures are written: an amount in MAD with two decimals, a count as a whole number.
+async fn a_moved_stock_is_flagged_in_mad_with_two_decimals(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let id = association_id(&app.db, ASSOCIATION).await;
+    let previous = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!(
+                "SELECT CAST(SUM(outstanding_amount) AS BIGINT) AS n FROM loan_stat WHERE association_id = {id} AND \
+                 period = 202012"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    let mut month = valid_month(88);
+    let generated: i64 = month.loans.iter().map(|l| centimes(&l["outstanding_amount"])).sum();
+    // Scaled so that the outstanding portfolio at least doubles on the month.
+    let factor = (2 * previous / generated + 1).max(1);
+    for loan in &mut month.loans {
+        for column in ["outstanding_amount", "par30_amount", "par90_amount"] {
+            loan[column] = json!(mad(centimes(&loan[column]) * factor));
+        }
+    }
+    let now: i64 = month.loans.iter().map(|l| centimes(&l["outstanding_amount"])).sum();
+    assert!(
+        now as f64 > previous as f64 * 1.25,
+        "the portfolio moved: {previous} -> {now}"
+    );
+    assert!(
+        now % 100 != 0 || previous % 100 != 0,
+        "the test needs centimes to show them"
+    );
+    let observatory = key_with(&app, PartnerKind::Observatory, None, &["read", "write"]).await;
+    let reply = post_report(
+        &app,
+        Some(&observatory),
+        &format!("/reports/{ASSOCIATION}/{MONTH}"),
+        csv_body(&month),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let warnings = reply.body["warnings"].as_array().unwrap();
+    let moved = warnings
+        .iter()
+        .find(|w| w["rule"] == "STOCK_MOVED" && w["column"] == "outstanding_amount")
+        .unwrap_or_else(|| panic!("the outstanding portfolio is flagged: {}", reply.body));
+    assert_eq!(moved["value"], mad(now), "the total in MAD: {moved}");
+    let message = moved["message"].as_str().unwrap();
+    assert!(
+        message.contains(&mad(previous)) && message.contains(&mad(now)),
+        "the message gives both totals in MAD: {message}"
+    );
+    for w in warnings
+        .iter()
+        .filter(|w| w["column"] == "active_clients" || w["column"] == "active_loans")
+    {
+        assert!(
+            w["value"].as_str().unwrap().bytes().all(|b| b.is_ascii_digit()),
+            "a count: {w}"
+        );
+    }
+}
+on_both_backends!(a_moved_stock_is_flagged_in_mad_with_two_decimals);

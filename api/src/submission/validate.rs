@@ -788,17 +788,28 @@ fn warn(
         ] {
             if before > 0 && ((now - before) as f64 / before as f64).abs() > STOCK_MOVE_LIMIT {
                 let change = (now - before) as f64 / before as f64;
+                // Amounts are kept in centimes and written in MAD with two decimals, as the report writes them.
+                let text = |total: i64| {
+                    if Table::is_count(column) || column == "active_clients" {
+                        total.to_string()
+                    } else {
+                        crate::period::centimes_to_text(total)
+                    }
+                };
                 check.warning(
                     table,
                     0,
                     Some(column),
-                    Some(now.to_string()),
+                    Some(text(now)),
                     rule::STOCK_MOVED,
                     format!(
-                        "the total of {column} moved {}{} from {}: check the figures (a merger, a correction?)",
+                        "the total of {column} moved {}{} from {}: {} then, {} now: check the figures (a merger, a \
+                         correction?)",
                         if change > 0.0 { "+" } else { "" },
                         rate_text(change),
-                        context.month.shift(-1)
+                        context.month.shift(-1),
+                        text(before),
+                        text(now)
                     ),
                 );
             }
