@@ -253,9 +253,24 @@ fn problems(reply: &observatory_tests::Reply) -> Vec<(String, i64, Option<String
         .unwrap_or_else(|| panic!("a validation report in extensions.report: {}", reply.body))
         .iter()
         .map(|p| {
+            // A problem of a whole table or of the whole month has no line: 0 stands for it here.
+            let line = match p["line"].as_i64() {
+                Some(line) => {
+                    assert!(line >= 1, "a line is counted from 1: {p}");
+                    line
+                }
+                None => {
+                    assert!(p["line"].is_null(), "{p}");
+                    assert!(
+                        p["subject"] == "TABLE" || p["subject"] == "MONTH",
+                        "only a problem of a table or of the month has no line: {p}"
+                    );
+                    0
+                }
+            };
             (
                 p["table"].as_str().unwrap().to_owned(),
-                p["line"].as_i64().unwrap(),
+                line,
                 p["column"].as_str().map(str::to_owned),
                 p["rule"].as_str().unwrap().to_owned(),
             )
@@ -1789,3 +1804,114 @@ async fn a_moved_stock_is_flagged_in_mad_with_two_decimals(backend: Backend) {
     }
 }
 on_both_backends!(a_moved_stock_is_flagged_in_mad_with_two_decimals);
+
+/// The current month (UTC) as `YYYY-MM`, shifted by `months`.
+fn month_from_now(months: i32) -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let index = today.year() * 12 + today.month0() as i32 + months;
+    format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+}
+
+/// A problem of the whole month (the month itself, or a month's total) or of a whole table has no line, and says what
+/// it is about; a problem of a cell, a row or the header keeps its line.
+async fn problems_of_the_whole_month_have_no_line(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let month = valid_month(89);
+    let mut variables = input(ASSOCIATION, &month, None);
+    variables["input"]["period"] = json!(month_from_now(1));
+    variables["input"]["staff"] = json!([{ "category": "NETWORK", "gender": "FEMALE", "headcount": 3, "age": 40 }]);
+    variables["input"]["clients"][0]["gender"] = json!("W");
+    let reply = app.graphql(SUBMIT, variables).await;
+    assert_eq!(reply.codes(), ["BAD_USER_INPUT"], "{}", reply.body);
+    let listed = reply.body["errors"][0]["extensions"]["report"]["errors"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |rule: &str| {
+        listed
+            .iter()
+            .find(|p| p["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} in {listed:?}"))
+            .clone()
+    };
+    let future = find("MONTH_IN_FUTURE");
+    assert!(future.get("line").is_some_and(Value::is_null), "no line: {future}");
+    assert_eq!(future["subject"], "MONTH", "{future}");
+    assert_eq!(future["table"], "report");
+    let cell = find("UNKNOWN_CODE");
+    assert_eq!(
+        (cell["line"].clone(), cell["subject"].clone()),
+        (json!(1), json!("CELL")),
+        "the first JSON row"
+    );
+    let header = find("UNKNOWN_COLUMN");
+    assert_eq!(
+        (header["line"].clone(), header["subject"].clone()),
+        (json!(1), json!("HEADER"))
+    );
+
+    // A missing table: a problem of the whole table, without a line.
+    let mut parts = csv_parts(&month, ',');
+    parts.retain(|(name, _)| *name != "staff");
+    let reply = post_report(
+        &app,
+        Some(&key_with(&app, PartnerKind::Observatory, None, &["read", "write"]).await),
+        &format!("/reports/{ASSOCIATION}/{MONTH}"),
+        multipart(&parts),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let missing = &reply.body["errors"][0]["extensions"]["report"]["errors"][0];
+    assert_eq!(missing["rule"], "MISSING_TABLE", "{missing}");
+    assert_eq!(
+        (missing["line"].clone(), missing["subject"].clone()),
+        (Value::Null, json!("TABLE"))
+    );
+
+    // The month's totals moving: warnings of the whole month, through GraphQL.
+    let mut month = valid_month(90);
+    for loan in &mut month.loans {
+        loan["outstanding_amount"] = json!(mad(centimes(&loan["outstanding_amount"]) * 50));
+    }
+    let reply = app
+        .graphql(
+            "mutation($input: ReportInput!) { submitReport(input: $input) { warnings { table line subject column \
+             value rule } } }",
+            input(ASSOCIATION, &month, None),
+        )
+        .await;
+    let warnings = reply.data()["submitReport"]["warnings"].as_array().unwrap().clone();
+    let moved = warnings
+        .iter()
+        .find(|w| w["rule"] == "STOCK_MOVED")
+        .unwrap_or_else(|| panic!("a total moved: {warnings:?}"));
+    assert_eq!(moved["line"], Value::Null, "{moved}");
+    assert_eq!(moved["subject"], "MONTH", "{moved}");
+
+    // A report stored before problems had a subject, with `line: 0` for the month's totals, reads the same way.
+    let id = association_id(&app.db, ASSOCIATION).await;
+    let stored = submissions_of(&app.db, id).await[0].id;
+    let old = r#"{"errors":[],"warnings":[{"table":"loans","line":0,"column":"par30_amount","value":"1.00","rule":"PAR30_RATE_HIGH","message":"the PAR30 rate is 12.0 %"},{"table":"loans","line":3,"column":"active_loans","value":"4","rule":"LOANS_WITHOUT_CLIENTS","message":"line 3 has 4 active loans"}]}"#;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE submission SET validation_report = '{old}' WHERE id = {stored}"
+        ))
+        .await
+        .unwrap();
+    let data = app
+        .query(
+            "query($id: ID!) { submission(id: $id) { warnings { line subject rule } } }",
+            json!({ "id": stored.to_string() }),
+        )
+        .await;
+    assert_eq!(
+        data["submission"]["warnings"],
+        json!([
+            { "line": null, "subject": "MONTH", "rule": "PAR30_RATE_HIGH" },
+            { "line": 3, "subject": "CELL", "rule": "LOANS_WITHOUT_CLIENTS" },
+        ])
+    );
+}
+on_both_backends!(problems_of_the_whole_month_have_no_line);

@@ -128,7 +128,7 @@ pub async fn view(db: &sea_orm::DatabaseConnection, model: &submission::Model) -
         Some(id) => Some(crate::partner::store::partner_code(db, id).await?),
         None => None,
     };
-    let report: ValidationReport = serde_json::from_str(&model.validation_report).unwrap_or_default();
+    let report = ValidationReport::from_stored(&model.validation_report);
     Ok(serde_json::json!({
         "id": model.id.to_string(),
         "association": association,
@@ -166,7 +166,7 @@ connection!(
 
 impl Submission {
     fn report(&self) -> ValidationReport {
-        serde_json::from_str(&self.0.validation_report).unwrap_or_default()
+        ValidationReport::from_stored(&self.0.validation_report)
     }
 }
 

@@ -43,15 +43,37 @@ pub const PAR30_RATE_LIMIT: f64 = 0.10;
 /// A collection rate below this is flagged.
 pub const COLLECTION_RATE_LIMIT: f64 = 0.90;
 
+/// What a problem of a report is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(name = "ReportProblemSubject")]
+pub enum Subject {
+    /// One cell: the value of `column` on `line`.
+    #[default]
+    Cell,
+    /// One row as a whole (for example a row repeating the cell of another): `line` says which.
+    Row,
+    /// The header row (line 1 of a file): a column missing, unknown or repeated.
+    Header,
+    /// A whole table (a table missing from the report): no line.
+    Table,
+    /// The whole month: the reported month itself (`table` is `report`) or one of the month's totals (`table` and
+    /// `column` say which); no line.
+    Month,
+}
+
 /// One problem of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
 #[graphql(name = "ReportProblem")]
 pub struct Problem {
     /// The table at fault: `clients`, `loans`, `staff`, `branches`, or `report` for the report as a whole.
     pub table: String,
-    /// The line in the file (the header is line 1; for JSON rows, the row's position from 1); 0 for the table or
-    /// report as a whole.
-    pub line: i32,
+    /// The line in the file (the header is line 1; for JSON rows, the row's position from 1); `null` for a problem of
+    /// a whole table or of the whole month (see `subject`).
+    pub line: Option<i32>,
+    /// What the problem is about: a cell, a row, the header, a whole table or the whole month.
+    #[serde(default)]
+    pub subject: Subject,
     /// The column at fault, when one is.
     pub column: Option<String>,
     /// The value at fault, as sent.
@@ -149,6 +171,25 @@ pub struct Context {
     pub previous: Option<Totals>,
 }
 
+impl ValidationReport {
+    /// A report as stored with a submission. Reports stored before problems had a `subject` wrote `line: 0` for a
+    /// problem of a whole table or month: read as no line, about the table or the month.
+    pub fn from_stored(text: &str) -> ValidationReport {
+        let mut report: ValidationReport = serde_json::from_str(text).unwrap_or_default();
+        for problem in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
+            if problem.line == Some(0) {
+                problem.line = None;
+                problem.subject = if problem.rule == rule::MISSING_TABLE {
+                    Subject::Table
+                } else {
+                    Subject::Month
+                };
+            }
+        }
+        report
+    }
+}
+
 impl Default for Month {
     fn default() -> Self {
         Month(200001)
@@ -204,13 +245,35 @@ impl Checker {
         }
     }
 
+    /// An error of a row: of one of its cells when `column` is given, of the whole row otherwise.
     fn error(&mut self, table: Table, line: usize, column: &str, value: &str, rule: &str, message: String) {
+        let subject = if column.is_empty() { Subject::Row } else { Subject::Cell };
+        self.error_about(subject, table, line, column, value, rule, message);
+    }
+
+    /// An error of the header row (line 1) about `column`.
+    fn header_error(&mut self, table: Table, column: &str, value: &str, rule: &str, message: String) {
+        self.error_about(Subject::Header, table, 1, column, value, rule, message);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn error_about(
+        &mut self,
+        subject: Subject,
+        table: Table,
+        line: usize,
+        column: &str,
+        value: &str,
+        rule: &str,
+        message: String,
+    ) {
         if !self.admit(rule) {
             return;
         }
         self.errors.push(Problem {
             table: table.name().into(),
-            line: line as i32,
+            line: Some(line as i32),
+            subject,
             column: (!column.is_empty()).then(|| column.to_owned()),
             value: (!value.is_empty()).then(|| value.to_owned()),
             rule: rule.into(),
@@ -229,10 +292,11 @@ impl Checker {
         }
     }
 
+    /// A warning about a cell of `line`, or about the whole month (one of its totals) without a line.
     fn warning(
         &mut self,
         table: &str,
-        line: usize,
+        line: Option<usize>,
         column: Option<&str>,
         value: Option<String>,
         rule: &str,
@@ -240,7 +304,8 @@ impl Checker {
     ) {
         self.warnings.push(Problem {
             table: table.into(),
-            line: line as i32,
+            line: line.map(|l| l as i32),
+            subject: if line.is_some() { Subject::Cell } else { Subject::Month },
             column: column.map(str::to_owned),
             value,
             rule: rule.into(),
@@ -415,9 +480,8 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
     for name in &raw.columns {
         let normalized = name.to_ascii_lowercase();
         if !expected.contains(&normalized.as_str()) {
-            check.error(
+            check.header_error(
                 table,
-                1,
                 name,
                 name,
                 rule::UNKNOWN_COLUMN,
@@ -428,9 +492,8 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
                 ),
             );
         } else if !seen.insert(normalized.clone()) {
-            check.error(
+            check.header_error(
                 table,
-                1,
                 name,
                 name,
                 rule::UNKNOWN_COLUMN,
@@ -443,9 +506,8 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
         let optional = table == Table::Branches && matches!(*column, "closed_on" | "latitude" | "longitude");
         if !seen.contains(*column) && !optional {
             absent.insert(*column);
-            check.error(
+            check.header_error(
                 table,
-                1,
                 column,
                 "",
                 rule::MISSING_COLUMN,
@@ -527,7 +589,8 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
     if context.month > context.current {
         check.push_error(Problem {
             table: "report".into(),
-            line: 0,
+            line: None,
+            subject: Subject::Month,
             column: None,
             value: Some(context.month.to_string()),
             rule: rule::MONTH_IN_FUTURE.into(),
@@ -536,7 +599,8 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
     } else if context.month == context.current {
         check.push_error(Problem {
             table: "report".into(),
-            line: 0,
+            line: None,
+            subject: Subject::Month,
             column: None,
             value: Some(context.month.to_string()),
             rule: rule::MONTH_NOT_OPEN.into(),
@@ -551,7 +615,8 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
         if !report.contains_key(&table) {
             check.push_error(Problem {
                 table: table.name().into(),
-                line: 0,
+                line: None,
+                subject: Subject::Table,
                 column: None,
                 value: None,
                 rule: rule::MISSING_TABLE.into(),
@@ -798,7 +863,7 @@ fn warn(
                 };
                 check.warning(
                     table,
-                    0,
+                    None,
                     Some(column),
                     Some(text(now)),
                     rule::STOCK_MOVED,
@@ -821,7 +886,7 @@ fn warn(
         if rate > PAR30_RATE_LIMIT {
             check.warning(
                 "loans",
-                0,
+                None,
                 Some("par30_amount"),
                 Some(crate::period::centimes_to_text(par30)),
                 rule::PAR30_RATE_HIGH,
@@ -840,7 +905,7 @@ fn warn(
         if rate < COLLECTION_RATE_LIMIT {
             check.warning(
                 "loans",
-                0,
+                None,
                 Some("repayments_collected"),
                 Some(crate::period::centimes_to_text(collected)),
                 rule::COLLECTION_RATE_LOW,
@@ -864,7 +929,7 @@ fn warn(
             let _ = client_lines;
             check.warning(
                 "loans",
-                line,
+                Some(line),
                 Some("active_loans"),
                 Some(loan.values[2].to_string()),
                 rule::LOANS_WITHOUT_CLIENTS,
