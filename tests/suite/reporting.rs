@@ -1915,3 +1915,49 @@ async fn problems_of_the_whole_month_have_no_line(backend: Backend) {
     );
 }
 on_both_backends!(problems_of_the_whole_month_have_no_line);
+
+/// A report for a month before 2000-01 is refused before it is read (400 over HTTP, `BAD_USER_INPUT` through the
+/// mutation) with a message saying which months may be reported; 2000-01 itself is accepted.
+async fn a_report_before_2000_is_refused(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let observatory = key_with(&app, PartnerKind::Observatory, None, &["read", "write"]).await;
+    for month in ["1900-01", "1999-12"] {
+        let reply = post_report(
+            &app,
+            Some(&observatory),
+            &format!("/reports/{ASSOCIATION}/{month}"),
+            csv_body(&valid_month(91)),
+            &[],
+        )
+        .await;
+        assert_eq!(reply.status, 400, "{month}: {}", reply.body);
+        assert_eq!(reply.codes(), ["BAD_USER_INPUT"]);
+        assert!(
+            reply.message().contains(month) && reply.message().contains("2000-01"),
+            "{}",
+            reply.message()
+        );
+        let mut variables = input(ASSOCIATION, &valid_month(92), None);
+        variables["input"]["period"] = json!(month);
+        let reply = app.graphql_as(Some(&observatory), SUBMIT, variables).await;
+        assert_eq!(reply.codes(), ["BAD_USER_INPUT"], "{month}: {}", reply.body);
+        assert!(reply.message().contains("2000-01"), "{}", reply.message());
+        assert!(
+            reply.body["errors"][0]["extensions"].get("report").is_none(),
+            "refused before validation"
+        );
+    }
+    let id = association_id(&app.db, ASSOCIATION).await;
+    let stored = submission::Entity::find()
+        .filter(submission::Column::AssociationId.eq(id))
+        .filter(submission::Column::Period.lt(200001))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "nothing stored");
+    let mut variables = input(ASSOCIATION, &valid_month(93), None);
+    variables["input"]["period"] = json!("2000-01");
+    let reply = app.graphql_as(Some(&observatory), SUBMIT, variables).await;
+    assert_eq!(reply.data()["submitReport"]["period"], "2000-01");
+}
+on_both_backends!(a_report_before_2000_is_refused);

@@ -190,6 +190,13 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
         store::by_code::<association::Entity, _>(db, association::Column::Code, "association", &report.association)
             .await?;
     let on_behalf = actor.may_report_for(owner.id)?;
+    if report.month < crate::period::FIRST_REPORTABLE {
+        return Err(ApiError::bad_input(format!(
+            "{} cannot be reported: reports are for the months from {} to the last month that has ended",
+            report.month,
+            crate::period::FIRST_REPORTABLE
+        )));
+    }
     if let Some(key) = &report.idempotency_key
         && (key.is_empty() || key.len() > 128)
     {
