@@ -35,6 +35,11 @@ impl Month {
     }
 }
 
+/// The first month a report may be for: the observatory holds no figures before it (releases start there too).
+/// Reports run from it to the last month that has ended; a later month is refused by validation
+/// (`MONTH_NOT_OPEN`, `MONTH_IN_FUTURE`).
+pub const FIRST_REPORTABLE: Month = Month(200001);
+
 impl std::fmt::Display for Month {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}", self.year(), self.month())

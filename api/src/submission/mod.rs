@@ -129,7 +129,7 @@ pub async fn view(db: &sea_orm::DatabaseConnection, model: &submission::Model) -
         Some(id) => Some(crate::partner::store::partner_code(db, id).await?),
         None => None,
     };
-    let report: ValidationReport = serde_json::from_str(&model.validation_report).unwrap_or_default();
+    let report = ValidationReport::from_stored(&model.validation_report);
     Ok(serde_json::json!({
         "id": model.id.to_string(),
         "association": association,
@@ -167,7 +167,7 @@ connection!(
 
 impl Submission {
     fn report(&self) -> ValidationReport {
-        serde_json::from_str(&self.0.validation_report).unwrap_or_default()
+        ValidationReport::from_stored(&self.0.validation_report)
     }
 }
 
@@ -345,7 +345,7 @@ pub struct SubmissionMutation;
 #[Object]
 impl SubmissionMutation {
     /// Sends an association's monthly report (an association key with the `write` scope for its own association,
-    /// or the observatory on behalf of any). Every problem is reported at once: a rejected report answers
+    /// or an observatory key with `write` or `admin` on behalf of any; a read-only key is `FORBIDDEN`). Every problem is reported at once: a rejected report answers
     /// `BAD_USER_INPUT` with the validation report in `extensions.report` and stores nothing. An accepted report
     /// becomes the association-month's next revision and replaces its figures. Audited.
     async fn submit_report(

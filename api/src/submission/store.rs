@@ -159,13 +159,23 @@ pub async fn context<C: ConnectionTrait>(
 
 /// The message of a rejected report.
 fn rejection(report: &ValidationReport) -> ApiError {
-    let count = report.errors.len();
-    ApiError::Rejected {
-        message: format!(
+    let count = report.error_count;
+    let message = if report.truncated {
+        format!(
+            "the report was rejected with {count} problems; nothing was stored: `extensions.report.errors` lists the \
+             first {} (every rule at least once) and `extensions.report.errorsByRule` counts them all; fix them and \
+             send the whole month again",
+            report.errors.len()
+        )
+    } else {
+        format!(
             "the report was rejected with {count} problem{}; nothing was stored: see `extensions.report.errors`, fix \
              every line listed and send the whole month again",
             if count == 1 { "" } else { "s" }
-        ),
+        )
+    };
+    ApiError::Rejected {
+        message,
         report: serde_json::to_value(report).unwrap_or_default(),
     }
 }
@@ -180,6 +190,13 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
         store::by_code::<association::Entity, _>(db, association::Column::Code, "association", &report.association)
             .await?;
     let on_behalf = actor.may_report_for(owner.id)?;
+    if report.month < crate::period::FIRST_REPORTABLE {
+        return Err(ApiError::bad_input(format!(
+            "{} cannot be reported: reports are for the months from {} to the last month that has ended",
+            report.month,
+            crate::period::FIRST_REPORTABLE
+        )));
+    }
     if let Some(key) = &report.idempotency_key
         && (key.is_empty() || key.len() > 128)
     {

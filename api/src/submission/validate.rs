@@ -43,15 +43,37 @@ pub const PAR30_RATE_LIMIT: f64 = 0.10;
 /// A collection rate below this is flagged.
 pub const COLLECTION_RATE_LIMIT: f64 = 0.90;
 
+/// What a problem of a report is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(name = "ReportProblemSubject")]
+pub enum Subject {
+    /// One cell: the value of `column` on `line`.
+    #[default]
+    Cell,
+    /// One row as a whole (for example a row repeating the cell of another): `line` says which.
+    Row,
+    /// The header row (line 1 of a file): a column missing, unknown or repeated.
+    Header,
+    /// A whole table (a table missing from the report): no line.
+    Table,
+    /// The whole month: the reported month itself (`table` is `report`) or one of the month's totals (`table` and
+    /// `column` say which); no line.
+    Month,
+}
+
 /// One problem of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
 #[graphql(name = "ReportProblem")]
 pub struct Problem {
     /// The table at fault: `clients`, `loans`, `staff`, `branches`, or `report` for the report as a whole.
     pub table: String,
-    /// The line in the file (the header is line 1; for JSON rows, the row's position from 1); 0 for the table or
-    /// report as a whole.
-    pub line: i32,
+    /// The line in the file (the header is line 1; for JSON rows, the row's position from 1); `null` for a problem of
+    /// a whole table or of the whole month (see `subject`).
+    pub line: Option<i32>,
+    /// What the problem is about: a cell, a row, the header, a whole table or the whole month.
+    #[serde(default)]
+    pub subject: Subject,
     /// The column at fault, when one is.
     pub column: Option<String>,
     /// The value at fault, as sent.
@@ -62,11 +84,29 @@ pub struct Problem {
     pub message: String,
 }
 
+/// At most this many errors are listed in a validation report; every error is counted (see [`ValidationReport`]).
+pub const MAX_LISTED_ERRORS: usize = 1_000;
+
 /// The outcome of validation: errors (blocking) and warnings (kept with the submission).
+///
+/// A report with more than [`MAX_LISTED_ERRORS`] errors lists that many, in file order, with at least one of every
+/// rule that fired (an error of a rule first met after the limit takes the place of a later error of a rule listed
+/// more than once), and counts them all in `error_count` and `errors_by_rule`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ValidationReport {
+    /// The errors listed: all of them, or the first [`MAX_LISTED_ERRORS`] when `truncated`.
     pub errors: Vec<Problem>,
     pub warnings: Vec<Problem>,
+    /// Every error found, listed or not.
+    #[serde(default)]
+    pub error_count: usize,
+    /// Every error found, counted by rule (each rule that fired).
+    #[serde(default)]
+    pub errors_by_rule: BTreeMap<String, usize>,
+    /// Whether `errors` lists only some of the errors found.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// One cell of client figures.
@@ -131,22 +171,109 @@ pub struct Context {
     pub previous: Option<Totals>,
 }
 
+impl ValidationReport {
+    /// A report as stored with a submission. Reports stored before problems had a `subject` wrote `line: 0` for a
+    /// problem of a whole table or month: read as no line, about the table or the month.
+    pub fn from_stored(text: &str) -> ValidationReport {
+        let mut report: ValidationReport = serde_json::from_str(text).unwrap_or_default();
+        for problem in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
+            if problem.line == Some(0) {
+                problem.line = None;
+                problem.subject = if problem.rule == rule::MISSING_TABLE {
+                    Subject::Table
+                } else {
+                    Subject::Month
+                };
+            }
+        }
+        report
+    }
+}
+
 impl Default for Month {
     fn default() -> Self {
         Month(200001)
     }
 }
 
+/// Collects the problems of a report: every warning, and the errors up to [`MAX_LISTED_ERRORS`] (every error
+/// counted by rule), so that a report of a million bad rows takes no more memory than one of a thousand.
+#[derive(Default)]
 struct Checker {
     errors: Vec<Problem>,
+    /// Errors found by rule, listed or not.
+    counts: BTreeMap<String, usize>,
     warnings: Vec<Problem>,
 }
 
 impl Checker {
+    /// Whether an error of `rule` is to be listed; counts it in any case.
+    fn admit(&mut self, rule: &str) -> bool {
+        let first = match self.counts.get_mut(rule) {
+            Some(count) => {
+                *count += 1;
+                false
+            }
+            None => {
+                self.counts.insert(rule.to_owned(), 1);
+                true
+            }
+        };
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            return true;
+        }
+        if !first {
+            // Listed already: every rule that fired has at least one error listed.
+            return false;
+        }
+        // A rule first met past the limit takes the place of the last listed error of a rule listed more than once
+        // (there is one: far fewer rules than places).
+        let mut listed: HashMap<&str, usize> = HashMap::new();
+        for problem in &self.errors {
+            *listed.entry(problem.rule.as_str()).or_default() += 1;
+        }
+        let place = self.errors.iter().rposition(|p| listed[p.rule.as_str()] > 1);
+        if let Some(place) = place {
+            self.errors.remove(place);
+        }
+        true
+    }
+
+    fn push_error(&mut self, problem: Problem) {
+        if self.admit(&problem.rule) {
+            self.errors.push(problem);
+        }
+    }
+
+    /// An error of a row: of one of its cells when `column` is given, of the whole row otherwise.
     fn error(&mut self, table: Table, line: usize, column: &str, value: &str, rule: &str, message: String) {
+        let subject = if column.is_empty() { Subject::Row } else { Subject::Cell };
+        self.error_about(subject, table, line, column, value, rule, message);
+    }
+
+    /// An error of the header row (line 1) about `column`.
+    fn header_error(&mut self, table: Table, column: &str, value: &str, rule: &str, message: String) {
+        self.error_about(Subject::Header, table, 1, column, value, rule, message);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn error_about(
+        &mut self,
+        subject: Subject,
+        table: Table,
+        line: usize,
+        column: &str,
+        value: &str,
+        rule: &str,
+        message: String,
+    ) {
+        if !self.admit(rule) {
+            return;
+        }
         self.errors.push(Problem {
             table: table.name().into(),
-            line: line as i32,
+            line: Some(line as i32),
+            subject,
             column: (!column.is_empty()).then(|| column.to_owned()),
             value: (!value.is_empty()).then(|| value.to_owned()),
             rule: rule.into(),
@@ -154,10 +281,22 @@ impl Checker {
         });
     }
 
+    fn into_report(self) -> ValidationReport {
+        let error_count = self.counts.values().sum();
+        ValidationReport {
+            truncated: error_count > self.errors.len(),
+            errors: self.errors,
+            warnings: self.warnings,
+            error_count,
+            errors_by_rule: self.counts,
+        }
+    }
+
+    /// A warning about a cell of `line`, or about the whole month (one of its totals) without a line.
     fn warning(
         &mut self,
         table: &str,
-        line: usize,
+        line: Option<usize>,
         column: Option<&str>,
         value: Option<String>,
         rule: &str,
@@ -165,7 +304,8 @@ impl Checker {
     ) {
         self.warnings.push(Problem {
             table: table.into(),
-            line: line as i32,
+            line: line.map(|l| l as i32),
+            subject: if line.is_some() { Subject::Cell } else { Subject::Month },
             column: column.map(str::to_owned),
             value,
             rule: rule.into(),
@@ -340,9 +480,8 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
     for name in &raw.columns {
         let normalized = name.to_ascii_lowercase();
         if !expected.contains(&normalized.as_str()) {
-            check.error(
+            check.header_error(
                 table,
-                1,
                 name,
                 name,
                 rule::UNKNOWN_COLUMN,
@@ -353,9 +492,8 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
                 ),
             );
         } else if !seen.insert(normalized.clone()) {
-            check.error(
+            check.header_error(
                 table,
-                1,
                 name,
                 name,
                 rule::UNKNOWN_COLUMN,
@@ -368,9 +506,8 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
         let optional = table == Table::Branches && matches!(*column, "closed_on" | "latitude" | "longitude");
         if !seen.contains(*column) && !optional {
             absent.insert(*column);
-            check.error(
+            check.header_error(
                 table,
-                1,
                 column,
                 "",
                 rule::MISSING_COLUMN,
@@ -448,23 +585,22 @@ fn duplicate(table: Table, line: usize, first: usize, check: &mut Checker) {
 
 /// Validates a report for `context.month`. Returns the figures when there is no error, and the report in any case.
 pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, ValidationReport) {
-    let mut check = Checker {
-        errors: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut check = Checker::default();
     if context.month > context.current {
-        check.errors.push(Problem {
+        check.push_error(Problem {
             table: "report".into(),
-            line: 0,
+            line: None,
+            subject: Subject::Month,
             column: None,
             value: Some(context.month.to_string()),
             rule: rule::MONTH_IN_FUTURE.into(),
             message: format!("{} is in the future: report a month once it has ended", context.month),
         });
     } else if context.month == context.current {
-        check.errors.push(Problem {
+        check.push_error(Problem {
             table: "report".into(),
-            line: 0,
+            line: None,
+            subject: Subject::Month,
             column: None,
             value: Some(context.month.to_string()),
             rule: rule::MONTH_NOT_OPEN.into(),
@@ -477,9 +613,10 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
     }
     for table in Table::ALL.into_iter().filter(|t| t.required()) {
         if !report.contains_key(&table) {
-            check.errors.push(Problem {
+            check.push_error(Problem {
                 table: table.name().into(),
-                line: 0,
+                line: None,
+                subject: Subject::Table,
                 column: None,
                 value: None,
                 rule: rule::MISSING_TABLE.into(),
@@ -521,22 +658,21 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
         let absent = check_columns(Table::Loans, raw, &mut check);
         for row in rows(Table::Loans, raw, &absent) {
             let key = cell_key(&row, context, &mut check);
-            let mut values = [0i64; 10];
-            let mut complete = true;
-            for (i, column) in Table::Loans.columns()[4..].iter().enumerate() {
-                let value = if Table::is_count(column) {
+            let mut read = [None; 10];
+            for (value, column) in read.iter_mut().zip(&Table::Loans.columns()[4..]) {
+                *value = if Table::is_count(column) {
                     row.count(column, &mut check)
                 } else {
                     row.amount(column, &mut check)
                 };
-                match value {
-                    Some(v) => values[i] = v,
-                    None => complete = false,
-                }
             }
-            let (outstanding, par30, par90) = (values[3], values[4], values[5]);
+            // The rules between a row's values are checked on the values that could be read, so that a row with an
+            // unreadable value is reported whole.
+            let (outstanding, par30, par90) = (read[3], read[4], read[5]);
             let cell = |c: &str| row.cells.get(c).copied().unwrap_or("").to_owned();
-            if complete && par90 > par30 {
+            if let (Some(par30), Some(par90)) = (par30, par90)
+                && par90 > par30
+            {
                 check.error(
                     Table::Loans,
                     row.line,
@@ -551,7 +687,9 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
                     ),
                 );
             }
-            if complete && par30 > outstanding {
+            if let (Some(outstanding), Some(par30)) = (outstanding, par30)
+                && par30 > outstanding
+            {
                 check.error(
                     Table::Loans,
                     row.line,
@@ -572,7 +710,9 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
                 continue;
             }
             loan_lines.insert(key, row.line);
-            if complete {
+            if let Some(values) = read.iter().copied().collect::<Option<Vec<i64>>>()
+                && let Ok(values) = <[i64; 10]>::try_from(values)
+            {
                 figures.loans.push(LoanCell {
                     region_id: key.0,
                     segment: key.1,
@@ -671,13 +811,10 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
             }
         }
     }
-    if check.errors.is_empty() {
+    if check.counts.is_empty() {
         warn(&figures, context, &client_lines, &loan_lines, &mut check);
     }
-    let report = ValidationReport {
-        errors: check.errors,
-        warnings: check.warnings,
-    };
+    let report = check.into_report();
     (report.errors.is_empty().then_some(figures), report)
 }
 
@@ -716,17 +853,28 @@ fn warn(
         ] {
             if before > 0 && ((now - before) as f64 / before as f64).abs() > STOCK_MOVE_LIMIT {
                 let change = (now - before) as f64 / before as f64;
+                // Amounts are kept in centimes and written in MAD with two decimals, as the report writes them.
+                let text = |total: i64| {
+                    if Table::is_count(column) || column == "active_clients" {
+                        total.to_string()
+                    } else {
+                        crate::period::centimes_to_text(total)
+                    }
+                };
                 check.warning(
                     table,
-                    0,
+                    None,
                     Some(column),
-                    Some(now.to_string()),
+                    Some(text(now)),
                     rule::STOCK_MOVED,
                     format!(
-                        "the total of {column} moved {}{} from {}: check the figures (a merger, a correction?)",
+                        "the total of {column} moved {}{} from {}: {} then, {} now: check the figures (a merger, a \
+                         correction?)",
                         if change > 0.0 { "+" } else { "" },
                         rate_text(change),
-                        context.month.shift(-1)
+                        context.month.shift(-1),
+                        text(before),
+                        text(now)
                     ),
                 );
             }
@@ -738,7 +886,7 @@ fn warn(
         if rate > PAR30_RATE_LIMIT {
             check.warning(
                 "loans",
-                0,
+                None,
                 Some("par30_amount"),
                 Some(crate::period::centimes_to_text(par30)),
                 rule::PAR30_RATE_HIGH,
@@ -757,7 +905,7 @@ fn warn(
         if rate < COLLECTION_RATE_LIMIT {
             check.warning(
                 "loans",
-                0,
+                None,
                 Some("repayments_collected"),
                 Some(crate::period::centimes_to_text(collected)),
                 rule::COLLECTION_RATE_LOW,
@@ -781,7 +929,7 @@ fn warn(
             let _ = client_lines;
             check.warning(
                 "loans",
-                line,
+                Some(line),
                 Some("active_loans"),
                 Some(loan.values[2].to_string()),
                 rule::LOANS_WITHOUT_CLIENTS,
