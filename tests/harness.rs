@@ -320,7 +320,7 @@ pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLim
 
 impl TestApp {
     /// Registers a partner of this kind (for an association partner, of the association with this code) and
-    /// returns a new key of it; observatory keys carry the `admin` scope.
+    /// returns a new key of it; observatory keys carry the `write` and `admin` scopes.
     pub async fn issue_key(&self, kind: PartnerKind, association: Option<&str>) -> String {
         let code = format!("TEST-{}", NEXT.fetch_add(1, Ordering::SeqCst));
         let actor = api::scope::Scope::observatory();
@@ -334,7 +334,7 @@ impl TestApp {
             .await
             .expect("partner created");
         let scopes = if kind == PartnerKind::Observatory {
-            vec!["read".into(), "admin".into()]
+            vec!["read".into(), "write".into(), "admin".into()]
         } else {
             vec!["read".into()]
         };

@@ -191,15 +191,15 @@ impl Scope {
     }
 
     /// Refuses a monthly report for `association` unless this caller may send it: an association key with the
-    /// `write` scope for its own association, or an observatory key with the `write` or `admin` scope (on behalf of
-    /// any association; an `admin` key may issue itself a `write` key anyway). A read-only key sends nothing.
+    /// `write` scope for its own association, or an observatory key with the `write` scope (on behalf of
+    /// any association). A key without `write` sends nothing.
     /// Returns whether the report is sent on behalf of the association.
     pub fn may_report_for(&self, association: i32) -> Result<bool, ApiError> {
         match (self.role, self.association_id) {
-            (Role::Observatory, _) if self.write || self.admin => Ok(self.association_id != Some(association)),
+            (Role::Observatory, _) if self.write => Ok(self.association_id != Some(association)),
             (Role::Observatory, _) => Err(ApiError::Forbidden(
-                "sending a report needs a key with the `write` scope (an observatory key with `admin` may send too): \
-                 this key is read-only"
+                "sending a report needs a key with the `write` scope: this observatory key has none (issue one with \
+                 `observatory key issue --scope write`)"
                     .into(),
             )),
             (Role::Association, Some(own)) if own == association && self.write => Ok(false),

@@ -373,11 +373,12 @@ async fn hostile_uploads_stay_under_the_memory_ceiling(backend: Backend) {
                     body.len()
                 );
                 eprintln!(
-                    "{:>8} {:>5} ms {status} {} ({} KB sent)",
+                    "{:>8} {:>5} ms {status} {} ({} KB sent) hwm {}",
                     if caller.is_some() { "keyed" } else { "anonymous" },
                     started.elapsed().as_millis(),
                     upload.what,
-                    upload.body.len() / 1024
+                    upload.body.len() / 1024,
+                    memory_of(pid).1 / 1024
                 );
                 peak_seen = peak_seen.max(memory_of(pid).0);
             }

@@ -543,7 +543,7 @@ async fn racing_revisions_become_consecutive_revisions(backend: Backend) {
 on_both_backends!(racing_revisions_become_consecutive_revisions);
 
 /// Property: over every kind of caller and every association, a report is accepted exactly when the caller is the
-/// observatory with a key carrying `write` (or `admin`), or an association key with the `write` scope reporting for
+/// observatory with a key carrying `write`, or an association key with the `write` scope reporting for
 /// itself; every other caller gets FORBIDDEN and nothing is stored.
 async fn only_the_association_itself_or_the_observatory_may_report(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
@@ -1573,12 +1573,16 @@ fn csv_body(month: &Month) -> Vec<u8> {
     multipart(&csv_parts(month, ','))
 }
 
-/// An observatory key sends reports only with the `write` (or `admin`) scope: a read-only one is refused with 403
+/// An observatory key sends reports only with the `write` scope: one without it (read-only, or read and admin) is
+/// refused with 403
 /// over HTTP and `FORBIDDEN` through the mutation, and stores nothing.
 async fn an_observatory_key_without_write_may_not_report(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
     let read_only = key_with(&app, PartnerKind::Observatory, None, &["read"]).await;
     let path = format!("/reports/{ASSOCIATION}/{MONTH}");
+    let admin = key_with(&app, PartnerKind::Observatory, None, &["read", "admin"]).await;
+    let reply = post_report(&app, Some(&admin), &path, csv_body(&valid_month(79)), &[]).await;
+    assert_eq!(reply.status, 403, "an admin key without write: {}", reply.body);
     let reply = post_report(&app, Some(&read_only), &path, csv_body(&valid_month(80)), &[]).await;
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert_eq!(reply.codes(), ["FORBIDDEN"]);
@@ -1595,7 +1599,7 @@ async fn an_observatory_key_without_write_may_not_report(backend: Backend) {
     let id = association_id(&app.db, ASSOCIATION).await;
     assert!(submissions_of(&app.db, id).await.is_empty(), "nothing stored");
 
-    for scopes in [&["read", "write"][..], &["read", "admin"][..]] {
+    for scopes in [&["read", "write"][..], &["read", "write", "admin"][..]] {
         let key = key_with(&app, PartnerKind::Observatory, None, scopes).await;
         let reply = post_report(&app, Some(&key), &path, csv_body(&valid_month(82)), &[]).await;
         assert_eq!(reply.status, 201, "{scopes:?}: {}", reply.body);

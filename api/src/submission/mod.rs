@@ -345,7 +345,7 @@ pub struct SubmissionMutation;
 #[Object]
 impl SubmissionMutation {
     /// Sends an association's monthly report (an association key with the `write` scope for its own association,
-    /// or an observatory key with `write` or `admin` on behalf of any; a read-only key is `FORBIDDEN`). Every problem is reported at once: a rejected report answers
+    /// or an observatory key with `write` on behalf of any; a key without `write` is `FORBIDDEN`). Every problem is reported at once: a rejected report answers
     /// `BAD_USER_INPUT` with the validation report in `extensions.report` and stores nothing. An accepted report
     /// becomes the association-month's next revision and replaces its figures. Audited.
     async fn submit_report(

@@ -124,6 +124,9 @@ impl Table {
 /// Most data rows of one table in a report (CSV file, sheet or JSON rows): a monthly report has a few hundred.
 pub const MAX_ROWS: usize = 10_000;
 
+/// Longest line of a CSV file, in bytes.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// Most columns of one table in a report (the widest table has 14).
 pub const MAX_COLUMNS: usize = 64;
 
@@ -182,6 +185,19 @@ pub fn read_csv(table: Table, bytes: &[u8]) -> Result<RawTable, Malformed> {
     if text.trim().is_empty() {
         return Err(Malformed::Shape(format!(
             "the `{what}` file is empty: send its header row and one row per cell"
+        )));
+    }
+    // A line longer than any report's is refused before it is split into cells (a row of millions of cells would
+    // take far more memory than its bytes).
+    if let Some((index, _)) = text
+        .split('\n')
+        .enumerate()
+        .find(|(_, line)| line.len() > MAX_LINE_BYTES)
+    {
+        return Err(Malformed::Shape(format!(
+            "the `{what}` file's line {} is longer than {} KB: a report's lines are a few hundred bytes",
+            index + 1,
+            MAX_LINE_BYTES / 1024
         )));
     }
     let header_line = text.lines().next().unwrap_or("");
