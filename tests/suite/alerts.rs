@@ -934,6 +934,106 @@ async fn rules_and_webhooks_are_checked(backend: Backend) {
 }
 on_both_backends!(rules_and_webhooks_are_checked);
 
+/// Registers a webhook with this key on this URL: the error codes and the first message (none when registered).
+async fn try_register(app: &TestApp, key: &str, url: &str) -> (Vec<String>, String) {
+    let reply = app
+        .graphql_as(
+            Some(key),
+            "mutation($url: String!, $secret: String!) { createWebhook(url: $url, secret: $secret) { id } }",
+            json!({ "url": url, "secret": SECRET }),
+        )
+        .await;
+    (reply.codes(), reply.message())
+}
+
+/// IPv6 addresses that carry a loopback or private IPv4 address (IPv4-compatible, IPv4-mapped, IPv4-translated,
+/// NAT64, 6to4) and Teredo addresses are refused like the IPv4 address itself, and so is port 0 (even where private
+/// addresses are allowed); the same forms around a public IPv4 address are accepted.
+async fn webhook_addresses_that_carry_a_private_ipv4_are_refused(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let ministry = app.issue_key(PartnerKind::Ministry, None).await;
+    for url in [
+        "http://[::127.0.0.1]/hook",
+        "http://[::7f00:1]:8080/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://[::ffff:0:127.0.0.1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[64:ff9b::a9fe:a9fe]/latest",
+        "http://[64:ff9b:1::1]/hook",
+        "http://[2002:7f00:1::1]/hook",
+        "http://[2002:c0a8:101::1]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+        "http://[fec0::1]/hook",
+    ] {
+        let (codes, message) = try_register(&app, &ministry, url).await;
+        assert_eq!(codes, ["BAD_USER_INPUT"], "{url}: {message}");
+        assert!(message.contains("public addresses only"), "{url}: {message}");
+    }
+    let (codes, message) = try_register(&app, &ministry, "http://93.184.216.34:0/hook").await;
+    assert_eq!(codes, ["BAD_USER_INPUT"], "{message}");
+    assert!(message.contains("port 0"), "{message}");
+    for url in [
+        "http://93.184.216.34/hook",
+        "http://[::ffff:93.184.216.34]/hook",
+        "http://[2002:5db8:d822::1]/hook",
+        "http://[2606:4700:4700::1111]:8443/hook",
+    ] {
+        let (codes, message) = try_register(&app, &ministry, url).await;
+        assert!(codes.is_empty(), "{url} is public: {message}");
+    }
+
+    let loopback = app_allowing_loopback(&backend).await;
+    let key = loopback.issue_key(PartnerKind::Ministry, None).await;
+    let (codes, message) = try_register(&loopback, &key, "http://127.0.0.1:0/hook").await;
+    assert_eq!(codes, ["BAD_USER_INPUT"], "{message}");
+    assert!(message.contains("port 0"), "{message}");
+}
+on_both_backends!(webhook_addresses_that_carry_a_private_ipv4_are_refused);
+
+/// A webhook whose URL is a literal loopback address in an IPv6 form (stored before the address check knew the
+/// form) is not posted to: the delivery fails at once, and its log says why.
+async fn a_webhook_at_a_literal_private_address_is_not_posted_to(backend: Backend) {
+    let limits = api::HttpLimits {
+        webhooks: api::alert::webhook::Settings {
+            allow_private: false,
+            ..test_webhooks()
+        },
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&backend, Fixture::Demo, limits).await;
+    quiet_lateness(&app).await;
+    let key = app.issue_key(PartnerKind::Association, Some(ASSOCIATION)).await;
+    let (receiver, url) = Receiver::start(&[]).await;
+    let webhook = register(&app, &key, "http://93.184.216.34/hook").await;
+    let mapped = url.replace("127.0.0.1", "[::ffff:127.0.0.1]");
+    app.db
+        .execute_unprepared(&format!("UPDATE webhook SET url = '{mapped}' WHERE id = {webhook}"))
+        .await
+        .expect("URL changed");
+    app.state.deliver_webhooks();
+    send(&app, ASSOCIATION, PERIOD, &month_of(10, REGIONS, (8, 12))).await;
+    let started = Instant::now();
+    let log = loop {
+        let log = deliveries(&app, &key, &webhook).await;
+        if log.first().is_some_and(|d| d["status"] != "PENDING") {
+            break log;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the delivery ends: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(log[0]["status"], "FAILED", "{log:?}");
+    assert_eq!(log[0]["attemptCount"], 1, "not retried: {log:?}");
+    let error = log[0]["attempts"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("public addresses only"), "{error}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.got().is_empty(), "the receiver got {:?}", receiver.got());
+}
+on_both_backends!(a_webhook_at_a_literal_private_address_is_not_posted_to);
+
 /// The latest month whose report deadline (the 15th of the next month) has passed today.
 fn latest_overdue_month() -> String {
     use chrono::Datelike;
