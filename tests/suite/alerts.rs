@@ -1034,6 +1034,39 @@ async fn a_webhook_at_a_literal_private_address_is_not_posted_to(backend: Backen
 }
 on_both_backends!(a_webhook_at_a_literal_private_address_is_not_posted_to);
 
+/// Thirty concurrent registrations by one partner leave exactly the ten webhooks allowed; the others are refused
+/// with `CONFLICT`, saying what to do.
+async fn concurrent_registrations_keep_the_limit_of_webhooks(backend: Backend) {
+    let app = Arc::new(spawn_app(&backend, Fixture::Empty).await);
+    let key = app.issue_key(PartnerKind::Ministry, None).await;
+    let tasks: Vec<_> = (0..30)
+        .map(|n| {
+            let (app, key) = (app.clone(), key.clone());
+            tokio::spawn(async move { try_register(&app, &key, &format!("http://93.184.216.34/hook/{n}")).await })
+        })
+        .collect();
+    let mut registered = 0;
+    for task in tasks {
+        let (codes, message) = task.await.expect("a registration task");
+        if codes.is_empty() {
+            registered += 1;
+        } else {
+            assert_eq!(codes, ["CONFLICT"], "{message}");
+            assert!(message.contains("delete one first"), "{message}");
+        }
+    }
+    assert_eq!(registered, 10, "registrations that succeeded");
+    let listed = app.graphql_as(Some(&key), "{ webhooks { active } }", json!({})).await;
+    let active = listed.data()["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["active"] == true)
+        .count();
+    assert_eq!(active, 10, "active webhooks of the partner");
+}
+on_both_backends!(concurrent_registrations_keep_the_limit_of_webhooks);
+
 /// The latest month whose report deadline (the 15th of the next month) has passed today.
 fn latest_overdue_month() -> String {
     use chrono::Datelike;

@@ -224,6 +224,14 @@ pub async fn create(
     kinds.sort();
     kinds.dedup();
     let txn = crate::db::begin_write(db).await?;
+    // Registrations of one partner take turns, so that the count below stays true until the insert commits: on
+    // PostgreSQL by locking the partner's row, on SQLite by the write transaction itself (one writer at a time).
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        entity::partner::Entity::find_by_id(partner_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
     let active = webhook::Entity::find()
         .filter(webhook::Column::PartnerId.eq(partner_id))
         .filter(webhook::Column::Active.eq(true))
