@@ -498,6 +498,67 @@ async fn automatic_persisted_queries_learn_a_document_once() {
     assert_eq!(neither.codes(), ["BAD_REQUEST"]);
 }
 
+/// Sends a document with its hash, as an automatic-persisted-queries client does after `PersistedQueryNotFound`.
+async fn send_with_hash(app: &observatory_tests::TestApp, document: &str) -> observatory_tests::Reply {
+    let hash = api::http::persisted::sha256_hex(document);
+    app.post_json(&json!({ "query": document, "extensions": persisted(&hash) }).to_string())
+        .await
+}
+
+/// A flood of what anyone may send (unknown hashes, documents that do not parse, documents large enough to fill the
+/// remembered bytes) does not make the server forget a document its clients use: a document that does not parse is
+/// not remembered at all, and the store makes room by forgetting one-off documents, not everything.
+#[tokio::test]
+async fn a_flood_of_junk_documents_does_not_evict_a_document_in_use() {
+    let limits = api::HttpLimits {
+        keyed_per_minute: 100_000,
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    let by_hash = |hash: String| {
+        let app = &app;
+        async move {
+            app.post_json(&json!({ "extensions": persisted(&hash) }).to_string())
+                .await
+        }
+    };
+    let learnt = send_with_hash(&app, PERSISTED).await;
+    assert_eq!(learnt.status, StatusCode::OK, "{}", learnt.text);
+    let used = by_hash(PERSISTED_HASH.into()).await;
+    assert_eq!(used.status, StatusCode::OK, "{}", used.text);
+
+    let broken = "{ regions { totalCount ";
+    let reply = send_with_hash(&app, broken).await;
+    assert_eq!(reply.codes(), ["GRAPHQL_PARSE_FAILED"]);
+    let reply = by_hash(api::http::persisted::sha256_hex(broken)).await;
+    assert_eq!(
+        reply.codes(),
+        ["PERSISTED_QUERY_NOT_FOUND"],
+        "a document that does not parse is not remembered"
+    );
+
+    for n in 0..200 {
+        let reply = by_hash(format!("{n:064x}")).await;
+        assert_eq!(reply.codes(), ["PERSISTED_QUERY_NOT_FOUND"]);
+        let reply = send_with_hash(&app, &format!("{{ junk{n} ")).await;
+        assert_eq!(reply.codes(), ["GRAPHQL_PARSE_FAILED"]);
+    }
+    // 140 documents of 240 kB: more than the 32 MiB of remembered documents.
+    let padding = "x".repeat(240_000);
+    for n in 0..140 {
+        let reply = send_with_hash(&app, &format!("{{ __typename }} # {n} {padding}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.message());
+    }
+    let after = by_hash(PERSISTED_HASH.into()).await;
+    assert_eq!(
+        after.status,
+        StatusCode::OK,
+        "the document in use is still known: {}",
+        after.text
+    );
+    assert_eq!(after.data()["regions"]["totalCount"], 12);
+}
+
 /// In trusted-documents mode, only the listed documents run, by hash or as their exact text.
 #[tokio::test]
 async fn trusted_documents_mode_runs_only_listed_documents() {
