@@ -498,6 +498,48 @@ async fn automatic_persisted_queries_learn_a_document_once() {
     assert_eq!(neither.codes(), ["BAD_REQUEST"]);
 }
 
+/// Operation names of requests that failed (an operation the document does not have, a document that does not fit
+/// the schema) take none of `/metrics`' 200 operation slots, so an operation that runs later is still counted under its
+/// name; and no control character a client sends reaches the exposition text.
+#[tokio::test]
+async fn metrics_count_only_the_names_of_operations_that_ran() {
+    let limits = api::HttpLimits {
+        keyed_per_minute: 100_000,
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    for n in 0..210 {
+        let (query, name) = if n % 2 == 0 {
+            ("query Real { __typename }".to_owned(), format!("junk{n}\r\nX"))
+        } else {
+            (format!("query junk{n} {{ nothingHere }}"), format!("junk{n}"))
+        };
+        let reply = app
+            .post_json(&json!({ "query": query, "operationName": name }).to_string())
+            .await;
+        assert!(!reply.codes().is_empty(), "{name}: {}", reply.text);
+    }
+    let ran = json!({ "query": "query RegionCount { regions { totalCount } }", "operationName": "RegionCount" });
+    let reply = app.post_json(&ran.to_string()).await;
+    assert_eq!(reply.data()["regions"]["totalCount"], 12);
+
+    let metrics = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .text
+            .contains(r#"observatory_graphql_requests_total{operation="RegionCount",outcome="ok"} 1"#),
+        "{}",
+        metrics.text
+    );
+    assert!(!metrics.text.contains("junk"), "{}", metrics.text);
+    assert!(
+        !metrics.text.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character in\n{:?}",
+        metrics.text
+    );
+}
+
 /// Sends a document with its hash, as an automatic-persisted-queries client does after `PersistedQueryNotFound`.
 async fn send_with_hash(app: &observatory_tests::TestApp, document: &str) -> observatory_tests::Reply {
     let hash = api::http::persisted::sha256_hex(document);
