@@ -688,6 +688,95 @@ async fn the_socket_refuses_what_the_protocol_refuses(backend: Backend) {
 }
 on_both_backends!(the_socket_refuses_what_the_protocol_refuses);
 
+/// A connected, acknowledged socket.
+async fn initialised(address: SocketAddr) -> Socket {
+    let mut socket = connect(address).await;
+    send_json(&mut socket, json!({"type": "connection_init"})).await;
+    let ack = next_message(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(ack, Some(Ok(json!({"type": "connection_ack"}))));
+    socket
+}
+
+/// A message over 64 KiB (up to 1 MiB) is answered with the close code 1009, not a reset connection, and a subscription id
+/// longer than 128 characters closes the socket with 4400 and a reason, as the protocol closes invalid messages; an
+/// id of 128 characters runs.
+async fn oversized_messages_and_ids_are_closed_with_their_codes(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let address = serve(&app).await;
+    let query = "subscription { alertRaised { id } }";
+    for size in [64 * 1024, 900 * 1024] {
+        let mut socket = initialised(address).await;
+        let padding = "x".repeat(size);
+        send_json(&mut socket, json!({"type": "ping", "payload": {"padding": padding}})).await;
+        assert_eq!(
+            next_message(&mut socket, Duration::from_secs(5)).await,
+            Some(Err(1009)),
+            "a message of {size} bytes"
+        );
+    }
+
+    let mut socket = initialised(address).await;
+    let id = "i".repeat(10_000);
+    send_json(
+        &mut socket,
+        json!({"id": id, "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("an answer")
+        .expect("a message")
+        .expect("a close frame, not an error");
+    let Message::Close(Some(frame)) = closed else {
+        panic!("closed with a frame: {closed:?}")
+    };
+    assert_eq!(u16::from(frame.code), 4400);
+    assert!(frame.reason.contains("128"), "{}", frame.reason);
+
+    let mut socket = initialised(address).await;
+    let id = "i".repeat(128);
+    send_json(
+        &mut socket,
+        json!({"id": id, "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    send_json(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(
+        next_message(&mut socket, Duration::from_secs(5)).await,
+        Some(Ok(json!({"type": "pong"}))),
+        "an id of 128 characters runs"
+    );
+}
+on_both_backends!(oversized_messages_and_ids_are_closed_with_their_codes);
+
+/// When the server shuts down, every open socket gets a close frame (1001, going away) rather than a cut connection,
+/// so that clients end their subscriptions cleanly.
+async fn subscribers_are_told_when_the_server_shuts_down(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::http::serve(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let mut subscribed = subscribe(address, None, "subscription { alertRaised { id } }").await;
+    let mut idle = initialised(address).await;
+    stop.send(()).unwrap();
+    for socket in [&mut subscribed, &mut idle] {
+        assert_eq!(
+            next_message(socket, Duration::from_secs(5)).await,
+            Some(Err(1001)),
+            "closed as going away"
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+}
+on_both_backends!(subscribers_are_told_when_the_server_shuts_down);
+
 const CODES: &[&str] = &[
     "ARGANE", "ATLAS", "CEDRE", "DUNE", "FIGUIER", "JASMIN", "MIMOSA", "NOUR", "OASIS", "PALMIER", "SAFRAN", "TAFOUKT",
     "ZELLIGE",
