@@ -1156,6 +1156,31 @@ async fn concurrent_registrations_keep_the_limit_of_webhooks(backend: Backend) {
 }
 on_both_backends!(concurrent_registrations_keep_the_limit_of_webhooks);
 
+/// A rule code that no rule has, in an `alerts` filter, is an input error naming the code (not an empty list that
+/// looks like "no alerts"); known codes still filter.
+async fn an_unknown_rule_in_an_alerts_filter_is_named(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let query = "query($rules: [String!]) { alerts(filter: { rules: $rules }) { totalCount } }";
+    let reply = app
+        .graphql(
+            query,
+            json!({ "rules": ["PAR30_ABOVE_5_ASSOCIATION", "PAR_30_ABOVE_5"] }),
+        )
+        .await;
+    assert_eq!(reply.codes(), ["BAD_USER_INPUT"], "{}", reply.text);
+    assert!(reply.message().contains("PAR_30_ABOVE_5"), "{}", reply.message());
+    assert!(
+        !reply.message().contains("PAR30_ABOVE_5_ASSOCIATION"),
+        "{}",
+        reply.message()
+    );
+    let known = app
+        .query(query, json!({ "rules": ["PAR30_ABOVE_5_ASSOCIATION"] }))
+        .await;
+    assert_eq!(known["alerts"]["totalCount"], 0);
+}
+on_both_backends!(an_unknown_rule_in_an_alerts_filter_is_named);
+
 /// The latest month whose report deadline (the 15th of the next month) has passed today.
 fn latest_overdue_month() -> String {
     use chrono::Datelike;
