@@ -335,6 +335,42 @@ async fn an_unreachable_database_answers_503_unavailable_within_two_seconds() {
     }
 }
 
+/// Requests that arrive while earlier ones already wait for an unreachable database get their 503 within the same
+/// 2 s: none waits for the end of another's wait before starting its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_to_an_unreachable_database_answer_503_within_two_seconds() {
+    let db = api::db::connect_lazy("postgres://postgres@127.0.0.1:1/unreachable")
+        .await
+        .unwrap();
+    let app = api::router(api::AppState::new(db, api::HttpLimits::default()));
+    let mut requests = Vec::new();
+    for n in 0..24 {
+        let app = app.clone();
+        requests.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+            if n % 3 == 2 {
+                request = request.header(header::AUTHORIZATION, "Bearer mfo_0123456789abcdef0123456789abcdef");
+            }
+            let request = request
+                .body(Body::from(r#"{"query":"{ regions { totalCount } }"}"#))
+                .unwrap();
+            let started = Instant::now();
+            let response = app.oneshot(request).await.unwrap();
+            (n, response.status(), started.elapsed())
+        }));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut slowest = Duration::ZERO;
+    for request in requests {
+        let (n, status, elapsed) = request.await.unwrap();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "request {n}");
+        assert!(elapsed < Duration::from_secs(2), "request {n} answered in {elapsed:?}");
+        slowest = slowest.max(elapsed);
+    }
+    eprintln!("24 requests over 1.2 s to an unreachable database: the slowest answered 503 in {slowest:?}");
+}
+
 /// Latencies of quick requests (`/healthz`, a small list) while flood requests run against a real server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_requests_stay_quick_while_floods_run() {
