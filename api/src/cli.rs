@@ -822,9 +822,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
     };
     let state = AppState::load(db.clone(), limits).await;
     state.deliver_webhooks();
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|error| cannot_listen(listen, &error))?;
+    let listener = bind(listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");
     crate::http::serve(listener, state.clone(), shutdown_signal()).await?;
@@ -835,7 +833,13 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// Why the server cannot listen on its address, naming the address and how to choose another.
+/// The listener `serve` serves on, or why it cannot listen there, naming the address and how to choose another.
+pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| cannot_listen(listen, &error))
+}
+
 fn cannot_listen(listen: SocketAddr, error: &std::io::Error) -> String {
     let why = match error.kind() {
         std::io::ErrorKind::AddrInUse => {
