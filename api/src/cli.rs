@@ -839,13 +839,37 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
     };
     let state = AppState::load(db.clone(), limits).await;
     state.deliver_webhooks();
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listener = bind(listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");
-    crate::http::serve(listener, state, shutdown_signal()).await?;
+    crate::http::serve(listener, state.clone(), shutdown_signal()).await?;
+    // The WebSockets were told to close (1001) when the signal came: let their close frames go out.
+    state.sockets_closed(Duration::from_secs(2)).await;
     db.close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The listener `serve` serves on, or why it cannot listen there, naming the address and how to choose another.
+pub async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| cannot_listen(listen, &error))
+}
+
+fn cannot_listen(listen: SocketAddr, error: &std::io::Error) -> String {
+    let why = match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "the address is already in use (another server, or another `observatory serve`)"
+        }
+        std::io::ErrorKind::AddrNotAvailable => "the IP address is not one of this machine's",
+        std::io::ErrorKind::PermissionDenied => "ports below 1024 need privileges",
+        _ => "the system refused it",
+    };
+    format!(
+        "cannot listen on {listen}: {why} ({error}); choose another address with --listen HOST:PORT (or the \
+         LISTEN_ADDR environment variable), for example --listen 127.0.0.1:8081"
+    )
 }
 
 async fn shutdown_signal() {

@@ -688,6 +688,95 @@ async fn the_socket_refuses_what_the_protocol_refuses(backend: Backend) {
 }
 on_both_backends!(the_socket_refuses_what_the_protocol_refuses);
 
+/// A connected, acknowledged socket.
+async fn initialised(address: SocketAddr) -> Socket {
+    let mut socket = connect(address).await;
+    send_json(&mut socket, json!({"type": "connection_init"})).await;
+    let ack = next_message(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(ack, Some(Ok(json!({"type": "connection_ack"}))));
+    socket
+}
+
+/// A message over 64 KiB (up to 1 MiB) is answered with the close code 1009, not a reset connection, and a subscription id
+/// longer than 128 characters closes the socket with 4400 and a reason, as the protocol closes invalid messages; an
+/// id of 128 characters runs.
+async fn oversized_messages_and_ids_are_closed_with_their_codes(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let address = serve(&app).await;
+    let query = "subscription { alertRaised { id } }";
+    for size in [64 * 1024, 900 * 1024] {
+        let mut socket = initialised(address).await;
+        let padding = "x".repeat(size);
+        send_json(&mut socket, json!({"type": "ping", "payload": {"padding": padding}})).await;
+        assert_eq!(
+            next_message(&mut socket, Duration::from_secs(5)).await,
+            Some(Err(1009)),
+            "a message of {size} bytes"
+        );
+    }
+
+    let mut socket = initialised(address).await;
+    let id = "i".repeat(10_000);
+    send_json(
+        &mut socket,
+        json!({"id": id, "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("an answer")
+        .expect("a message")
+        .expect("a close frame, not an error");
+    let Message::Close(Some(frame)) = closed else {
+        panic!("closed with a frame: {closed:?}")
+    };
+    assert_eq!(u16::from(frame.code), 4400);
+    assert!(frame.reason.contains("128"), "{}", frame.reason);
+
+    let mut socket = initialised(address).await;
+    let id = "i".repeat(128);
+    send_json(
+        &mut socket,
+        json!({"id": id, "type": "subscribe", "payload": {"query": query}}),
+    )
+    .await;
+    send_json(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(
+        next_message(&mut socket, Duration::from_secs(5)).await,
+        Some(Ok(json!({"type": "pong"}))),
+        "an id of 128 characters runs"
+    );
+}
+on_both_backends!(oversized_messages_and_ids_are_closed_with_their_codes);
+
+/// When the server shuts down, every open socket gets a close frame (1001, going away) rather than a cut connection,
+/// so that clients end their subscriptions cleanly.
+async fn subscribers_are_told_when_the_server_shuts_down(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::http::serve(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let mut subscribed = subscribe(address, None, "subscription { alertRaised { id } }").await;
+    let mut idle = initialised(address).await;
+    stop.send(()).unwrap();
+    for socket in [&mut subscribed, &mut idle] {
+        assert_eq!(
+            next_message(socket, Duration::from_secs(5)).await,
+            Some(Err(1001)),
+            "closed as going away"
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server stops")
+        .unwrap()
+        .unwrap();
+}
+on_both_backends!(subscribers_are_told_when_the_server_shuts_down);
+
 const CODES: &[&str] = &[
     "ARGANE", "ATLAS", "CEDRE", "DUNE", "FIGUIER", "JASMIN", "MIMOSA", "NOUR", "OASIS", "PALMIER", "SAFRAN", "TAFOUKT",
     "ZELLIGE",
@@ -933,6 +1022,164 @@ async fn rules_and_webhooks_are_checked(backend: Backend) {
     );
 }
 on_both_backends!(rules_and_webhooks_are_checked);
+
+/// Registers a webhook with this key on this URL: the error codes and the first message (none when registered).
+async fn try_register(app: &TestApp, key: &str, url: &str) -> (Vec<String>, String) {
+    let reply = app
+        .graphql_as(
+            Some(key),
+            "mutation($url: String!, $secret: String!) { createWebhook(url: $url, secret: $secret) { id } }",
+            json!({ "url": url, "secret": SECRET }),
+        )
+        .await;
+    (reply.codes(), reply.message())
+}
+
+/// IPv6 addresses that carry a loopback or private IPv4 address (IPv4-compatible, IPv4-mapped, IPv4-translated,
+/// NAT64, 6to4) and Teredo addresses are refused like the IPv4 address itself, and so is port 0 (even where private
+/// addresses are allowed); the same forms around a public IPv4 address are accepted.
+async fn webhook_addresses_that_carry_a_private_ipv4_are_refused(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let ministry = app.issue_key(PartnerKind::Ministry, None).await;
+    for url in [
+        "http://[::127.0.0.1]/hook",
+        "http://[::7f00:1]:8080/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://[::ffff:0:127.0.0.1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[64:ff9b::a9fe:a9fe]/latest",
+        "http://[64:ff9b:1::1]/hook",
+        "http://[2002:7f00:1::1]/hook",
+        "http://[2002:c0a8:101::1]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+        "http://[fec0::1]/hook",
+    ] {
+        let (codes, message) = try_register(&app, &ministry, url).await;
+        assert_eq!(codes, ["BAD_USER_INPUT"], "{url}: {message}");
+        assert!(message.contains("public addresses only"), "{url}: {message}");
+    }
+    let (codes, message) = try_register(&app, &ministry, "http://93.184.216.34:0/hook").await;
+    assert_eq!(codes, ["BAD_USER_INPUT"], "{message}");
+    assert!(message.contains("port 0"), "{message}");
+    for url in [
+        "http://93.184.216.34/hook",
+        "http://[::ffff:93.184.216.34]/hook",
+        "http://[2002:5db8:d822::1]/hook",
+        "http://[2606:4700:4700::1111]:8443/hook",
+    ] {
+        let (codes, message) = try_register(&app, &ministry, url).await;
+        assert!(codes.is_empty(), "{url} is public: {message}");
+    }
+
+    let loopback = app_allowing_loopback(&backend).await;
+    let key = loopback.issue_key(PartnerKind::Ministry, None).await;
+    let (codes, message) = try_register(&loopback, &key, "http://127.0.0.1:0/hook").await;
+    assert_eq!(codes, ["BAD_USER_INPUT"], "{message}");
+    assert!(message.contains("port 0"), "{message}");
+}
+on_both_backends!(webhook_addresses_that_carry_a_private_ipv4_are_refused);
+
+/// A webhook whose URL is a literal loopback address in an IPv6 form (stored before the address check knew the
+/// form) is not posted to: the delivery fails at once, and its log says why.
+async fn a_webhook_at_a_literal_private_address_is_not_posted_to(backend: Backend) {
+    let limits = api::HttpLimits {
+        webhooks: api::alert::webhook::Settings {
+            allow_private: false,
+            ..test_webhooks()
+        },
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&backend, Fixture::Demo, limits).await;
+    quiet_lateness(&app).await;
+    let key = app.issue_key(PartnerKind::Association, Some(ASSOCIATION)).await;
+    let (receiver, url) = Receiver::start(&[]).await;
+    let webhook = register(&app, &key, "http://93.184.216.34/hook").await;
+    let mapped = url.replace("127.0.0.1", "[::ffff:127.0.0.1]");
+    app.db
+        .execute_unprepared(&format!("UPDATE webhook SET url = '{mapped}' WHERE id = {webhook}"))
+        .await
+        .expect("URL changed");
+    app.state.deliver_webhooks();
+    send(&app, ASSOCIATION, PERIOD, &month_of(10, REGIONS, (8, 12))).await;
+    let started = Instant::now();
+    let log = loop {
+        let log = deliveries(&app, &key, &webhook).await;
+        if log.first().is_some_and(|d| d["status"] != "PENDING") {
+            break log;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the delivery ends: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(log[0]["status"], "FAILED", "{log:?}");
+    assert_eq!(log[0]["attemptCount"], 1, "not retried: {log:?}");
+    let error = log[0]["attempts"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("public addresses only"), "{error}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.got().is_empty(), "the receiver got {:?}", receiver.got());
+}
+on_both_backends!(a_webhook_at_a_literal_private_address_is_not_posted_to);
+
+/// Thirty concurrent registrations by one partner leave exactly the ten webhooks allowed; the others are refused
+/// with `CONFLICT`, saying what to do.
+async fn concurrent_registrations_keep_the_limit_of_webhooks(backend: Backend) {
+    let app = Arc::new(spawn_app(&backend, Fixture::Empty).await);
+    let key = app.issue_key(PartnerKind::Ministry, None).await;
+    let tasks: Vec<_> = (0..30)
+        .map(|n| {
+            let (app, key) = (app.clone(), key.clone());
+            tokio::spawn(async move { try_register(&app, &key, &format!("http://93.184.216.34/hook/{n}")).await })
+        })
+        .collect();
+    let mut registered = 0;
+    for task in tasks {
+        let (codes, message) = task.await.expect("a registration task");
+        if codes.is_empty() {
+            registered += 1;
+        } else {
+            assert_eq!(codes, ["CONFLICT"], "{message}");
+            assert!(message.contains("delete one first"), "{message}");
+        }
+    }
+    assert_eq!(registered, 10, "registrations that succeeded");
+    let listed = app.graphql_as(Some(&key), "{ webhooks { active } }", json!({})).await;
+    let active = listed.data()["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["active"] == true)
+        .count();
+    assert_eq!(active, 10, "active webhooks of the partner");
+}
+on_both_backends!(concurrent_registrations_keep_the_limit_of_webhooks);
+
+/// A rule code that no rule has, in an `alerts` filter, is an input error naming the code (not an empty list that
+/// looks like "no alerts"); known codes still filter.
+async fn an_unknown_rule_in_an_alerts_filter_is_named(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let query = "query($rules: [String!]) { alerts(filter: { rules: $rules }) { totalCount } }";
+    let reply = app
+        .graphql(
+            query,
+            json!({ "rules": ["PAR30_ABOVE_5_ASSOCIATION", "PAR_30_ABOVE_5"] }),
+        )
+        .await;
+    assert_eq!(reply.codes(), ["BAD_USER_INPUT"], "{}", reply.text);
+    assert!(reply.message().contains("PAR_30_ABOVE_5"), "{}", reply.message());
+    assert!(
+        !reply.message().contains("PAR30_ABOVE_5_ASSOCIATION"),
+        "{}",
+        reply.message()
+    );
+    let known = app
+        .query(query, json!({ "rules": ["PAR30_ABOVE_5_ASSOCIATION"] }))
+        .await;
+    assert_eq!(known["alerts"]["totalCount"], 0);
+}
+on_both_backends!(an_unknown_rule_in_an_alerts_filter_is_named);
 
 /// The latest month whose report deadline (the 15th of the next month) has passed today.
 fn latest_overdue_month() -> String {

@@ -335,6 +335,54 @@ async fn an_unreachable_database_answers_503_unavailable_within_two_seconds() {
     }
 }
 
+/// Requests that arrive while earlier ones already wait for an unreachable database get their 503 within the same
+/// 2 s: none waits for the end of another's wait before starting its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_to_an_unreachable_database_answer_503_within_two_seconds() {
+    let db = api::db::connect_lazy("postgres://postgres@127.0.0.1:1/unreachable")
+        .await
+        .unwrap();
+    let app = api::router(api::AppState::new(db, api::HttpLimits::default()));
+    let mut requests = Vec::new();
+    for n in 0..24 {
+        let app = app.clone();
+        requests.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+            if n % 3 == 2 {
+                request = request.header(header::AUTHORIZATION, "Bearer mfo_0123456789abcdef0123456789abcdef");
+            }
+            let request = request
+                .body(Body::from(r#"{"query":"{ regions { totalCount } }"}"#))
+                .unwrap();
+            let started = Instant::now();
+            let response = app.oneshot(request).await.unwrap();
+            (n, response.status(), started.elapsed())
+        }));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut slowest = Duration::ZERO;
+    for request in requests {
+        let (n, status, elapsed) = request.await.unwrap();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "request {n}");
+        assert!(elapsed < Duration::from_secs(2), "request {n} answered in {elapsed:?}");
+        slowest = slowest.max(elapsed);
+    }
+    eprintln!("24 requests over 1.2 s to an unreachable database: the slowest answered 503 in {slowest:?}");
+}
+
+/// `serve` on an address another process holds stops with a message that names the address and how to choose
+/// another (the `--listen` flag, the `LISTEN_ADDR` variable), not only the system's "Address already in use".
+#[tokio::test]
+async fn serve_on_a_port_in_use_names_the_address_and_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let message = api::cli::bind(address).await.expect_err("the port is taken");
+    for part in [address.to_string().as_str(), "--listen", "LISTEN_ADDR", "in use"] {
+        assert!(message.contains(part), "`{part}` in: {message}");
+    }
+}
+
 /// Latencies of quick requests (`/healthz`, a small list) while flood requests run against a real server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_requests_stay_quick_while_floods_run() {
@@ -496,6 +544,109 @@ async fn automatic_persisted_queries_learn_a_document_once() {
     let neither = app.post_json(&json!({ "variables": {} }).to_string()).await;
     assert_eq!(neither.status, StatusCode::BAD_REQUEST);
     assert_eq!(neither.codes(), ["BAD_REQUEST"]);
+}
+
+/// Operation names of requests that failed (an operation the document does not have, a document that does not fit
+/// the schema) take none of `/metrics`' 200 operation slots, so an operation that runs later is still counted under its
+/// name; and no control character a client sends reaches the exposition text.
+#[tokio::test]
+async fn metrics_count_only_the_names_of_operations_that_ran() {
+    let limits = api::HttpLimits {
+        keyed_per_minute: 100_000,
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    for n in 0..210 {
+        let (query, name) = if n % 2 == 0 {
+            ("query Real { __typename }".to_owned(), format!("junk{n}\r\nX"))
+        } else {
+            (format!("query junk{n} {{ nothingHere }}"), format!("junk{n}"))
+        };
+        let reply = app
+            .post_json(&json!({ "query": query, "operationName": name }).to_string())
+            .await;
+        assert!(!reply.codes().is_empty(), "{name}: {}", reply.text);
+    }
+    let ran = json!({ "query": "query RegionCount { regions { totalCount } }", "operationName": "RegionCount" });
+    let reply = app.post_json(&ran.to_string()).await;
+    assert_eq!(reply.data()["regions"]["totalCount"], 12);
+
+    let metrics = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .text
+            .contains(r#"observatory_graphql_requests_total{operation="RegionCount",outcome="ok"} 1"#),
+        "{}",
+        metrics.text
+    );
+    assert!(!metrics.text.contains("junk"), "{}", metrics.text);
+    assert!(
+        !metrics.text.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character in\n{:?}",
+        metrics.text
+    );
+}
+
+/// Sends a document with its hash, as an automatic-persisted-queries client does after `PersistedQueryNotFound`.
+async fn send_with_hash(app: &observatory_tests::TestApp, document: &str) -> observatory_tests::Reply {
+    let hash = api::http::persisted::sha256_hex(document);
+    app.post_json(&json!({ "query": document, "extensions": persisted(&hash) }).to_string())
+        .await
+}
+
+/// A flood of what anyone may send (unknown hashes, documents that do not parse, documents large enough to fill the
+/// remembered bytes) does not make the server forget a document its clients use: a document that does not parse is
+/// not remembered at all, and the store makes room by forgetting one-off documents, not everything.
+#[tokio::test]
+async fn a_flood_of_junk_documents_does_not_evict_a_document_in_use() {
+    let limits = api::HttpLimits {
+        keyed_per_minute: 100_000,
+        ..api::HttpLimits::default()
+    };
+    let app = spawn_app_with(&Backend::Sqlite, Fixture::Empty, limits).await;
+    let by_hash = |hash: String| {
+        let app = &app;
+        async move {
+            app.post_json(&json!({ "extensions": persisted(&hash) }).to_string())
+                .await
+        }
+    };
+    let learnt = send_with_hash(&app, PERSISTED).await;
+    assert_eq!(learnt.status, StatusCode::OK, "{}", learnt.text);
+    let used = by_hash(PERSISTED_HASH.into()).await;
+    assert_eq!(used.status, StatusCode::OK, "{}", used.text);
+
+    let broken = "{ regions { totalCount ";
+    let reply = send_with_hash(&app, broken).await;
+    assert_eq!(reply.codes(), ["GRAPHQL_PARSE_FAILED"]);
+    let reply = by_hash(api::http::persisted::sha256_hex(broken)).await;
+    assert_eq!(
+        reply.codes(),
+        ["PERSISTED_QUERY_NOT_FOUND"],
+        "a document that does not parse is not remembered"
+    );
+
+    for n in 0..200 {
+        let reply = by_hash(format!("{n:064x}")).await;
+        assert_eq!(reply.codes(), ["PERSISTED_QUERY_NOT_FOUND"]);
+        let reply = send_with_hash(&app, &format!("{{ junk{n} ")).await;
+        assert_eq!(reply.codes(), ["GRAPHQL_PARSE_FAILED"]);
+    }
+    // 140 documents of 240 kB: more than the 32 MiB of remembered documents.
+    let padding = "x".repeat(240_000);
+    for n in 0..140 {
+        let reply = send_with_hash(&app, &format!("{{ __typename }} # {n} {padding}")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.message());
+    }
+    let after = by_hash(PERSISTED_HASH.into()).await;
+    assert_eq!(
+        after.status,
+        StatusCode::OK,
+        "the document in use is still known: {}",
+        after.text
+    );
+    assert_eq!(after.data()["regions"]["totalCount"], 12);
 }
 
 /// In trusted-documents mode, only the listed documents run, by hash or as their exact text.

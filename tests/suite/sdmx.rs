@@ -257,3 +257,79 @@ async fn sdmx_answers_revalidate_with_their_etag(backend: Backend) {
     assert_ne!(after.headers[header::ETAG].to_str().unwrap(), tag);
 }
 on_both_backends!(sdmx_answers_revalidate_with_their_etag);
+
+/// A key that is not a key (wrong number of positions, an empty code between `+`, characters no SDMX code has) is a
+/// syntax error, 400, not "no results"; a well-formed key with an unknown code still finds nothing (404).
+async fn malformed_keys_are_syntax_errors(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    app.set_key(None);
+    for key in [
+        "M._T.PAR30_RATE._T._T",
+        "M._T.PAR30_RATE._T._T._T._T",
+        "M++Q._T.PAR30_RATE._T._T._T",
+        "M._T.PAR30_RATE+._T._T._T",
+        "M._T.PAR30%20RATE._T._T._T",
+        "M._T.PAR30_RATE%3B._T._T._T",
+    ] {
+        let reply = get(
+            &app,
+            &format!("/sdmx/rest/data/MICROFINANCE/{key}?startPeriod=2020-12"),
+            &[],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{key}: {}", reply.text);
+        assert!(reply.text.starts_with("SyntaxError: "), "{key}: {}", reply.text);
+    }
+    let unknown = get(
+        &app,
+        "/sdmx/rest/data/MICROFINANCE/M._T.NO_SUCH_INDICATOR._T._T._T",
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+    assert!(unknown.text.starts_with("NoResultsFound: "), "{}", unknown.text);
+}
+on_both_backends!(malformed_keys_are_syntax_errors);
+
+/// `Accept` is read as HTTP defines it: the acceptable type of highest quality is served, a type with `q=0` never,
+/// and a request that accepts none of the formats served (SDMX-JSON, SDMX-CSV 2.0) answers 501, as documented.
+async fn accept_chooses_among_the_formats_served(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    app.set_key(None);
+    for (accept, expected) in [
+        ("application/vnd.sdmx.data+json", None),
+        ("application/vnd.sdmx.data+json;version=1.0.0", None),
+        ("application/vnd.sdmx.data+csv;q=0", None),
+        ("application/vnd.sdmx.data+csv;version=2.0.0", None),
+        (
+            "application/vnd.sdmx.data+csv;q=0, application/vnd.sdmx.genericdata+xml;version=2.1",
+            Some("<message:GenericData"),
+        ),
+        (
+            "application/vnd.sdmx.structurespecificdata+xml;version=2.1;q=0, application/vnd.sdmx.data+csv",
+            Some("DATAFLOW,"),
+        ),
+        (
+            "application/vnd.sdmx.genericdata+xml;q=0.5, application/vnd.sdmx.data+csv;q=0.9",
+            Some("DATAFLOW,"),
+        ),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            Some("<message:GenericData"),
+        ),
+        ("*/*", Some("<message:GenericData")),
+    ] {
+        let reply = get(&app, PAR30, &[("accept", accept)]).await;
+        match expected {
+            None => {
+                assert_eq!(reply.status, StatusCode::NOT_IMPLEMENTED, "{accept}: {}", reply.text);
+                assert!(reply.text.starts_with("NotImplemented: "), "{accept}: {}", reply.text);
+            }
+            Some(start) => {
+                assert_eq!(reply.status, StatusCode::OK, "{accept}: {}", reply.text);
+                assert!(reply.text.contains(start), "{accept}: {}", &reply.text[..200]);
+            }
+        }
+    }
+}
+on_both_backends!(accept_chooses_among_the_formats_served);

@@ -34,8 +34,19 @@ pub struct Conditions {
 }
 
 impl Conditions {
-    /// Resolves the filter's codes (an unknown code answers `NOT_FOUND`) and months.
+    /// Resolves the filter's codes (an unknown rule, association or region code answers `BAD_USER_INPUT` naming it)
+    /// and months.
     pub async fn resolve<C: ConnectionTrait>(db: &C, filter: AlertFilter) -> ApiResult<Conditions> {
+        if let Some(codes) = &filter.rules {
+            store::ids_for_codes::<alert_rule::Entity, _>(
+                db,
+                alert_rule::Column::Code,
+                alert_rule::Column::Id,
+                "alert rule",
+                codes,
+            )
+            .await?;
+        }
         let month = |p: Option<crate::scalars::Period>, first: bool| {
             p.map(|p| if first { p.0.first_month().0 } else { p.0.last_month().0 })
         };

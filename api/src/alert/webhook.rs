@@ -25,7 +25,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,7 +71,9 @@ impl Settings {
 }
 
 /// Whether an address is one a webhook may reach: not loopback, private, link-local, shared (CGNAT), multicast,
-/// unspecified or reserved.
+/// unspecified or reserved. An IPv6 address that carries an IPv4 address (IPv4-mapped, IPv4-compatible,
+/// IPv4-translated, NAT64 and 6to4 forms) is judged by the IPv4 address it carries; Teredo, local-use NAT64,
+/// site-local and discard-only addresses are never public.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -90,18 +92,53 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(v6) {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x2001 && s[1] == 0)
+                || (s[0] == 0x0064 && s[1] == 0xff9b)
+                || (s[0] == 0x0100 && s[1..4] == [0, 0, 0]))
         }
     }
+}
+
+/// The IPv4 address an IPv6 address carries, in the forms whose traffic reaches that IPv4 address: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), NAT64 with the
+/// well-known prefix (`64:ff9b::a.b.c.d`) and 6to4 (`2002:aabb:ccdd::/48`).
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let join = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    match v6.segments() {
+        [0, 0, 0, 0, 0, 0xffff, high, low]
+        | [0, 0, 0, 0, 0, 0, high, low]
+        | [0, 0, 0, 0, 0xffff, 0, high, low]
+        | [0x0064, 0xff9b, 0, 0, 0, 0, high, low] => Some(join(high, low)),
+        [0x2002, high, low, ..] => Some(join(high, low)),
+        _ => None,
+    }
+}
+
+/// Why an attempt must not be made to this URL: port 0, or (unless private addresses are allowed) a host that is a
+/// literal address that is not public. Host names are checked when they resolve (see `PublicOnly`).
+fn unreachable_url(settings: &Settings, url: &reqwest::Url) -> Option<String> {
+    if url.port() == Some(0) {
+        return Some("port 0 cannot be reached".into());
+    }
+    if settings.allow_private {
+        return None;
+    }
+    let host = url.host_str()?;
+    let ip: IpAddr = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    (!is_public(ip)).then(|| {
+        format!("{ip} is a loopback, private or reserved address: webhooks are delivered to public addresses only")
+    })
 }
 
 /// Checks a URL a partner registers: http or https, a host, no credentials, and (unless allowed) only public
@@ -126,6 +163,11 @@ async fn check_url(settings: &Settings, text: &str) -> ApiResult<reqwest::Url> {
     let Some(host) = url.host_str() else {
         return Err(ApiError::bad_input("`url` has no host"));
     };
+    if url.port() == Some(0) {
+        return Err(ApiError::bad_input(
+            "`url` names port 0, which cannot be reached: give the receiver's port, or none for the scheme's default",
+        ));
+    }
     if settings.allow_private {
         return Ok(url);
     }
@@ -182,6 +224,14 @@ pub async fn create(
     kinds.sort();
     kinds.dedup();
     let txn = crate::db::begin_write(db).await?;
+    // Registrations of one partner take turns, so that the count below stays true until the insert commits: on
+    // PostgreSQL by locking the partner's row, on SQLite by the write transaction itself (one writer at a time).
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        entity::partner::Entity::find_by_id(partner_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
     let active = webhook::Entity::find()
         .filter(webhook::Column::PartnerId.eq(partner_id))
         .filter(webhook::Column::Active.eq(true))
@@ -345,7 +395,8 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String 
 }
 
 /// Resolves host names to their public addresses only, so that a name that resolves to a private address after it
-/// was registered is not reached either.
+/// was registered is not reached either. (A URL whose host is a literal address is not resolved: `unreachable_url`
+/// checks it before each attempt.)
 struct PublicOnly;
 
 impl reqwest::dns::Resolve for PublicOnly {
@@ -475,7 +526,13 @@ async fn take_due(db: &DatabaseConnection, settings: &Settings) -> Result<Vec<Ta
 async fn attempt(db: &DatabaseConnection, client: &reqwest::Client, settings: &Settings, taken: Taken) {
     let Taken { delivery, hook, event } = taken;
     let started = std::time::Instant::now();
-    let outcome = if hook.active {
+    let refused = reqwest::Url::parse(&hook.url)
+        .map_err(|_| "the webhook's URL is not a URL".to_owned())
+        .and_then(|url| unreachable_url(settings, &url).map_or(Ok(()), Err))
+        .err();
+    let outcome = if let Some(refused) = &refused {
+        Err(refused.clone())
+    } else if hook.active {
         let timestamp = Utc::now().timestamp();
         client
             .post(&hook.url)
@@ -499,7 +556,9 @@ async fn attempt(db: &DatabaseConnection, client: &reqwest::Client, settings: &S
     let now = Utc::now();
     let (status, next) = match (delivered, &outcome) {
         (true, _) => (DeliveryStatus::Delivered, now),
-        (false, _) if delivery.attempts >= settings.max_attempts || !hook.active => (DeliveryStatus::Failed, now),
+        (false, _) if delivery.attempts >= settings.max_attempts || !hook.active || refused.is_some() => {
+            (DeliveryStatus::Failed, now)
+        }
         (false, _) => (
             DeliveryStatus::Pending,
             now + chrono::Duration::from_std(settings.backoff(delivery.attempts)).unwrap_or_default(),

@@ -294,8 +294,8 @@ async fn queries(db: &DatabaseConnection, args: &BenchArgs) -> Result<(), BoxErr
         keyed_per_minute: u32::MAX,
         ..HttpLimits::default()
     };
-    let app = crate::http::router(AppState::load(db.clone(), limits).await);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let state = AppState::load(db.clone(), limits).await;
+    tokio::spawn(async move { crate::http::serve(listener, state, std::future::pending()).await });
 
     println!(
         "as a fund partner; latency: {} sequential requests over one keep-alive loopback connection; \

@@ -163,7 +163,10 @@ struct Reads {
 impl Versions {
     /// The data's version, from a read that started after this call.
     pub async fn current(&self, db: &DatabaseConnection) -> Read {
-        let need = self.state.lock().unwrap_or_else(|e| e.into_inner()).started + 1;
+        let (need, in_flight) = {
+            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            (state.started + 1, state.reading)
+        };
         loop {
             let notified = self.finished.notified();
             tokio::pin!(notified);
@@ -173,6 +176,11 @@ impl Versions {
                     && let Some(value) = state.value
                 {
                     return value;
+                }
+                // The read in flight when this request arrived ended after it, finding the database unreachable: so
+                // it is now, and a read of this request's own would only wait as long again.
+                if in_flight && state.finished + 1 >= need && matches!(state.value, Some(Read::Unavailable)) {
+                    return Read::Unavailable;
                 }
                 if state.reading {
                     notified.as_mut().enable();

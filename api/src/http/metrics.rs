@@ -11,7 +11,9 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Distinct operation names counted; requests of further names are counted under `other`.
+/// Distinct operation names counted; requests of further names are counted under `other`. A name takes a place only
+/// when an operation of that name ran without errors (so it is a name in a valid document): the names of failed
+/// requests are counted under `other` unless an operation of that name ran before.
 const MAX_OPERATIONS: usize = 200;
 /// Characters of an operation name kept in the counts.
 const MAX_NAME_CHARS: usize = 100;
@@ -59,7 +61,8 @@ pub struct Gauges {
 
 impl Metrics {
     /// Counts one GraphQL request: its operation (empty when it named none or was refused before it was read), its
-    /// outcome (`ok`, `errors`, `reused`, `not_modified` or `refused`), the refusal's code, its duration.
+    /// outcome (`ok`, `errors`, `reused`, `not_modified` or `refused`), the refusal's code, its duration. A name not
+    /// counted yet takes one of the places only with `ok` or `reused` (an operation that ran).
     pub fn record(&self, operation: &str, outcome: &'static str, refusal: Option<&str>, seconds: f64) {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let operation = if operation.is_empty() { "anonymous" } else { operation };
@@ -68,9 +71,15 @@ impl Metrics {
             Some((end, _)) => &operation[..end],
             None => operation,
         };
-        let known = counts.requests.keys().any(|(name, _)| name == operation);
-        let distinct = counts.requests.len();
-        let name = if known || distinct < MAX_OPERATIONS {
+        let known = operation == "anonymous" || counts.requests.keys().any(|(name, _)| name == operation);
+        let ran = matches!(outcome, "ok" | "reused");
+        let distinct = counts
+            .requests
+            .keys()
+            .map(|(name, _)| name.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let name = if known || (ran && distinct < MAX_OPERATIONS) {
             operation
         } else {
             "other"
@@ -174,7 +183,28 @@ impl Metrics {
     }
 }
 
-/// A label value as the text format writes it.
+/// A label value as the text format writes it: backslash, double quote and line feed escaped, any other control
+/// character (a carriage return would end the line for some parsers) left out.
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '"' => escaped.push_str("\\\""),
+            '\n' => escaped.push_str("\\n"),
+            c if c.is_control() => {}
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped_and_control_characters_left_out() {
+        assert_eq!(escape("a\\b\"c\nd\re\u{7}f\u{85}g"), r#"a\\b\"c\ndefg"#);
+    }
 }

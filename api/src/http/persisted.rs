@@ -9,16 +9,22 @@
 //!   text; anything else is refused with `TRUSTED_DOCUMENT_REQUIRED`.
 //!
 //! Remembered texts are kept per process (each process learns them from its clients); a process that has not seen
-//! one asks for it with `PersistedQueryNotFound`, which clients answer by sending it.
+//! one asks for it with `PersistedQueryNotFound`, which clients answer by sending it. Only texts that parse are
+//! remembered, and a full store forgets one document at a time, the least recently used of those sent only once
+//! first (see [`Remembered`]).
 
 use crate::error::code;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
-/// Remembered documents above this many, or this many bytes, are forgotten and learnt again.
+/// Most documents remembered, and most bytes of their texts: past either, the least recently used are forgotten one by
+/// one (and learnt again if a client still sends them).
 const MAX_REMEMBERED: usize = 10_000;
 const MAX_REMEMBERED_BYTES: usize = 32 << 20;
+/// The share of the store (in documents and in bytes) kept for documents used more than once: documents sent once
+/// and never again (a flood) only ever push each other out.
+const PROTECTED_PERCENT: usize = 80;
 
 /// The hex SHA-256 of a document's text.
 pub fn sha256_hex(text: &str) -> String {
@@ -87,7 +93,10 @@ impl TrustedDocuments {
     }
 }
 
-/// Documents learnt from clients, by hash.
+/// Documents learnt from clients, by hash: only documents that parse, in two segments of least-recently-used order.
+/// A document learnt enters on probation; used again, it moves to the protected segment. Room is made by forgetting
+/// the least recently used document on probation (the protected segment's own least recently used only when
+/// probation is empty), so a flood of documents sent once never pushes out the documents clients keep using.
 #[derive(Default)]
 pub struct Remembered {
     texts: Mutex<Texts>,
@@ -95,8 +104,99 @@ pub struct Remembered {
 
 #[derive(Default)]
 struct Texts {
-    by_hash: HashMap<String, std::sync::Arc<str>>,
-    bytes: usize,
+    by_hash: HashMap<String, Entry>,
+    /// Hashes on probation and protected, by the time of their last use (a counter).
+    probation: BTreeMap<u64, String>,
+    protected: BTreeMap<u64, String>,
+    probation_bytes: usize,
+    protected_bytes: usize,
+    clock: u64,
+}
+
+struct Entry {
+    text: Arc<str>,
+    used: u64,
+    protected: bool,
+}
+
+impl Texts {
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    /// The text of a hash, marking it used (and protected).
+    fn use_text(&mut self, hash: &str) -> Option<Arc<str>> {
+        let now = self.tick();
+        let entry = self.by_hash.get_mut(hash)?;
+        let (text, was, protected) = (entry.text.clone(), entry.used, entry.protected);
+        entry.used = now;
+        entry.protected = true;
+        if protected {
+            self.protected.remove(&was);
+        } else {
+            self.probation.remove(&was);
+            self.probation_bytes -= text.len();
+            self.protected_bytes += text.len();
+        }
+        self.protected.insert(now, hash.to_owned());
+        self.demote_past_share();
+        Some(text)
+    }
+
+    /// Moves the protected segment's least recently used documents back to probation while it holds more than its
+    /// share.
+    fn demote_past_share(&mut self) {
+        while self.protected.len() * 100 > MAX_REMEMBERED * PROTECTED_PERCENT
+            || self.protected_bytes * 100 > MAX_REMEMBERED_BYTES * PROTECTED_PERCENT
+        {
+            let Some((used, hash)) = self.protected.pop_first() else {
+                break;
+            };
+            if let Some(entry) = self.by_hash.get_mut(&hash) {
+                entry.protected = false;
+                self.protected_bytes -= entry.text.len();
+                self.probation_bytes += entry.text.len();
+            }
+            self.probation.insert(used, hash);
+        }
+    }
+
+    /// Remembers a new document on probation, forgetting the least recently used ones to make room.
+    fn learn(&mut self, hash: String, text: &str) {
+        if text.len() > MAX_REMEMBERED_BYTES / 4 {
+            return;
+        }
+        while self.by_hash.len() >= MAX_REMEMBERED
+            || self.probation_bytes + self.protected_bytes + text.len() > MAX_REMEMBERED_BYTES
+        {
+            let oldest = match self.probation.pop_first() {
+                Some(oldest) => oldest,
+                None => match self.protected.pop_first() {
+                    Some(oldest) => oldest,
+                    None => break,
+                },
+            };
+            if let Some(entry) = self.by_hash.remove(&oldest.1) {
+                if entry.protected {
+                    self.protected_bytes -= entry.text.len();
+                } else {
+                    self.probation_bytes -= entry.text.len();
+                }
+            }
+        }
+        let now = self.tick();
+        self.probation_bytes += text.len();
+        self.probation.insert(now, hash.clone());
+        self.by_hash.insert(
+            hash,
+            Entry {
+                text: text.into(),
+                used: now,
+                protected: false,
+            },
+        );
+    }
 }
 
 /// Why a persisted request cannot run, with its code.
@@ -180,14 +280,18 @@ pub fn resolve(
                     "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of the query sent with it".into(),
                 ));
             }
-            let mut texts = remembered.texts.lock().unwrap_or_else(|e| e.into_inner());
-            if !texts.by_hash.contains_key(&hash) {
-                if texts.by_hash.len() >= MAX_REMEMBERED || texts.bytes + text.len() > MAX_REMEMBERED_BYTES {
-                    texts.by_hash.clear();
-                    texts.bytes = 0;
+            let known = remembered
+                .texts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .use_text(&hash)
+                .is_some();
+            // Only documents that parse are remembered (parsed outside the lock; the request parses it again).
+            if !known && async_graphql::parser::parse_query(&text).is_ok() {
+                let mut texts = remembered.texts.lock().unwrap_or_else(|e| e.into_inner());
+                if !texts.by_hash.contains_key(&hash) {
+                    texts.learn(hash, &text);
                 }
-                texts.bytes += text.len();
-                texts.by_hash.insert(hash, text.as_str().into());
             }
             Ok(text)
         }
@@ -195,8 +299,7 @@ pub fn resolve(
             .texts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .by_hash
-            .get(&hash)
+            .use_text(&hash)
             .map(|text| text.to_string())
             .ok_or(Refusal::NotFound),
         (None, None) => Err(Refusal::Missing),

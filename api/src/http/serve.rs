@@ -116,6 +116,7 @@ pub async fn serve(
             drop(slot);
         });
     }
+    state.close_sockets();
     stopping.notify_waiters();
     // Requests under way finish (up to their own time limit), as with a graceful shutdown.
     let deadline = Instant::now() + limits.request_timeout + Duration::from_secs(1);

@@ -6,11 +6,12 @@
 //!   `{"Authorization": "Bearer <key>"}` (also `authorization`, or under `headers`). A wrong, expired or revoked key
 //!   closes the socket with 4403; no key is the public role. A second `connection_init` closes with 4429.
 //! - `subscribe` before the acknowledgement closes with 4401; an id in use closes with 4409; a message that is not
-//!   one of the protocol's closes with 4400.
+//!   one of the protocol's, or an id longer than [`MAX_ID_CHARS`], closes with 4400.
 //! - Only subscription operations run here (queries and mutations go over HTTP). Each is priced like an HTTP
 //!   request, against the caller's budget, and counted against its rate limit; a socket runs at most
 //!   [`MAX_OPERATIONS`] at once, one client address holds at most [`MAX_SOCKETS_PER_CLIENT`] sockets, and messages
-//!   are at most 64 KiB.
+//!   are at most 64 KiB (a larger one closes the socket with 1009).
+//! - When the server shuts down, every socket is closed with 1001 (going away).
 
 use super::AppState;
 use super::admission;
@@ -37,16 +38,33 @@ pub const PROTOCOL: &str = "graphql-transport-ws";
 pub const MAX_OPERATIONS: usize = 16;
 /// Sockets one client address may hold at once.
 pub const MAX_SOCKETS_PER_CLIENT: usize = 16;
-/// Largest message accepted.
+/// Largest message accepted: a larger one closes the socket with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Largest message or frame read at all. Messages between [`MAX_MESSAGE_BYTES`] and this are read whole, so that the
+/// socket can be closed with 1009 in order; a larger one is cut off while it is read (the close frame is still sent,
+/// but the client may see the connection reset first).
+const MAX_READ_BYTES: usize = 1024 * 1024;
+/// Longest subscription id accepted, in characters.
+pub const MAX_ID_CHARS: usize = 128;
 /// Longest wait for `connection_init`.
 const INIT_WAIT: Duration = Duration::from_secs(10);
 /// How often the server pings an idle client.
 const KEEP_ALIVE: Duration = Duration::from_secs(30);
 
-/// Open sockets per client address, in this process.
-#[derive(Default)]
-pub struct Sockets(Mutex<HashMap<String, usize>>);
+/// Open sockets per client address, in this process, and the signal that closes them all at shutdown.
+pub struct Sockets {
+    open: Mutex<HashMap<String, usize>>,
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Sockets {
+    fn default() -> Self {
+        Sockets {
+            open: Mutex::default(),
+            closing: tokio::sync::watch::Sender::new(false),
+        }
+    }
+}
 
 /// One socket counted against its client address until dropped.
 struct Counted<'a> {
@@ -56,7 +74,7 @@ struct Counted<'a> {
 
 impl Sockets {
     fn enter(&self, client: String) -> Option<Counted<'_>> {
-        let mut open = self.0.lock().expect("not poisoned");
+        let mut open = self.open.lock().expect("not poisoned");
         let count = open.entry(client.clone()).or_default();
         if *count >= MAX_SOCKETS_PER_CLIENT {
             return None;
@@ -68,13 +86,40 @@ impl Sockets {
 
 impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        let mut open = self.sockets.0.lock().expect("not poisoned");
+        let mut open = self.sockets.open.lock().expect("not poisoned");
         if let Some(count) = open.get_mut(&self.client) {
             *count -= 1;
             if *count == 0 {
                 open.remove(&self.client);
             }
         }
+    }
+}
+
+impl Sockets {
+    /// Closes every open socket (and any opened from now on) with 1001, going away.
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Waits until no socket is open, or `within` has passed.
+    pub async fn closed(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.open.lock().expect("not poisoned").is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+impl AppState {
+    /// Closes every WebSocket of this process with 1001 (going away): called when the server shuts down.
+    pub fn close_sockets(&self) {
+        self.inner.sockets.close_all();
+    }
+
+    /// Waits until the sockets closed by [`AppState::close_sockets`] have sent their close frames (at most `within`).
+    pub async fn sockets_closed(&self, within: Duration) {
+        self.inner.sockets.closed(within).await;
     }
 }
 
@@ -112,8 +157,8 @@ pub async fn upgrade(state: &AppState, mut parts: Parts) -> Response {
     let state = state.clone();
     upgrade
         .protocols([PROTOCOL])
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+        .max_message_size(MAX_READ_BYTES)
+        .max_frame_size(MAX_READ_BYTES)
         .on_upgrade(move |socket| async move {
             if !offered {
                 close(socket, 4406, "Subprotocol not acceptable: speak graphql-transport-ws").await;
@@ -123,9 +168,16 @@ pub async fn upgrade(state: &AppState, mut parts: Parts) -> Response {
                 close(socket, 4429, "Too many sockets from this address").await;
                 return;
             };
+            if *state.inner.sockets.closing.borrow() {
+                close(socket, 1001, GOING_AWAY).await;
+                return;
+            }
             Connection::new(state.clone(), client, scope).run(socket).await;
         })
 }
+
+/// The reason sent with 1001 at shutdown.
+const GOING_AWAY: &str = "Going away: the server is shutting down, reconnect shortly";
 
 async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket
@@ -150,6 +202,7 @@ enum Step {
     Outgoing(Option<Outgoing>),
     KeepAlive,
     InitTimedOut,
+    ShuttingDown,
 }
 
 /// One socket's state.
@@ -180,14 +233,18 @@ impl Connection {
         tokio::pin!(init_deadline);
         let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
         keep_alive.tick().await;
+        let mut shutdown = self.state.inner.sockets.closing.subscribe();
+        let too_big = || Some((1009, format!("Message too big: at most {MAX_MESSAGE_BYTES} bytes")));
         let closing = loop {
             let step = tokio::select! {
                 message = stream.next() => Step::Incoming(message),
                 message = outgoing.recv() => Step::Outgoing(message),
                 _ = keep_alive.tick() => Step::KeepAlive,
                 _ = &mut init_deadline, if self.scope.is_none() => Step::InitTimedOut,
+                _ = shutdown.wait_for(|closing| *closing) => Step::ShuttingDown,
             };
             match step {
+                Step::ShuttingDown => break Some((1001, GOING_AWAY.to_owned())),
                 Step::InitTimedOut => break Some((4408, "Connection initialisation timeout".to_owned())),
                 Step::KeepAlive => {
                     if sink.send(text(&json!({"type": "ping"}))).await.is_err() {
@@ -203,9 +260,16 @@ impl Connection {
                     }
                 }
                 Step::Outgoing(None) => break None,
+                // A message or frame over `MAX_READ_BYTES` (the only error the socket reports by its limits): told
+                // with 1009 all the same.
+                Step::Incoming(Some(Err(error))) if error.to_string().contains("Space limit exceeded") => {
+                    break too_big();
+                }
                 Step::Incoming(None | Some(Err(_))) => break None,
                 Step::Incoming(Some(Ok(message))) => {
                     let body = match message {
+                        Message::Text(body) if body.len() > MAX_MESSAGE_BYTES => break too_big(),
+                        Message::Binary(body) if body.len() > MAX_MESSAGE_BYTES => break too_big(),
                         Message::Text(body) => body.to_string(),
                         Message::Binary(_) => break Some((4400, "Send messages as text".to_owned())),
                         Message::Close(_) => break None,
@@ -279,6 +343,9 @@ impl Connection {
                     .filter(|id| !id.is_empty())
                     .ok_or_else(|| invalid("`subscribe` needs an `id`"))?
                     .to_owned();
+                if id.chars().count() > MAX_ID_CHARS {
+                    return Err(invalid(&format!("`id` is longer than {MAX_ID_CHARS} characters")));
+                }
                 self.running.retain(|_, task| !task.is_finished());
                 if self.running.contains_key(&id) {
                     return Err((4409, format!("Subscriber for {id} already exists")));

@@ -74,6 +74,38 @@ fn frequency_code(granularity: Granularity) -> &'static str {
     }
 }
 
+/// Checks that a key is written as SDMX keys are: `all`, or six positions separated by `.`, each empty or codes
+/// joined by `+`, each code made of letters, digits, `_`, `@`, `$` and `-` (or `*`). The message says what is wrong.
+pub fn check_key_syntax(key: &str) -> Result<(), String> {
+    if key.is_empty() || key == "all" {
+        return Ok(());
+    }
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() != 6 {
+        return Err(format!(
+            "a key has 6 positions (FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION), `{key}` has {}",
+            parts.len()
+        ));
+    }
+    for (position, part) in parts.iter().enumerate().filter(|(_, part)| !part.is_empty()) {
+        for code in part.split('+') {
+            let well_formed = code == "*"
+                || (!code.is_empty()
+                    && code
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '$' | '-')));
+            if !well_formed {
+                return Err(format!(
+                    "position {} of the key, `{part}`, is not codes joined by `+` (codes are made of letters, \
+                     digits, `_`, `@`, `$` and `-`)",
+                    position + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl DataQuery {
     /// Reads a key (`M.MA-06+_T.PAR30_RATE...`, `all`, or empty positions for every code).
     pub fn parse(key: &str, regions: &[String]) -> Result<Self, String> {

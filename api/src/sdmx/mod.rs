@@ -178,29 +178,66 @@ fn format(headers: &HeaderMap, params: &HashMap<String, String>, language: Langu
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
-        .join(",")
-        .to_ascii_lowercase();
-    if accept.contains("structurespecificdata") {
-        return Ok(Format::StructureSpecific);
+        .join(",");
+    if accept.trim().is_empty() {
+        return Ok(Format::Generic);
     }
-    if accept.contains("version=2") && accept.contains("data+csv") {
-        return Err("this format is not served: ask for SDMX-ML 2.1 (generic or structure-specific) or SDMX-CSV 1.0");
+    // The served type of highest quality (`q`), a specific type before a wildcard of the same quality, else the
+    // first; a type with `q=0` is refused by the client and never chosen.
+    let mut best: Option<(f32, bool, Format)> = None;
+    for range in accept.split(',') {
+        let mut pieces = range.split(';');
+        let media = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let (mut quality, mut version, mut labels_both, mut file) = (1.0_f32, None, false, false);
+        for parameter in pieces {
+            let Some((name, value)) = parameter.split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches('"').to_ascii_lowercase();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "q" => quality = value.parse().unwrap_or(0.0),
+                "version" => version = Some(value),
+                "labels" => labels_both = value == "both",
+                "file" => file = value == "true",
+                _ => {}
+            }
+        }
+        if quality.is_nan() || quality <= 0.0 {
+            continue;
+        }
+        let version_is = |accepted: &[&str]| version.as_deref().is_none_or(|v| accepted.contains(&v));
+        let (format, specific) = match media.as_str() {
+            "application/vnd.sdmx.genericdata+xml" if version_is(&["2.1"]) => (Format::Generic, true),
+            "application/vnd.sdmx.structurespecificdata+xml" if version_is(&["2.1"]) => {
+                (Format::StructureSpecific, true)
+            }
+            "application/vnd.sdmx.data+csv" if version_is(&["1.0.0", "1.0"]) => (
+                Format::Csv {
+                    labels: if labels_both {
+                        data::CsvLabels::Both(language)
+                    } else {
+                        data::CsvLabels::Id
+                    },
+                    file,
+                    bom: false,
+                },
+                true,
+            ),
+            "application/xml" | "text/xml" => (Format::Generic, true),
+            "application/*" | "*/*" => (Format::Generic, false),
+            _ => continue,
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(q, was_specific, _)| quality > *q || (quality == *q && specific && !was_specific))
+        {
+            best = Some((quality, specific, format));
+        }
     }
-    if let Some(csv) = accept
-        .split(',')
-        .find(|part| part.contains("application/vnd.sdmx.data+csv"))
-    {
-        return Ok(Format::Csv {
-            labels: if csv.replace(' ', "").contains("labels=both") {
-                data::CsvLabels::Both(language)
-            } else {
-                data::CsvLabels::Id
-            },
-            file: csv.replace(' ', "").contains("file=true"),
-            bom: false,
-        });
-    }
-    Ok(Format::Generic)
+    best.map(|(_, _, format)| format).ok_or(
+        "this format is not served: ask for SDMX-ML 2.1 (application/vnd.sdmx.genericdata+xml or \
+         application/vnd.sdmx.structurespecificdata+xml) or SDMX-CSV 1.0 (application/vnd.sdmx.data+csv)",
+    )
 }
 
 async fn data(
@@ -225,8 +262,11 @@ async fn data(
         Language::from_accept_language(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let format = match format(&parts.headers, &params, language) {
         Ok(format) => format,
-        Err(message) => return error(StatusCode::NOT_IMPLEMENTED, message),
+        Err(message) => return error(StatusCode::NOT_IMPLEMENTED, &format!("NotImplemented: {message}")),
     };
+    if let Err(message) = data::check_key_syntax(&key) {
+        return error(StatusCode::BAD_REQUEST, &format!("SyntaxError: {message}"));
+    }
     let regions = match regions(&state).await {
         Ok(regions) => regions,
         Err(response) => return response,
@@ -240,7 +280,7 @@ async fn data(
         None => Ok(None),
         Some(text) => Period::parse(text)
             .map(Some)
-            .map_err(|_| format!("{name} `{text}` is not a period (2020-12, 2020-Q4 or 2020)")),
+            .map_err(|_| format!("SyntaxError: {name} `{text}` is not a period (2020-12, 2020-Q4 or 2020)")),
     };
     let (start, end) = match (period("startPeriod"), period("endPeriod")) {
         (Ok(start), Ok(end)) => (start, end),
@@ -252,7 +292,7 @@ async fn data(
     };
     let first = start.map_or(last.shift(-23), |s| s.first_month());
     if first > last {
-        return error(StatusCode::BAD_REQUEST, "startPeriod is after endPeriod");
+        return error(StatusCode::BAD_REQUEST, "SemanticError: startPeriod is after endPeriod");
     }
     let document = query.document(first, last);
     let request = async_graphql::Request::new(document).data(crate::labels::Preferred(language));
