@@ -11,6 +11,11 @@ const client = createClient({
 });
 const query = `subscription { alertRaised(filter: { rules: ["PAR30_ABOVE_5_ASSOCIATION"] }) { id period } }`;
 console.log('ready');
-for await (const result of client.iterate({ query })) {
-  console.log(`${Date.now()} ${result.data.alertRaised.period}`);
+try {
+  for await (const result of client.iterate({ query })) {
+    console.log(`${Date.now()} ${result.data.alertRaised.period}`);
+  }
+} catch (error) {
+  // The server went away (it closes with 1001 when it stops) and graphql-ws could not reconnect.
+  console.error('subscription ended:', error?.message ?? error?.reason ?? error);
 }
