@@ -322,6 +322,17 @@ impl TestApp {
     /// Registers a partner of this kind (for an association partner, of the association with this code) and
     /// returns a new key of it; observatory keys carry the `write` and `admin` scopes.
     pub async fn issue_key(&self, kind: PartnerKind, association: Option<&str>) -> String {
+        let scopes: &[&str] = if kind == PartnerKind::Observatory {
+            &["read", "write", "admin"]
+        } else {
+            &["read"]
+        };
+        self.key_with(kind, association, scopes).await
+    }
+
+    /// Registers a partner of this kind (of the association with this code, for an association partner) and returns
+    /// a new key of it with these scopes.
+    pub async fn key_with(&self, kind: PartnerKind, association: Option<&str>, scopes: &[&str]) -> String {
         let code = format!("TEST-{}", NEXT.fetch_add(1, Ordering::SeqCst));
         let actor = api::scope::Scope::observatory();
         let partner = NewPartner {
@@ -333,16 +344,11 @@ impl TestApp {
         store::create_partner(&self.db, &actor, partner)
             .await
             .expect("partner created");
-        let scopes = if kind == PartnerKind::Observatory {
-            vec!["read".into(), "write".into(), "admin".into()]
-        } else {
-            vec!["read".into()]
-        };
         let key = NewKey {
             partner: code,
             label: "test".into(),
             expires_at: None,
-            scopes,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
         };
         store::issue_key(&self.db, &actor, key).await.expect("key issued").1
     }

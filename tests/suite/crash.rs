@@ -123,7 +123,12 @@ pub(crate) async fn request(
     stream.write_all(body).await.ok()?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.ok()?;
-    let response = String::from_utf8_lossy(&response).into_owned();
+    whole_answer(&response)
+}
+
+/// The status and body of an HTTP/1.1 answer, when it came whole (as long as its `content-length` says).
+pub(crate) fn whole_answer(response: &[u8]) -> Option<(u16, String)> {
+    let response = String::from_utf8_lossy(response).into_owned();
     let status = response.get(9..12)?.parse().ok()?;
     let (head, body) = response.split_once("\r\n\r\n")?;
     // A whole answer: as long as it says (the server may die mid-body).

@@ -8,7 +8,7 @@
 //! - While 20,000 connections send half a request and wait (from two helper processes, each with its own file
 //!   limit), the health probe keeps answering.
 
-use observatory_tests::{Backend, Fixture, Gen, PartnerKind, TestApp, on_both_backends, spawn_app, spawn_app_with};
+use observatory_tests::{Backend, Fixture, Gen, PartnerKind, on_both_backends, spawn_app, spawn_app_with};
 use std::io::Write;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,30 +17,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const CEILING_MIB: u64 = 256;
 
 const BOUNDARY: &str = "hostile-boundary";
-
-/// A key of a new partner of this kind (of `association` for an association partner) with these scopes.
-async fn key_with(app: &TestApp, kind: PartnerKind, association: Option<&str>, scopes: &[&str]) -> String {
-    use api::partner::store::{self, NewKey, NewPartner};
-    static PARTNERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let code = format!("HOSTILE-{}", PARTNERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
-    let actor = api::scope::Scope::observatory();
-    let partner = NewPartner {
-        code: code.clone(),
-        name: code.clone(),
-        kind,
-        association: association.map(str::to_owned),
-    };
-    store::create_partner(&app.db, &actor, partner)
-        .await
-        .expect("partner created");
-    let key = NewKey {
-        partner: code,
-        label: "hostile".into(),
-        expires_at: None,
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-    };
-    store::issue_key(&app.db, &actor, key).await.expect("key issued").1
-}
 
 fn multipart(name: &str, content: &[u8]) -> Vec<u8> {
     let mut body = format!(
@@ -136,19 +112,6 @@ fn shared_strings(declared: u64, strings: &[String]) -> String {
     )
 }
 
-fn column_name(mut index: u64) -> String {
-    let mut name = Vec::new();
-    loop {
-        name.push(b'A' + (index % 26) as u8);
-        if index < 26 {
-            break;
-        }
-        index = index / 26 - 1;
-    }
-    name.reverse();
-    String::from_utf8(name).unwrap()
-}
-
 /// One hostile upload: what it is, and its multipart body.
 struct Upload {
     what: String,
@@ -172,7 +135,7 @@ fn hostile_uploads(g: &mut Gen) -> Vec<Upload> {
     });
     // Two cells at opposite corners of a huge range.
     let (column, row) = (g.range(1_000, 16_383) as u64, g.range(100_000, 1_048_576));
-    let corner = format!("{}{row}", column_name(column));
+    let corner = format!("{}{row}", api::submission::xlsx::column_name(column as usize));
     uploads.push(Upload {
         what: format!("cells A1 and {corner}"),
         body: multipart(
@@ -210,7 +173,10 @@ fn hostile_uploads(g: &mut Gen) -> Vec<Upload> {
     for r in 1..=cells / 10 {
         sheet.push_str(&format!("<row r=\"{r}\">"));
         for c in 0..10 {
-            sheet.push_str(&format!("<c r=\"{}{r}\" t=\"s\"><v>0</v></c>", column_name(c)));
+            sheet.push_str(&format!(
+                "<c r=\"{}{r}\" t=\"s\"><v>0</v></c>",
+                api::submission::xlsx::column_name(c)
+            ));
         }
         sheet.push_str("</row>");
     }
@@ -310,23 +276,14 @@ async fn post(address: std::net::SocketAddr, path: &str, key: Option<&str>, body
     let mut response = Vec::new();
     let _ = reading.read_to_end(&mut response).await;
     sending.abort();
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let status = response.get(9..12)?.parse().ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().to_owned())
-        })
-        .and_then(|v| v.parse::<usize>().ok());
-    (length == Some(body.len())).then(|| (status, body.to_owned()))
+    crate::crash::whole_answer(&response)
 }
 
 async fn hostile_uploads_stay_under_the_memory_ceiling(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
-    let key = key_with(&app, PartnerKind::Association, Some("TAFOUKT"), &["read", "write"]).await;
+    let key = app
+        .key_with(PartnerKind::Association, Some("TAFOUKT"), &["read", "write"])
+        .await;
     let server = crate::crash::Server::start(&app.database_url()).await;
     let pid = server.pid();
     let path = "/reports/TAFOUKT/2021-01";
@@ -433,7 +390,9 @@ on_both_backends!(hostile_uploads_stay_under_the_memory_ceiling);
 async fn a_caller_who_may_not_report_is_refused_before_sending_the_body(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
     let address = observatory_tests::serve(&app).await;
-    let other = key_with(&app, PartnerKind::Association, Some("PALMIER"), &["read", "write"]).await;
+    let other = app
+        .key_with(PartnerKind::Association, Some("PALMIER"), &["read", "write"])
+        .await;
     let ministry = app.issue_key(PartnerKind::Ministry, None).await;
     for key in [None, Some(other), Some(ministry)] {
         let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();

@@ -2,15 +2,12 @@
 //! stores nothing; an accepted one replaces the association-month's figures (revisions, replays, races), and only
 //! the association itself (with a `write` key) or the observatory may send it.
 
-use api::partner::store::{self, NewKey, NewPartner};
-use api::scope::Scope;
 use entity::enums::SubmissionStatus;
 use entity::{association, audit_event, branch, submission};
 use observatory_tests::{Backend, Fixture, Gen, PartnerKind, TestApp, on_both_backends, spawn_app};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The association most tests report for: a small one of the demo data, in two regions.
 pub(crate) const ASSOCIATION: &str = "TAFOUKT";
@@ -23,32 +20,10 @@ const SEGMENTS: &[&str] = &["INDIVIDUAL", "SOLIDARITY_GROUP", "VERY_SMALL_ENTERP
 const GENDERS: &[&str] = &["FEMALE", "MALE"];
 const AREAS: &[&str] = &["URBAN", "RURAL"];
 
-static PARTNERS: AtomicUsize = AtomicUsize::new(0);
-
 /// A small deterministic generator (xorshift64*), so that generated inputs are the same on every run.
 /// A key of a new partner of this kind (of `association` for an association partner) with these scopes.
 async fn key_with(app: &TestApp, kind: PartnerKind, association: Option<&str>, scopes: &[&str]) -> String {
-    let code = format!("REPORTER-{}", PARTNERS.fetch_add(1, Ordering::SeqCst));
-    let actor = Scope::observatory();
-    store::create_partner(
-        &app.db,
-        &actor,
-        NewPartner {
-            code: code.clone(),
-            name: code.clone(),
-            kind,
-            association: association.map(str::to_owned),
-        },
-    )
-    .await
-    .expect("partner created");
-    let key = NewKey {
-        partner: code,
-        label: "reporting".into(),
-        expires_at: None,
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-    };
-    store::issue_key(&app.db, &actor, key).await.expect("key issued").1
+    app.key_with(kind, association, scopes).await
 }
 
 /// A valid month of figures: every cell of the association's regions, amounts with centimes.

@@ -723,28 +723,6 @@ async fn an_answer_of_more_than_max_rows_is_refused_with_what_to_narrow(backend:
 }
 on_both_backends!(an_answer_of_more_than_max_rows_is_refused_with_what_to_narrow);
 
-/// An observatory key that may also send reports.
-async fn writing_key(app: &TestApp) -> String {
-    use api::partner::store::{self, NewKey, NewPartner};
-    let actor = api::scope::Scope::observatory();
-    let partner = NewPartner {
-        code: "INSTANTS".into(),
-        name: "Instants".into(),
-        kind: PartnerKind::Observatory,
-        association: None,
-    };
-    store::create_partner(&app.db, &actor, partner)
-        .await
-        .expect("partner created");
-    let key = NewKey {
-        partner: "INSTANTS".into(),
-        label: "reports".into(),
-        expires_at: None,
-        scopes: vec!["read".into(), "write".into(), "admin".into()],
-    };
-    store::issue_key(&app.db, &actor, key).await.expect("key issued").1
-}
-
 /// Reports of generated figures for the instants property: every segment, gender and area cell of each region.
 fn instant_report(g: &mut observatory_tests::Gen, regions: &[&str]) -> Vec<u8> {
     let mut clients = String::from("region,segment,gender,area,active_clients,new_clients\n");
@@ -853,7 +831,7 @@ async fn no_two_public_answers_at_two_instants_give_one_associations_figure(back
             ..api::HttpLimits::default()
         };
         let app = spawn_app_with(&backend, Fixture::Demo, limits).await;
-        let writer = writing_key(&app).await;
+        let writer = app.issue_key(PartnerKind::Observatory, None).await;
         let send = |association: &str, body: Vec<u8>| {
             let request = axum::http::Request::post(format!("/reports/{association}/2021-01"))
                 .header("content-type", "multipart/form-data; boundary=instants")

@@ -548,7 +548,7 @@ fn row_of(reference: &str) -> Option<usize> {
 }
 
 /// The column name of a 0-based index, for messages (`0` → `A`).
-fn column_name(mut index: usize) -> String {
+pub fn column_name(mut index: usize) -> String {
     let mut name = Vec::new();
     loop {
         name.push(b'A' + (index % 26) as u8);
