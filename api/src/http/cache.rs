@@ -1,5 +1,8 @@
 //! Answers reused while the data has not changed.
 //!
+//! An answer is kept only for a request that comes again ([`Seen`]): the first time a request comes it is worked
+//! out without reading the data's version (over GET, whose entity tag needs the version, it is always read).
+//!
 //! Every write transaction moves the data's version on (`data_version`, increased by `audit::record`, which every
 //! write calls). A query over the published data (indicators, registries, statistics, releases, programmes and
 //! training; not keys, partners or submissions) that succeeded is kept with the version read before it ran, keyed by
@@ -12,7 +15,8 @@
 use crate::scope::Scope;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 /// Root fields whose answers depend only on the data and the caller's access.
@@ -233,6 +237,42 @@ impl Drop for ReadGuard<'_> {
         state.reading = false;
         drop(state);
         self.versions.finished.notify_waiters();
+    }
+}
+
+/// Requests seen recently, by a hash of their key, so that an answer is kept only for a request that comes again:
+/// the first time a request comes, its answer is not kept and the data's version is not read for it. A workload where
+/// nothing repeats then keeps nothing and reads no version, and the memory this costs is bounded: two generations of
+/// at most [`SEEN_PER_GENERATION`] hashes (the older one forgotten when the newer fills).
+pub struct Seen {
+    hasher: std::hash::RandomState,
+    generations: Mutex<(HashSet<u64>, HashSet<u64>)>,
+}
+
+/// Hashes remembered per generation.
+pub const SEEN_PER_GENERATION: usize = 50_000;
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            hasher: std::hash::RandomState::new(),
+            generations: Mutex::new((HashSet::new(), HashSet::new())),
+        }
+    }
+}
+
+impl Seen {
+    /// Whether this request was seen before; notes it either way.
+    pub fn again(&self, key: &Key) -> bool {
+        let hash = self.hasher.hash_one(key);
+        let mut generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        let (newer, older) = &mut *generations;
+        let seen = newer.contains(&hash) || older.contains(&hash);
+        newer.insert(hash);
+        if newer.len() >= SEEN_PER_GENERATION {
+            *older = std::mem::take(newer);
+        }
+        seen
     }
 }
 

@@ -155,8 +155,11 @@ pub async fn run(
         }
     };
     // An answer of the data's current version, when this request was answered before.
+    // Only a request seen before is looked up and kept (a first one reads no version); over GET the entity tag needs
+    // the version whatever.
     let reusable = super::cache::reusable(&document, request.operation_name.as_deref())
-        .then(|| super::cache::Key::new(&request, &scope, language));
+        .then(|| super::cache::Key::new(&request, &scope, language))
+        .filter(|key| conditional.is_some() || inner.seen.again(key));
     let version = match &reusable {
         Some(_) => match inner.versions.current(&inner.db).await {
             super::cache::Read::Version(version) => Some(version),

@@ -121,6 +121,8 @@ struct Inner {
     associations: AtomicU64,
     /// Answers of the data's current version.
     answers: cache::Cache,
+    /// Requests seen recently: an answer is kept only for a request that comes again.
+    seen: cache::Seen,
     /// Reads of the data's version, shared by concurrent requests.
     versions: cache::Versions,
     /// Documents learnt from clients by their hash (automatic persisted queries).
@@ -159,6 +161,7 @@ impl AppState {
                 heavy_places,
                 associations: AtomicU64::new(0),
                 answers: cache::Cache::default(),
+                seen: cache::Seen::default(),
                 versions: cache::Versions::default(),
                 remembered: persisted::Remembered::default(),
                 metrics: metrics::Metrics::default(),
