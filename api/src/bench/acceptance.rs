@@ -107,6 +107,45 @@ async fn codes(db: &DatabaseConnection, sql: &str) -> Result<Vec<String>, BoxErr
         .collect::<Result<_, _>>()?)
 }
 
+/// Removes the benchmark reporters (`RPT…`) with everything their reports wrote, and rebuilds the rollups of the
+/// month they sent, in one transaction: the dataset keeps the associations it was generated with (13 at national
+/// scale), so that the query benchmarks that follow read it as generated.
+async fn remove_reporters(db: &DatabaseConnection) -> Result<(), BoxError> {
+    let ids = "SELECT id FROM association WHERE code LIKE 'RPT%'";
+    let alerts = format!("SELECT id FROM alert WHERE association_id IN ({ids})");
+    let events = format!("SELECT id FROM alert_event WHERE alert_id IN ({alerts})");
+    let mut statements = vec![
+        format!("DELETE FROM webhook_delivery WHERE event_id IN ({events})"),
+        format!("DELETE FROM alert_event WHERE alert_id IN ({alerts})"),
+        format!("DELETE FROM alert WHERE association_id IN ({ids})"),
+    ];
+    for table in [
+        "client_stat_revision",
+        "loan_stat_revision",
+        "staff_stat_revision",
+        "client_stat",
+        "loan_stat",
+        "staff_stat",
+        "client_stat_by_association",
+        "loan_stat_by_association",
+        "client_stat_association_total",
+        "loan_stat_association_total",
+        "target",
+        "branch",
+        "submission",
+    ] {
+        statements.push(format!("DELETE FROM {table} WHERE association_id IN ({ids})"));
+    }
+    statements.push("DELETE FROM association WHERE code LIKE 'RPT%'".into());
+    let txn = crate::db::begin_write(db).await?;
+    for sql in statements {
+        txn.execute_unprepared(&sql).await?;
+    }
+    crate::rollup::refresh(&txn, Some(&[SENT_AT_ONCE])).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Registers benchmark reporters (`RPT0001`, ...) until the database has `count` associations.
 async fn reporters(db: &DatabaseConnection, count: usize) -> Result<Vec<String>, BoxError> {
     let mut all = codes(db, "SELECT code FROM association ORDER BY code").await?;
@@ -252,6 +291,7 @@ pub async fn run(
         percentile(&mut latencies, 1.0),
         latencies.len() as f64 / elapsed
     );
+    remove_reporters(db).await?;
     if !refused.is_empty() || !missing.is_empty() {
         return Err(format!(
             "{} reports refused (first: {:?}); {} associations without an accepted {}",
