@@ -208,7 +208,7 @@ struct Shared {
     filter_dims: Vec<Dim>,
     /// Aggregates (a summed quantity over a period and a group) hidden to protect small groups. Every field
     /// reading one of them is null.
-    hidden: HashSet<(period::Period, GroupKey, Agg)>,
+    hidden: store::FastSet<(period::Period, GroupKey, Agg)>,
     /// Read when `coverage` is selected.
     reports: Option<Reports>,
     /// Read when `revised` is selected and a released month changed after its release: the change of every
@@ -277,7 +277,7 @@ impl Shared {
     /// as those are. The branch registry is public and never hidden.
     fn suppress(&mut self, request: &CubeRequest) {
         // The groups of every grouping, per period, in a stable order.
-        let mut index: HashMap<(period::Period, Vec<Dim>), Vec<GroupKey>> = HashMap::new();
+        let mut index: store::FastMap<(period::Period, Vec<Dim>), Vec<GroupKey>> = store::FastMap::default();
         for (period, key) in self.cube.cells.keys() {
             index.entry((*period, key.dims())).or_default().push(*key);
         }
@@ -330,7 +330,7 @@ impl Shared {
     /// The groups of every grouping by a subset of `dims` hidden for one aggregate in one period.
     fn suppress_one(
         &self,
-        index: &HashMap<(period::Period, Vec<Dim>), Vec<GroupKey>>,
+        index: &store::FastMap<(period::Period, Vec<Dim>), Vec<GroupKey>>,
         agg: Agg,
         period: period::Period,
         dims: &[Dim],
@@ -536,7 +536,7 @@ pub async fn measure_per_group<C: sea_orm::ConnectionTrait>(
         compare,
         group_by: group_by.clone(),
         filter_dims: filter.dims(),
-        hidden: HashSet::new(),
+        hidden: store::FastSet::default(),
         reports: None,
         changes: None,
     };
@@ -834,7 +834,7 @@ impl IndicatorQuery {
             compare: compare_to,
             group_by,
             filter_dims: cube_filter.dims(),
-            hidden: HashSet::new(),
+            hidden: store::FastSet::default(),
             reports: None,
             changes: None,
         };

@@ -198,15 +198,42 @@ impl GroupKey {
     }
 }
 
+/// A hasher for the engine's own keys (periods, groups and aggregates: small integers read from the database, never
+/// a client's text): FNV-1a, several times cheaper than the default hasher on such keys.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A map and a set keyed by the engine's own keys.
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+pub type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fnv>>;
+
 /// Summed quantities per period and group.
 #[derive(Debug, Default, PartialEq)]
 pub struct Cube {
     /// The dimensions of the groups asked for (coarser groupings may be present too, for suppression).
     pub group_by: Vec<Dim>,
-    pub cells: HashMap<(Period, GroupKey), HashMap<Agg, i64>>,
+    pub cells: FastMap<(Period, GroupKey), HashMap<Agg, i64>>,
     /// Associations contributing a non-zero amount to each aggregate, when counted (never for the branch
     /// registry, which is public). An aggregate without an entry has none.
-    pub contributors: HashMap<(Period, GroupKey, Agg), Contributors>,
+    pub contributors: FastMap<(Period, GroupKey, Agg), Contributors>,
 }
 
 impl Cube {
@@ -314,6 +341,21 @@ fn contributors_alias(agg: Agg, others: bool) -> String {
 
 /// The aggregate statement of one monthly source.
 pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> String {
+    match monthly_statement(source, aggs, request) {
+        Monthly::Plain(sql) => sql,
+        Monthly::Finest(base) => lattice_sql(&base, source, aggs, request),
+    }
+}
+
+/// A monthly source's statement: the sums by the grouping asked for, or, for a caller whose small groups are hidden,
+/// the sums per association at the finest grouping (from which every coarser grouping and its contributors follow).
+pub enum Monthly {
+    Plain(String),
+    Finest(String),
+}
+
+/// Bucket, association, the lattice's dimensions and the sums, per association at the finest grouping.
+pub fn monthly_statement(source: Source, aggs: &[Agg], request: &CubeRequest) -> Monthly {
     let bucket = bucket_sql(request.granularity);
     let last = request.granularity.months() - 1;
     let mut select = Vec::new();
@@ -356,23 +398,23 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
     };
     let table = from;
     let dims: Vec<&str> = request.group_by.iter().map(|d| dim_column(*d)).collect();
-    let Some(small_groups) = request.small_groups else {
+    if request.small_groups.is_none() {
         let group: Vec<String> = (1..=dims.len() + 1).map(|i| i.to_string()).collect();
-        return format!(
+        return Monthly::Plain(format!(
             "SELECT CAST({bucket} AS BIGINT) AS bucket, {}{} FROM {table} WHERE {} GROUP BY {}",
             dims.iter().map(|d| format!("{d}, ")).collect::<String>(),
             select.join(", "),
             conditions.join(" AND "),
             group.join(", ")
-        );
-    };
+        ));
+    }
     // For a caller who must not see small groups: the sums per association at the finest grouping (one scan of the
     // table), then every grouping by a subset of the source's dimensions (the others null), each with the
     // associations contributing a non-zero amount (values are never negative, so an association contributes a
     // non-zero amount to a group exactly when one of its finest sums is).
     let lattice = request.lattice_dims(source);
     let columns: Vec<&str> = lattice.iter().map(|d| dim_column(*d)).collect();
-    let base = format!(
+    Monthly::Finest(format!(
         "SELECT CAST({bucket} AS BIGINT) AS bucket, association_id, {}{} FROM {table} WHERE {} GROUP BY {}",
         columns.iter().map(|d| format!("{d}, ")).collect::<String>(),
         select.join(", "),
@@ -381,7 +423,16 @@ pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> Strin
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    ))
+}
+
+/// Every grouping by a subset of the lattice's dimensions over the finest sums `base`, each with its contributors, in
+/// SQL: for a finest statement too large to be read whole (see [`MAX_FINEST_ROWS`]).
+fn lattice_sql(base: &str, source: Source, aggs: &[Agg], request: &CubeRequest) -> String {
+    let lattice = request.lattice_dims(source);
+    let small_groups = request.small_groups.unwrap_or(crate::scope::SmallGroups {
+        known_association: None,
+    });
     let mut measures = Vec::new();
     for agg in aggs {
         let a = agg.alias();
@@ -492,6 +543,105 @@ fn group_key(row: &QueryResult, group_by: &[Dim]) -> ApiResult<GroupKey> {
     Ok(key)
 }
 
+/// Most rows of a source's finest sums per association read to derive its groupings in memory (beyond, SQL derives
+/// them): 24 months of a national sector of 13 associations in every cell are about 45,000.
+pub const MAX_FINEST_ROWS: usize = 100_000;
+
+/// Every grouping by a subset of the lattice's dimensions, with the sums and the associations contributing a
+/// non-zero amount, from the finest sums per association: the same figures as [`lattice_sql`]'s.
+fn derive_lattice(
+    cube: &mut Cube,
+    request: &CubeRequest,
+    source: Source,
+    aggs: &[Agg],
+    rows: &[QueryResult],
+) -> ApiResult<bool> {
+    struct Finest {
+        bucket: i64,
+        association: i32,
+        key: GroupKey,
+        values: Vec<Option<i64>>,
+    }
+    let lattice = request.lattice_dims(source);
+    let finest: Vec<Finest> = rows
+        .iter()
+        .map(|row| {
+            Ok(Finest {
+                bucket: row.try_get("", "bucket")?,
+                association: row.try_get("", "association_id")?,
+                key: group_key(row, &lattice)?,
+                values: aggs
+                    .iter()
+                    .map(|agg| row.try_get::<Option<i64>>("", agg.alias()))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    let known = request.small_groups.and_then(|s| s.known_association);
+    // Each association a bit: the finest groups (without the association) are summed once from the rows, each with
+    // the set of its contributing associations per aggregate; every coarser grouping is then summed from those groups,
+    // its contributors the union of theirs.
+    let mut bits: FastMap<i32, u32> = FastMap::default();
+    for row in &finest {
+        let next = bits.len() as u32;
+        bits.entry(row.association).or_insert(next);
+    }
+    if bits.len() > 128 {
+        // More associations than bits: SQL derives the groupings.
+        return Ok(false);
+    }
+    let known_bit = known.and_then(|a| bits.get(&a)).map_or(0u128, |bit| 1u128 << bit);
+    let mut finest_groups: FastMap<(i64, GroupKey), Vec<(Option<i64>, u128)>> = FastMap::default();
+    for row in &finest {
+        let bit = 1u128 << bits[&row.association];
+        let group = finest_groups
+            .entry((row.bucket, row.key))
+            .or_insert_with(|| vec![(None, 0); aggs.len()]);
+        for (i, value) in row.values.iter().enumerate() {
+            if let Some(value) = value {
+                let (sum, contributors) = &mut group[i];
+                *sum = Some(sum.unwrap_or(0) + value);
+                if *value > 0 {
+                    *contributors |= bit;
+                }
+            }
+        }
+    }
+    for level in levels(&lattice) {
+        let project = |key: &GroupKey| GroupKey {
+            association: None,
+            region: key.region.filter(|_| level.contains(&Dim::Region)),
+            segment: key.segment.filter(|_| level.contains(&Dim::Segment)),
+            gender: key.gender.filter(|_| level.contains(&Dim::Gender)),
+            area: key.area.filter(|_| level.contains(&Dim::Area)),
+        };
+        let mut groups: FastMap<(i64, GroupKey), Vec<(Option<i64>, u128)>> = FastMap::default();
+        for ((bucket, key), values) in &finest_groups {
+            let group = groups
+                .entry((*bucket, project(key)))
+                .or_insert_with(|| vec![(None, 0); aggs.len()]);
+            for (i, (value, contributors)) in values.iter().enumerate() {
+                if let Some(value) = value {
+                    let (sum, all) = &mut group[i];
+                    *sum = Some(sum.unwrap_or(0) + value);
+                    *all |= contributors;
+                }
+            }
+        }
+        for ((bucket, key), values) in groups {
+            let period = Period::containing(request.granularity, Month(bucket as i32));
+            for (agg, (sum, contributors)) in aggs.iter().zip(values) {
+                cube.put(period, key, *agg, sum);
+                let all = i64::from(contributors.count_ones());
+                let others = i64::from((contributors & !known_bit).count_ones());
+                cube.contributors
+                    .insert((period, key, *agg), Contributors { all, others });
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Runs one statement per source touched and gathers the sums.
 pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiResult<Cube> {
     let mut group_by = request.group_by.clone();
@@ -507,8 +657,36 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiRe
     let mut sources: Vec<_> = by_source.into_iter().collect();
     sources.sort();
     let backend = db.get_database_backend();
+    // For a caller whose small groups are hidden, a source's finest sums per association are read first (bounded):
+    // every coarser grouping and its contributors are then derived here, in one pass per grouping, rather than by
+    // one sorted aggregation per grouping in SQL. A finest statement over the bound (a large sector) is left to SQL.
+    let mut derived_here: Vec<Source> = Vec::new();
+    if request.small_groups.is_some() {
+        let finest: Vec<(Source, Vec<Agg>, String)> = sources
+            .iter()
+            .filter(|(source, _)| *source != Source::Branches)
+            .filter_map(|(source, aggs)| match monthly_statement(*source, aggs, request) {
+                Monthly::Finest(sql) => Some((*source, aggs.clone(), sql)),
+                Monthly::Plain(_) => None,
+            })
+            .collect();
+        let read = futures_util::future::try_join_all(finest.iter().map(|(_, _, sql)| {
+            db.query_all_raw(Statement::from_string(
+                backend,
+                format!("{sql} LIMIT {}", MAX_FINEST_ROWS + 1),
+            ))
+        }))
+        .await?;
+        for ((source, aggs, _), rows) in finest.iter().zip(read) {
+            if rows.len() > MAX_FINEST_ROWS || !derive_lattice(&mut cube, request, *source, aggs, &rows)? {
+                continue;
+            }
+            derived_here.push(*source);
+        }
+    }
     let statements: Vec<(Source, Vec<Agg>, String)> = sources
         .into_iter()
+        .filter(|(source, _)| !derived_here.contains(source))
         .map(|(source, aggs)| {
             let sql = if source == Source::Branches {
                 branch_sql(&aggs, request)
