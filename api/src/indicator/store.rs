@@ -591,7 +591,9 @@ fn derive_lattice(
         return Ok(false);
     }
     let known_bit = known.and_then(|a| bits.get(&a)).map_or(0u128, |bit| 1u128 << bit);
-    let mut finest_groups: FastMap<(i64, GroupKey), Vec<(Option<i64>, u128)>> = FastMap::default();
+    // (bucket, group) → for each aggregate: its sum, and a bit per association contributing a non-zero amount.
+    type Groups = FastMap<(i64, GroupKey), Vec<(Option<i64>, u128)>>;
+    let mut finest_groups = Groups::default();
     for row in &finest {
         let bit = 1u128 << bits[&row.association];
         let group = finest_groups
@@ -615,7 +617,7 @@ fn derive_lattice(
             gender: key.gender.filter(|_| level.contains(&Dim::Gender)),
             area: key.area.filter(|_| level.contains(&Dim::Area)),
         };
-        let mut groups: FastMap<(i64, GroupKey), Vec<(Option<i64>, u128)>> = FastMap::default();
+        let mut groups = Groups::default();
         for ((bucket, key), values) in &finest_groups {
             let group = groups
                 .entry((*bucket, project(key)))
