@@ -6,8 +6,8 @@
 
 use crate::error::ApiError;
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
+use crate::indicator::engine::{Comparison, Measure, measure_per_group};
 use crate::indicator::store::{CubeFilter, GroupKey};
-use crate::indicator::{Comparison, Measure, measure_per_group};
 use crate::period::Month;
 use crate::scope::{AlertFacts, RowAccess, Scope, SmallGroups};
 use chrono::{DateTime, Utc};

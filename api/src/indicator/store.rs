@@ -8,6 +8,7 @@
 //! neither names regions.
 
 use super::catalog::{Agg, Dim, Kind, Source};
+use super::hiding::{Finest, derive_lattice};
 use crate::error::ApiResult;
 use crate::period::{Granularity, Month, Period};
 use crate::scope::{RowAccess, SmallGroups, rows_condition_at};
@@ -249,7 +250,7 @@ impl Cube {
             .copied()
     }
 
-    fn put(&mut self, period: Period, key: GroupKey, agg: Agg, value: Option<i64>) {
+    pub fn put(&mut self, period: Period, key: GroupKey, agg: Agg, value: Option<i64>) {
         if let Some(value) = value {
             self.cells.entry((period, key)).or_default().insert(agg, value);
         }
@@ -547,24 +548,10 @@ fn group_key(row: &QueryResult, group_by: &[Dim]) -> ApiResult<GroupKey> {
 /// them): 24 months of a national sector of 13 associations in every cell are about 45,000.
 pub const MAX_FINEST_ROWS: usize = 100_000;
 
-/// Every grouping by a subset of the lattice's dimensions, with the sums and the associations contributing a
-/// non-zero amount, from the finest sums per association: the same figures as [`lattice_sql`]'s.
-fn derive_lattice(
-    cube: &mut Cube,
-    request: &CubeRequest,
-    source: Source,
-    aggs: &[Agg],
-    rows: &[QueryResult],
-) -> ApiResult<bool> {
-    struct Finest {
-        bucket: i64,
-        association: i32,
-        key: GroupKey,
-        values: Vec<Option<i64>>,
-    }
+/// The finest sums per association of a source's rows (see [`Monthly::Finest`]), for `hiding::derive_lattice`.
+fn finest_rows(request: &CubeRequest, source: Source, aggs: &[Agg], rows: &[QueryResult]) -> ApiResult<Vec<Finest>> {
     let lattice = request.lattice_dims(source);
-    let finest: Vec<Finest> = rows
-        .iter()
+    rows.iter()
         .map(|row| {
             Ok(Finest {
                 bucket: row.try_get("", "bucket")?,
@@ -576,72 +563,7 @@ fn derive_lattice(
                     .collect::<Result<_, _>>()?,
             })
         })
-        .collect::<ApiResult<_>>()?;
-    let known = request.small_groups.and_then(|s| s.known_association);
-    // Each association a bit: the finest groups (without the association) are summed once from the rows, each with
-    // the set of its contributing associations per aggregate; every coarser grouping is then summed from those groups,
-    // its contributors the union of theirs.
-    let mut bits: FastMap<i32, u32> = FastMap::default();
-    for row in &finest {
-        let next = bits.len() as u32;
-        bits.entry(row.association).or_insert(next);
-    }
-    if bits.len() > 128 {
-        // More associations than bits: SQL derives the groupings.
-        return Ok(false);
-    }
-    let known_bit = known.and_then(|a| bits.get(&a)).map_or(0u128, |bit| 1u128 << bit);
-    // (bucket, group) → for each aggregate: its sum, and a bit per association contributing a non-zero amount.
-    type Groups = FastMap<(i64, GroupKey), Vec<(Option<i64>, u128)>>;
-    let mut finest_groups = Groups::default();
-    for row in &finest {
-        let bit = 1u128 << bits[&row.association];
-        let group = finest_groups
-            .entry((row.bucket, row.key))
-            .or_insert_with(|| vec![(None, 0); aggs.len()]);
-        for (i, value) in row.values.iter().enumerate() {
-            if let Some(value) = value {
-                let (sum, contributors) = &mut group[i];
-                *sum = Some(sum.unwrap_or(0) + value);
-                if *value > 0 {
-                    *contributors |= bit;
-                }
-            }
-        }
-    }
-    for level in levels(&lattice) {
-        let project = |key: &GroupKey| GroupKey {
-            association: None,
-            region: key.region.filter(|_| level.contains(&Dim::Region)),
-            segment: key.segment.filter(|_| level.contains(&Dim::Segment)),
-            gender: key.gender.filter(|_| level.contains(&Dim::Gender)),
-            area: key.area.filter(|_| level.contains(&Dim::Area)),
-        };
-        let mut groups = Groups::default();
-        for ((bucket, key), values) in &finest_groups {
-            let group = groups
-                .entry((*bucket, project(key)))
-                .or_insert_with(|| vec![(None, 0); aggs.len()]);
-            for (i, (value, contributors)) in values.iter().enumerate() {
-                if let Some(value) = value {
-                    let (sum, all) = &mut group[i];
-                    *sum = Some(sum.unwrap_or(0) + value);
-                    *all |= contributors;
-                }
-            }
-        }
-        for ((bucket, key), values) in groups {
-            let period = Period::containing(request.granularity, Month(bucket as i32));
-            for (agg, (sum, contributors)) in aggs.iter().zip(values) {
-                cube.put(period, key, *agg, sum);
-                let all = i64::from(contributors.count_ones());
-                let others = i64::from((contributors & !known_bit).count_ones());
-                cube.contributors
-                    .insert((period, key, *agg), Contributors { all, others });
-            }
-        }
-    }
-    Ok(true)
+        .collect()
 }
 
 /// Runs one statement per source touched and gathers the sums.
@@ -680,7 +602,16 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiRe
         }))
         .await?;
         for ((source, aggs, _), rows) in finest.iter().zip(read) {
-            if rows.len() > MAX_FINEST_ROWS || !derive_lattice(&mut cube, request, *source, aggs, &rows)? {
+            if rows.len() > MAX_FINEST_ROWS
+                || !derive_lattice(
+                    &mut cube,
+                    request.granularity,
+                    &request.lattice_dims(*source),
+                    aggs,
+                    request.small_groups.and_then(|s| s.known_association),
+                    &finest_rows(request, *source, aggs, &rows)?,
+                )
+            {
                 continue;
             }
             derived_here.push(*source);

@@ -1,0 +1,526 @@
+//! The indicator engine: a request (measures, periods, grouping, filter, comparison, access) becomes an answer whose
+//! rows carry each measure's value, its parts, comparison, target, revision flag and reporting coverage, with small
+//! groups hidden for the callers who must not see them (see `hiding`). The sums are read by `store`; nothing here
+//! knows GraphQL: `indicators` (in `mod.rs`) and the alert judge both call it.
+
+use super::catalog::{Agg, Dim, Formula, MeasureDef, Source};
+use super::hiding::{self, Hidden};
+use super::store::{self, Cube, CubeFilter, CubeRequest, Derived, GroupKey};
+use crate::error::ApiError;
+use crate::period::{self, Granularity, Period};
+use crate::scope::{RowAccess, SmallGroups};
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+/// Most periods one `indicators` request may cover (20 years of months).
+pub const MAX_PERIODS: usize = 240;
+/// Most rows (periods × groups) one `indicators` answer may have.
+pub const MAX_ROWS: usize = 10_000;
+
+/// The period each row is compared with.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// The period just before (the previous month, quarter or year).
+    PreviousPeriod,
+    /// The same period one year earlier.
+    SamePeriodPreviousYear,
+}
+
+impl Comparison {
+    pub fn of(self, period: Period) -> Period {
+        match self {
+            Comparison::PreviousPeriod => period.shift(-1),
+            Comparison::SamePeriodPreviousYear => period.previous_year(),
+        }
+    }
+}
+
+/// Every period at `granularity` from the one containing `from`'s first month to the one containing `to`'s last,
+/// in order.
+pub fn periods(granularity: Granularity, from: Period, to: Period) -> Result<Vec<Period>, ApiError> {
+    let first = Period::containing(granularity, from.first_month());
+    let last = Period::containing(granularity, to.last_month());
+    if first > last {
+        return Err(ApiError::bad_input(format!("`from` ({from}) is after `to` ({to})")));
+    }
+    let mut periods = vec![first];
+    while *periods.last().expect("not empty") < last {
+        if periods.len() >= MAX_PERIODS {
+            return Err(ApiError::bad_input(format!(
+                "the range covers more than {MAX_PERIODS} periods: use a coarser granularity or a shorter range"
+            )));
+        }
+        periods.push(periods.last().expect("not empty").shift(1));
+    }
+    Ok(periods)
+}
+
+/// The value of one measure for one row, with its parts, its comparison and its target (`Measure` in the schema,
+/// which documents each field).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measure {
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub previous: Option<f64>,
+    pub change: Option<f64>,
+    pub change_percent: Option<f64>,
+    /// Hidden to protect a small group.
+    pub suppressed: bool,
+    pub target: Option<f64>,
+    pub target_achievement: Option<f64>,
+    /// A figure summed into the value changed after its month's release.
+    pub revised: bool,
+}
+
+/// Associations that reported a row's period over the associations expected to report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coverage {
+    pub reporting: i32,
+    pub expected: i32,
+}
+
+/// A measure asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Selected {
+    pub def: &'static MeasureDef,
+    /// Its target (or the achievement of it) is read.
+    pub target: bool,
+}
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub granularity: Granularity,
+    /// The periods of the rows, in order (see [`periods`]).
+    pub periods: Vec<Period>,
+    /// Dimensions to group by.
+    pub group_by: Vec<Dim>,
+    pub filter: CubeFilter,
+    pub compare: Option<Comparison>,
+    /// The data as it stood at this instant (for callers who see small groups; the others read the data as released
+    /// by then); `None`: now.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Which monthly rows may be summed.
+    pub access: RowAccess,
+    /// The caller must not see small groups.
+    pub small_groups: Option<SmallGroups>,
+    /// The dimensions any `indicators` field of the caller's document groups by (`None`: unknown, every one).
+    pub document_dims: Option<BTreeSet<Dim>>,
+    pub measures: Vec<Selected>,
+    /// Whether any measure's `revised` is read.
+    pub revised: bool,
+    /// Whether the rows' coverage is read.
+    pub coverage: bool,
+}
+
+/// Who is expected to report, and which months each has an accepted report for: read once per request, for
+/// the rows' coverage.
+struct Reports {
+    /// Expected association → months (`yyyymm`) with an accepted report.
+    accepted: HashMap<i32, BTreeSet<i32>>,
+    /// The request's `associations` filter.
+    only: Option<HashSet<i32>>,
+}
+
+impl Reports {
+    fn coverage(&self, period: Period, association: Option<i32>) -> Coverage {
+        let months: Vec<i32> = std::iter::successors(Some(period.first_month()), |m| {
+            (*m < period.last_month()).then(|| m.shift(1))
+        })
+        .map(|m| m.0)
+        .collect();
+        let expected = self
+            .accepted
+            .iter()
+            .filter(|(id, _)| association.is_none_or(|a| a == **id))
+            .filter(|(id, _)| self.only.as_ref().is_none_or(|only| only.contains(id)));
+        let (mut reporting, mut count) = (0, 0);
+        for (_, accepted) in expected {
+            count += 1;
+            if months.iter().all(|m| accepted.contains(m)) {
+                reporting += 1;
+            }
+        }
+        Coverage {
+            reporting,
+            expected: count,
+        }
+    }
+}
+
+/// What every row of one answer shares; each measure of a row is evaluated from it when asked for.
+pub struct Answer {
+    /// The periods of the rows.
+    periods: Vec<Period>,
+    cube: Cube,
+    compare: Option<Comparison>,
+    group_by: Vec<Dim>,
+    filter_dims: Vec<Dim>,
+    /// Aggregates hidden to protect small groups. Every field reading one of them is null.
+    hidden: Hidden,
+    /// Read when coverage is asked for.
+    reports: Option<Reports>,
+    /// Read when `revised` is asked for and a released month changed after its release: the change of every
+    /// aggregate since release (the standing figures minus those at release). A non-zero change is a revised value.
+    changes: Option<Cube>,
+}
+
+/// Computes an answer: one statement per source touched (and per source again for `revised`), coverage when asked
+/// for, then small groups hidden when the caller must not see them.
+pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Answer, ApiError> {
+    let Request {
+        granularity,
+        periods,
+        mut group_by,
+        filter,
+        compare,
+        as_of,
+        access,
+        small_groups,
+        document_dims,
+        measures,
+        revised,
+        coverage,
+    } = request;
+    group_by.sort();
+    group_by.dedup();
+    let mut answer = Answer {
+        periods,
+        cube: Cube::default(),
+        compare,
+        group_by,
+        filter_dims: filter.dims(),
+        hidden: Hidden::default(),
+        reports: None,
+        changes: None,
+    };
+    let mut aggs = BTreeSet::new();
+    let mut refused = None;
+    for selected in &measures {
+        let def = selected.def;
+        if let Err(error) = answer.supports(def) {
+            refused.get_or_insert(error);
+            continue;
+        }
+        aggs.extend(def.formula.aggs());
+        if let Some(target) = def.target
+            && answer.targets_apply()
+            && selected.target
+        {
+            aggs.insert(target);
+        }
+    }
+    if let Some(error) = refused.filter(|_| aggs.is_empty()) {
+        // No measure asked for can be computed: there would be no row to carry the field errors.
+        return Err(error);
+    }
+    let periods = &answer.periods;
+    let mut all_periods: BTreeSet<Period> = periods.iter().copied().collect();
+    if let Some(compare) = compare {
+        all_periods.extend(periods.iter().map(|p| compare.of(*p)));
+    }
+    let months = all_periods.first().expect("a range has a period").first_month()
+        ..=all_periods.last().expect("a range has a period").last_month();
+    // Callers whose small groups are hidden read every month as released; the others the data at `as_of`.
+    let vintage = match (as_of, small_groups) {
+        (at, Some(_)) => Some(crate::vintage::as_released(db, at, Some(&months)).await?),
+        (Some(at), None) => Some(crate::vintage::at(db, at, Some(&months)).await?),
+        (None, None) => None,
+    };
+    let backend = db.get_database_backend();
+    let derived = vintage.as_ref().map(|vintage| derived(backend, vintage));
+    let request = CubeRequest {
+        granularity,
+        periods: all_periods,
+        group_by: answer.group_by.clone(),
+        filter,
+        aggs: aggs.clone(),
+        use_rollups: true,
+        access,
+        small_groups,
+        document_dims,
+        derived,
+    };
+    let only: Option<HashSet<i32>> = request
+        .filter
+        .associations
+        .as_ref()
+        .map(|ids| ids.iter().copied().collect());
+    answer.cube = store::compute(db, &request).await?;
+    // As released, nothing is revised after its release.
+    if small_groups.is_none() && revised {
+        let changed = crate::vintage::changed_after_release(db, as_of, &months).await?;
+        let tables: HashMap<&'static str, String> = crate::vintage::VERSIONED
+            .iter()
+            .filter_map(|(facts, ..)| {
+                crate::vintage::changes(facts, &changed).map(|changes| (*facts, crate::vintage::sql(backend, &changes)))
+            })
+            .collect();
+        if !tables.is_empty() {
+            let versioned: BTreeSet<Agg> = aggs
+                .iter()
+                .copied()
+                .filter(|agg| matches!(agg.source(), Source::Clients | Source::Loans | Source::Staff))
+                .collect();
+            let changes = CubeRequest {
+                aggs: versioned,
+                use_rollups: false,
+                small_groups: None,
+                document_dims: None,
+                derived: Some(Arc::new(Derived {
+                    tables,
+                    released: vintage.as_ref().map(|v| v.released.clone()),
+                })),
+                ..request.clone()
+            };
+            answer.changes = Some(store::compute(db, &changes).await?);
+        }
+    }
+    let periods = &answer.periods;
+    if coverage {
+        let months = periods.first().expect("a range has a period").first_month()
+            ..=periods.last().expect("a range has a period").last_month();
+        let mut accepted = crate::submission::store::accepted_months(db, months).await?;
+        if let Some(vintage) = &vintage {
+            // As of an earlier instant, an association-month whose first report came later was not reported.
+            for ((association, month), standing) in &vintage.replaced {
+                if *standing == crate::vintage::Version::Superseded(0)
+                    && let Some(months) = accepted.get_mut(association)
+                {
+                    months.remove(month);
+                }
+            }
+        }
+        answer.reports = Some(Reports { accepted, only });
+    }
+    let rows: usize = periods.iter().map(|p| answer.cube.groups(*p).len()).sum();
+    if rows > MAX_ROWS {
+        return Err(ApiError::bad_input(format!(
+            "this answer would have {rows} rows, more than {MAX_ROWS}: group by fewer dimensions, use a coarser \
+             granularity or a shorter range, or filter"
+        )));
+    }
+    if small_groups.is_some() {
+        answer.hidden = hiding::hide(&answer.cube, &request);
+    }
+    Ok(answer)
+}
+
+impl Answer {
+    /// The rows: every period × group with data, ordered by period then group.
+    pub fn rows(&self) -> Vec<(Period, GroupKey)> {
+        self.periods
+            .iter()
+            .flat_map(|p| self.cube.groups(*p).into_iter().map(move |key| (*p, key)))
+            .collect()
+    }
+
+    /// Associations with an accepted report for every month of the period over those expected to report it: of
+    /// `association` when given, of the `associations` filter when given, else of the whole sector.
+    pub fn coverage(&self, period: Period, association: Option<i32>) -> Result<Coverage, ApiError> {
+        let reports = self
+            .reports
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("coverage was not read before the rows were made".to_owned()))?;
+        Ok(reports.coverage(period, association))
+    }
+
+    fn supports(&self, def: &MeasureDef) -> Result<(), ApiError> {
+        let dims = def.dims();
+        match self
+            .group_by
+            .iter()
+            .chain(&self.filter_dims)
+            .find(|d| !dims.contains(d))
+        {
+            None => Ok(()),
+            Some(missing) => Err(ApiError::bad_input(format!(
+                "{} has no breakdown by {}: it can be grouped and filtered by {}",
+                def.field,
+                missing.name(),
+                if dims.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    dims.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+                }
+            ))),
+        }
+    }
+
+    /// Targets exist per association and month: by association or sector-wide only.
+    fn targets_apply(&self) -> bool {
+        self.group_by
+            .iter()
+            .chain(&self.filter_dims)
+            .all(|d| *d == Dim::Association)
+    }
+
+    /// Whether a figure summed into a measure's value changed after its month's release.
+    fn is_revised(&self, def: &MeasureDef, period: Period, key: &GroupKey) -> bool {
+        self.changes.as_ref().is_some_and(|changes| {
+            def.formula
+                .aggs()
+                .into_iter()
+                .any(|agg| changes.get(period, key, agg).is_some_and(|change| change != 0))
+        })
+    }
+
+    /// The value of a measure and, for a ratio, its numerator and denominator.
+    fn evaluate(&self, def: &MeasureDef, period: Period, key: &GroupKey) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let get = |agg: Agg| self.cube.get(period, key, agg).map(|raw| agg.public(raw));
+        match def.formula {
+            Formula::Sum(agg) => (get(agg), None, None),
+            Formula::Ratio {
+                numerator,
+                denominator,
+                percent,
+            } => {
+                let (n, d) = (get(numerator), get(denominator));
+                let value = match (n, d) {
+                    (Some(n), Some(d)) if d != 0.0 => Some(if percent { n / d * 100.0 } else { n / d }),
+                    _ => None,
+                };
+                (value, n, d)
+            }
+        }
+    }
+
+    /// One measure of one period and group, as an answer shows it: null parts for hidden aggregates, the
+    /// comparison, the target and whether it was revised; `None` when there is nothing to show. A measure without
+    /// a breakdown by the grouping or filter answers an error.
+    pub fn measure(&self, def: &MeasureDef, period: Period, key: &GroupKey) -> Result<Option<Measure>, ApiError> {
+        self.supports(def)?;
+        // A measure is hidden in a period when any aggregate it reads is.
+        let hidden = |period| {
+            def.formula
+                .aggs()
+                .into_iter()
+                .any(|agg| self.hidden.contains(period, key, agg))
+        };
+        let suppressed = hidden(period);
+        let previous = self
+            .compare
+            .map(|c| c.of(period))
+            .filter(|p| !hidden(*p))
+            .and_then(|p| self.evaluate(def, p, key).0);
+        let (value, numerator, denominator) = self.evaluate(def, period, key);
+        if suppressed {
+            // The parts of a ratio that are not hidden themselves stay visible.
+            let part = |agg: Option<Agg>, part: Option<f64>| {
+                part.filter(|_| agg.is_some_and(|agg| !self.hidden.contains(period, key, agg)))
+            };
+            let (n, d) = match def.formula {
+                Formula::Ratio {
+                    numerator: n,
+                    denominator: d,
+                    ..
+                } => (Some(n), Some(d)),
+                Formula::Sum(_) => (None, None),
+            };
+            return Ok(Some(Measure {
+                suppressed: true,
+                previous,
+                numerator: part(n, numerator),
+                denominator: part(d, denominator),
+                ..Measure::default()
+            }));
+        }
+        let target = match def.target {
+            Some(agg) if self.targets_apply() && !self.hidden.contains(period, key, agg) => {
+                self.cube.get(period, key, agg).map(|raw| agg.public(raw))
+            }
+            _ => None,
+        };
+        if value.is_none() && previous.is_none() && target.is_none() {
+            return Ok(None);
+        }
+        let change = value.zip(previous).map(|(v, p)| v - p);
+        let change_percent = if def.is_rate() {
+            None
+        } else {
+            value
+                .zip(previous)
+                .filter(|(_, p)| *p != 0.0)
+                .map(|(v, p)| (v - p) / p.abs() * 100.0)
+        };
+        let target_achievement = value.zip(target).filter(|(_, t)| *t != 0.0).map(|(v, t)| v / t * 100.0);
+        Ok(Some(Measure {
+            revised: self.is_revised(def, period, key),
+            value,
+            numerator,
+            denominator,
+            previous,
+            change,
+            change_percent,
+            suppressed: false,
+            target,
+            target_achievement,
+        }))
+    }
+}
+
+/// One measure of one month, per group of `group_by`, as `indicators` answers it to a caller with this access (the
+/// current data, its comparison, small groups hidden when `small_groups` is given, as in a response of a document
+/// grouping by `group_by` alone). Alert rules judge these values.
+#[allow(clippy::too_many_arguments)]
+pub async fn measure_per_group<C: ConnectionTrait>(
+    db: &C,
+    def: &'static MeasureDef,
+    month: period::Month,
+    group_by: Vec<Dim>,
+    filter: CubeFilter,
+    compare: Option<Comparison>,
+    access: RowAccess,
+    small_groups: Option<SmallGroups>,
+) -> Result<Vec<(GroupKey, Measure)>, ApiError> {
+    let period = Period::containing(Granularity::Month, month);
+    let answer = compute(
+        db,
+        Request {
+            granularity: Granularity::Month,
+            periods: vec![period],
+            document_dims: Some(group_by.iter().copied().collect()),
+            group_by,
+            filter,
+            compare,
+            as_of: None,
+            access,
+            small_groups,
+            measures: vec![Selected { def, target: false }],
+            revised: false,
+            coverage: false,
+        },
+    )
+    .await?;
+    let mut measures = Vec::new();
+    for (period, key) in answer.rows() {
+        if let Some(measure) = answer.measure(def, period, &key)? {
+            measures.push((key, measure));
+        }
+    }
+    Ok(measures)
+}
+
+/// The derived fact tables of a vintage (none when no association-month was replaced since, so that rollups serve),
+/// and its released months.
+fn derived(backend: sea_orm::DbBackend, vintage: &crate::vintage::Vintage) -> Arc<Derived> {
+    Arc::new(Derived {
+        tables: if vintage.replaced.is_empty() {
+            HashMap::new()
+        } else {
+            crate::vintage::VERSIONED
+                .iter()
+                .map(|(facts, ..)| {
+                    (
+                        *facts,
+                        crate::vintage::sql(backend, &crate::vintage::facts(facts, vintage)),
+                    )
+                })
+                .collect()
+        },
+        released: Some(vintage.released.clone()),
+    })
+}
