@@ -255,3 +255,334 @@ pub fn derive_lattice(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hiding on hand-built cubes, without a database: the finest sums per association are chosen (or generated), the
+    //! lattice is derived from them, and the hidden groups are checked against figures recomputed here from the rows.
+
+    use super::*;
+    use db_enums::{Gender, Segment};
+    use std::collections::BTreeMap;
+
+    const AGG: Agg = Agg::Outstanding;
+
+    fn month(index: i64) -> i64 {
+        202001 + index
+    }
+
+    fn row(bucket: i64, association: i32, region: i32, segment: usize, gender: Option<usize>, value: i64) -> Finest {
+        Finest {
+            bucket,
+            association,
+            key: GroupKey {
+                region: Some(region),
+                segment: Some(Segment::ALL[segment]),
+                gender: gender.map(|g| Gender::ALL[g]),
+                ..GroupKey::default()
+            },
+            values: vec![Some(value)],
+        }
+    }
+
+    /// A group's figures recomputed from the rows: its sum, and each association's part of it.
+    #[derive(Default)]
+    struct Truth {
+        sum: Option<i64>,
+        parts: BTreeMap<i32, i64>,
+    }
+
+    impl Truth {
+        fn contributors(&self) -> usize {
+            self.parts.values().filter(|v| **v != 0).count()
+        }
+        /// Holds a non-zero amount of an association other than the caller's.
+        fn holds_others(&self, known: Option<i32>) -> bool {
+            self.parts.iter().any(|(a, v)| *v != 0 && Some(*a) != known)
+        }
+    }
+
+    fn project(key: &GroupKey, level: &[Dim]) -> GroupKey {
+        let mut projected = *key;
+        for dim in [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area] {
+            if !level.contains(&dim) {
+                projected = without(projected, dim);
+            }
+        }
+        projected
+    }
+
+    /// What one cube's hiding shows: the aggregates (period, group) with a value, and how many are hidden.
+    struct Outcome {
+        hidden: BTreeSet<(Period, GroupKey)>,
+        aggregates: usize,
+    }
+
+    /// Derives the lattice of `rows` by `dims`, hides its small groups for a caller knowing `known`'s figures, and
+    /// checks, on every period and every grouping by a subset of `dims`:
+    /// (a) every aggregate with fewer than 3 associations contributing a non-zero amount is hidden;
+    /// (b) under a visible total, never exactly one hidden sibling holds an amount of someone other than the caller
+    ///     (it would be the total minus the visible siblings and the caller's own parts);
+    /// (c) a hidden total holding someone else's amount is never the sum of its visible siblings (and the caller's own
+    ///     parts): along every dimension, one of its parts holding someone else's amount is hidden too.
+    fn check(rows: &[Finest], dims: &[Dim], known: Option<i32>) -> Outcome {
+        let mut cube = Cube::default();
+        assert!(derive_lattice(&mut cube, Granularity::Month, dims, &[AGG], known, rows));
+        // The figures of every group of every grouping, from the rows.
+        let mut truth: BTreeMap<(Period, GroupKey), Truth> = BTreeMap::new();
+        for row in rows {
+            let Some(value) = row.values[0] else { continue };
+            let period = Period::containing(Granularity::Month, Month(row.bucket as i32));
+            for level in store::levels(dims) {
+                let group = truth.entry((period, project(&row.key, &level))).or_default();
+                group.sum = Some(group.sum.unwrap_or(0) + value);
+                *group.parts.entry(row.association).or_default() += value;
+            }
+        }
+        let lattice = Lattice::new(&cube);
+        let periods: BTreeSet<Period> = truth.keys().map(|(p, _)| *p).collect();
+        let mut hidden = BTreeSet::new();
+        for &period in &periods {
+            hidden.extend(lattice.hidden(period, AGG, dims).into_iter().map(|key| (period, key)));
+        }
+        for ((period, key), group) in &truth {
+            // The derived lattice has the same figures.
+            assert_eq!(cube.get(*period, key, AGG), group.sum, "sum of {key:?}");
+            let contributors = cube.contributors(*period, key, AGG);
+            assert_eq!(
+                contributors.all as usize,
+                group.contributors(),
+                "contributors of {key:?}"
+            );
+            // (a)
+            if group.contributors() < MIN_ASSOCIATIONS as usize {
+                assert!(
+                    hidden.contains(&(*period, *key)),
+                    "{period} {key:?} has {} contributors and is shown",
+                    group.contributors()
+                );
+            }
+        }
+        // Every line of siblings: the groups of one grouping sharing all dimensions but one, under their total.
+        let mut lines: BTreeMap<(Period, GroupKey, Dim), Vec<GroupKey>> = BTreeMap::new();
+        for (period, key) in truth.keys() {
+            for dim in key.dims() {
+                lines.entry((*period, without(*key, dim), dim)).or_default().push(*key);
+            }
+        }
+        for ((period, total, dim), siblings) in &lines {
+            let guarding: Vec<&GroupKey> = siblings
+                .iter()
+                .filter(|k| hidden.contains(&(*period, **k)) && truth[&(*period, **k)].holds_others(known))
+                .collect();
+            if hidden.contains(&(*period, *total)) {
+                // (c)
+                if truth[&(*period, *total)].holds_others(known) {
+                    assert!(
+                        !guarding.is_empty(),
+                        "{period} hidden {total:?} is the sum of its visible parts by {dim:?}: {siblings:?}"
+                    );
+                }
+            } else {
+                // (b)
+                assert_ne!(
+                    guarding.len(),
+                    1,
+                    "{period} hidden {:?} is {total:?} minus its visible siblings by {dim:?}",
+                    guarding.first()
+                );
+            }
+        }
+        Outcome {
+            aggregates: truth.len(),
+            hidden,
+        }
+    }
+
+    fn region_total(region: i32) -> GroupKey {
+        GroupKey {
+            region: Some(region),
+            ..GroupKey::default()
+        }
+    }
+
+    fn cell(region: i32, segment: usize) -> GroupKey {
+        GroupKey {
+            region: Some(region),
+            segment: Some(Segment::ALL[segment]),
+            ..GroupKey::default()
+        }
+    }
+
+    /// Three regions × three segments; in each cell, associations 1 to 5 each report `value(cell, association)`.
+    fn grid(value: impl Fn(i32, usize, i32) -> i64) -> Vec<Finest> {
+        let mut rows = Vec::new();
+        for region in 1..=3 {
+            for segment in 0..3 {
+                for association in 1..=5 {
+                    rows.push(row(
+                        month(0),
+                        association,
+                        region,
+                        segment,
+                        None,
+                        value(region, segment, association),
+                    ));
+                }
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn one_small_cell_hides_the_cheapest_rectangle_and_no_total() {
+        // Region 1 × the first segment: associations 1 and 2 only. The cells of regions 1-2 × the first two
+        // segments are the smallest, so they complete the rectangle that protects it.
+        let rows = grid(|region, segment, association| {
+            let small = region <= 2 && segment <= 1;
+            match (region, segment, association) {
+                (1, 0, 3..) => 0,
+                _ if small => 10,
+                _ => 1_000,
+            }
+        });
+        let dims = [Dim::Region, Dim::Segment];
+        let outcome = check(&rows, &dims, None);
+        let period = Period::containing(Granularity::Month, Month(month(0) as i32));
+        let expected: BTreeSet<(Period, GroupKey)> = [cell(1, 0), cell(1, 1), cell(2, 0), cell(2, 1)]
+            .into_iter()
+            .map(|k| (period, k))
+            .collect();
+        assert_eq!(outcome.hidden, expected);
+        assert_eq!(outcome.aggregates, 9 + 3 + 3 + 1);
+    }
+
+    #[test]
+    fn a_small_region_hides_another_region_and_all_its_cells() {
+        // Region 3: associations 1 and 2 only, in every segment.
+        let rows = grid(|region, segment, association| match (region, association) {
+            (3, 3..) => 0,
+            _ => 100 + 10 * i64::from(region) + segment as i64,
+        });
+        let dims = [Dim::Region, Dim::Segment];
+        let outcome = check(&rows, &dims, None);
+        let period = Period::containing(Granularity::Month, Month(month(0) as i32));
+        let hidden = |key: GroupKey| outcome.hidden.contains(&(period, key));
+        assert!(hidden(region_total(3)));
+        assert!((0..3).all(|segment| hidden(cell(3, segment))));
+        // The smallest other region protects it; the sector and segment totals stay visible.
+        assert!(hidden(region_total(1)) && !hidden(region_total(2)));
+        assert!(!hidden(GroupKey::default()));
+    }
+
+    #[test]
+    fn the_callers_own_figure_does_not_protect_a_hidden_sibling() {
+        // Region 1: the first segment has associations 2 and 3, the second association 1 alone; both are hidden.
+        let rows = grid(|region, segment, association| match (region, segment, association) {
+            (1, 0, 1 | 4 | 5) => 0,
+            (1, 1, 2..) => 0,
+            _ => 1_000 + i64::from(association) + 10 * segment as i64,
+        });
+        let dims = [Dim::Region, Dim::Segment];
+        let period = Period::containing(Granularity::Month, Month(month(0) as i32));
+        // To the public, the two hidden cells protect each other along region 1.
+        let public = check(&rows, &dims, None);
+        assert!(!public.hidden.contains(&(period, cell(1, 2))));
+        // Association 1 knows its own cell: the third cell of region 1 (or the region) must be hidden too.
+        let own = check(&rows, &dims, Some(1));
+        assert!(own.hidden.contains(&(period, cell(1, 2))) || own.hidden.contains(&(period, region_total(1))));
+    }
+
+    /// A small deterministic generator (xorshift64*).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Random cubes of one or two months × up to 4 regions × 3 segments (× 2 genders for some), up to 8 associations
+    /// each reporting a random share of the cells, some amounts zero, some callers knowing one association's figures.
+    #[test]
+    fn generated_cubes_hide_every_small_group_and_give_none_back() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut hidden = 0;
+        for _ in 0..400 {
+            let months = 1 + rng.below(2) as i64;
+            let regions = 1 + rng.below(4) as i32;
+            let genders = rng.below(2) == 0;
+            let associations = 1 + rng.below(8) as i32;
+            let presence = 20 + rng.below(80);
+            let mut rows = Vec::new();
+            for m in 0..months {
+                for association in 1..=associations {
+                    for region in 1..=regions {
+                        for segment in 0..3 {
+                            for gender in if genders { vec![Some(0), Some(1)] } else { vec![None] } {
+                                if rng.below(100) >= presence {
+                                    continue;
+                                }
+                                let value = if rng.below(5) == 0 {
+                                    0
+                                } else {
+                                    1 + rng.below(1_000) as i64
+                                };
+                                rows.push(row(month(m), association, region, segment, gender, value));
+                            }
+                        }
+                    }
+                }
+            }
+            let dims: &[Dim] = if genders {
+                &[Dim::Region, Dim::Segment, Dim::Gender]
+            } else {
+                &[Dim::Region, Dim::Segment]
+            };
+            let known = (rng.below(2) == 0).then(|| 1 + rng.below(associations as u64) as i32);
+            hidden += check(&rows, dims, known).hidden.len();
+        }
+        // The cubes do have small groups to hide.
+        assert!(hidden > 1_000, "{hidden} hidden");
+    }
+
+    /// On a sector where nearly every group has many contributors, hiding protects the few small ones without
+    /// hiding most figures: at least 80 % of the aggregates stay visible.
+    #[test]
+    fn most_figures_of_a_large_sector_stay_visible() {
+        let mut rng = Rng(42);
+        let mut rows = Vec::new();
+        for m in 0..3 {
+            for region in 1..=12 {
+                for segment in 0..3 {
+                    // Two cells a month (of 36) have one or two associations; the others five to thirteen.
+                    let small = (region + m as i32 * 5) % 12 < 2 && segment == (region as usize + m as usize) % 3;
+                    let reporting = if small { 1 + rng.below(2) } else { 5 + rng.below(9) };
+                    let mut associations: Vec<i32> = (1..=13).collect();
+                    for i in 0..reporting as usize {
+                        let j = i + rng.below((13 - i) as u64) as usize;
+                        associations.swap(i, j);
+                        let value = 1 + rng.below(10_000) as i64;
+                        rows.push(row(month(m), associations[i], region, segment, None, value));
+                    }
+                }
+            }
+        }
+        let outcome = check(&rows, &[Dim::Region, Dim::Segment], None);
+        let primary = 2 * 3;
+        assert!(outcome.hidden.len() > primary, "complements are hidden too");
+        let visible = outcome.aggregates - outcome.hidden.len();
+        assert!(
+            visible * 100 >= outcome.aggregates * 80,
+            "{visible} of {} aggregates visible",
+            outcome.aggregates
+        );
+    }
+}
