@@ -640,7 +640,7 @@ async fn the_socket_refuses_what_the_protocol_refuses(backend: Backend) {
     // Limits: a document over the budget is refused before it runs; a socket runs at most 16 subscriptions; an
     // address holds at most 16 sockets.
     let mut socket = subscribe(address, None, query).await;
-    let aliases: String = (0..100)
+    let aliases: String = (0..400)
         .map(|i| format!("b{i}: association {{ branches(first: 500) {{ nodes {{ code name city }} }} }} "))
         .collect();
     let costly = format!("subscription {{ alertRaised {{ id {aliases} }} }}");

@@ -3,7 +3,7 @@
 //! statements, and rollups that answer exactly as the facts.
 
 use api::indicator::catalog::{Agg, Dim};
-use api::indicator::store::{CubeFilter, CubeRequest, compute};
+use api::indicator::store::{CubeFilter, CubeRequest, Reads, compute};
 use api::period::{Granularity, Month, Period};
 use observatory_tests::{Backend, Fixture, TestApp, on_both_backends, spawn_app};
 use sea_orm::ConnectionTrait;
@@ -741,12 +741,20 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
         (Granularity::Year, vec![Dim::Segment], regions),
     ];
     for (granularity, group_by, filter) in cases {
-        let facts = compute(&app.db, &request(granularity, group_by.clone(), filter.clone(), false))
-            .await
-            .unwrap();
-        let rollups = compute(&app.db, &request(granularity, group_by.clone(), filter.clone(), true))
-            .await
-            .unwrap();
+        let facts = compute(
+            &app.db,
+            &request(granularity, group_by.clone(), filter.clone(), false),
+            &Reads::default(),
+        )
+        .await
+        .unwrap();
+        let rollups = compute(
+            &app.db,
+            &request(granularity, group_by.clone(), filter.clone(), true),
+            &Reads::default(),
+        )
+        .await
+        .unwrap();
         assert!(!facts.cells.is_empty());
         assert_eq!(facts, rollups, "{granularity:?} by {group_by:?}");
     }
@@ -759,20 +767,21 @@ async fn rollups_answer_exactly_as_the_fact_tables(backend: Backend) {
     )
     .await
     .unwrap();
-    let stale = compute(&txn, &sector).await.unwrap();
+    let stale = compute(&txn, &sector, &Reads::default()).await.unwrap();
     let facts = compute(
         &txn,
         &CubeRequest {
             use_rollups: false,
             ..sector.clone()
         },
+        &Reads::default(),
     )
     .await
     .unwrap();
     assert_ne!(stale, facts, "the comparison notices a rollup out of step");
     api::rollup::refresh(&txn, Some(&[202012])).await.unwrap();
     txn.commit().await.unwrap();
-    assert_eq!(compute(&app.db, &sector).await.unwrap(), facts);
+    assert_eq!(compute(&app.db, &sector, &Reads::default()).await.unwrap(), facts);
 }
 on_both_backends!(rollups_answer_exactly_as_the_fact_tables);
 

@@ -227,3 +227,141 @@ async fn long_lists_in_arguments_and_variables_are_bad_user_input() {
     assert_eq!(reply.status, StatusCode::OK, "1,000 codes are accepted: {}", reply.body);
     assert!(reply.data()["clientStatistics"]["totalCount"].as_u64().unwrap() > 0);
 }
+
+/// One ordinary `indicators` field: up to 24 months at any granularity (compared with the year before or not), grouped
+/// by up to three dimensions, up to four measures, any filters.
+fn ordinary_indicators(
+    rng: &mut Gen,
+    alias: &str,
+    catalog: &[(String, Vec<String>)],
+    regions: &[String],
+    associations: &[String],
+) -> String {
+    let mut dims: Vec<&str> = vec!["REGION", "SEGMENT", "GENDER", "AREA"];
+    if !associations.is_empty() {
+        dims.push("ASSOCIATION");
+    }
+    let mut grouped = Vec::new();
+    for _ in 0..rng.below(4) {
+        let dim = *rng.pick(&dims);
+        dims.retain(|d| *d != dim);
+        grouped.push(dim);
+    }
+    let measures: Vec<&String> = catalog
+        .iter()
+        .filter(|(_, supported)| grouped.iter().all(|d| supported.iter().any(|s| s == d)))
+        .map(|(field, _)| field)
+        .collect();
+    // Up to four measures, as a dashboard's chart or table shows them.
+    let mut selected = String::new();
+    for _ in 0..1 + rng.below(4) {
+        selected.push_str(&format!("{} {{ value previous }} ", rng.pick(&measures)));
+    }
+    let (granularity, span) = *rng.pick(&[
+        ("MONTH", 1),
+        ("MONTH", 24),
+        ("QUARTER", 24),
+        ("YEAR", 24),
+        ("MONTH", 12),
+    ]);
+    let last = 202012 - rng.below(12) as i64;
+    let first_index = (last / 100) * 12 + (last % 100 - 1) - (span - 1);
+    let first = format!("{:04}-{:02}", first_index / 12, first_index % 12 + 1);
+    let last = format!("{:04}-{:02}", last / 100, last % 100);
+    let mut filters = Vec::new();
+    if rng.below(3) == 0 {
+        filters.push(format!("regions: [\"{}\"]", rng.pick(regions)));
+    }
+    if !associations.is_empty() && rng.below(3) == 0 {
+        filters.push(format!("associations: [\"{}\"]", rng.pick(associations)));
+    }
+    if rng.below(4) == 0 {
+        filters.push("segments: [INDIVIDUAL]".to_owned());
+    }
+    let compare = if rng.below(2) == 0 {
+        ", compareTo: SAME_PERIOD_PREVIOUS_YEAR"
+    } else {
+        ""
+    };
+    format!(
+        r#"{alias}: indicators(period: {{ from: "{first}", to: "{last}", granularity: {granularity} }},
+            groupBy: [{}], filter: {{ {} }}{compare}) {{ period {selected}}}"#,
+        grouped.join(", "),
+        filters.join(", ")
+    )
+}
+
+/// What users ordinarily ask is admitted, for the public, an association and a fund: any single `indicators` field
+/// over up to 24 months by up to three dimensions, a document of up to six of them, and any SDMX query for one region
+/// or one indicator over two years with the other positions empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordinary_requests_are_admitted_for_every_role() {
+    let app = spawn_app(&Backend::Sqlite, Fixture::Demo).await;
+    let data = app
+        .query(
+            "{ indicatorCatalog { code field dimensions } regions(first: 12) { nodes { code } }
+               associations(first: 100) { nodes { code } } }",
+            json!({}),
+        )
+        .await;
+    let names = |list: &serde_json::Value, field: &str| -> Vec<String> {
+        let item = |n: &serde_json::Value| if field.is_empty() { n.clone() } else { n[field].clone() };
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| item(n).as_str().unwrap().to_owned())
+            .collect()
+    };
+    let catalog: Vec<(String, Vec<String>)> = data["indicatorCatalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["field"].as_str().unwrap().to_owned(), names(&m["dimensions"], "")))
+        .collect();
+    let codes = names(&data["indicatorCatalog"], "code");
+    let regions = names(&data["regions"]["nodes"], "code");
+    let associations = names(&data["associations"]["nodes"], "code");
+    let member = app.issue_key(PartnerKind::Association, Some(&associations[0])).await;
+    let fund = app.issue_key(PartnerKind::Fund, None).await;
+    let mut rng = Gen::new(17);
+    for case in 0..30 {
+        let fields = if case % 3 == 0 { 1 + rng.below(6) } else { 1 };
+        for (who, key) in [
+            ("public", None),
+            ("association", Some(member.as_str())),
+            ("fund", Some(fund.as_str())),
+        ] {
+            let groups_by_association: &[String] = if who == "fund" { &associations } else { &[] };
+            let document: String = (0..fields)
+                .map(|f| ordinary_indicators(&mut rng, &format!("f{f}"), &catalog, &regions, groups_by_association))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let reply = app.graphql_as(key, &format!("{{ {document} }}"), json!({})).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "case {case}, {who}: {}\n{document}",
+                reply.text.chars().take(400).collect::<String>()
+            );
+        }
+    }
+    for (who, key) in [("public", None), ("fund", Some(fund.as_str()))] {
+        for key_text in [
+            format!(".{}....", rng.pick(&regions)),
+            format!("..{}...", rng.pick(&codes)),
+        ] {
+            let url = format!("/sdmx/rest/data/MICROFINANCE/{key_text}?startPeriod=2019-01&endPeriod=2020-12");
+            let mut request = axum::http::Request::get(&url);
+            if let Some(key) = key {
+                request = request.header("Authorization", format!("Bearer {key}"));
+            }
+            let reply = app.send(request.body(axum::body::Body::empty()).unwrap()).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{who} {url}: {}",
+                reply.text.chars().take(400).collect::<String>()
+            );
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! for column, the GROUP BY of the fact tables, and `indicators` answers the same from the rollups as from the facts.
 
 use api::indicator::catalog::{Agg, Dim};
-use api::indicator::store::{CubeFilter, CubeRequest, compute};
+use api::indicator::store::{CubeFilter, CubeRequest, Reads, compute};
 use api::period::{Granularity, Month, Period};
 use observatory_tests::{Backend, Fixture, Gen, TestApp, on_both_backends, spawn_app};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -342,10 +342,10 @@ async fn assert_indicators_read_alike(db: &DatabaseConnection) {
         (Granularity::Month, vec![Dim::Association, Dim::Gender, Dim::Area]),
         (Granularity::Year, vec![Dim::Association, Dim::Segment]),
     ] {
-        let facts = compute(db, &request(granularity, group_by.clone(), false))
+        let facts = compute(db, &request(granularity, group_by.clone(), false), &Reads::default())
             .await
             .unwrap();
-        let rollups = compute(db, &request(granularity, group_by.clone(), true))
+        let rollups = compute(db, &request(granularity, group_by.clone(), true), &Reads::default())
             .await
             .unwrap();
         assert!(!facts.cells.is_empty(), "{granularity:?} by {group_by:?} has figures");

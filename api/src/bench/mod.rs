@@ -5,6 +5,7 @@
 
 pub mod acceptance;
 pub mod dataset;
+mod pricing;
 
 use crate::http::{AppState, HttpLimits};
 use crate::indicator::catalog::{Agg, Dim, Source};
@@ -46,6 +47,9 @@ pub struct BenchArgs {
     /// number when the dataset has fewer associations).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub reporters: u64,
+    /// Generated documents per role for the pricing calibration.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub documents: u64,
 }
 
 /// The benchmarks a run measures.
@@ -57,6 +61,8 @@ pub enum Part {
     Queries,
     /// Accepting reports: one after another, and many associations at once.
     Acceptance,
+    /// How well prices predict work: generated documents priced, then run.
+    Pricing,
 }
 
 struct Case {
@@ -165,19 +171,43 @@ impl Client {
         })
     }
 
-    /// Posts a query; returns the status and the body.
+    /// Posts a query (anonymously when the key is empty); returns the status and the body.
     async fn post(&mut self, query: &str) -> std::io::Result<(u16, Vec<u8>)> {
         let body = serde_json::json!({ "query": query }).to_string();
         let head = format!(
             "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Accept: application/graphql-response+json\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
+             Accept: application/graphql-response+json\r\n{}Content-Length: {}\r\n\r\n",
             self.address,
-            self.key,
+            self.authorization(),
             body.len()
         );
         let stream = self.reader.get_mut();
         stream.write_all(head.as_bytes()).await?;
         stream.write_all(body.as_bytes()).await?;
+        self.answer().await
+    }
+
+    /// Gets a path (with the key unless it is empty); returns the status and the body.
+    async fn get(&mut self, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{}\r\n",
+            self.address,
+            self.authorization()
+        );
+        self.reader.get_mut().write_all(head.as_bytes()).await?;
+        self.answer().await
+    }
+
+    fn authorization(&self) -> String {
+        if self.key.is_empty() {
+            String::new()
+        } else {
+            format!("Authorization: Bearer {}\r\n", self.key)
+        }
+    }
+
+    /// Reads one answer: its status and its body (of a `Content-Length`).
+    async fn answer(&mut self) -> std::io::Result<(u16, Vec<u8>)> {
         let mut line = String::new();
         self.reader.read_line(&mut line).await?;
         let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -208,9 +238,24 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
 
 /// A key of a fund partner (released data, every breakdown), valid one day.
 async fn bench_key(db: &DatabaseConnection) -> Result<String, BoxError> {
+    key_of(db, "BENCHMARK", entity::enums::PartnerKind::Fund, None).await
+}
+
+/// A key of an association's own partner (its own months, the sector with small groups hidden), valid one day.
+async fn association_key(db: &DatabaseConnection, association: &str) -> Result<String, BoxError> {
+    let code = format!("BENCHMARK-{association}");
+    key_of(db, &code, entity::enums::PartnerKind::Association, Some(association)).await
+}
+
+/// A read key of a benchmark partner, created when missing, valid one day.
+async fn key_of(
+    db: &DatabaseConnection,
+    code: &str,
+    kind: entity::enums::PartnerKind,
+    association: Option<&str>,
+) -> Result<String, BoxError> {
     use crate::partner::store;
     let observatory = crate::scope::Scope::observatory();
-    let code = "BENCHMARK";
     if !store::list_partners(db)
         .await
         .map_err(|e| e.detail())?
@@ -220,8 +265,8 @@ async fn bench_key(db: &DatabaseConnection) -> Result<String, BoxError> {
         let partner = store::NewPartner {
             code: code.into(),
             name: "Benchmark client".into(),
-            kind: entity::enums::PartnerKind::Fund,
-            association: None,
+            kind,
+            association: association.map(Into::into),
         };
         store::create_partner(db, &observatory, partner)
             .await
@@ -266,11 +311,14 @@ pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError
         args.scale.institutions(),
         rows_per_table
     );
-    if args.part != Part::Acceptance {
+    if matches!(args.part, Part::All | Part::Queries) {
         queries(&db, &args).await?;
     }
-    if args.part != Part::Queries {
+    if matches!(args.part, Part::All | Part::Acceptance) {
         acceptance::run(&db, args.scale, args.revisions, args.reporters).await?;
+    }
+    if args.part == Part::Pricing {
+        pricing::run(&db, args.documents).await?;
     }
     Ok(())
 }

@@ -1,14 +1,24 @@
 //! The price of a document, known before any work that grows with it.
 //!
+//! The price is the work a document is predicted to cost, in work units: one
+//! unit is one row an SQL statement reads and sums, or one value written in
+//! the answer, and every statement costs `STATEMENT_COST` units more (its
+//! round trip and planning). An `indicators` field reads, per source table
+//! its measures need, the rows of every month its periods (and comparisons)
+//! span, for every association in its filter, at the detail of the table it is
+//! read from (a rollup when the grouping and filters allow it, the fact table
+//! otherwise); for callers whose small groups are hidden, the fact table, and
+//! each grouping by a subset of the document's dimensions summed again from
+//! the finest groups. `observatory bench --part pricing` measures how well the
+//! units predict time.
+//!
 //! A document is priced on its syntax tree, in one pass that visits each
 //! fragment once (its price is remembered and multiplied by every spread), so
 //! a document that would expand exponentially is priced in linear time and
-//! refused in milliseconds. The price counts every field with its aliases and
-//! spreads, multiplies what a list returns by its page size (`first`, 50 by
-//! default) or by what it can hold, and charges `indicators` (and the other
-//! aggregate queries) for the SQL statements they run and the rows they can
-//! return. The same pass measures the selection depth and refuses argument and
-//! variable lists longer than `MAX_LIST_ITEMS`.
+//! refused in milliseconds. Every field counts with its aliases and spreads,
+//! and what a list returns is multiplied by its page size (`first`, 50 by
+//! default) or by what it can hold. The same pass measures the selection
+//! depth and refuses argument and variable lists longer than `MAX_LIST_ITEMS`.
 
 use super::types::{TypeIndex, is_list, named};
 use crate::indicator::catalog::{self, Dim, Source};
@@ -19,19 +29,20 @@ use std::collections::{BTreeSet, HashMap};
 
 /// Deepest selection nesting accepted (deep enough for the standard introspection query).
 pub const MAX_DEPTH: usize = 16;
-/// Highest price of one anonymous request. The standard introspection query must fit, and its price grows with the
-/// schema (about 62,000 with the reporting types); keep a margin when the schema grows.
-pub const PUBLIC_BUDGET: u64 = 75_000;
+/// Highest price of one anonymous request, in work units (see the module's documentation).
+pub const PUBLIC_BUDGET: u64 = 7_500_000;
 /// Highest price of one request made with a key.
-pub const KEYED_BUDGET: u64 = 120_000;
+pub const KEYED_BUDGET: u64 = 9_000_000;
 /// Highest price of the schema introspection in one request, whoever asks. It is answered from memory, with no
 /// SQL, so it has an allowance of its own, kept apart from the budgets above: about three times what GraphiQL's own
 /// introspection query costs (about 85,000 with this schema), so that a document repeating it is refused.
 pub const INTROSPECTION_BUDGET: u64 = 250_000;
-/// Price of a field that reads the database with a statement of its own: a root field, or a page of a list.
-pub const READ_COST: u64 = 300;
-/// Price of one SQL aggregate statement (an `indicators` source, a training or programme summary).
+/// Work units of one SQL statement beyond the rows it reads: its round trip, planning, and the field that runs it.
 pub const STATEMENT_COST: u64 = 10_000;
+/// Work units of one value written in the answer (resolved, checked and serialised).
+pub const VALUE_COST: u64 = 20;
+/// Most `indicators` fields in one document: an SDMX query for every frequency and breakdown runs 48.
+pub const MAX_INDICATORS_FIELDS: u64 = 64;
 /// Longest list accepted in an argument or a variable (for example codes in a filter).
 pub const MAX_LIST_ITEMS: usize = 1_000;
 /// Items priced for a list that has no page size (`first`).
@@ -39,12 +50,39 @@ const UNPAGED_LIST: u64 = 100;
 /// Page size priced when `first` is not given.
 const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE_SIZE;
 
+/// Regions of the kingdom.
+const REGIONS: u64 = 12;
+/// Segments, genders and areas of a monthly cell.
+const SEGMENTS: u64 = 3;
+const GENDERS: u64 = 2;
+const AREAS: u64 = 2;
+/// Staff rows of one association-month (categories × genders).
+const STAFF_CELLS: u64 = 6;
+/// Branches priced per association.
+const BRANCHES_PER_ASSOCIATION: u64 = 200;
+
+/// What one `indicators` field costs before its selection is written.
+struct IndicatorWork {
+    /// Rows it can return: periods × groups.
+    rows: u64,
+    /// SQL statements it runs.
+    statements: u64,
+    /// Rows its statements read and sum.
+    read: u64,
+}
+
 /// The price of an accepted document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Priced {
     pub cost: u64,
     /// Aggregate statements it may run (`indicators` sources, training and programme summaries).
     pub statements: u64,
+    /// Statements of reads (root fields, pages, relation hops).
+    pub reads: u64,
+    /// Rows its aggregate statements read and sum (and hiding sums again).
+    pub rows_read: u64,
+    /// Values it may write.
+    pub values: u64,
     /// The dimensions any `indicators` field groups by.
     pub groupings: BTreeSet<Dim>,
 }
@@ -60,6 +98,8 @@ pub enum Refusal {
     ListTooLong { what: String, items: usize },
     /// A fragment spreads itself, directly or not.
     FragmentCycle { name: String },
+    /// More `indicators` fields than `MAX_INDICATORS_FIELDS`.
+    TooManyIndicators { fields: u64 },
 }
 
 impl Refusal {
@@ -67,8 +107,8 @@ impl Refusal {
     pub fn message(&self) -> String {
         match self {
             Refusal::TooCostly { cost, budget, hint } => format!(
-                "the query is too costly: it could cost {cost} (fields × page sizes, aggregate statements and rows) \
-                 and one request may cost at most {budget}. {hint}"
+                "the query is too costly: it could cost {cost} work units (rows read and summed, values written, \
+                 statements run) and one request may cost at most {budget}. {hint}"
             ),
             Refusal::TooDeep { depth } => {
                 format!("the query is nested too deep: {depth} levels, at most {MAX_DEPTH}")
@@ -78,6 +118,11 @@ impl Refusal {
                  less precisely"
             ),
             Refusal::FragmentCycle { name } => format!("fragment `{name}` spreads itself"),
+            Refusal::TooManyIndicators { fields } => format!(
+                "the document asks for {fields} `indicators` fields (counting aliases and fragment spreads); one \
+                 request may hold at most {MAX_INDICATORS_FIELDS}: split it into several requests, or group one \
+                 field by more dimensions"
+            ),
         }
     }
 
@@ -95,6 +140,10 @@ struct Price {
     statements: u64,
     /// Statements of reads: one per root field and one per relation hop (the loader batches a hop's parents).
     reads: u64,
+    /// Rows the aggregate statements read and sum.
+    rows_read: u64,
+    /// `indicators` fields.
+    indicators: u64,
     /// The price of schema introspection (`__schema`, `__type`), answered from memory with no SQL: counted against
     /// its own allowance, [`INTROSPECTION_BUDGET`].
     introspection: u64,
@@ -107,13 +156,17 @@ impl Price {
         self.depth = self.depth.max(other.depth);
         self.statements = self.statements.saturating_add(other.statements);
         self.reads = self.reads.saturating_add(other.reads);
+        self.rows_read = self.rows_read.saturating_add(other.rows_read);
+        self.indicators = self.indicators.saturating_add(other.indicators);
     }
 
-    /// The whole price: fields, reads and aggregate statements.
+    /// The whole price: values written, statements run and rows read.
     fn total(&self) -> u64 {
         self.cost
-            .saturating_add(self.reads.saturating_mul(READ_COST))
+            .saturating_mul(VALUE_COST)
+            .saturating_add(self.reads.saturating_mul(STATEMENT_COST))
             .saturating_add(self.statements.saturating_mul(STATEMENT_COST))
+            .saturating_add(self.rows_read)
     }
 }
 
@@ -130,6 +183,16 @@ struct Pricer<'a> {
     groupings: BTreeSet<Dim>,
     /// The most costly `indicators` field seen, for the refusal's hint.
     largest_indicators: Option<(u64, u64)>,
+    /// Whether small groups are hidden from the caller.
+    small_groups: bool,
+    /// For every finest read of an `indicators` field (callers whose small groups are hidden): its months,
+    /// associations, the sizes of region, segment, gender and area after its filter, and the rows it reads. Hiding
+    /// sums its groups at the document's finest grouping into every coarser one, priced once the document's
+    /// dimensions are all known.
+    finest: Vec<(u64, u64, [u64; 4], u64)>,
+    /// The finest reads of callers whose small groups are hidden, by source, months, granularity and filter: fields
+    /// that read the same run one statement, and derive and hide its groupings once (`store::Reads`).
+    shared: BTreeSet<String>,
 }
 
 /// Who a document is priced for.
@@ -142,12 +205,6 @@ pub struct Caller {
     pub small_groups: bool,
     /// Highest price accepted.
     pub budget: u64,
-}
-
-/// How many times an aggregate statement costs more when small groups are hidden on every grouping by a subset of
-/// `dims` dimensions (2^dims groupings, the finer ones with more groups): 1, 2, 3, 5 and 9 for 0 to 4 dimensions.
-fn hiding_factor(dims: usize) -> u64 {
-    (2 + (1u64 << dims.min(8))) / 2
 }
 
 /// Prices the operation that will run and refuses it when it is over the caller's budget, too deep, or carries a
@@ -177,6 +234,9 @@ pub fn check(
         visiting: Vec::new(),
         groupings: BTreeSet::new(),
         largest_indicators: None,
+        small_groups,
+        finest: Vec::new(),
+        shared: BTreeSet::new(),
     };
     // Every fragment is priced once, used or not: validation reads them all.
     let mut total = Price::default();
@@ -213,13 +273,30 @@ pub fn check(
     if total.depth > MAX_DEPTH {
         return Err(Refusal::TooDeep { depth: total.depth });
     }
+    if total.indicators > MAX_INDICATORS_FIELDS {
+        return Err(Refusal::TooManyIndicators {
+            fields: total.indicators,
+        });
+    }
     if small_groups {
-        let dims = pricer.groupings.iter().filter(|d| **d != Dim::Association).count();
-        let extra = total
-            .statements
-            .saturating_mul(STATEMENT_COST)
-            .saturating_mul(hiding_factor(dims) - 1);
-        total.cost = total.cost.saturating_add(extra);
+        // Every grouping by a subset of the document's dimensions is summed from the finest groups.
+        let dims: Vec<Dim> = pricer
+            .groupings
+            .iter()
+            .filter(|d| **d != Dim::Association)
+            .copied()
+            .collect();
+        for (months, associations, sizes, read) in &pricer.finest {
+            let groups = [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area]
+                .iter()
+                .zip(sizes)
+                .filter(|(dim, _)| dims.contains(dim))
+                .fold(1u64, |n, (_, size)| n.saturating_mul(*size));
+            let finest = months.saturating_mul(*associations).saturating_mul(groups).min(*read);
+            total.rows_read = total
+                .rows_read
+                .saturating_add(finest.saturating_mul(1 << dims.len().min(8)));
+        }
     }
     if total.introspection > INTROSPECTION_BUDGET {
         return Err(Refusal::TooCostly {
@@ -245,6 +322,9 @@ pub fn check(
     Ok(Priced {
         cost: cost.saturating_add(total.introspection),
         statements: total.statements,
+        reads: total.reads,
+        rows_read: total.rows_read,
+        values: total.cost,
         groupings: pricer.groupings,
     })
 }
@@ -354,6 +434,8 @@ impl Pricer<'_> {
                 depth: inner.depth,
                 statements: inner.statements.saturating_mul(introspection),
                 reads: inner.reads,
+                rows_read: inner.rows_read,
+                indicators: inner.indicators,
                 introspection: inner.introspection.saturating_mul(introspection),
             }
         } else {
@@ -364,16 +446,20 @@ impl Pricer<'_> {
             depth: children.depth + usize::from(!field.selection_set.node.items.is_empty()),
             statements: children.statements,
             reads: children.reads,
+            rows_read: children.rows_read,
+            indicators: children.indicators,
             introspection: 0,
         };
         let (multiplier, statements) = match (parent, name) {
             (Some("Query"), "indicators") => {
-                let (rows, statements) = self.indicators(field);
+                let work = self.indicators(field);
                 let largest = self.largest_indicators.get_or_insert((0, 0));
-                if rows > largest.0 {
-                    *largest = (rows, statements);
+                if work.rows > largest.0 {
+                    *largest = (work.rows, work.statements);
                 }
-                (rows, statements)
+                price.rows_read = price.rows_read.saturating_add(work.read);
+                price.indicators = price.indicators.saturating_add(1);
+                (work.rows, work.statements)
             }
             (Some("Query"), "trainingIndicators" | "programmeIndicators") => (UNPAGED_LIST, 1),
             _ if field.get_argument("first").is_some()
@@ -426,11 +512,17 @@ impl Pricer<'_> {
         })
     }
 
-    /// Rows `indicators` can return (periods × groups) and the statements it runs (one per source its measures read).
-    fn indicators(&mut self, field: &Field) -> (u64, u64) {
-        let periods = match self.argument(field, "period") {
-            Some(Value::Object(range)) => period_count(&range).unwrap_or(crate::indicator::MAX_PERIODS as u64),
-            _ => crate::indicator::MAX_PERIODS as u64,
+    /// What one `indicators` field costs: the rows it can return and the work of its statements.
+    fn indicators(&mut self, field: &Field) -> IndicatorWork {
+        let (periods, months) = match self.argument(field, "period") {
+            Some(Value::Object(range)) => period_count(&range).unwrap_or((
+                crate::indicator::MAX_PERIODS as u64,
+                crate::indicator::MAX_PERIODS as u64,
+            )),
+            _ => (
+                crate::indicator::MAX_PERIODS as u64,
+                crate::indicator::MAX_PERIODS as u64,
+            ),
         };
         let filter = match self.argument(field, "filter") {
             Some(Value::Object(filter)) => filter,
@@ -440,35 +532,90 @@ impl Pricer<'_> {
             Some(Value::List(items)) => (items.len() as u64).min(all).max(1),
             _ => all,
         };
-        let mut groups: u64 = 1;
+        let mut grouped: BTreeSet<Dim> = BTreeSet::new();
         if let Some(Value::List(dims)) = self.argument(field, "groupBy") {
-            let dims: BTreeSet<String> = dims
-                .iter()
-                .filter_map(|d| match d {
-                    Value::Enum(name) => Some(name.to_string()),
-                    Value::String(name) => Some(name.clone()),
-                    _ => None,
-                })
-                .collect();
-            for dim in dims {
-                self.groupings.extend(Dim::ALL.into_iter().filter(|d| d.name() == dim));
-                let cardinality = match dim.as_str() {
-                    "ASSOCIATION" => filtered("associations", self.associations.max(1)),
-                    "REGION" => filtered("regions", 12),
-                    "SEGMENT" => filtered("segments", 3),
-                    "GENDER" => filtered("genders", 2),
-                    "AREA" => filtered("areas", 2),
-                    _ => 1,
+            for dim in &dims {
+                let name = match dim {
+                    Value::Enum(name) => name.as_str(),
+                    Value::String(name) => name.as_str(),
+                    _ => continue,
                 };
-                groups = groups.saturating_mul(cardinality);
+                grouped.extend(Dim::ALL.into_iter().filter(|d| d.name() == name));
             }
         }
+        self.groupings.extend(grouped.iter().copied());
+        let associations = filtered("associations", self.associations.max(1));
+        let cardinality = |dim: Dim| match dim {
+            Dim::Association => associations,
+            Dim::Region => filtered("regions", REGIONS),
+            Dim::Segment => filtered("segments", SEGMENTS),
+            Dim::Gender => filtered("genders", GENDERS),
+            Dim::Area => filtered("areas", AREAS),
+        };
+        let groups = grouped.iter().fold(1u64, |n, d| n.saturating_mul(cardinality(*d)));
+        // A comparison reads (and returns) as many periods again.
+        let compared = u64::from(matches!(self.argument(field, "compareTo"), Some(Value::Enum(_))));
+        let periods = periods.saturating_mul(1 + compared);
+        let months = months.saturating_mul(1 + compared);
         let mut sources: BTreeSet<Source> = BTreeSet::new();
         let mut coverage = false;
         self.measure_sources(&field.selection_set.node, &mut sources, &mut coverage, 0);
+        // Figures as they stood at an instant, or as released for callers whose small groups are hidden, are read
+        // from the fact tables and their revisions; otherwise the rollups serve what they hold.
+        let facts = self.small_groups || matches!(self.argument(field, "asOf"), Some(Value::String(_)));
+        let names = |dim: Dim| grouped.contains(&dim) || filter.get(filter_name(dim)).is_some();
+        let mut read = 0u64;
+        let mut statements = u64::from(coverage);
+        let span = format!(
+            "{:?} {:?} {:?}",
+            self.argument(field, "period"),
+            self.argument(field, "compareTo"),
+            filter
+        );
+        for source in &sources {
+            // A finest read another field of the document made already costs nothing more.
+            if self.small_groups
+                && matches!(source, Source::Clients | Source::Loans | Source::Staff)
+                && !self.shared.insert(format!("{source:?} {span}"))
+            {
+                continue;
+            }
+            statements += 1;
+            let per_month = match source {
+                Source::Clients | Source::Loans => {
+                    // Cells of one month the statement sums: the rows of the table it is read from that match.
+                    let cells = [Dim::Segment, Dim::Gender, Dim::Area]
+                        .into_iter()
+                        .fold(1u64, |n, d| n.saturating_mul(cardinality(d)));
+                    let regions = cardinality(Dim::Region);
+                    let any_cell = [Dim::Segment, Dim::Gender, Dim::Area].into_iter().any(names);
+                    let by_association = names(Dim::Association) || self.small_groups;
+                    match (facts, by_association, names(Dim::Region), any_cell) {
+                        (true, ..) | (false, true, true, _) => associations * regions * cells,
+                        (false, false, _, _) => regions * cells,
+                        (false, true, false, false) => associations,
+                        (false, true, false, true) => associations * cells,
+                    }
+                }
+                Source::Staff => associations * STAFF_CELLS,
+                Source::Targets => associations,
+                Source::Branches => associations * BRANCHES_PER_ASSOCIATION / months.max(1),
+            };
+            let rows = months.saturating_mul(per_month.max(1));
+            read = read.saturating_add(rows);
+            if self.small_groups {
+                let sizes = [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area].map(cardinality);
+                self.finest.push((months, associations, sizes, rows));
+            }
+        }
+        // Hiding small groups sums the finest groups' figures per association into every coarser grouping: priced
+        // once the document's dimensions are all known.
         // `coverage` reads the reports in one statement more.
-        let statements = (sources.len() as u64).max(1) + u64::from(coverage);
-        (periods.saturating_mul(groups), statements)
+        IndicatorWork {
+            rows: periods.saturating_mul(groups),
+            statements: statements.max(1),
+            read,
+        }
     }
 
     /// The sources read by the measures selected on an `IndicatorRow` (through fragments too).
@@ -510,8 +657,8 @@ impl Pricer<'_> {
     }
 }
 
-/// Periods of a `PeriodRange` literal, when its values can be read.
-fn period_count(range: &async_graphql::indexmap::IndexMap<Name, Value>) -> Option<u64> {
+/// Periods and months of a `PeriodRange` literal, when its values can be read.
+fn period_count(range: &async_graphql::indexmap::IndexMap<Name, Value>) -> Option<(u64, u64)> {
     let text = |name: &str| match range.get(name) {
         Some(Value::String(s)) => crate::period::Period::parse(s).ok(),
         _ => None,
@@ -527,5 +674,17 @@ fn period_count(range: &async_graphql::indexmap::IndexMap<Name, Value>) -> Optio
     let months = (last.last_month().0 / 100 - first.first_month().0 / 100) * 12
         + (last.last_month().0 % 100 - first.first_month().0 % 100)
         + 1;
-    Some((months.max(1) as u64).div_ceil(granularity.months() as u64))
+    let months = months.max(1) as u64;
+    Some((months.div_ceil(granularity.months() as u64), months))
+}
+
+/// The `IndicatorFilter` field that names values of a dimension.
+fn filter_name(dim: Dim) -> &'static str {
+    match dim {
+        Dim::Association => "associations",
+        Dim::Region => "regions",
+        Dim::Segment => "segments",
+        Dim::Gender => "genders",
+        Dim::Area => "areas",
+    }
 }

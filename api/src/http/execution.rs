@@ -245,15 +245,17 @@ pub async fn run(
         }
     };
 
-    let request = request.data(crate::indicator::DocumentGroupings(price.groupings.clone()));
+    // Aggregate statements take places among half the pool's connections (one per statement that may run at once),
+    // so quick work always finds a connection; the document's own statements share the places it holds.
+    let places = price.statements.min(inner.heavy_places as u64) as u32;
+    let request = request
+        .data(crate::indicator::DocumentGroupings(price.groupings.clone()))
+        .data(crate::indicator::store::Reads::new(places as usize));
     let role = scope.role.name();
     let public = scope.role == Role::Public;
     let operation_name = request.operation_name.clone().unwrap_or_default();
     let variables = request.variables.clone();
     let executed = tokio::time::timeout(limits.request_timeout, async {
-        // Aggregate statements take places among half the pool's connections (one per statement that may run at
-        // once), so quick work always finds a connection.
-        let places = price.statements.min(inner.heavy_places as u64) as u32;
         let _places = if places > 0 {
             Some(
                 inner

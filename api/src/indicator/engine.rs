@@ -114,6 +114,8 @@ pub struct Request {
     pub revised: bool,
     /// Whether the rows' coverage is read.
     pub coverage: bool,
+    /// The request's aggregate reads, shared by every field of its document.
+    pub reads: store::Reads,
 }
 
 /// Who is expected to report, and which months each has an accepted report for: read once per request, for
@@ -184,6 +186,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         measures,
         revised,
         coverage,
+        reads,
     } = request;
     group_by.sort();
     group_by.dedup();
@@ -225,11 +228,13 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
     let months = all_periods.first().expect("a range has a period").first_month()
         ..=all_periods.last().expect("a range has a period").last_month();
     // Callers whose small groups are hidden read every month as released; the others the data at `as_of`.
+    let place = reads.place().await;
     let vintage = match (as_of, small_groups) {
         (at, Some(_)) => Some(crate::vintage::as_released(db, at, Some(&months)).await?),
         (Some(at), None) => Some(crate::vintage::at(db, at, Some(&months)).await?),
         (None, None) => None,
     };
+    drop(place);
     let backend = db.get_database_backend();
     let derived = vintage.as_ref().map(|vintage| derived(backend, vintage));
     let request = CubeRequest {
@@ -249,7 +254,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         .associations
         .as_ref()
         .map(|ids| ids.iter().copied().collect());
-    answer.cube = store::compute(db, &request).await?;
+    answer.cube = store::compute(db, &request, &reads).await?;
     // As released, nothing is revised after its release.
     if small_groups.is_none() && revised {
         let changed = crate::vintage::changed_after_release(db, as_of, &months).await?;
@@ -276,7 +281,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
                 })),
                 ..request.clone()
             };
-            answer.changes = Some(store::compute(db, &changes).await?);
+            answer.changes = Some(store::compute(db, &changes, &reads).await?);
         }
     }
     let periods = &answer.periods;
@@ -304,7 +309,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         )));
     }
     if small_groups.is_some() {
-        answer.hidden = hiding::hide(&answer.cube, &request);
+        answer.hidden = hiding::hide(&answer.cube, &request, &reads);
     }
     Ok(answer)
 }
@@ -492,6 +497,7 @@ pub async fn measure_per_group<C: ConnectionTrait>(
             measures: vec![Selected { def, target: false }],
             revised: false,
             coverage: false,
+            reads: store::Reads::default(),
         },
     )
     .await?;

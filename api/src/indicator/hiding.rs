@@ -4,11 +4,12 @@
 //! grouping (read by `store`).
 
 use super::catalog::{Agg, Dim, Source};
-use super::store::{self, Contributors, Cube, CubeRequest, FastMap, FastSet, GroupKey};
+use super::store::{self, Contributors, Cube, CubeRequest, FastMap, FastSet, GroupKey, Reads};
 use crate::period::{Granularity, Month, Period};
 use crate::scope::MIN_ASSOCIATIONS;
 use entity::enums as db_enums;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Aggregates hidden to protect small groups.
 #[derive(Debug, Default)]
@@ -28,24 +29,35 @@ impl Hidden {
 /// document with the same filter hide the same totals. Each aggregate depends only on its own figures, so the
 /// choice does not depend on the measures selected. Women (rural) clients of a group are the active clients of its
 /// women (rural) part and are hidden as those are. The branch registry is public and never hidden.
-pub fn hide(cube: &Cube, request: &CubeRequest) -> Hidden {
-    let lattice = Lattice::new(cube);
+///
+/// An aggregate whose figures come whole from a finest statement another field of the request derived (`origins`)
+/// is decided once per request (`reads`), for every field reading it.
+pub fn hide(cube: &Cube, request: &CubeRequest, reads: &Reads) -> Hidden {
+    let mut lattice: Option<Lattice> = None;
+    let mut hidden_in = |period: Period, agg: Agg| -> Arc<BTreeSet<GroupKey>> {
+        let dims = request.lattice_dims(agg.source());
+        let mut decide = || {
+            Arc::new(
+                lattice
+                    .get_or_insert_with(|| Lattice::new(cube))
+                    .hidden(period, agg, &dims),
+            )
+        };
+        match cube.origins.get(&agg.source()) {
+            Some(origin) => reads.decided(origin, period, agg, decide),
+            None => decide(),
+        }
+    };
     let group_by = &cube.group_by;
     let mut hidden = FastSet::default();
     for &period in &request.periods {
-        let mut clients: Option<BTreeSet<GroupKey>> = None;
+        let mut clients: Option<Arc<BTreeSet<GroupKey>>> = None;
         for &agg in request.aggs.iter().filter(|a| a.source() != Source::Branches) {
-            let at_level = lattice
-                .index
-                .get(&(period, group_by.clone()))
-                .map_or(&[][..], |keys| &keys[..]);
             match agg {
                 Agg::ActiveFemale | Agg::ActiveRural => {
-                    let clients = clients.get_or_insert_with(|| {
-                        lattice.hidden(period, Agg::ActiveClients, &request.lattice_dims(Source::Clients))
-                    });
+                    let clients = clients.get_or_insert_with(|| hidden_in(period, Agg::ActiveClients));
                     hidden.extend(
-                        at_level
+                        cube.groups_at(period, group_by)
                             .iter()
                             .filter(|key| cube.get(period, key, agg).is_some())
                             .filter(|key| {
@@ -61,11 +73,10 @@ pub fn hide(cube: &Cube, request: &CubeRequest) -> Hidden {
                     );
                 }
                 _ => hidden.extend(
-                    lattice
-                        .hidden(period, agg, &request.lattice_dims(agg.source()))
-                        .into_iter()
+                    hidden_in(period, agg)
+                        .iter()
                         .filter(|key| key.dims() == *group_by)
-                        .map(|key| (period, key, agg)),
+                        .map(|key| (period, *key, agg)),
                 ),
             }
         }

@@ -430,6 +430,7 @@ impl IndicatorQuery {
                 .iter()
                 .any(|def| selection.field(def.field).field("revised").exists()),
             coverage: selection.field("coverage").exists(),
+            reads: ctx.data_opt::<store::Reads>().cloned().unwrap_or_default(),
         };
         let answer = Arc::new(engine::compute(db(ctx), request).await?);
         Ok(answer

@@ -15,6 +15,7 @@ use crate::scope::{RowAccess, SmallGroups, rows_condition_at};
 use entity::enums::{Area, Gender, Segment};
 use sea_orm::{ConnectionTrait, QueryResult, Statement};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Conditions on the cube's dimensions, with codes already turned into ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -235,9 +236,20 @@ pub struct Cube {
     /// Associations contributing a non-zero amount to each aggregate, when counted (never for the branch
     /// registry, which is public). An aggregate without an entry has none.
     pub contributors: FastMap<(Period, GroupKey, Agg), Contributors>,
+    /// The finest statement whose derived lattice holds a source's figures whole (see `Reads::decided`).
+    pub origins: HashMap<Source, String>,
 }
 
 impl Cube {
+    /// Adds another cube's sums and contributors (of other aggregates, or the same figures).
+    pub fn absorb(&mut self, other: &Cube) {
+        for (key, values) in &other.cells {
+            self.cells.entry(*key).or_default().extend(values);
+        }
+        self.contributors
+            .extend(other.contributors.iter().map(|(k, v)| (*k, *v)));
+    }
+
     /// Contributors of an aggregate (none when it was not counted or has no rows).
     pub fn contributors(&self, period: Period, key: &GroupKey, agg: Agg) -> Contributors {
         self.contributors.get(&(period, *key, agg)).copied().unwrap_or_default()
@@ -566,8 +578,124 @@ fn finest_rows(request: &CubeRequest, source: Source, aggs: &[Agg], rows: &[Quer
         .collect()
 }
 
+/// The aggregate reads of one request (every `indicators` field of a document): at most `places` statements run at
+/// once, whatever the number of fields, so that one document never waits on the pool for connections its own other
+/// fields hold; and a statement two fields ask for in the same words (an SDMX document's groupings read the same
+/// finest sums) is run once, its rows shared.
+#[derive(Clone)]
+pub struct Reads {
+    places: Arc<tokio::sync::Semaphore>,
+    done: Memo<Arc<Vec<QueryResult>>>,
+    /// Every grouping derived from a finest statement's rows (`None`: left to SQL).
+    lattices: Memo<Option<Arc<Cube>>>,
+    /// What hiding decided for an aggregate in a period of such a derived lattice, on every grouping.
+    decisions: Decisions,
+}
+
+/// The groups hidden for one aggregate in one period, on every grouping.
+type Decided = Arc<BTreeSet<GroupKey>>;
+
+/// Hiding's decisions of one request, by finest statement, period and aggregate.
+type Decisions = Arc<std::sync::Mutex<HashMap<(String, Period, Agg), Decided>>>;
+
+/// Values worked out once per request, by the words of the statement they come from.
+type Memo<T> = Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<T>>>>>;
+
+/// The cell of `key` in a memo, made empty when missing.
+fn cell<T>(memo: &Memo<T>, key: &str) -> Arc<tokio::sync::OnceCell<T>> {
+    let mut memo = memo.lock().expect("never poisoned: no code panics while holding it");
+    match memo.get(key) {
+        Some(cell) => cell.clone(),
+        None => memo.entry(key.to_owned()).or_default().clone(),
+    }
+}
+
+impl Reads {
+    /// Reads with `places` statements at once (at least one).
+    pub fn new(places: usize) -> Reads {
+        Reads {
+            places: Arc::new(tokio::sync::Semaphore::new(places.max(1))),
+            done: Arc::default(),
+            lattices: Arc::default(),
+            decisions: Arc::default(),
+        }
+    }
+
+    /// The groups hidden for `agg` in `period` of the lattice derived from the finest statement `origin`: decided
+    /// once per request.
+    pub fn decided(
+        &self,
+        origin: &str,
+        period: Period,
+        agg: Agg,
+        decide: impl FnOnce() -> Arc<BTreeSet<GroupKey>>,
+    ) -> Arc<BTreeSet<GroupKey>> {
+        let key = (origin.to_owned(), period, agg);
+        if let Some(known) = self.decisions.lock().expect("never poisoned").get(&key) {
+            return known.clone();
+        }
+        let decided = decide();
+        self.decisions
+            .lock()
+            .expect("never poisoned")
+            .insert(key, decided.clone());
+        decided
+    }
+
+    /// Every grouping `derive` works out from a finest statement's rows: once per request.
+    async fn lattice<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        sql: String,
+        derive: impl FnOnce(&[QueryResult]) -> ApiResult<Option<Cube>>,
+    ) -> ApiResult<Option<Arc<Cube>>> {
+        let cell = cell(&self.lattices, &sql);
+        cell.get_or_try_init(|| async {
+            let rows = self.rows(db, sql.clone()).await?;
+            Ok::<_, crate::error::ApiError>(derive(&rows)?.map(Arc::new))
+        })
+        .await
+        .cloned()
+    }
+
+    /// The rows of a statement: read once per request, in one of its places.
+    pub async fn rows<C: ConnectionTrait>(&self, db: &C, sql: String) -> ApiResult<Arc<Vec<QueryResult>>> {
+        let cell = cell(&self.done, &sql);
+        let rows = cell
+            .get_or_try_init(|| async {
+                let _place = self.place().await;
+                let rows = db
+                    .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+                    .await?;
+                Ok::<_, crate::error::ApiError>(Arc::new(rows))
+            })
+            .await?;
+        Ok(rows.clone())
+    }
+
+    /// A place for one statement of the request's own (held while it runs).
+    pub async fn place(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.places.acquire().await.expect("the semaphore is never closed")
+    }
+}
+
+impl std::fmt::Debug for Reads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reads")
+            .field("places", &self.places.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Reads {
+    /// Four statements at once: the most sources one `indicators` field reads.
+    fn default() -> Self {
+        Reads::new(4)
+    }
+}
+
 /// Runs one statement per source touched and gathers the sums.
-pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiResult<Cube> {
+pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &Reads) -> ApiResult<Cube> {
     let mut group_by = request.group_by.clone();
     group_by.sort();
     let mut cube = Cube {
@@ -580,7 +708,6 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiRe
     }
     let mut sources: Vec<_> = by_source.into_iter().collect();
     sources.sort();
-    let backend = db.get_database_backend();
     // For a caller whose small groups are hidden, a source's finest sums per association are read first (bounded):
     // every coarser grouping and its contributors are then derived here, in one pass per grouping, rather than by
     // one sorted aggregation per grouping in SQL. A finest statement over the bound (a large sector) is left to SQL.
@@ -594,27 +721,30 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiRe
                 Monthly::Plain(_) => None,
             })
             .collect();
-        let read = futures_util::future::try_join_all(finest.iter().map(|(_, _, sql)| {
-            db.query_all_raw(Statement::from_string(
-                backend,
-                format!("{sql} LIMIT {}", MAX_FINEST_ROWS + 1),
-            ))
+        let known = request.small_groups.and_then(|s| s.known_association);
+        let derived = futures_util::future::try_join_all(finest.iter().map(|(source, aggs, sql)| {
+            reads.lattice(db, format!("{sql} LIMIT {}", MAX_FINEST_ROWS + 1), move |rows| {
+                let mut derived = Cube::default();
+                let lattice = request.lattice_dims(*source);
+                Ok((rows.len() <= MAX_FINEST_ROWS
+                    && derive_lattice(
+                        &mut derived,
+                        request.granularity,
+                        &lattice,
+                        aggs,
+                        known,
+                        &finest_rows(request, *source, aggs, rows)?,
+                    ))
+                .then_some(derived))
+            })
         }))
         .await?;
-        for ((source, aggs, _), rows) in finest.iter().zip(read) {
-            if rows.len() > MAX_FINEST_ROWS
-                || !derive_lattice(
-                    &mut cube,
-                    request.granularity,
-                    &request.lattice_dims(*source),
-                    aggs,
-                    request.small_groups.and_then(|s| s.known_association),
-                    &finest_rows(request, *source, aggs, &rows)?,
-                )
-            {
-                continue;
+        for ((source, _, sql), derived) in finest.iter().zip(derived) {
+            if let Some(derived) = derived {
+                cube.absorb(&derived);
+                cube.origins.insert(*source, sql.clone());
+                derived_here.push(*source);
             }
-            derived_here.push(*source);
         }
     }
     let statements: Vec<(Source, Vec<Agg>, String)> = sources
@@ -630,15 +760,11 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest) -> ApiRe
         })
         .collect();
     // The sources are read concurrently (each on its own pooled connection); each is one statement.
-    let results = futures_util::future::try_join_all(
-        statements
-            .iter()
-            .map(|(_, _, sql)| db.query_all_raw(Statement::from_string(backend, sql.clone()))),
-    )
-    .await?;
+    let results =
+        futures_util::future::try_join_all(statements.iter().map(|(_, _, sql)| reads.rows(db, sql.clone()))).await?;
     for ((source, aggs, _), rows) in statements.iter().zip(results) {
-        for row in rows {
-            let key = group_key(&row, &request.lattice_dims(*source))?;
+        for row in rows.iter() {
+            let key = group_key(row, &request.lattice_dims(*source))?;
             if *source == Source::Branches {
                 for (i, period) in request.periods.iter().enumerate() {
                     for agg in aggs {
