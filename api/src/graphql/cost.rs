@@ -21,7 +21,7 @@
 //! depth and refuses argument and variable lists longer than `MAX_LIST_ITEMS`.
 
 use super::types::{TypeIndex, is_list, named};
-use crate::indicator::catalog::{self, Dim, Source};
+use crate::indicator::catalog::{self, Agg, Dim, Source};
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 use async_graphql_value::Value as DocumentValue;
@@ -60,6 +60,10 @@ const AREAS: u64 = 2;
 const STAFF_CELLS: u64 = 6;
 /// Branches priced per association.
 const BRANCHES_PER_ASSOCIATION: u64 = 200;
+
+/// One finest read of an `indicators` field: its months, associations, the sizes of region, segment, gender and area
+/// after its filter, the rows it reads, and the dimensions its measures add to the document's.
+type Finest = (u64, u64, [u64; 4], u64, Vec<Dim>);
 
 /// What one `indicators` field costs before its selection is written.
 struct IndicatorWork {
@@ -189,7 +193,7 @@ struct Pricer<'a> {
     /// associations, the sizes of region, segment, gender and area after its filter, and the rows it reads. Hiding
     /// sums its groups at the document's finest grouping into every coarser one, priced once the document's
     /// dimensions are all known.
-    finest: Vec<(u64, u64, [u64; 4], u64)>,
+    finest: Vec<Finest>,
     /// The finest reads of callers whose small groups are hidden, by source, months, granularity and filter: fields
     /// that read the same run one statement, and derive and hide its groupings once (`store::Reads`).
     shared: BTreeSet<String>,
@@ -286,7 +290,15 @@ pub fn check(
             .filter(|d| **d != Dim::Association)
             .copied()
             .collect();
-        for (months, associations, sizes, read) in &pricer.finest {
+        for (months, associations, sizes, read, extra) in &pricer.finest {
+            let mut dims = dims.clone();
+            dims.extend(
+                extra
+                    .iter()
+                    .filter(|dim| !dims.contains(dim))
+                    .copied()
+                    .collect::<Vec<_>>(),
+            );
             let groups = [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area]
                 .iter()
                 .zip(sizes)
@@ -557,9 +569,16 @@ impl Pricer<'_> {
         let compared = u64::from(matches!(self.argument(field, "compareTo"), Some(Value::Enum(_))));
         let periods = periods.saturating_mul(1 + compared);
         let months = months.saturating_mul(1 + compared);
-        let mut sources: BTreeSet<Source> = BTreeSet::new();
+        let mut aggs: BTreeSet<Agg> = BTreeSet::new();
         let mut coverage = false;
-        self.measure_sources(&field.selection_set.node, &mut sources, &mut coverage, 0);
+        self.measure_aggs(&field.selection_set.node, &mut aggs, &mut coverage, 0);
+        let sources: BTreeSet<Source> = aggs.iter().map(|a| a.source()).collect();
+        // Women's and rural clients' shares are hidden as the gender and area parts they are: those dimensions join
+        // the finest grouping.
+        let parts = [
+            (Dim::Gender, aggs.contains(&Agg::ActiveFemale)),
+            (Dim::Area, aggs.contains(&Agg::ActiveRural)),
+        ];
         // Figures as they stood at an instant, or as released for callers whose small groups are hidden, are read
         // from the fact tables and their revisions; otherwise the rollups serve what they hold.
         let facts = self.small_groups || matches!(self.argument(field, "asOf"), Some(Value::String(_)));
@@ -605,7 +624,8 @@ impl Pricer<'_> {
             read = read.saturating_add(rows);
             if self.small_groups {
                 let sizes = [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area].map(cardinality);
-                self.finest.push((months, associations, sizes, rows));
+                let extra: Vec<Dim> = parts.iter().filter(|(_, part)| *part).map(|(dim, _)| *dim).collect();
+                self.finest.push((months, associations, sizes, rows, extra));
             }
         }
         // Hiding small groups sums the finest groups' figures per association into every coarser grouping: priced
@@ -619,7 +639,7 @@ impl Pricer<'_> {
     }
 
     /// The sources read by the measures selected on an `IndicatorRow` (through fragments too).
-    fn measure_sources(&self, set: &SelectionSet, sources: &mut BTreeSet<Source>, coverage: &mut bool, depth: usize) {
+    fn measure_aggs(&self, set: &SelectionSet, aggs: &mut BTreeSet<Agg>, coverage: &mut bool, depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -631,7 +651,7 @@ impl Pricer<'_> {
                         .iter()
                         .find(|m| m.field == field.node.name.node.as_str())
                     {
-                        sources.extend(def.formula.aggs().iter().map(|a| a.source()));
+                        aggs.extend(def.formula.aggs());
                         // Targets are read only when `target` or `targetAchievement` is selected.
                         let wants_target = field.node.selection_set.node.items.iter().any(|item| match &item.node {
                             Selection::Field(sub) => {
@@ -640,17 +660,17 @@ impl Pricer<'_> {
                             _ => true,
                         });
                         if let Some(target) = def.target.filter(|_| wants_target) {
-                            sources.insert(target.source());
+                            aggs.insert(target);
                         }
                     }
                 }
                 Selection::FragmentSpread(spread) => {
                     if let Some(fragment) = self.document.fragments.get(&spread.node.fragment_name.node) {
-                        self.measure_sources(&fragment.node.selection_set.node, sources, coverage, depth + 1);
+                        self.measure_aggs(&fragment.node.selection_set.node, aggs, coverage, depth + 1);
                     }
                 }
                 Selection::InlineFragment(inline) => {
-                    self.measure_sources(&inline.node.selection_set.node, sources, coverage, depth + 1)
+                    self.measure_aggs(&inline.node.selection_set.node, aggs, coverage, depth + 1)
                 }
             }
         }
