@@ -40,6 +40,36 @@ impl Month {
 /// (`MONTH_NOT_OPEN`, `MONTH_IN_FUTURE`).
 pub const FIRST_REPORTABLE: Month = Month(200001);
 
+/// An SQL condition holding a `yyyymm` column to these months, as ranges of consecutive months (`period BETWEEN
+/// 201901 AND 201912 OR period = 202003`): a range is evaluated in two comparisons whatever its length, and an index
+/// on the column can serve it. No month: a condition that holds for no row.
+pub fn months_sql(column: &str, months: impl IntoIterator<Item = i32>) -> String {
+    let mut months: Vec<i32> = months.into_iter().collect();
+    months.sort_unstable();
+    months.dedup();
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for month in months {
+        match runs.last_mut() {
+            Some((_, last)) if Month(*last).shift(1).0 == month => *last = month,
+            _ => runs.push((month, month)),
+        }
+    }
+    if runs.is_empty() {
+        return "1 = 0".to_owned();
+    }
+    let ranges: Vec<String> = runs
+        .iter()
+        .map(|(first, last)| {
+            if first == last {
+                format!("{column} = {first}")
+            } else {
+                format!("{column} BETWEEN {first} AND {last}")
+            }
+        })
+        .collect();
+    format!("({})", ranges.join(" OR "))
+}
+
 impl std::fmt::Display for Month {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}", self.year(), self.month())
@@ -231,6 +261,15 @@ pub fn centimes_to_text(centimes: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_become_ranges_across_years() {
+        assert_eq!(
+            months_sql("period", [201912, 202001, 201911, 202003, 202003]),
+            "(period BETWEEN 201911 AND 202001 OR period = 202003)"
+        );
+        assert_eq!(months_sql("period", []), "1 = 0");
+    }
 
     #[test]
     fn periods_parse_and_print_in_their_three_forms() {

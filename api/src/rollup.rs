@@ -158,10 +158,7 @@ impl Shape {
 pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Result<(), DbErr> {
     let only = match months {
         Some([]) => return Ok(()),
-        Some(months) => format!(
-            "period IN ({})",
-            months.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
-        ),
+        Some(months) => crate::period::months_sql("period", months.iter().copied()),
         None => "1 = 1".to_owned(),
     };
     for facts in FACTS {

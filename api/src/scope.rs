@@ -284,11 +284,7 @@ pub fn rows_condition_at(access: RowAccess, released_then: Option<&[i32]>) -> Op
         RowAccess::All => None,
         RowAccess::Released => Some(match released_then {
             None => "period IN (SELECT period FROM release)".into(),
-            Some([]) => "1 = 0".into(),
-            Some(months) => format!(
-                "period IN ({})",
-                months.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
-            ),
+            Some(months) => crate::period::months_sql("period", months.iter().copied()),
         }),
         RowAccess::OwnOnly(own) => Some(format!("association_id = {own}")),
         RowAccess::None => Some("1 = 0".into()),

@@ -396,10 +396,7 @@ pub fn monthly_statement(source: Source, aggs: &[Agg], request: &CubeRequest) ->
         .iter()
         .flat_map(|p| (0..p.granularity.months()).map(move |i| p.first_month().shift(i).0))
         .collect();
-    let mut conditions = vec![format!(
-        "period IN ({})",
-        months.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
-    )];
+    let mut conditions = vec![crate::period::months_sql("period", months)];
     conditions.extend(request.filter.sql(source.dims()));
     conditions.extend(rows_condition_at(
         request.access,
