@@ -224,3 +224,82 @@ async fn concurrent_requests_never_miss_a_write_committed_before_they_began(back
     assert!(checked > 100, "only {checked} requests ran");
 }
 on_both_backends!(concurrent_requests_never_miss_a_write_committed_before_they_began);
+
+/// A GraphQL query over the demo's indicators, told apart from the others by `n` (a comment: each `n` is another
+/// request, with the same answer).
+fn indicators(n: usize) -> String {
+    format!(
+        r#"{{ indicators(period: {{ from: "2020-12", to: "2020-12" }}) {{ period activeClients {{ value }} }} }} # {n}"#
+    )
+}
+
+/// A figure of `/metrics`: the sum of the lines that start with `prefix`.
+async fn metric(router: &axum::Router, prefix: &str) -> f64 {
+    let response = router
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter(|line| line.starts_with(prefix))
+        .map(|line| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum()
+}
+
+/// Kept answers earn their place: under requests that never come again the server keeps nothing, and when a few
+/// requests come again among many that come once, those few are answered from memory and only they are kept.
+async fn only_requests_that_come_again_are_kept(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let key = app.issue_key(observatory_tests::PartnerKind::Observatory, None).await;
+    let limits = HttpLimits {
+        keyed_per_minute: 1_000_000,
+        ..HttpLimits::default()
+    };
+    let router = api::router(AppState::load(app.db.clone(), limits).await);
+    let reused = r#"observatory_graphql_requests_total{operation="anonymous",outcome="reused"}"#;
+    let mut n = 0;
+    let mut once = || {
+        n += 1;
+        indicators(n)
+    };
+
+    // Nothing repeats: nothing is kept, nothing reused.
+    for _ in 0..200 {
+        let answer = post(&router, &key, json!({ "query": once() }).to_string()).await;
+        assert!(answer.get("errors").is_none(), "{answer}");
+    }
+    assert_eq!(metric(&router, "observatory_kept_answers ").await, 0.0);
+    assert_eq!(metric(&router, "observatory_kept_answer_bytes ").await, 0.0);
+    assert_eq!(metric(&router, reused).await, 0.0);
+
+    // Three requests come five times each among 150 that come once: each is kept the second time it comes and
+    // reused from the third, with the answer it had when worked out; nothing else is kept.
+    let repeated = [1_000_001, 1_000_002, 1_000_003].map(indicators);
+    let mut first = Vec::new();
+    for round in 0..5 {
+        for (i, query) in repeated.iter().enumerate() {
+            for _ in 0..10 {
+                post(&router, &key, json!({ "query": once() }).to_string()).await;
+            }
+            let answer = post(&router, &key, json!({ "query": query }).to_string()).await;
+            assert!(answer.get("errors").is_none(), "{answer}");
+            if round == 0 {
+                first.push(answer);
+            } else {
+                assert_eq!(answer, first[i], "round {round}: {query}");
+            }
+        }
+    }
+    assert_eq!(metric(&router, reused).await, 9.0);
+    assert_eq!(metric(&router, "observatory_kept_answers ").await, 3.0);
+    let bytes = metric(&router, "observatory_kept_answer_bytes ").await;
+    let answers: usize = first.iter().map(|answer| answer.to_string().len()).sum();
+    let requests: usize = repeated.iter().map(String::len).sum();
+    assert!(
+        bytes >= answers as f64 && bytes <= (answers + requests + 3 * 200) as f64,
+        "{bytes} bytes kept for three answers of {answers} bytes"
+    );
+}
+on_both_backends!(only_requests_that_come_again_are_kept);

@@ -11,13 +11,18 @@
 //! one PostgreSQL never serve an answer older than the last committed write. Reading the version before running is
 //! what makes this safe: the answer then holds every write the version counts (and maybe later ones, which the next
 //! version reads again).
+//!
+//! The answers are held in a [`moka`] cache of 64 MiB (keys and answers counted; an answer over 1 MiB is not kept):
+//! when it is full, its TinyLFU admission keeps a new answer only in place of answers whose requests come less often,
+//! so the requests a dashboard repeats keep their place against a stream of requests that come twice and no more.
 
 use crate::scope::Scope;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Root fields whose answers depend only on the data and the caller's access.
 const REUSABLE_ROOTS: &[&str] = &[
@@ -50,7 +55,7 @@ const REUSABLE_ROOTS: &[&str] = &[
 
 /// Answers larger than this are not kept.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
-/// When the answers kept reach this many bytes, they are dropped and the cache starts again.
+/// Bytes of keys and answers kept in all.
 const MAX_TOTAL_BYTES: usize = 64 << 20;
 
 /// What identifies one answer under one version.
@@ -276,57 +281,84 @@ impl Seen {
     }
 }
 
-/// The answers of one version.
-#[derive(Default)]
+/// The answers kept, of the newest version seen: a [`moka`] cache bounded by weight (the key's bytes and the answer's,
+/// [`MAX_TOTAL_BYTES`] in all), whose TinyLFU admission decides, once it is full, whether a new answer is kept in
+/// place of others: only when its request is asked for more often than theirs, so a burst of requests that do not
+/// come back cannot push out the answers a dashboard keeps asking for.
+///
+/// Each answer is kept with the version it was computed under and is only ever served for that version. When a newer
+/// version is seen (by a lookup or a put), the older answers are dropped. Entries are keyed by the request alone, so
+/// how often a request is asked for, which admission weighs, outlives the writes that move the version on.
 pub struct Cache {
-    inner: Mutex<Entries>,
+    answers: moka::sync::Cache<Key, (i64, axum::body::Bytes)>,
+    /// The newest version seen.
+    newest: AtomicI64,
 }
 
-#[derive(Default)]
-struct Entries {
-    version: i64,
-    answers: HashMap<Key, axum::body::Bytes>,
-    bytes: usize,
+impl Default for Cache {
+    fn default() -> Self {
+        Cache::with_capacity(MAX_TOTAL_BYTES)
+    }
 }
 
 impl Cache {
+    /// A cache holding up to `bytes` of keys and answers.
+    fn with_capacity(bytes: usize) -> Self {
+        Cache {
+            answers: moka::sync::Cache::builder()
+                .max_capacity(bytes as u64)
+                .weigher(|key: &Key, (_, answer): &(i64, axum::body::Bytes)| {
+                    u32::try_from(key.size() + answer.len()).unwrap_or(u32::MAX)
+                })
+                .build(),
+            newest: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// Notes a version read; when it is newer than any seen, every older answer is dropped.
+    fn saw(&self, version: i64) {
+        if self.newest.fetch_max(version, Ordering::SeqCst) < version {
+            self.answers.invalidate_all();
+        }
+    }
+
     /// The answer kept for this key under this version.
     pub fn get(&self, version: i64, key: &Key) -> Option<axum::body::Bytes> {
-        let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.version != version {
-            return None;
-        }
-        entries.answers.get(key).cloned()
+        self.saw(version);
+        self.answers
+            .get(key)
+            .and_then(|(kept, answer)| (kept == version).then_some(answer))
     }
 
     /// Keeps an answer computed after reading `version`. A newer version drops every older answer; an answer of an
-    /// older version than the one kept is not kept. The bytes counted are the key's and the answer's, so that many
-    /// long documents with short answers cannot grow the cache past its bound either.
+    /// older version than the newest seen is not kept. The weight counted is the key's bytes and the answer's, so
+    /// that many long documents with short answers cannot grow the cache past its bound either.
     pub fn put(&self, version: i64, key: Key, answer: axum::body::Bytes) {
-        let size = key.size() + answer.len();
-        if answer.len() > MAX_ANSWER_BYTES || size > MAX_TOTAL_BYTES {
+        if answer.len() > MAX_ANSWER_BYTES || key.size() + answer.len() > MAX_TOTAL_BYTES {
             return;
         }
-        let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if version < entries.version {
+        self.saw(version);
+        if self.newest.load(Ordering::SeqCst) != version {
             return;
         }
-        if version > entries.version || entries.bytes + size > MAX_TOTAL_BYTES {
-            entries.answers.clear();
-            entries.bytes = 0;
-            entries.version = version;
-        }
-        let replaced = entries.answers.get(&key).map(|previous| key.size() + previous.len());
-        entries.bytes += size;
-        entries.answers.insert(key, answer);
-        if let Some(replaced) = replaced {
-            entries.bytes -= replaced;
+        self.answers.insert(key.clone(), (version, answer));
+        // A newer version seen meanwhile may have dropped the older answers just before this one was inserted: drop
+        // it too (it would never be served for the newer version, only hold memory).
+        if self.newest.load(Ordering::SeqCst) != version {
+            self.answers.invalidate(&key);
         }
     }
 
-    /// Bytes held (keys and answers).
-    pub fn bytes(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).bytes
+    /// Bytes held (keys and answers), once the cache's pending upkeep (evictions, answers dropped) has run.
+    pub fn bytes(&self) -> u64 {
+        self.answers.run_pending_tasks();
+        self.answers.weighted_size()
+    }
+
+    /// Answers held, once the cache's pending upkeep has run.
+    pub fn entries(&self) -> u64 {
+        self.answers.run_pending_tasks();
+        self.answers.entry_count()
     }
 }
 
@@ -360,11 +392,64 @@ mod tests {
         for i in 0..400 {
             let document = format!("{{ regions {{ totalCount }} }} # {i} {}", "x".repeat(256 * 1024));
             cache.put(1, key(document), axum::body::Bytes::from_static(b"{}"));
-            assert!(cache.bytes() <= MAX_TOTAL_BYTES, "{} bytes after {i}", cache.bytes());
+            assert!(
+                cache.bytes() <= MAX_TOTAL_BYTES as u64,
+                "{} bytes after {i}",
+                cache.bytes()
+            );
         }
-        // What is kept is still found, under its version only.
-        let last = format!("{{ regions {{ totalCount }} }} # {} {}", 399, "x".repeat(256 * 1024));
-        assert!(cache.get(1, &key(last.clone())).is_some());
-        assert!(cache.get(2, &key(last)).is_none());
+        assert!(cache.bytes() > 0);
+    }
+
+    #[test]
+    fn an_answer_is_served_for_its_own_version_only() {
+        let cache = Cache::default();
+        let answer = axum::body::Bytes::from_static(b"{\"data\":{}}");
+        cache.put(1, key("{ regions { totalCount } }".into()), answer.clone());
+        assert_eq!(
+            cache.get(1, &key("{ regions { totalCount } }".into())),
+            Some(answer.clone())
+        );
+        assert_eq!(cache.entries(), 1);
+        // A newer version drops it, and an answer of an older version than the newest seen is not kept.
+        assert_eq!(cache.get(2, &key("{ regions { totalCount } }".into())), None);
+        assert_eq!(cache.entries(), 0);
+        assert_eq!(cache.bytes(), 0);
+        cache.put(1, key("{ regions { totalCount } }".into()), answer.clone());
+        assert_eq!(cache.get(1, &key("{ regions { totalCount } }".into())), None);
+        assert_eq!(cache.entries(), 0);
+        // Answers over the bound for one answer are not kept.
+        let large = axum::body::Bytes::from(vec![b' '; MAX_ANSWER_BYTES + 1]);
+        cache.put(2, key("{ indicators { period } }".into()), large);
+        assert_eq!(cache.entries(), 0);
+    }
+
+    #[test]
+    fn answers_asked_for_often_win_their_place_among_one_offs() {
+        // Room for about 100 answers of 1 kB, filled first with answers never asked for again.
+        let cache = Cache::with_capacity(100 * 1_100);
+        let answer = axum::body::Bytes::from(vec![b' '; 1_000]);
+        let once = |n: usize| key(format!("{{ regions {{ totalCount }} }} # once {n}"));
+        for n in 0..200 {
+            cache.put(1, once(n), answer.clone());
+        }
+        // Then ten requests come again and again among a stream of one-offs; each is kept when not found.
+        let hot: Vec<Key> = (0..10)
+            .map(|i| key(format!("{{ regions {{ totalCount }} }} # hot {i}")))
+            .collect();
+        for round in 0..50 {
+            for key in &hot {
+                if cache.get(1, key).is_none() {
+                    cache.put(1, key.clone(), answer.clone());
+                }
+            }
+            // More one-offs between two asks than the cache holds: recency alone would have dropped the ten.
+            for n in 0..150 {
+                cache.put(1, once(1_000 + round * 150 + n), answer.clone());
+            }
+        }
+        let kept = hot.iter().filter(|key| cache.get(1, key).is_some()).count();
+        assert_eq!(kept, hot.len(), "{kept} of the answers asked for often are kept");
+        assert!(cache.bytes() <= 100 * 1_100);
     }
 }

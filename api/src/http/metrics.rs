@@ -57,6 +57,9 @@ pub struct Gauges {
     pub pool_max: u32,
     pub aggregate_places_free: usize,
     pub aggregate_places: u32,
+    /// Answers kept for reuse, and the bytes of their keys and bodies.
+    pub kept_answers: u64,
+    pub kept_answer_bytes: u64,
 }
 
 impl Metrics {
@@ -178,6 +181,18 @@ impl Metrics {
             "observatory_aggregate_places",
             "Places for aggregate statements.",
             gauges.aggregate_places.to_string(),
+        );
+        gauge(
+            &mut out,
+            "observatory_kept_answers",
+            "Answers kept for reuse while the data's version has not moved.",
+            gauges.kept_answers.to_string(),
+        );
+        gauge(
+            &mut out,
+            "observatory_kept_answer_bytes",
+            "Bytes of the answers kept for reuse and of their requests (at most 64 MiB).",
+            gauges.kept_answer_bytes.to_string(),
         );
         out
     }

@@ -119,7 +119,7 @@ struct Inner {
     heavy_places: u32,
     /// Associations in the registry (0 until counted), to price `indicators` grouped by association.
     associations: AtomicU64,
-    /// Answers of the data's current version.
+    /// Answers of the data's newest version, the requests that come most often kept first.
     answers: cache::Cache,
     /// Requests seen recently: an answer is kept only for a request that comes again.
     seen: cache::Seen,
@@ -358,6 +358,8 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         pool_max: crate::db::pool_size(inner.db.get_database_backend()),
         aggregate_places_free: inner.heavy.available_permits(),
         aggregate_places: inner.heavy_places,
+        kept_answer_bytes: inner.answers.bytes(),
+        kept_answers: inner.answers.entries(),
     });
     (
         [(
