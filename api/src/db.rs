@@ -29,6 +29,11 @@ const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// for a read of its own after it, so a 503 comes within 2 s.
 pub const SERVER_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// Statements each PostgreSQL connection keeps prepared. Statements take their values as parameters, so their
+/// number is that of the request shapes in use (source, table, grouping, filtered dimensions, granularity), a few
+/// hundred at most: with room for them all, a statement is parsed once per connection and then only bound.
+const STATEMENT_CACHE: usize = 1024;
+
 /// Opens the database and connects at once (fails if it cannot be reached).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options(url)).await
@@ -61,6 +66,7 @@ fn options(url: &str) -> ConnectOptions {
             .min_connections(1)
             .connect_timeout(SERVER_ACQUIRE_TIMEOUT)
             .acquire_timeout(SERVER_ACQUIRE_TIMEOUT);
+        options.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(STATEMENT_CACHE));
     }
     options
 }

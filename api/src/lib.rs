@@ -20,6 +20,7 @@ pub mod rollup;
 pub mod schema;
 pub mod scope;
 pub mod sdmx;
+pub mod sql;
 pub mod vintage;
 
 mod context;

@@ -40,10 +40,8 @@ impl Month {
 /// (`MONTH_NOT_OPEN`, `MONTH_IN_FUTURE`).
 pub const FIRST_REPORTABLE: Month = Month(200001);
 
-/// An SQL condition holding a `yyyymm` column to these months, as ranges of consecutive months (`period BETWEEN
-/// 201901 AND 201912 OR period = 202003`): a range is evaluated in two comparisons whatever its length, and an index
-/// on the column can serve it. No month: a condition that holds for no row.
-pub fn months_sql(column: &str, months: impl IntoIterator<Item = i32>) -> String {
+/// Runs of consecutive months (`yyyymm`), each as its first and last month, in order; duplicates count once.
+pub fn runs(months: impl IntoIterator<Item = i32>) -> Vec<(i32, i32)> {
     let mut months: Vec<i32> = months.into_iter().collect();
     months.sort_unstable();
     months.dedup();
@@ -54,6 +52,15 @@ pub fn months_sql(column: &str, months: impl IntoIterator<Item = i32>) -> String
             _ => runs.push((month, month)),
         }
     }
+    runs
+}
+
+/// An SQL condition holding a `yyyymm` column to these months, as ranges of consecutive months (`period BETWEEN
+/// 201901 AND 201912 OR period = 202003`): a range is evaluated in two comparisons whatever its length, and an index
+/// on the column can serve it. No month: a condition that holds for no row. For statements with bound values, see
+/// `sql::Binder::months`.
+pub fn months_sql(column: &str, months: impl IntoIterator<Item = i32>) -> String {
+    let runs = runs(months);
     if runs.is_empty() {
         return "1 = 0".to_owned();
     }

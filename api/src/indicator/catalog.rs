@@ -90,6 +90,30 @@ pub enum Agg {
 }
 
 impl Agg {
+    /// Every aggregate.
+    pub const ALL: [Agg; 20] = [
+        Agg::ActiveClients,
+        Agg::ActiveFemale,
+        Agg::ActiveRural,
+        Agg::NewClients,
+        Agg::DisbursedCount,
+        Agg::DisbursedAmount,
+        Agg::ActiveLoans,
+        Agg::Outstanding,
+        Agg::Par30,
+        Agg::Par90,
+        Agg::WriteOff,
+        Agg::RepaymentsDue,
+        Agg::RepaymentsCollected,
+        Agg::Staff,
+        Agg::Agencies,
+        Agg::MobileBranches,
+        Agg::TargetNewClients,
+        Agg::TargetDisbursedCount,
+        Agg::TargetDisbursedAmount,
+        Agg::TargetOutstanding,
+    ];
+
     pub fn source(self) -> Source {
         use Agg::*;
         match self {

@@ -11,9 +11,10 @@ use super::catalog::{Agg, Dim, Kind, Source};
 use super::hiding::{Finest, derive_lattice};
 use crate::error::ApiResult;
 use crate::period::{Granularity, Month, Period};
-use crate::scope::{RowAccess, SmallGroups, rows_condition_at};
+use crate::scope::{RowAccess, SmallGroups};
+use crate::sql::Binder;
 use entity::enums::{Area, Gender, Segment};
-use sea_orm::{ConnectionTrait, QueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -49,49 +50,26 @@ impl CubeFilter {
         dims
     }
 
-    fn sql(&self, dims: &[Dim]) -> Vec<String> {
-        let ints = |v: &Vec<i32>| v.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
-        let texts = |v: Vec<&str>| v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    /// The conditions on the source's dimensions `dims`, values bound.
+    fn sql(&self, dims: &[Dim], b: &mut Binder) -> Vec<String> {
         let mut conditions = Vec::new();
-        let mut add = |dim: Dim, condition: String| {
-            if dims.contains(&dim) {
-                conditions.push(condition);
-            }
-        };
-        if let Some(v) = &self.associations {
-            add(Dim::Association, format!("association_id IN ({})", or_none(ints(v))));
+        if let Some(v) = self.associations.as_ref().filter(|_| dims.contains(&Dim::Association)) {
+            conditions.push(b.one_of_ints("association_id", v));
         }
-        if let Some(v) = &self.regions {
-            add(Dim::Region, format!("region_id IN ({})", or_none(ints(v))));
+        if let Some(v) = self.regions.as_ref().filter(|_| dims.contains(&Dim::Region)) {
+            conditions.push(b.one_of_ints("region_id", v));
         }
-        if let Some(v) = &self.segments {
-            add(
-                Dim::Segment,
-                format!(
-                    "segment IN ({})",
-                    or_none(texts(v.iter().map(|s| s.as_str()).collect()))
-                ),
-            );
+        if let Some(v) = self.segments.as_ref().filter(|_| dims.contains(&Dim::Segment)) {
+            conditions.push(b.one_of_texts("segment", &v.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
         }
-        if let Some(v) = &self.genders {
-            add(
-                Dim::Gender,
-                format!("gender IN ({})", or_none(texts(v.iter().map(|s| s.as_str()).collect()))),
-            );
+        if let Some(v) = self.genders.as_ref().filter(|_| dims.contains(&Dim::Gender)) {
+            conditions.push(b.one_of_texts("gender", &v.iter().map(|g| g.as_str()).collect::<Vec<_>>()));
         }
-        if let Some(v) = &self.areas {
-            add(
-                Dim::Area,
-                format!("area IN ({})", or_none(texts(v.iter().map(|s| s.as_str()).collect()))),
-            );
+        if let Some(v) = self.areas.as_ref().filter(|_| dims.contains(&Dim::Area)) {
+            conditions.push(b.one_of_texts("area", &v.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
         }
         conditions
     }
-}
-
-/// An empty IN list matches nothing.
-fn or_none(list: String) -> String {
-    if list.is_empty() { "NULL".into() } else { list }
 }
 
 /// What to compute.
@@ -236,7 +214,8 @@ pub struct Cube {
     /// Associations contributing a non-zero amount to each aggregate, when counted (never for the branch
     /// registry, which is public). An aggregate without an entry has none.
     pub contributors: FastMap<(Period, GroupKey, Agg), Contributors>,
-    /// The finest statement whose derived lattice holds a source's figures whole (see `Reads::decided`).
+    /// The finest statement (its `sql::key`) whose derived lattice holds a source's figures whole (see
+    /// `Reads::decided`).
     pub origins: HashMap<Source, String>,
 }
 
@@ -347,58 +326,76 @@ fn bucket_sql(granularity: Granularity) -> &'static str {
     }
 }
 
+/// SQL condition holding a `yyyymm` column to the last month of its period bucket, where stocks are read (`None`:
+/// every month is the last of its own).
+fn bucket_end_sql(granularity: Granularity) -> Option<&'static str> {
+    match granularity {
+        Granularity::Month => None,
+        Granularity::Quarter => Some("period % 100 IN (3, 6, 9, 12)"),
+        Granularity::Year => Some("period % 100 = 12"),
+    }
+}
+
 /// Column of the contributors of an aggregate (`others`: those other than the caller's association).
 fn contributors_alias(agg: Agg, others: bool) -> String {
     format!("{}_{}", if others { "others" } else { "contributors" }, agg.alias())
 }
 
-/// The aggregate statement of one monthly source.
-pub fn monthly_sql(source: Source, aggs: &[Agg], request: &CubeRequest) -> String {
-    match monthly_statement(source, aggs, request) {
-        Monthly::Plain(sql) => sql,
-        Monthly::Finest(base) => lattice_sql(&base, source, aggs, request),
+/// The aggregate statement of one monthly source, its values bound.
+pub fn monthly_sql(backend: DbBackend, source: Source, aggs: &[Agg], request: &CubeRequest) -> Statement {
+    match monthly_statement(backend, source, request) {
+        Monthly::Plain(statement) => statement,
+        Monthly::Finest(base) => lattice_sql(base, source, aggs, request),
     }
 }
 
 /// A monthly source's statement: the sums by the grouping asked for, or, for a caller whose small groups are hidden,
 /// the sums per association at the finest grouping (from which every coarser grouping and its contributors follow).
 pub enum Monthly {
-    Plain(String),
-    Finest(String),
+    Plain(Statement),
+    Finest(Statement),
 }
 
-/// Bucket, association, the lattice's dimensions and the sums, per association at the finest grouping.
-pub fn monthly_statement(source: Source, aggs: &[Agg], request: &CubeRequest) -> Monthly {
+/// Bucket, the grouping's dimensions (for the finest sums: association and the lattice's dimensions) and the sums of
+/// every aggregate of the source. Every aggregate is summed whichever were asked for: their sums cost little beside
+/// reading the rows, and the statement's text then depends only on the request's shape (source, table, grouping,
+/// filtered dimensions, granularity, access), never on its values or measures, so that the database prepares it once
+/// per connection and every request of that shape reuses it.
+pub fn monthly_statement(backend: DbBackend, source: Source, request: &CubeRequest) -> Monthly {
+    let mut b = Binder::new(backend);
     let bucket = bucket_sql(request.granularity);
-    let last = request.granularity.months() - 1;
-    let mut select = Vec::new();
+    let end = bucket_end_sql(request.granularity);
     let table = table_for(source, request);
-    for agg in aggs {
-        let (column, condition) = match agg {
-            // The association totals keep women and rural clients in columns of their own.
-            Agg::ActiveFemale if crate::rollup::is_total(table) => ("active_female", None),
-            Agg::ActiveRural if crate::rollup::is_total(table) => ("active_rural", None),
-            other => other.column_and_condition(),
-        };
-        let mut when: Vec<String> = condition.map(str::to_owned).into_iter().collect();
-        if agg.kind() == Kind::Stock {
-            when.push(format!("period = {bucket} + {last}"));
-        }
-        let summed = if when.is_empty() {
-            column.to_owned()
-        } else {
-            format!("CASE WHEN {} THEN {column} END", when.join(" AND "))
-        };
-        select.push(format!("CAST(SUM({summed}) AS BIGINT) AS {}", agg.alias()));
-    }
-    let months: BTreeSet<i32> = request
+    let select: Vec<String> = Agg::ALL
+        .iter()
+        .filter(|agg| agg.source() == source)
+        .map(|agg| {
+            let (column, condition) = match agg {
+                // The association totals keep women and rural clients in columns of their own.
+                Agg::ActiveFemale if crate::rollup::is_total(table) => ("active_female", None),
+                Agg::ActiveRural if crate::rollup::is_total(table) => ("active_rural", None),
+                other => other.column_and_condition(),
+            };
+            let mut when: Vec<&str> = condition.into_iter().collect();
+            if agg.kind() == Kind::Stock {
+                when.extend(end);
+            }
+            let summed = if when.is_empty() {
+                column.to_owned()
+            } else {
+                format!("CASE WHEN {} THEN {column} END", when.join(" AND "))
+            };
+            format!("CAST(SUM({summed}) AS BIGINT) AS {}", agg.alias())
+        })
+        .collect();
+    let months = request
         .periods
         .iter()
-        .flat_map(|p| (0..p.granularity.months()).map(move |i| p.first_month().shift(i).0))
-        .collect();
-    let mut conditions = vec![crate::period::months_sql("period", months)];
-    conditions.extend(request.filter.sql(source.dims()));
-    conditions.extend(rows_condition_at(
+        .flat_map(|p| (0..p.granularity.months()).map(move |i| p.first_month().shift(i).0));
+    let mut conditions = vec![b.months("period", months)];
+    conditions.extend(request.filter.sql(source.dims(), &mut b));
+    conditions.extend(rows_condition(
+        &mut b,
         request.access,
         request.derived.as_ref().and_then(|d| d.released.as_deref()),
     ));
@@ -406,39 +403,53 @@ pub fn monthly_statement(source: Source, aggs: &[Agg], request: &CubeRequest) ->
         Some(sql) => format!("({sql}) AS {table}"),
         None => table.to_owned(),
     };
-    let table = from;
-    let dims: Vec<&str> = request.group_by.iter().map(|d| dim_column(*d)).collect();
-    if request.small_groups.is_none() {
-        let group: Vec<String> = (1..=dims.len() + 1).map(|i| i.to_string()).collect();
-        return Monthly::Plain(format!(
-            "SELECT CAST({bucket} AS BIGINT) AS bucket, {}{} FROM {table} WHERE {} GROUP BY {}",
-            dims.iter().map(|d| format!("{d}, ")).collect::<String>(),
-            select.join(", "),
-            conditions.join(" AND "),
-            group.join(", ")
-        ));
-    }
-    // For a caller who must not see small groups: the sums per association at the finest grouping (one scan of the
-    // table), then every grouping by a subset of the source's dimensions (the others null), each with the
-    // associations contributing a non-zero amount (values are never negative, so an association contributes a
-    // non-zero amount to a group exactly when one of its finest sums is).
-    let lattice = request.lattice_dims(source);
-    let columns: Vec<&str> = lattice.iter().map(|d| dim_column(*d)).collect();
-    Monthly::Finest(format!(
-        "SELECT CAST({bucket} AS BIGINT) AS bucket, association_id, {}{} FROM {table} WHERE {} GROUP BY {}",
-        columns.iter().map(|d| format!("{d}, ")).collect::<String>(),
+    let (dims, finest) = match request.small_groups {
+        None => (request.group_by.clone(), false),
+        // For a caller who must not see small groups: the sums per association at the finest grouping (one scan of
+        // the table), from which every grouping by a subset of the source's dimensions follows, each with the
+        // associations contributing a non-zero amount (values are never negative, so an association contributes a
+        // non-zero amount to a group exactly when one of its finest sums is).
+        Some(_) => {
+            let mut dims = vec![Dim::Association];
+            dims.extend(request.lattice_dims(source));
+            (dims, true)
+        }
+    };
+    let text = format!(
+        "SELECT CAST({bucket} AS BIGINT) AS bucket, {}{} FROM {from} WHERE {} GROUP BY {}",
+        dims.iter().map(|d| format!("{}, ", dim_column(*d))).collect::<String>(),
         select.join(", "),
         conditions.join(" AND "),
-        (1..=columns.len() + 2)
+        (1..=dims.len() + 1)
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join(", ")
-    ))
+    );
+    let statement = b.statement(text);
+    if finest {
+        Monthly::Finest(statement)
+    } else {
+        Monthly::Plain(statement)
+    }
+}
+
+/// The condition on the rows a caller may sum (see [`RowAccess`]), values bound; `released_then`: the months released
+/// at an earlier instant the data is read as of.
+fn rows_condition(b: &mut Binder, access: RowAccess, released_then: Option<&[i32]>) -> Option<String> {
+    match access {
+        RowAccess::All => None,
+        RowAccess::Released => Some(match released_then {
+            None => "period IN (SELECT period FROM release)".into(),
+            Some(months) => b.months("period", months.iter().copied()),
+        }),
+        RowAccess::OwnOnly(own) => Some(format!("association_id = {}", b.bind(own))),
+        RowAccess::None => Some("1 = 0".into()),
+    }
 }
 
 /// Every grouping by a subset of the lattice's dimensions over the finest sums `base`, each with its contributors, in
 /// SQL: for a finest statement too large to be read whole (see [`MAX_FINEST_ROWS`]).
-fn lattice_sql(base: &str, source: Source, aggs: &[Agg], request: &CubeRequest) -> String {
+fn lattice_sql(mut base: Statement, source: Source, aggs: &[Agg], request: &CubeRequest) -> Statement {
     let lattice = request.lattice_dims(source);
     let small_groups = request.small_groups.unwrap_or(crate::scope::SmallGroups {
         known_association: None,
@@ -452,6 +463,7 @@ fn lattice_sql(base: &str, source: Source, aggs: &[Agg], request: &CubeRequest) 
             contributors_alias(*agg, false)
         ));
         if let Some(known) = small_groups.known_association {
+            // An integer of the caller's own key, never of the request's text.
             measures.push(format!(
                 "CAST(COUNT(DISTINCT CASE WHEN {a} > 0 AND association_id <> {known} THEN association_id END) AS BIGINT) AS {}",
                 contributors_alias(*agg, true)
@@ -476,7 +488,8 @@ fn lattice_sql(base: &str, source: Source, aggs: &[Agg], request: &CubeRequest) 
             format!("SELECT {} FROM base GROUP BY {}", select.join(", "), group.join(", "))
         })
         .collect();
-    format!("WITH base AS MATERIALIZED ({base}) {}", parts.join(" UNION ALL "))
+    base.sql = format!("WITH base AS MATERIALIZED ({}) {}", base.sql, parts.join(" UNION ALL "));
+    base
 }
 
 /// Every subset of the dimensions, the whole set first.
@@ -504,11 +517,12 @@ fn null_of(dim: Dim) -> &'static str {
 
 /// The aggregate statement of the branch registry: branches open on the last
 /// day of each period, one column per period and kind.
-fn branch_sql(aggs: &[Agg], request: &CubeRequest) -> String {
+fn branch_sql(backend: DbBackend, aggs: &[Agg], request: &CubeRequest) -> Statement {
+    let mut b = Binder::new(backend);
     let dims: Vec<&str> = request.group_by.iter().map(|d| dim_column(*d)).collect();
     let mut select: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
     for (i, period) in request.periods.iter().enumerate() {
-        let day = period.last_month().last_day().format("%Y-%m-%d");
+        let day = b.bind(period.last_month().last_day());
         for agg in aggs {
             let kind = if *agg == Agg::MobileBranches {
                 "MOBILE"
@@ -516,13 +530,13 @@ fn branch_sql(aggs: &[Agg], request: &CubeRequest) -> String {
                 "AGENCY"
             };
             select.push(format!(
-                "CAST(SUM(CASE WHEN kind = '{kind}' AND opened_on <= '{day}' AND (closed_on IS NULL OR closed_on > '{day}') \
+                "CAST(SUM(CASE WHEN kind = '{kind}' AND opened_on <= {day} AND (closed_on IS NULL OR closed_on > {day}) \
                  THEN 1 ELSE 0 END) AS BIGINT) AS {}_{i}",
                 agg.alias()
             ));
         }
     }
-    let conditions = request.filter.sql(Source::Branches.dims());
+    let conditions = request.filter.sql(Source::Branches.dims(), &mut b);
     let mut sql = format!("SELECT {} FROM branch", select.join(", "));
     if !conditions.is_empty() {
         sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
@@ -530,7 +544,7 @@ fn branch_sql(aggs: &[Agg], request: &CubeRequest) -> String {
     if !dims.is_empty() {
         sql.push_str(&format!(" GROUP BY {}", dims.join(", ")));
     }
-    sql
+    b.statement(sql)
 }
 
 fn parse_enum<T: Copy>(all: &[T], text: fn(T) -> &'static str, value: &str) -> Option<T> {
@@ -643,12 +657,12 @@ impl Reads {
     async fn lattice<C: ConnectionTrait>(
         &self,
         db: &C,
-        sql: String,
+        statement: Statement,
         derive: impl FnOnce(&[QueryResult]) -> ApiResult<Option<Cube>>,
     ) -> ApiResult<Option<Arc<Cube>>> {
-        let cell = cell(&self.lattices, &sql);
+        let cell = cell(&self.lattices, &crate::sql::key(&statement));
         cell.get_or_try_init(|| async {
-            let rows = self.rows(db, sql.clone()).await?;
+            let rows = self.rows(db, statement).await?;
             Ok::<_, crate::error::ApiError>(derive(&rows)?.map(Arc::new))
         })
         .await
@@ -656,14 +670,12 @@ impl Reads {
     }
 
     /// The rows of a statement: read once per request, in one of its places.
-    pub async fn rows<C: ConnectionTrait>(&self, db: &C, sql: String) -> ApiResult<Arc<Vec<QueryResult>>> {
-        let cell = cell(&self.done, &sql);
+    pub async fn rows<C: ConnectionTrait>(&self, db: &C, statement: Statement) -> ApiResult<Arc<Vec<QueryResult>>> {
+        let cell = cell(&self.done, &crate::sql::key(&statement));
         let rows = cell
             .get_or_try_init(|| async {
                 let _place = self.place().await;
-                let rows = db
-                    .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-                    .await?;
+                let rows = db.query_all_raw(statement).await?;
                 Ok::<_, crate::error::ApiError>(Arc::new(rows))
             })
             .await?;
@@ -709,18 +721,21 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &
     // every coarser grouping and its contributors are then derived here, in one pass per grouping, rather than by
     // one sorted aggregation per grouping in SQL. A finest statement over the bound (a large sector) is left to SQL.
     let mut derived_here: Vec<Source> = Vec::new();
+    let backend = db.get_database_backend();
     if request.small_groups.is_some() {
-        let finest: Vec<(Source, Vec<Agg>, String)> = sources
+        let finest: Vec<(Source, Vec<Agg>, Statement)> = sources
             .iter()
             .filter(|(source, _)| *source != Source::Branches)
-            .filter_map(|(source, aggs)| match monthly_statement(*source, aggs, request) {
-                Monthly::Finest(sql) => Some((*source, aggs.clone(), sql)),
+            .filter_map(|(source, aggs)| match monthly_statement(backend, *source, request) {
+                Monthly::Finest(statement) => Some((*source, aggs.clone(), statement)),
                 Monthly::Plain(_) => None,
             })
             .collect();
         let known = request.small_groups.and_then(|s| s.known_association);
-        let derived = futures_util::future::try_join_all(finest.iter().map(|(source, aggs, sql)| {
-            reads.lattice(db, format!("{sql} LIMIT {}", MAX_FINEST_ROWS + 1), move |rows| {
+        let derived = futures_util::future::try_join_all(finest.iter().map(|(source, aggs, statement)| {
+            let mut bounded = statement.clone();
+            bounded.sql = format!("{} LIMIT {}", bounded.sql, MAX_FINEST_ROWS + 1);
+            reads.lattice(db, bounded, move |rows| {
                 let mut derived = Cube::default();
                 let lattice = request.lattice_dims(*source);
                 Ok((rows.len() <= MAX_FINEST_ROWS
@@ -736,29 +751,33 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &
             })
         }))
         .await?;
-        for ((source, _, sql), derived) in finest.iter().zip(derived) {
+        for ((source, _, statement), derived) in finest.iter().zip(derived) {
             if let Some(derived) = derived {
                 cube.absorb(&derived);
-                cube.origins.insert(*source, sql.clone());
+                cube.origins.insert(*source, crate::sql::key(statement));
                 derived_here.push(*source);
             }
         }
     }
-    let statements: Vec<(Source, Vec<Agg>, String)> = sources
+    let statements: Vec<(Source, Vec<Agg>, Statement)> = sources
         .into_iter()
         .filter(|(source, _)| !derived_here.contains(source))
         .map(|(source, aggs)| {
-            let sql = if source == Source::Branches {
-                branch_sql(&aggs, request)
+            let statement = if source == Source::Branches {
+                branch_sql(backend, &aggs, request)
             } else {
-                monthly_sql(source, &aggs, request)
+                monthly_sql(backend, source, &aggs, request)
             };
-            (source, aggs, sql)
+            (source, aggs, statement)
         })
         .collect();
     // The sources are read concurrently (each on its own pooled connection); each is one statement.
-    let results =
-        futures_util::future::try_join_all(statements.iter().map(|(_, _, sql)| reads.rows(db, sql.clone()))).await?;
+    let results = futures_util::future::try_join_all(
+        statements
+            .iter()
+            .map(|(_, _, statement)| reads.rows(db, statement.clone())),
+    )
+    .await?;
     for ((source, aggs, _), rows) in statements.iter().zip(results) {
         for row in rows.iter() {
             let key = group_key(row, &request.lattice_dims(*source))?;

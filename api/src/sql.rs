@@ -1,0 +1,129 @@
+//! Statements written as text with bound values: every value a request brings (months, ids, codes) travels as a
+//! parameter (`$1`, `$2`, … on PostgreSQL and SQLite alike), never in the text. One statement text then serves every
+//! request of the same shape, so the database parses and plans it once per connection and reuses it.
+
+use sea_orm::{DbBackend, Statement, Value};
+
+/// The values bound so far to a statement being written, and its backend.
+#[derive(Debug, Clone)]
+pub struct Binder {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Binder {
+    pub fn new(backend: DbBackend) -> Binder {
+        Binder {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// The placeholder of a new bound value.
+    pub fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    /// `column` is one of the integers `items`, in one statement text whatever their number (none matches nothing).
+    pub fn one_of_ints(&mut self, column: &str, items: &[i32]) -> String {
+        match self.backend {
+            DbBackend::Postgres => {
+                let list = items.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+                let p = self.bind(format!("{{{list}}}"));
+                format!("{column} = ANY(CAST({p} AS INTEGER[]))")
+            }
+            _ => {
+                let p = self.bind(serde_json::to_string(items).expect("integers serialise"));
+                format!("{column} IN (SELECT value FROM json_each({p}))")
+            }
+        }
+    }
+
+    /// `column` is one of the texts `items`, in one statement text whatever their number (none matches nothing).
+    pub fn one_of_texts(&mut self, column: &str, items: &[&str]) -> String {
+        match self.backend {
+            DbBackend::Postgres => {
+                // An array literal: every element quoted, its quotes and backslashes escaped.
+                let list = items
+                    .iter()
+                    .map(|item| format!("\"{}\"", item.replace('\\', "\\\\").replace('"', "\\\"")))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let p = self.bind(format!("{{{list}}}"));
+                format!("{column} = ANY(CAST({p} AS TEXT[]))")
+            }
+            _ => {
+                let p = self.bind(serde_json::to_string(items).expect("texts serialise"));
+                format!("{column} IN (SELECT value FROM json_each({p}))")
+            }
+        }
+    }
+
+    /// `column` (a `yyyymm` month) is one of `months`: one range per run of consecutive months.
+    pub fn months(&mut self, column: &str, months: impl IntoIterator<Item = i32>) -> String {
+        let runs = crate::period::runs(months);
+        if runs.is_empty() {
+            return "1 = 0".to_owned();
+        }
+        let ranges: Vec<String> = runs
+            .iter()
+            .map(|(first, last)| {
+                if first == last {
+                    format!("{column} = {}", self.bind(*first))
+                } else {
+                    format!("{column} BETWEEN {} AND {}", self.bind(*first), self.bind(*last))
+                }
+            })
+            .collect();
+        format!("({})", ranges.join(" OR "))
+    }
+
+    /// The statement: `text` with the values bound so far.
+    pub fn statement(self, text: String) -> Statement {
+        Statement::from_sql_and_values(self.backend, text, self.values)
+    }
+}
+
+/// A statement's text and values as one string: two statements are the same read exactly when their keys are equal.
+pub fn key(statement: &Statement) -> String {
+    format!("{}\u{0}{:?}", statement.sql, statement.values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_bound_and_numbered_in_order() {
+        let mut b = Binder::new(DbBackend::Postgres);
+        let months = b.months("period", [202001, 202002, 202003, 202006]);
+        let regions = b.one_of_ints("region_id", &[3, 1]);
+        let genders = b.one_of_texts("gender", &["FEMALE", "a\"b"]);
+        assert_eq!(months, "(period BETWEEN $1 AND $2 OR period = $3)");
+        assert_eq!(regions, "region_id = ANY(CAST($4 AS INTEGER[]))");
+        assert_eq!(genders, "gender = ANY(CAST($5 AS TEXT[]))");
+        let statement = b.statement("SELECT 1".into());
+        let values = statement.values.expect("values").0;
+        assert_eq!(values[3], Value::from("{3,1}"));
+        assert_eq!(values[4], Value::from("{\"FEMALE\",\"a\\\"b\"}"));
+    }
+
+    #[test]
+    fn sqlite_lists_are_json() {
+        let mut b = Binder::new(DbBackend::Sqlite);
+        assert_eq!(
+            b.one_of_ints("region_id", &[]),
+            "region_id IN (SELECT value FROM json_each($1))"
+        );
+        assert_eq!(b.months("period", []), "1 = 0");
+        assert_eq!(
+            b.statement(String::new()).values.expect("values").0,
+            vec![Value::from("[]")]
+        );
+    }
+}
