@@ -1,10 +1,9 @@
 //! What a resolver may take from the GraphQL context: the request's store
 //! handle, scope and loader. Resolvers never open connections themselves.
 
-use crate::loader::DbLoader;
+use crate::loader::RequestLoader;
 use crate::scope::Scope;
 use async_graphql::Context;
-use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 
 /// Per-request data put into every GraphQL request by the HTTP handler.
@@ -21,8 +20,8 @@ pub fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
     &ctx.data_unchecked::<RequestData>().scope
 }
 
-pub fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<DbLoader> {
-    ctx.data_unchecked::<DataLoader<DbLoader>>()
+pub fn loader<'a>(ctx: &Context<'a>) -> &'a RequestLoader {
+    ctx.data_unchecked::<RequestLoader>()
 }
 
 /// True when the client selected `totalCount` on the connection being resolved.

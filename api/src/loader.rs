@@ -11,6 +11,22 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
+/// The loader of one request. It keeps what it loaded for the rest of the request, and takes rows a statement read
+/// with their parents (a page of branches joined to their associations) so that they cost no statement of their own.
+pub type RequestLoader = async_graphql::dataloader::DataLoader<DbLoader, async_graphql::dataloader::HashMapCache>;
+
+/// The loader of one request: `spawn` runs its batch tasks.
+pub fn loader<S, R>(db: DatabaseConnection, scope: Scope, spawn: S) -> RequestLoader
+where
+    S: Fn(futures_util::future::BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
+{
+    async_graphql::dataloader::DataLoader::with_cache(
+        DbLoader { db, scope },
+        spawn,
+        async_graphql::dataloader::HashMapCache::default(),
+    )
+}
+
 /// Loads rows for one request, with that request's scope.
 pub struct DbLoader {
     pub db: DatabaseConnection,

@@ -23,6 +23,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The association that runs the branch.
+    #[sea_orm(
+        belongs_to = "super::association::Entity",
+        from = "Column::AssociationId",
+        to = "super::association::Column::Id"
+    )]
+    Association,
+}
+
+impl Related<super::association::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Association.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

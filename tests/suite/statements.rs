@@ -27,3 +27,34 @@ async fn nested_lists_cost_the_same_statements_whatever_the_page_size(backend: B
     }
 }
 on_both_backends!(nested_lists_cost_the_same_statements_whatever_the_page_size);
+
+async fn a_page_of_branches_with_their_association_is_one_statement(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let with = r#"query($n: Int!) { branches(first: $n) { nodes { code association { code nameFr } } } }"#;
+    let without = r#"query($n: Int!) { branches(first: $n) { nodes { code } } }"#;
+    for n in [1, 50] {
+        let (joined, data) = app.statements_of(with, json!({ "n": n })).await;
+        let (alone, plain) = app.statements_of(without, json!({ "n": n })).await;
+        let nodes = data["branches"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), n as usize);
+        // The same branches, each with its own association.
+        let codes: Vec<&serde_json::Value> = nodes.iter().map(|b| &b["code"]).collect();
+        let plain_codes: Vec<&serde_json::Value> = plain["branches"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| &b["code"])
+            .collect();
+        assert_eq!(codes, plain_codes);
+        for branch in nodes {
+            let code = branch["code"].as_str().unwrap();
+            let association = branch["association"]["code"].as_str().unwrap();
+            assert!(code.starts_with(association), "{code} is run by {association}");
+        }
+        assert_eq!(
+            joined, alone,
+            "the associations are read in the page's own statement ({n} branches)"
+        );
+    }
+}
+on_both_backends!(a_page_of_branches_with_their_association_is_one_statement);

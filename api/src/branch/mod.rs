@@ -233,6 +233,22 @@ impl BranchQuery {
         let mut conditions: store::BranchConditions = filter.attributes.into();
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
         conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
+        // Branches shown with their association are read with it, in one statement; the loader then has it.
+        let look = ctx.look_ahead();
+        if look.field("nodes").field("association").exists()
+            || look.field("edges").field("node").field("association").exists()
+        {
+            let (page, associations) =
+                store::list_with_associations(db(ctx), &conditions, &page, wants_total(ctx)).await?;
+            crate::context::loader(ctx)
+                .feed_many(
+                    associations
+                        .into_iter()
+                        .map(|a| (crate::loader::Id::<entity::association::Entity>::new(a.id), a)),
+                )
+                .await;
+            return Ok(BranchConnection(page));
+        }
         Ok(BranchConnection(
             store::list(db(ctx), &conditions, &page, wants_total(ctx)).await?,
         ))

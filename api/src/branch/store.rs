@@ -5,7 +5,9 @@ use crate::pagination::{Page, PageArgs};
 use crate::store::{self, Keyed};
 use entity::branch::{Column, Entity, Model};
 use entity::enums::{Area, BranchKind};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 impl Keyed for Entity {
     fn key(model: &Model) -> i64 {
@@ -58,6 +60,35 @@ pub async fn list<C: ConnectionTrait>(
     with_total: bool,
 ) -> ApiResult<Page<Model>> {
     store::page(db, select(conditions), page, with_total).await
+}
+
+/// The same page with the association of each branch, read in the same statement (a join).
+pub async fn list_with_associations<C: ConnectionTrait>(
+    db: &C,
+    conditions: &BranchConditions,
+    page: &PageArgs,
+    with_total: bool,
+) -> ApiResult<(Page<Model>, Vec<entity::association::Model>)> {
+    let total = if with_total {
+        Some(select(conditions).count(db).await?)
+    } else {
+        None
+    };
+    let mut rows = select(conditions);
+    if let Some(after) = page.after {
+        rows = rows.filter(Column::Id.gt(after));
+    }
+    let rows = rows
+        .find_also_related(entity::association::Entity)
+        .order_by_asc(Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await?;
+    let (branches, associations): (Vec<Model>, Vec<Option<entity::association::Model>>) = rows.into_iter().unzip();
+    Ok((
+        Page::from_rows(branches, page, total),
+        associations.into_iter().flatten().collect(),
+    ))
 }
 
 /// Mean radius of the Earth, in km.

@@ -14,7 +14,9 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, PathSegment, Value, Variables};
 use async_graphql_value::Value as DocumentValue;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// A `null` reached a non-null position: the enclosing nullable position becomes `null`.
 struct Null;
@@ -26,6 +28,9 @@ enum Step {
     Index(usize),
 }
 
+/// The fields of an object's selections, grouped by response key in query order.
+type Collected<'a> = Rc<Vec<(Name, Vec<&'a Field>)>>;
+
 struct Completer<'a> {
     document: &'a ExecutableDocument,
     types: &'a TypeIndex,
@@ -34,6 +39,10 @@ struct Completer<'a> {
     failed: HashSet<Vec<Step>>,
     /// Every proper prefix of an error path.
     above_failure: HashSet<Vec<Step>>,
+    /// Whether paths are followed (only a response with field errors needs them).
+    tracking: bool,
+    /// The fields collected for each group of selection sets on a type: every item of a list has the same.
+    collected: RefCell<HashMap<(Vec<usize>, &'a str), Collected<'a>>>,
 }
 
 /// Rebuilds `data` in query order with the specification's nulls. `errors` are the response's field errors.
@@ -65,8 +74,10 @@ pub fn complete(
         document,
         types,
         variables,
+        tracking: !failed.is_empty(),
         failed,
         above_failure,
+        collected: RefCell::default(),
     };
     let root = match operation.ty {
         OperationType::Mutation => "Mutation",
@@ -83,7 +94,7 @@ pub fn complete(
         .unwrap_or(Value::Null)
 }
 
-impl Completer<'_> {
+impl<'a> Completer<'a> {
     /// True when a directive `@skip`/`@include` leaves the selection out.
     fn excluded(&self, selection: &Selection) -> bool {
         selection.directives().iter().any(|directive| {
@@ -105,12 +116,12 @@ impl Completer<'_> {
     }
 
     /// The fields of the selections on an object of type `on`, grouped by response key in query order.
-    fn collect<'s>(
-        &'s self,
-        sets: &[&'s SelectionSet],
+    fn collect(
+        &self,
+        sets: &[&'a SelectionSet],
         on: &str,
-        into: &mut IndexMap<Name, Vec<&'s Field>>,
-        visited: &mut HashSet<&'s str>,
+        into: &mut IndexMap<Name, Vec<&'a Field>>,
+        visited: &mut HashSet<&'a str>,
     ) {
         for set in sets {
             for selection in &set.items {
@@ -154,27 +165,50 @@ impl Completer<'_> {
         condition == on || !self.types.is_object(condition)
     }
 
-    fn object(&self, value: Value, on: &str, sets: &[&SelectionSet], path: &mut Vec<Step>) -> Result<Value, Null> {
+    /// The fields of `sets` on an object of type `on`, collected once per response.
+    fn fields(&self, sets: &[&'a SelectionSet], on: &'a str) -> Collected<'a> {
+        let key = (sets.iter().map(|s| *s as *const SelectionSet as usize).collect(), on);
+        if let Some(known) = self.collected.borrow().get(&key) {
+            return known.clone();
+        }
+        let mut fields = IndexMap::new();
+        self.collect(sets, on, &mut fields, &mut HashSet::new());
+        let fields: Collected<'a> = Rc::new(fields.into_iter().collect());
+        self.collected.borrow_mut().insert(key, fields.clone());
+        fields
+    }
+
+    fn object(
+        &self,
+        value: Value,
+        on: &'a str,
+        sets: &[&'a SelectionSet],
+        path: &mut Vec<Step>,
+    ) -> Result<Value, Null> {
         let Value::Object(mut values) = value else {
             return Ok(value);
         };
-        let mut fields = IndexMap::new();
-        self.collect(sets, on, &mut fields, &mut HashSet::new());
+        let fields = self.fields(sets, on);
         let mut completed = IndexMap::with_capacity(fields.len());
-        for (key, group) in fields {
+        for (key, group) in fields.iter() {
             let field = group[0];
             let name = field.name.node.as_str();
-            path.push(Step::Key(key.to_string()));
-            let value = values.swap_remove(&key);
+            if self.tracking {
+                path.push(Step::Key(key.to_string()));
+            }
+            let value = values.swap_remove(key);
             let result = match self.types.field(on, name) {
                 // Introspection and `__typename` are answered whole by the engine.
                 None => Ok(value.unwrap_or(Value::Null)),
                 Some(ty) => {
-                    let failed = self.failed.contains(path.as_slice());
+                    let failed = self.tracking && self.failed.contains(path.as_slice());
+                    let below = self.tracking && self.above_failure.contains(path.as_slice());
                     match value {
                         // Left out without an error below it: nothing to put back.
-                        None if !failed && !self.above_failure.contains(path.as_slice()) => {
-                            path.pop();
+                        None if !failed && !below => {
+                            if self.tracking {
+                                path.pop();
+                            }
                             continue;
                         }
                         // Its resolver failed: null where the type allows it.
@@ -187,16 +221,24 @@ impl Completer<'_> {
                     }
                 }
             };
-            path.pop();
-            completed.insert(key, result?);
+            if self.tracking {
+                path.pop();
+            }
+            completed.insert(key.clone(), result?);
         }
         Ok(Value::Object(completed))
     }
 
-    fn value(&self, value: Value, ty: &Type, sets: &[&SelectionSet], path: &mut Vec<Step>) -> Result<Value, Null> {
+    fn value(
+        &self,
+        value: Value,
+        ty: &'a Type,
+        sets: &[&'a SelectionSet],
+        path: &mut Vec<Step>,
+    ) -> Result<Value, Null> {
         let completed = match (&ty.base, value) {
             (BaseType::Named(name), Value::Null)
-                if self.types.is_object(name) && self.above_failure.contains(path.as_slice()) =>
+                if self.tracking && self.types.is_object(name) && self.above_failure.contains(path.as_slice()) =>
             {
                 // Every field of the object failed: the object is there, its fields are null.
                 self.object(Value::Object(IndexMap::new()), name, sets, path)
@@ -206,9 +248,13 @@ impl Completer<'_> {
                 let mut completed = Vec::with_capacity(items.len());
                 let mut result = Ok(());
                 for (i, item) in items.into_iter().enumerate() {
-                    path.push(Step::Index(i));
+                    if self.tracking {
+                        path.push(Step::Index(i));
+                    }
                     let item = self.value(item, inner, sets, path);
-                    path.pop();
+                    if self.tracking {
+                        path.pop();
+                    }
                     match item {
                         Ok(item) => completed.push(item),
                         Err(null) => {

@@ -8,11 +8,9 @@ use super::protocol::{MediaType, refuse, request_error_status, respond};
 use crate::context::RequestData;
 use crate::error::code;
 use crate::graphql::cost;
-use crate::loader::DbLoader;
 use crate::ratelimit::Decision;
 use crate::schema::ApiSchema;
 use crate::scope::{Role, Scope};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
 use async_graphql::{ServerError, Value};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -41,15 +39,9 @@ pub async fn execute(
     scope: Scope,
 ) -> async_graphql::Response {
     let (spawn, mut spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
-    let loader = DataLoader::new(
-        DbLoader {
-            db: db.clone(),
-            scope: scope.clone(),
-        },
-        move |task| {
-            let _ = spawn.send(task);
-        },
-    )
+    let loader = crate::loader::loader(db.clone(), scope.clone(), move |task| {
+        let _ = spawn.send(task);
+    })
     .delay(Duration::ZERO);
     let execution = schema.execute(request.data(RequestData { db, scope }).data(loader));
     let mut execution = std::pin::pin!(execution);

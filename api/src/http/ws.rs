@@ -18,9 +18,7 @@ use super::admission;
 use crate::context::RequestData;
 use crate::error::code;
 use crate::graphql::cost;
-use crate::loader::DbLoader;
 use crate::scope::{Role, Scope};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::request::Parts;
@@ -435,13 +433,7 @@ impl Connection {
             refuse(code, refusal.message())
         })?;
         let db = inner.db.clone();
-        let loader = DataLoader::new(
-            DbLoader {
-                db: db.clone(),
-                scope: scope.clone(),
-            },
-            tokio::spawn,
-        );
+        let loader = crate::loader::loader(db.clone(), scope.clone(), tokio::spawn);
         tracing::info!(role = scope.role.name(), id, "subscription started");
         let request = request
             .data(RequestData { db, scope })

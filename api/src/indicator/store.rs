@@ -54,19 +54,19 @@ impl CubeFilter {
     fn sql(&self, dims: &[Dim], b: &mut Binder) -> Vec<String> {
         let mut conditions = Vec::new();
         if let Some(v) = self.associations.as_ref().filter(|_| dims.contains(&Dim::Association)) {
-            conditions.push(b.one_of_ints("association_id", v));
+            conditions.push(b.one_of("association_id", v));
         }
         if let Some(v) = self.regions.as_ref().filter(|_| dims.contains(&Dim::Region)) {
-            conditions.push(b.one_of_ints("region_id", v));
+            conditions.push(b.one_of("region_id", v));
         }
         if let Some(v) = self.segments.as_ref().filter(|_| dims.contains(&Dim::Segment)) {
-            conditions.push(b.one_of_texts("segment", &v.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+            conditions.push(b.one_of("segment", &v.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
         }
         if let Some(v) = self.genders.as_ref().filter(|_| dims.contains(&Dim::Gender)) {
-            conditions.push(b.one_of_texts("gender", &v.iter().map(|g| g.as_str()).collect::<Vec<_>>()));
+            conditions.push(b.one_of("gender", &v.iter().map(|g| g.as_str()).collect::<Vec<_>>()));
         }
         if let Some(v) = self.areas.as_ref().filter(|_| dims.contains(&Dim::Area)) {
-            conditions.push(b.one_of_texts("area", &v.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
+            conditions.push(b.one_of("area", &v.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
         }
         conditions
     }
@@ -331,7 +331,7 @@ fn bucket_sql(granularity: Granularity) -> &'static str {
 fn bucket_end_sql(granularity: Granularity) -> Option<&'static str> {
     match granularity {
         Granularity::Month => None,
-        Granularity::Quarter => Some("period % 100 IN (3, 6, 9, 12)"),
+        Granularity::Quarter => Some("(period % 100) % 3 = 0"),
         Granularity::Year => Some("period % 100 = 12"),
     }
 }
@@ -343,7 +343,7 @@ fn contributors_alias(agg: Agg, others: bool) -> String {
 
 /// The aggregate statement of one monthly source, its values bound.
 pub fn monthly_sql(backend: DbBackend, source: Source, aggs: &[Agg], request: &CubeRequest) -> Statement {
-    match monthly_statement(backend, source, request) {
+    match monthly_statement(backend, source, aggs, request) {
         Monthly::Plain(statement) => statement,
         Monthly::Finest(base) => lattice_sql(base, source, aggs, request),
     }
@@ -357,18 +357,18 @@ pub enum Monthly {
 }
 
 /// Bucket, the grouping's dimensions (for the finest sums: association and the lattice's dimensions) and the sums of
-/// every aggregate of the source. Every aggregate is summed whichever were asked for: their sums cost little beside
-/// reading the rows, and the statement's text then depends only on the request's shape (source, table, grouping,
-/// filtered dimensions, granularity, access), never on its values or measures, so that the database prepares it once
-/// per connection and every request of that shape reuses it.
-pub fn monthly_statement(backend: DbBackend, source: Source, request: &CubeRequest) -> Monthly {
+/// `aggs`, with every other aggregate of the source of the same kind (stock or flow): a few more sums cost little
+/// beside reading the rows, and the statement's text then depends only on the request's shape (source, table,
+/// grouping, filtered dimensions, granularity, access, kinds), never on its values or exact measures, so that the
+/// database prepares it once per connection and every request of that shape reuses it.
+pub fn monthly_statement(backend: DbBackend, source: Source, aggs: &[Agg], request: &CubeRequest) -> Monthly {
     let mut b = Binder::new(backend);
     let bucket = bucket_sql(request.granularity);
     let end = bucket_end_sql(request.granularity);
     let table = table_for(source, request);
     let select: Vec<String> = Agg::ALL
         .iter()
-        .filter(|agg| agg.source() == source)
+        .filter(|agg| agg.source() == source && aggs.iter().any(|asked| asked.kind() == agg.kind()))
         .map(|agg| {
             let (column, condition) = match agg {
                 // The association totals keep women and rural clients in columns of their own.
@@ -726,10 +726,12 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &
         let finest: Vec<(Source, Vec<Agg>, Statement)> = sources
             .iter()
             .filter(|(source, _)| *source != Source::Branches)
-            .filter_map(|(source, aggs)| match monthly_statement(backend, *source, request) {
-                Monthly::Finest(statement) => Some((*source, aggs.clone(), statement)),
-                Monthly::Plain(_) => None,
-            })
+            .filter_map(
+                |(source, aggs)| match monthly_statement(backend, *source, aggs, request) {
+                    Monthly::Finest(statement) => Some((*source, aggs.clone(), statement)),
+                    Monthly::Plain(_) => None,
+                },
+            )
             .collect();
         let known = request.small_groups.and_then(|s| s.known_association);
         let derived = futures_util::future::try_join_all(finest.iter().map(|(source, aggs, statement)| {
