@@ -1,10 +1,37 @@
-//! Builds the PostgreSQL variants of the tests as runnable only when `TEST_DATABASE_URL` is set, so that a run
-//! without PostgreSQL reports them as ignored instead of passing them silently.
+//! Decides at build time which tests this machine can run, so that a test whose tool is missing is reported as
+//! ignored with its reason instead of passing silently:
+//! - the PostgreSQL variants run when `TEST_DATABASE_URL` is set (cfg `postgres`);
+//! - the browser test runs when Chromium is found: `CHROMIUM`, else `chromium` on the path (cfg `browser`; the
+//!   path is handed to the test as `OBSERVATORY_TEST_CHROMIUM`);
+//! - the SDMX client test runs when `SDMX_PYTHON` names a Python with sdmx1 and pysdmx (cfg `sdmx_clients`).
+//!
+//! A tool installed after the build is seen at the next build that changes one of these variables (or after
+//! `touch tests/build.rs`).
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(postgres)");
-    println!("cargo::rerun-if-env-changed=TEST_DATABASE_URL");
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
+    println!("cargo::rustc-check-cfg=cfg(browser)");
+    println!("cargo::rustc-check-cfg=cfg(sdmx_clients)");
+    for variable in ["TEST_DATABASE_URL", "CHROMIUM", "SDMX_PYTHON"] {
+        println!("cargo::rerun-if-env-changed={variable}");
+    }
+    let set = |variable: &str| std::env::var(variable).ok().filter(|value| !value.is_empty());
+    if set("TEST_DATABASE_URL").is_some() {
         println!("cargo::rustc-cfg=postgres");
+    }
+    let chromium = set("CHROMIUM").map(std::path::PathBuf::from).or_else(|| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("chromium"))
+                .find(|candidate| candidate.is_file())
+        })
+    });
+    if let Some(chromium) = chromium {
+        println!("cargo::rustc-cfg=browser");
+        println!("cargo::rustc-env=OBSERVATORY_TEST_CHROMIUM={}", chromium.display());
+    }
+    if let Some(python) = set("SDMX_PYTHON") {
+        println!("cargo::rustc-cfg=sdmx_clients");
+        println!("cargo::rustc-env=OBSERVATORY_TEST_SDMX_PYTHON={python}");
     }
 }

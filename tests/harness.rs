@@ -486,7 +486,7 @@ pub async fn serve(app: &TestApp) -> std::net::SocketAddr {
     let address = listener.local_addr().expect("local address");
     let state = app.state.clone();
     tokio::spawn(async move {
-        api::http::serve(listener, state, std::future::pending()).await.ok();
+        api::serve(listener, state, std::future::pending()).await.ok();
     });
     address
 }

@@ -842,7 +842,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
     let listener = bind(listen).await?;
     let address = listener.local_addr()?;
     tracing::info!("serving the API on http://{address}/graphql; GraphiQL at http://{address}/graphiql");
-    crate::http::serve(listener, state.clone(), shutdown_signal()).await?;
+    crate::app::serve(listener, state.clone(), shutdown_signal()).await?;
     // The WebSockets were told to close (1001) when the signal came: let their close frames go out.
     state.sockets_closed(Duration::from_secs(2)).await;
     db.close().await?;

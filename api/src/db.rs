@@ -3,13 +3,21 @@
 //! SQLite is opened in WAL mode with `synchronous=FULL`, a busy timeout and a
 //! pool of several connections; write transactions begin IMMEDIATE so that
 //! concurrent writers queue instead of failing with "database is locked".
+//!
+//! Every write goes through [`begin_write`]: its [`Write::commit`] tells this
+//! process's outbox readers (subscriptions, webhook deliveries) that a commit
+//! may have written events, so no write path signals by hand.
 
+use sea_orm::prelude::async_trait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use sea_orm::{ExecResult, QueryResult, Statement};
+use std::sync::LazyLock;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Default database: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://observatory.db?mode=rwc";
@@ -72,14 +80,69 @@ fn options(url: &str) -> ConnectOptions {
 }
 
 /// Begins a write transaction (IMMEDIATE on SQLite).
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub async fn begin_write(db: &DatabaseConnection) -> Result<Write, DbErr> {
     let sqlite = db.get_database_backend() == DbBackend::Sqlite;
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
         ..Default::default()
     })
     .await
+    .map(Write)
 }
+
+/// A write transaction. Its commit signals this process's outbox readers; dropped without a commit, it rolls back.
+pub struct Write(DatabaseTransaction);
+
+impl Write {
+    /// Commits, then tells this process's outbox readers to look for new events.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.0.commit().await?;
+        COMMITS.send_modify(|count| *count = count.wrapping_add(1));
+        Ok(())
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.0.rollback().await
+    }
+}
+
+impl std::ops::Deref for Write {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.0
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Write {
+    fn get_database_backend(&self) -> DbBackend {
+        self.0.get_database_backend()
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.0.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.0.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.0.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.0.query_all_raw(stmt).await
+    }
+}
+
+/// Counts this process's committed writes.
+static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// A receiver of this process's commits: the outbox readers wait on it between their polls.
+pub fn commits() -> watch::Receiver<u64> {
+    COMMITS.subscribe()
+}
+
+/// The PostgreSQL notification channel on which a commit that wrote outbox events tells other processes.
+pub const OUTBOX_CHANNEL: &str = "observatory_alert_events";
 
 /// Checks that the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {

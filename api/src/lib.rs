@@ -3,6 +3,7 @@
 //! live in the `entity` crate and the schema history in `migration`.
 
 pub mod alert;
+pub mod app;
 pub mod audit;
 pub mod bench;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod labels;
 pub mod partner;
 pub mod period;
 pub mod ratelimit;
+pub mod reporting;
 pub mod rollup;
 pub mod schema;
 pub mod scope;
@@ -40,7 +42,8 @@ mod statistics;
 pub mod submission;
 mod training;
 
-pub use http::{AppState, HttpLimits, router};
+pub use app::{router, serve};
+pub use http::{AppState, HttpLimits};
 
 /// Loads the demo dataset inside the caller's transaction. Its reports keep
 /// the rollups exact as they are accepted; they are then rewritten once, month

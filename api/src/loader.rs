@@ -106,7 +106,7 @@ where
     E: ById + 'static,
     E::Model: FromQueryResult + Send + Sync + Clone,
 {
-    let model = crate::context::loader(ctx).load_one(Id::<E>::new(id)).await?;
+    let model = ctx.data_unchecked::<RequestLoader>().load_one(Id::<E>::new(id)).await?;
     Ok(model.ok_or_else(|| ApiError::Internal(format!("{what} {id} is referenced but missing")))?)
 }
 

@@ -56,6 +56,7 @@ pub fn build() -> ApiSchema {
 pub fn serving(webhooks: crate::alert::webhook::Settings) -> ApiSchema {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .data(webhooks)
+        .data(crate::region::store::Known::default())
         .finish()
 }
 

@@ -153,16 +153,28 @@ where
         .into_model::<Row>()
         .all(db)
         .await?;
-    let unknown: Vec<&str> = codes
-        .iter()
-        .filter(|c| !rows.iter().any(|r| &r.code == *c))
-        .map(String::as_str)
-        .collect();
+    ids_of(what, codes, rows.iter().map(|row| (row.code.as_str(), row.id)))
+}
+
+/// The ids of `codes` among `known` (code, id) pairs, in the order of `codes`; an unknown code is refused by name.
+pub fn ids_of<'a>(
+    what: &str,
+    codes: &[String],
+    known: impl Iterator<Item = (&'a str, i32)> + Clone,
+) -> ApiResult<Vec<i32>> {
+    let mut ids = Vec::with_capacity(codes.len());
+    let mut unknown = Vec::new();
+    for code in codes {
+        match known.clone().find(|(known, _)| *known == code) {
+            Some((_, id)) => ids.push(id),
+            None => unknown.push(code.as_str()),
+        }
+    }
     if !unknown.is_empty() {
         return Err(ApiError::bad_input(format!(
             "unknown {what} code(s): {}",
             unknown.join(", ")
         )));
     }
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    Ok(ids)
 }

@@ -756,7 +756,7 @@ async fn subscribers_are_told_when_the_server_shuts_down(backend: Backend) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(api::http::serve(listener, app.state.clone(), async {
+    let server = tokio::spawn(api::serve(listener, app.state.clone(), async {
         let _ = stopped.await;
     }));
     let mut subscribed = subscribe(address, None, "subscription { alertRaised { id } }").await;

@@ -42,7 +42,7 @@ async fn server_until_killed() {
     let written = format!("{address_file}.part");
     std::fs::write(&written, address.to_string()).expect("write the address");
     std::fs::rename(&written, &address_file).expect("publish the address");
-    api::http::serve(listener, state, std::future::pending())
+    api::serve(listener, state, std::future::pending())
         .await
         .expect("serves");
 }

@@ -3,7 +3,8 @@
 //! statements, and rollups that answer exactly as the facts.
 
 use api::indicator::catalog::{Agg, Dim};
-use api::indicator::store::{CubeFilter, CubeRequest, Reads, compute};
+use api::indicator::cube::{CubeFilter, CubeRequest};
+use api::indicator::store::{Reads, compute};
 use api::period::{Granularity, Month, Period};
 use observatory_tests::{Backend, Fixture, TestApp, on_both_backends, spawn_app};
 use sea_orm::ConnectionTrait;

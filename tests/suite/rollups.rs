@@ -2,7 +2,8 @@
 //! for column, the GROUP BY of the fact tables, and `indicators` answers the same from the rollups as from the facts.
 
 use api::indicator::catalog::{Agg, Dim};
-use api::indicator::store::{CubeFilter, CubeRequest, Reads, compute};
+use api::indicator::cube::{CubeFilter, CubeRequest};
+use api::indicator::store::{Reads, compute};
 use api::period::{Granularity, Month, Period};
 use observatory_tests::{Backend, Fixture, Gen, TestApp, on_both_backends, spawn_app};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};

@@ -3,8 +3,9 @@
 //! Events are read from the outbox (`alert_event`), never handed over in memory by the writer: a report accepted by
 //! another process over the same database reaches this process's subscribers too. One reader per process runs
 //! while someone subscribes: it reads the events after the last one it passed on as soon as a write of this process
-//! commits ([`committed`]), on PostgreSQL as soon as any process's write commits (a `NOTIFY` on [`CHANNEL`], sent
-//! in the transaction that wrote the events), and every quarter of a second otherwise.
+//! commits (`crate::db::commits`), on PostgreSQL as soon as any process's write commits (a `NOTIFY` on
+//! `crate::db::OUTBOX_CHANNEL`, sent in the transaction that wrote the events), and every quarter of a second
+//! otherwise.
 
 use super::{Alert, AlertView, store::Conditions};
 use crate::scope::{AlertFacts, Scope};
@@ -13,31 +14,15 @@ use entity::{alert, alert_event, alert_rule, release};
 use futures_util::Stream;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
-
-/// The PostgreSQL notification channel of committed alert events.
-pub const CHANNEL: &str = "observatory_alert_events";
+use tokio::sync::broadcast;
 
 /// How often the reader looks for other processes' events (without notifications: on SQLite, or while the
 /// notification connection is lost).
 const POLL: Duration = Duration::from_millis(250);
 /// Events kept for a subscriber that reads slowly; beyond this, it misses the oldest.
 const BACKLOG: usize = 1_024;
-
-/// Counts this process's commits that wrote alert events (or deliveries).
-static COMMITS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
-
-/// Tells this process's outbox readers (subscriptions, webhook deliveries) that a commit wrote events.
-pub fn committed() {
-    COMMITS.send_modify(|count| *count = count.wrapping_add(1));
-}
-
-/// A receiver of [`committed`] signals.
-pub fn commits() -> watch::Receiver<u64> {
-    COMMITS.subscribe()
-}
 
 /// An event as subscriptions see it.
 #[derive(Debug)]
@@ -118,7 +103,7 @@ impl Hub {
                 0
             }
         };
-        let mut commits = commits();
+        let mut commits = crate::db::commits();
         let mut notifications = self.listen().await;
         loop {
             {
@@ -149,7 +134,7 @@ impl Hub {
         }
     }
 
-    /// On PostgreSQL, a connection listening to [`CHANNEL`] (taken from the pool while the reader runs).
+    /// On PostgreSQL, a connection listening to `crate::db::OUTBOX_CHANNEL` (taken from the pool while the reader runs).
     async fn listen(&self) -> Option<sea_orm::sqlx::postgres::PgListener> {
         if self.db.get_database_backend() != sea_orm::DbBackend::Postgres {
             return None;
@@ -157,7 +142,7 @@ impl Hub {
         let pool = self.db.get_postgres_connection_pool();
         let listening = async {
             let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
-            listener.listen(CHANNEL).await?;
+            listener.listen(crate::db::OUTBOX_CHANNEL).await?;
             Ok::<_, sea_orm::sqlx::Error>(listener)
         };
         match listening.await {

@@ -6,8 +6,8 @@
 
 use crate::error::ApiError;
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
+use crate::indicator::cube::{CubeFilter, GroupKey};
 use crate::indicator::engine::{Comparison, Measure, measure_per_group};
-use crate::indicator::store::{CubeFilter, GroupKey};
 use crate::period::Month;
 use crate::scope::{AlertFacts, RowAccess, Scope, SmallGroups};
 use chrono::{DateTime, Utc};
@@ -279,7 +279,7 @@ fn lateness_month(at: DateTime<Utc>) -> Option<Month> {
     let current = Month(at.year() * 100 + at.month() as i32);
     (1..=2)
         .map(|back| current.shift(-back))
-        .find(|m| crate::submission::store::deadline(*m) <= at)
+        .find(|m| crate::reporting::deadline(*m) <= at)
 }
 
 /// Days from a deadline to an instant, to the tenth.
@@ -316,7 +316,7 @@ async fn lateness<C: ConnectionTrait>(
         first: true,
     } = trigger
     {
-        let deadline = crate::submission::store::deadline(month);
+        let deadline = crate::reporting::deadline(month);
         if at > deadline && applies(association) {
             let value = days_after(deadline, at);
             // Missing until now, then in: raised (when no earlier judgement raised it), then resolved.
@@ -334,9 +334,7 @@ async fn lateness<C: ConnectionTrait>(
         }
     }
     // Months before the first one anyone reported were not expected.
-    let first_reported = crate::submission::store::first_reported_month(db)
-        .await
-        .map_err(internal)?;
+    let first_reported = crate::reporting::first_reported_month(db).await.map_err(internal)?;
     if let Some(month) = lateness_month(at).filter(|m| first_reported.is_some_and(|first| *m >= first)) {
         // Expected associations (active ones) without an accepted report of the month, and without this rule's alert
         // for it yet: usually none, in one statement whatever the number of associations.
@@ -351,7 +349,7 @@ async fn lateness<C: ConnectionTrait>(
         let missing = db
             .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
             .await?;
-        let deadline = crate::submission::store::deadline(month);
+        let deadline = crate::reporting::deadline(month);
         for row in missing {
             let id: i32 = row.try_get("", "id")?;
             if applies(id) {
@@ -588,7 +586,8 @@ impl Outbox {
         }
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
             // Delivered to every listening process when this transaction commits (`super::hub`).
-            db.execute_unprepared(&format!("SELECT pg_notify('{}', '')", super::hub::CHANNEL))
+            // The channel is a constant of ours: no value of a client's reaches this text.
+            db.execute_unprepared(&format!("SELECT pg_notify('{}', '')", crate::db::OUTBOX_CHANNEL))
                 .await?;
         }
         let hooks = active_webhooks(db).await?;

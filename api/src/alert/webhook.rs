@@ -436,7 +436,7 @@ pub fn spawn(db: DatabaseConnection, settings: Settings) -> tokio::task::JoinHan
                 return;
             }
         };
-        let mut commits = super::hub::commits();
+        let mut commits = crate::db::commits();
         loop {
             let taken = match take_due(&db, &settings).await {
                 Ok(taken) => taken,

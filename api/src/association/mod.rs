@@ -30,7 +30,7 @@ connection!(
     AssociationConnection,
     AssociationEdge,
     Association,
-    "A page of associations, ordered by code.",
+    "A page of associations, in registration order (the order of their ids).",
     "An association in a page, with its cursor."
 );
 
@@ -182,7 +182,7 @@ impl AssociationQuery {
         Ok(Some(Association(store::by_code(db(ctx), &code).await?)))
     }
 
-    /// Associations, ordered by code.
+    /// Associations, in registration order (the order of their ids).
     async fn associations(
         &self,
         ctx: &Context<'_>,

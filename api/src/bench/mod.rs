@@ -9,7 +9,8 @@ mod pricing;
 
 use crate::http::{AppState, HttpLimits};
 use crate::indicator::catalog::{Agg, Dim, Source};
-use crate::indicator::store::{CubeFilter, CubeRequest, monthly_sql};
+use crate::indicator::cube::{CubeFilter, CubeRequest};
+use crate::indicator::store::monthly_sql;
 use crate::period::{Granularity, Month, Period};
 use dataset::Scale;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -362,7 +363,7 @@ async fn queries(db: &DatabaseConnection, args: &BenchArgs) -> Result<(), BoxErr
         ..HttpLimits::default()
     };
     let state = AppState::load(db.clone(), limits).await;
-    tokio::spawn(async move { crate::http::serve(listener, state, std::future::pending()).await });
+    tokio::spawn(async move { crate::app::serve(listener, state, std::future::pending()).await });
 
     println!(
         "as a fund partner; latency: {} sequential requests over one keep-alive loopback connection; \

@@ -246,7 +246,7 @@ pub async fn run(db: &DatabaseConnection, documents: u64) -> Result<(), BoxError
     let state = AppState::load(db.clone(), limits).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    tokio::spawn(async move { crate::http::serve(listener, state, std::future::pending()).await });
+    tokio::spawn(async move { crate::app::serve(listener, state, std::future::pending()).await });
     let types = TypeIndex::from_sdl(&crate::schema::sdl());
 
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);

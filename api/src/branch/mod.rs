@@ -207,7 +207,7 @@ impl BranchQuery {
         let filter = filter.unwrap_or_default();
         let mut conditions: store::BranchConditions = filter.attributes.into();
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
-        conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
+        conditions.regions = crate::region::resolve(ctx, &filter.regions).await?;
         Ok(
             store::near(db(ctx), &conditions, (latitude, longitude), radius_km, first as usize)
                 .await?
@@ -232,7 +232,7 @@ impl BranchQuery {
         let filter = filter.unwrap_or_default();
         let mut conditions: store::BranchConditions = filter.attributes.into();
         conditions.associations = crate::association::store::resolve(db(ctx), &filter.associations).await?;
-        conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
+        conditions.regions = crate::region::resolve(ctx, &filter.regions).await?;
         // Branches shown with their association are read with it, in one statement; the loader then has it.
         let look = ctx.look_ahead();
         if look.field("nodes").field("association").exists()

@@ -81,7 +81,7 @@ fn plan() -> Vec<Planned> {
     let (late, revised) = ((index(LATE.0), LATE.1), (index(REVISED.0), REVISED.1));
     let mut plan = Vec::new();
     for month in 0..MONTHS {
-        let (opens, due) = (month_end(month), store::deadline(Month(period(month))));
+        let (opens, due) = (month_end(month), crate::reporting::deadline(Month(period(month))));
         for association in 0..ASSOCIATIONS.len() {
             // Somewhere between a tenth and nine tenths of the time allowed, to the second.
             let window = (due - opens).num_seconds() as f64;

@@ -5,3 +5,14 @@
 pub mod complete;
 pub mod cost;
 pub mod types;
+
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
+
+/// The operation a request runs: the one named, or the only one.
+pub fn operation<'d>(document: &'d ExecutableDocument, name: Option<&str>) -> Option<&'d OperationDefinition> {
+    document
+        .operations
+        .iter()
+        .find(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
+        .map(|(_, op)| &op.node)
+}

@@ -115,7 +115,7 @@ impl Key {
 /// Whether a request's answer may be kept: a query (not a mutation or subscription) whose every root field is one of
 /// [`REUSABLE_ROOTS`], selected directly (fragments at the root are not looked into, and not kept).
 pub fn reusable(document: &ExecutableDocument, operation: Option<&str>) -> bool {
-    let Some(op) = super::execution::operation(document, operation) else {
+    let Some(op) = crate::graphql::operation(document, operation) else {
         return false;
     };
     op.ty == OperationType::Query

@@ -11,7 +11,7 @@ use crate::graphql::cost;
 use crate::ratelimit::Decision;
 use crate::schema::ApiSchema;
 use crate::scope::{Role, Scope};
-use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, Value};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -92,15 +92,6 @@ impl futures_util::task::ArcWake for WakeFlag {
     }
 }
 
-/// The operation a request runs: the one named, or the only one.
-pub fn operation<'d>(document: &'d ExecutableDocument, name: Option<&str>) -> Option<&'d OperationDefinition> {
-    document
-        .operations
-        .iter()
-        .find(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
-        .map(|(_, op)| &op.node)
-}
-
 /// A response body: `data` is left out when the request failed before execution.
 #[derive(Serialize)]
 pub(super) struct Body<'a> {
@@ -124,6 +115,57 @@ pub(super) fn add_codes(errors: &mut [ServerError]) {
             extensions.set("code", code);
         }
     }
+}
+
+/// Prices a parsed document for the caller, as every transport does before running it: the price, or the refusal's
+/// code and message.
+pub fn price(
+    state: &AppState,
+    document: &ExecutableDocument,
+    request: &async_graphql::Request,
+    scope: &Scope,
+) -> Result<cost::Priced, (&'static str, String)> {
+    let limits = &state.inner.limits;
+    let budget = if scope.role == Role::Public {
+        limits.public_budget
+    } else {
+        limits.keyed_budget
+    };
+    cost::check(
+        document,
+        request.operation_name.as_deref(),
+        &request.variables,
+        &state.inner.types,
+        cost::Caller {
+            associations: state.associations(),
+            small_groups: matches!(scope.role, Role::Public | Role::Association),
+            budget,
+        },
+    )
+    .map_err(|refusal| {
+        let code = if refusal.is_input() {
+            code::BAD_USER_INPUT
+        } else {
+            code::BAD_REQUEST
+        };
+        (code, refusal.message())
+    })
+}
+
+/// The data every transport gives a priced request: the groupings its document asks for (hiding decides them all at
+/// once), its aggregate reads (`places` statements at once) and its language. The caller's database handle, scope
+/// and loader come with the execution (`execute` over HTTP and SDMX; a subscription spawns its loader's batches on
+/// the runtime, since its resolvers run again at each event, long after the request was admitted).
+pub fn with_data(
+    request: async_graphql::Request,
+    price: &cost::Priced,
+    places: usize,
+    language: crate::labels::Language,
+) -> async_graphql::Request {
+    request
+        .data(crate::indicator::DocumentGroupings(price.groupings.clone()))
+        .data(crate::indicator::store::Reads::new(places))
+        .data(crate::labels::Preferred(language))
 }
 
 /// Prices, runs and answers a parsed request.
@@ -200,49 +242,23 @@ pub async fn run(
         }
         return with_rate_headers(response, decision);
     }
-    let budget = if scope.role == Role::Public {
-        limits.public_budget
-    } else {
-        limits.keyed_budget
-    };
-    let priced = cost::check(
-        &document,
-        request.operation_name.as_deref(),
-        &request.variables,
-        &inner.types,
-        cost::Caller {
-            associations: state.associations(),
-            small_groups: matches!(scope.role, Role::Public | Role::Association),
-            budget,
-        },
-    );
-    let price = match priced {
+    let price = match price(state, &document, &request, &scope) {
         Ok(price) => price,
-        Err(refusal) => {
-            let code = if refusal.is_input() {
-                code::BAD_USER_INPUT
-            } else {
-                code::BAD_REQUEST
-            };
+        Err((code, message)) => {
             tracing::info!(
                 role = scope.role.name(),
-                reason = %refusal.message(),
+                reason = %message,
                 elapsed_us = started.elapsed().as_micros() as u64,
                 "GraphQL request refused before execution"
             );
-            return with_rate_headers(
-                refuse(request_error_status(media), media, code, &refusal.message()),
-                decision,
-            );
+            return with_rate_headers(refuse(request_error_status(media), media, code, &message), decision);
         }
     };
 
     // Aggregate statements take places among half the pool's connections (one per statement that may run at once),
     // so quick work always finds a connection; the document's own statements share the places it holds.
     let places = price.statements.min(inner.heavy_places as u64) as u32;
-    let request = request
-        .data(crate::indicator::DocumentGroupings(price.groupings.clone()))
-        .data(crate::indicator::store::Reads::new(places as usize));
+    let request = with_data(request, &price, places as usize, language);
     let role = scope.role.name();
     let public = scope.role == Role::Public;
     let operation_name = request.operation_name.clone().unwrap_or_default();
@@ -291,7 +307,7 @@ pub async fn run(
     } else {
         let data = std::mem::take(&mut response.data);
         Some(
-            match operation(
+            match crate::graphql::operation(
                 &document,
                 Some(&operation_name).filter(|n| !n.is_empty()).map(|n| n.as_str()),
             ) {

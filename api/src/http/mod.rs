@@ -39,7 +39,6 @@ use tower_http::trace::TraceLayer;
 
 pub use execution::execute;
 pub use protocol::{APPLICATION_JSON, GRAPHQL_RESPONSE_JSON};
-pub use serve::serve;
 
 /// Limits of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -223,9 +222,10 @@ impl AppState {
 /// How often the sizes used for pricing are read again.
 const SIZES_LIFETIME: Duration = Duration::from_secs(300);
 
-/// The whole router.
-pub fn router(state: AppState) -> Router {
-    let router = Router::new()
+/// The routes served here: GraphQL over HTTP, GraphiQL, health, metrics and reports. SDMX adds its own, and
+/// `crate::app::router` merges them.
+pub fn routes() -> Router<AppState> {
+    Router::new()
         .route("/graphql", get(graphql).post(graphql))
         .route("/graphiql", get(graphiql))
         .route("/graphiql/3.8.3/{file}", get(graphiql_asset))
@@ -238,18 +238,16 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(reports::submit).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/reports/templates/{file}", get(reports::template))
-        .route("/sdmx/rest/data/{flow}", get(crate::sdmx::data_all))
-        .route("/sdmx/rest/data/{flow}/{key}", get(crate::sdmx::data_with_key))
-        .route("/sdmx/rest/dataflow/{*path}", get(crate::sdmx::structure))
-        .route("/sdmx/rest/datastructure/{*path}", get(crate::sdmx::structure))
-        .route("/sdmx/rest/codelist/{*path}", get(crate::sdmx::structure))
-        .route("/sdmx/rest/conceptscheme/{*path}", get(crate::sdmx::structure))
-        .layer(TraceLayer::new_for_http());
+}
+
+/// Every transport's routes wrapped in what they all share: request tracing, the configured CORS, and compression
+/// (gzip or brotli, when the client accepts it).
+pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let router = routes.layer(TraceLayer::new_for_http());
     let router = match cors(&state.inner.limits.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,
     };
-    // Answers are compressed (gzip or brotli) when the client accepts it.
     router
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
@@ -473,7 +471,7 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
 
     let name = request.operation_name.clone();
     let operation_type = match request.parsed_query() {
-        Ok(document) => execution::operation(document, name.as_deref()).map(|op| op.ty),
+        Ok(document) => crate::graphql::operation(document, name.as_deref()).map(|op| op.ty),
         Err(error) => {
             return refuse(
                 protocol::request_error_status(media),
@@ -509,7 +507,6 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
     let language = crate::labels::Language::from_accept_language(
         parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
     );
-    let request = request.data(crate::labels::Preferred(language));
     let mut response = execution::run(state, request, scope, media, decision, conditional, language).await;
     if let Some(name) = name {
         response.extensions_mut().insert(metrics::OperationName(name));

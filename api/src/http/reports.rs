@@ -287,7 +287,7 @@ async fn parts_of(parts: axum::http::request::Parts, bytes: axum::body::Bytes) -
 fn read_sent(sent: Sent) -> Result<(RawReport, String), Malformed> {
     match sent {
         Sent::Workbook(data) => {
-            let tables = table::read_xlsx(&data)?;
+            let tables = crate::submission::xlsx::read_report(&data)?;
             use base64::Engine;
             let payload =
                 json!({ "format": "xlsx", "workbook": base64::engine::general_purpose::STANDARD.encode(&data) });

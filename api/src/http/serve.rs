@@ -26,14 +26,15 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
-/// Serves the router on a listener until `shutdown` completes, telling each request its peer's address.
+/// Serves the router on a listener until `shutdown` completes, telling each request its peer's address. The
+/// connection limits are the state's.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    router: axum::Router,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.inner.limits.clone();
-    let router = super::router(state.clone());
     let table = Arc::new(Connections::new(limits.max_connections));
     let stopping = Arc::new(Notify::new());
     let mut shutdown = std::pin::pin!(shutdown);

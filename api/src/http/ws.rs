@@ -17,8 +17,7 @@ use super::AppState;
 use super::admission;
 use crate::context::RequestData;
 use crate::error::code;
-use crate::graphql::cost;
-use crate::scope::{Role, Scope};
+use crate::scope::Scope;
 use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::request::Parts;
@@ -152,6 +151,13 @@ pub async fn upgrade(state: &AppState, mut parts: Parts) -> Response {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|p| p.trim() == PROTOCOL);
+    // Names in subscriptions' answers follow the handshake's `Accept-Language`, as over HTTP.
+    let language = crate::labels::Language::from_accept_language(
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let state = state.clone();
     upgrade
         .protocols([PROTOCOL])
@@ -170,7 +176,9 @@ pub async fn upgrade(state: &AppState, mut parts: Parts) -> Response {
                 close(socket, 1001, GOING_AWAY).await;
                 return;
             }
-            Connection::new(state.clone(), client, scope).run(socket).await;
+            Connection::new(state.clone(), client, scope, language)
+                .run(socket)
+                .await;
         })
 }
 
@@ -210,16 +218,19 @@ struct Connection {
     /// The scope of a key sent with the handshake's headers, used when `connection_init` carries none.
     handshake: Scope,
     scope: Option<Scope>,
+    /// The language the handshake's `Accept-Language` prefers.
+    language: crate::labels::Language,
     running: HashMap<String, tokio::task::JoinHandle<()>>,
 }
 
 impl Connection {
-    fn new(state: AppState, client: String, handshake: Scope) -> Self {
+    fn new(state: AppState, client: String, handshake: Scope, language: crate::labels::Language) -> Self {
         Connection {
             state,
             client,
             handshake,
             scope: None,
+            language,
             running: HashMap::new(),
         }
     }
@@ -399,7 +410,7 @@ impl Connection {
                 format!("the query is not valid GraphQL: {e}"),
             )
         })?;
-        let operation = super::execution::operation(&document, request.operation_name.as_deref())
+        let operation = crate::graphql::operation(&document, request.operation_name.as_deref())
             .ok_or_else(|| refuse(code::BAD_REQUEST, "the document has no such operation".into()))?;
         if operation.ty != OperationType::Subscription {
             return Err(refuse(
@@ -408,38 +419,16 @@ impl Connection {
             ));
         }
         let inner = &self.state.inner;
-        let budget = if scope.role == Role::Public {
-            inner.limits.public_budget
-        } else {
-            inner.limits.keyed_budget
-        };
-        cost::check(
-            &document,
-            request.operation_name.as_deref(),
-            &request.variables,
-            &inner.types,
-            cost::Caller {
-                associations: self.state.associations(),
-                small_groups: matches!(scope.role, Role::Public | Role::Association),
-                budget,
-            },
-        )
-        .map_err(|refusal| {
-            let code = if refusal.is_input() {
-                code::BAD_USER_INPUT
-            } else {
-                code::BAD_REQUEST
-            };
-            refuse(code, refusal.message())
-        })?;
+        let price = super::execution::price(&self.state, &document, &request, &scope)
+            .map_err(|(code, message)| refuse(code, message))?;
         let db = inner.db.clone();
         let loader = crate::loader::loader(db.clone(), scope.clone(), tokio::spawn);
         tracing::info!(role = scope.role.name(), id, "subscription started");
-        let request = request
+        let places = price.statements.min(inner.heavy_places as u64) as usize;
+        let request = super::execution::with_data(request, &price, places, self.language)
             .data(RequestData { db, scope })
             .data(loader)
-            .data(inner.hub.clone())
-            .data(crate::labels::Preferred(crate::labels::Language::default()));
+            .data(inner.hub.clone());
         let schema = inner.schema.clone();
         let id = id.to_owned();
         let state = self.state.clone();
@@ -458,7 +447,7 @@ impl Connection {
                 } else {
                     // In the query's order, with the specification's nulls, as over HTTP.
                     let data = std::mem::take(&mut response.data);
-                    let data = match super::execution::operation(&document, name.as_deref()) {
+                    let data = match crate::graphql::operation(&document, name.as_deref()) {
                         Some(op) => crate::graphql::complete::complete(
                             data,
                             &document,

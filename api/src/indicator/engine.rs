@@ -4,8 +4,9 @@
 //! knows GraphQL: `indicators` (in `mod.rs`) and the alert judge both call it.
 
 use super::catalog::{Agg, Dim, Formula, MeasureDef, Source};
+use super::cube::{Cube, CubeFilter, CubeRequest, Derived, GroupKey};
 use super::hiding::{self, Hidden};
-use super::store::{self, Cube, CubeFilter, CubeRequest, Derived, GroupKey};
+use super::store;
 use crate::error::ApiError;
 use crate::period::{self, Granularity, Period};
 use crate::scope::{RowAccess, SmallGroups};
@@ -288,7 +289,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
     if coverage {
         let months = periods.first().expect("a range has a period").first_month()
             ..=periods.last().expect("a range has a period").last_month();
-        let mut accepted = crate::submission::store::accepted_months(db, months).await?;
+        let mut accepted = crate::reporting::accepted_months(db, months).await?;
         if let Some(vintage) = &vintage {
             // As of an earlier instant, an association-month whose first report came later was not reported.
             for ((association, month), standing) in &vintage.replaced {
@@ -309,7 +310,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         )));
     }
     if small_groups.is_some() {
-        answer.hidden = hiding::hide(&answer.cube, &request, &reads);
+        answer.hidden = hiding::hide(&answer.cube, &request, &reads.decisions);
     }
     Ok(answer)
 }

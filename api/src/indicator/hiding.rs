@@ -4,11 +4,11 @@
 //! grouping (read by `store`).
 
 use super::catalog::{Agg, Dim, Source};
-use super::store::{self, Contributors, Cube, CubeRequest, FastMap, FastSet, GroupKey, Reads};
+use super::cube::{self, Contributors, Cube, CubeRequest, FastMap, FastSet, GroupKey};
 use crate::period::{Granularity, Month, Period};
 use crate::scope::MIN_ASSOCIATIONS;
 use entity::enums as db_enums;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Aggregates hidden to protect small groups.
@@ -18,6 +18,37 @@ pub struct Hidden(FastSet<(Period, GroupKey, Agg)>);
 impl Hidden {
     pub fn contains(&self, period: Period, key: &GroupKey, agg: Agg) -> bool {
         self.0.contains(&(period, *key, agg))
+    }
+}
+
+/// Hiding's decisions of one request (kept in its `store::Reads`), by finest statement, period and aggregate: the
+/// groups hidden for that aggregate in that period, on every grouping.
+#[derive(Clone, Default)]
+pub struct Decisions(Arc<std::sync::Mutex<HashMap<DecisionKey, Decided>>>);
+
+/// A finest statement (its `sql::key`), a period and an aggregate.
+type DecisionKey = (String, Period, Agg);
+
+/// The groups hidden for one aggregate in one period, on every grouping.
+type Decided = Arc<BTreeSet<GroupKey>>;
+
+impl Decisions {
+    /// The groups hidden for `agg` in `period` of the lattice derived from the finest statement `origin`: decided
+    /// once per request.
+    pub fn decided(
+        &self,
+        origin: &str,
+        period: Period,
+        agg: Agg,
+        decide: impl FnOnce() -> Arc<BTreeSet<GroupKey>>,
+    ) -> Arc<BTreeSet<GroupKey>> {
+        let key = (origin.to_owned(), period, agg);
+        if let Some(known) = self.0.lock().expect("never poisoned").get(&key) {
+            return known.clone();
+        }
+        let decided = decide();
+        self.0.lock().expect("never poisoned").insert(key, decided.clone());
+        decided
     }
 }
 
@@ -31,8 +62,8 @@ impl Hidden {
 /// women (rural) part and are hidden as those are. The branch registry is public and never hidden.
 ///
 /// An aggregate whose figures come whole from a finest statement another field of the request derived (`origins`)
-/// is decided once per request (`reads`), for every field reading it.
-pub fn hide(cube: &Cube, request: &CubeRequest, reads: &Reads) -> Hidden {
+/// is decided once per request (`decisions`), for every field reading it.
+pub fn hide(cube: &Cube, request: &CubeRequest, decisions: &Decisions) -> Hidden {
     let mut lattice: Option<Lattice> = None;
     let mut hidden_in = |period: Period, agg: Agg| -> Arc<BTreeSet<GroupKey>> {
         let dims = request.lattice_dims(agg.source());
@@ -44,7 +75,7 @@ pub fn hide(cube: &Cube, request: &CubeRequest, reads: &Reads) -> Hidden {
             )
         };
         match cube.origins.get(&agg.source()) {
-            Some(origin) => reads.decided(origin, period, agg, decide),
+            Some(origin) => decisions.decided(origin, period, agg, decide),
             None => decide(),
         }
     };
@@ -116,7 +147,7 @@ impl<'a> Lattice<'a> {
         let protects = |key: &GroupKey| contributors(key).others > 0;
         let mut hidden: BTreeSet<GroupKey> = BTreeSet::new();
         let mut lines: Vec<(GroupKey, Vec<GroupKey>)> = Vec::new();
-        for level in store::levels(dims) {
+        for level in cube::levels(dims) {
             let members: Vec<GroupKey> = self
                 .index
                 .get(&(period, level.clone()))
@@ -232,7 +263,7 @@ pub fn derive_lattice(
             }
         }
     }
-    for level in store::levels(lattice) {
+    for level in cube::levels(lattice) {
         let project = |key: &GroupKey| GroupKey {
             association: None,
             region: key.region.filter(|_| level.contains(&Dim::Region)),
@@ -344,7 +375,7 @@ mod tests {
         for row in rows {
             let Some(value) = row.values[0] else { continue };
             let period = Period::containing(Granularity::Month, Month(row.bucket as i32));
-            for level in store::levels(dims) {
+            for level in cube::levels(dims) {
                 let group = truth.entry((period, project(&row.key, &level))).or_default();
                 group.sum = Some(group.sum.unwrap_or(0) + value);
                 *group.parts.entry(row.association).or_default() += value;

@@ -3,6 +3,7 @@
 //! the GraphQL side: `indicators` turns its arguments into an engine request and wraps the answer.
 
 pub mod catalog;
+pub mod cube;
 pub mod engine;
 pub mod hiding;
 pub mod store;
@@ -15,11 +16,11 @@ use crate::region::Region;
 use crate::scalars::{DateTime, Period};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use catalog::{Dim, MEASURES, MeasureDef};
+use cube::{CubeFilter, GroupKey};
 use engine::Answer;
 use entity::enums as db_enums;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use store::{CubeFilter, GroupKey};
 
 pub use engine::{MAX_PERIODS, MAX_ROWS};
 
@@ -396,7 +397,7 @@ impl IndicatorQuery {
         let filter = filter.unwrap_or_default();
         let filter = CubeFilter {
             associations: crate::association::store::resolve(db(ctx), &filter.associations).await?,
-            regions: crate::region::store::resolve(db(ctx), &filter.regions).await?,
+            regions: crate::region::resolve(ctx, &filter.regions).await?,
             segments: crate::enums::to_db::<_, db_enums::Segment>(&filter.segments),
             genders: crate::enums::to_db::<_, db_enums::Gender>(&filter.genders),
             areas: crate::enums::to_db::<_, db_enums::Area>(&filter.areas),

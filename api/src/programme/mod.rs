@@ -259,7 +259,7 @@ impl ProgrammeQuery {
         let filter = filter.unwrap_or_default();
         let mut conditions: OutcomeConditions = filter.attributes.into();
         conditions.programmes = store::resolve(db(ctx), &filter.programmes).await?;
-        conditions.regions = crate::region::store::resolve(db(ctx), &filter.regions).await?;
+        conditions.regions = crate::region::resolve(ctx, &filter.regions).await?;
         let rows = store::list_outcomes(db(ctx), &conditions, &page, wants_total(ctx)).await?;
         Ok(ProgrammeOutcomeConnection(rows))
     }

@@ -13,6 +13,15 @@ use crate::statistics::{
 use async_graphql::{Context, Object, Result};
 use entity::region;
 
+/// Turns an optional list of region codes from a request into ids, refusing unknown codes: from the schema's
+/// `store::Known` table when it has one, else with a statement.
+pub async fn resolve(ctx: &Context<'_>, codes: &Option<Vec<String>>) -> crate::error::ApiResult<Option<Vec<i32>>> {
+    match ctx.data_opt::<store::Known>() {
+        Some(known) => known.resolve(db(ctx), codes).await,
+        None => store::resolve(db(ctx), codes).await,
+    }
+}
+
 /// One of the 12 regions of Morocco (administrative division of 2015).
 pub struct Region(pub region::Model);
 
@@ -28,7 +37,7 @@ connection!(
     RegionConnection,
     RegionEdge,
     Region,
-    "A page of regions, ordered by code.",
+    "A page of regions, in the order they were registered (MA-01 to MA-12 as seeded).",
     "A region in a page, with its cursor."
 );
 
@@ -127,7 +136,7 @@ impl RegionQuery {
         Ok(Some(Region(store::by_code(db(ctx), &code).await?)))
     }
 
-    /// All regions, ordered by code.
+    /// All regions, in the order they were registered (MA-01 to MA-12 as seeded).
     async fn regions(
         &self,
         ctx: &Context<'_>,

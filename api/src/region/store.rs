@@ -31,3 +31,28 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, codes: &Option<Vec<String>>) ->
         None => Ok(None),
     }
 }
+
+/// The regions' codes and ids, read once and then answered from memory: the 12 regions are reference data, seeded
+/// by a migration and never written by the service. One per schema (so one per database).
+#[derive(Default)]
+pub struct Known(tokio::sync::OnceCell<Vec<(String, i32)>>);
+
+impl Known {
+    /// Turns an optional list of region codes into ids, refusing unknown codes, as `resolve` does without a
+    /// statement once the table is read.
+    pub async fn resolve<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        codes: &Option<Vec<String>>,
+    ) -> ApiResult<Option<Vec<i32>>> {
+        let Some(codes) = codes else { return Ok(None) };
+        let known = self
+            .0
+            .get_or_try_init(|| async {
+                let rows = Entity::find().all(db).await?;
+                Ok::<_, crate::error::ApiError>(rows.into_iter().map(|row| (row.code, row.id)).collect())
+            })
+            .await?;
+        store::ids_of("region", codes, known.iter().map(|(code, id)| (code.as_str(), *id))).map(Some)
+    }
+}

@@ -96,14 +96,13 @@ pub async fn release(
     )
     .await?;
     txn.commit().await?;
-    crate::alert::hub::committed();
     Ok(model)
 }
 
 /// The codes of the associations expected to report `month` that have no accepted report for it, in code order:
 /// the `MISSING` lines of `reportingStatus`.
 pub async fn missing_reports<C: ConnectionTrait>(db: &C, month: Month) -> ApiResult<Vec<String>> {
-    use crate::submission::store::{Timeliness, reporting_status};
+    use crate::reporting::{Timeliness, reporting_status};
     Ok(reporting_status(db, &Scope::observatory(), month)
         .await?
         .into_iter()

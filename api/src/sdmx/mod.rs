@@ -16,6 +16,18 @@ use entity::region;
 use sea_orm::{ColumnTrait, EntityTrait, QueryOrder};
 use std::collections::HashMap;
 
+/// The SDMX REST routes, merged into the whole router by `crate::app::router`.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/sdmx/rest/data/{flow}", get(data_all))
+        .route("/sdmx/rest/data/{flow}/{key}", get(data_with_key))
+        .route("/sdmx/rest/dataflow/{*path}", get(structure))
+        .route("/sdmx/rest/datastructure/{*path}", get(structure))
+        .route("/sdmx/rest/codelist/{*path}", get(structure))
+        .route("/sdmx/rest/conceptscheme/{*path}", get(structure))
+}
+
 const STRUCTURE_XML: &str = "application/vnd.sdmx.structure+xml; version=2.1";
 const STRUCTURE_SPECIFIC_XML: &str = "application/vnd.sdmx.structurespecificdata+xml; version=2.1";
 const GENERIC_XML: &str = "application/vnd.sdmx.genericdata+xml; version=2.1";
@@ -295,7 +307,7 @@ async fn data(
         return error(StatusCode::BAD_REQUEST, "SemanticError: startPeriod is after endPeriod");
     }
     let document = query.document(first, last);
-    let request = async_graphql::Request::new(document).data(crate::labels::Preferred(language));
+    let request = async_graphql::Request::new(document);
     // Asked as a conditional GET, so that the answer carries the entity tag of the GraphQL answer it comes from.
     let conditional = crate::http::execution::Conditional { if_none_match: None };
     let answer = crate::http::execution::run(

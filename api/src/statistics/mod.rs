@@ -83,7 +83,7 @@ impl CellFilter {
     async fn conditions(self, ctx: &Context<'_>) -> Result<CellConditions> {
         let mut conditions: CellConditions = self.attributes.try_into()?;
         conditions.associations = crate::association::store::resolve(db(ctx), &self.associations).await?;
-        conditions.regions = crate::region::store::resolve(db(ctx), &self.regions).await?;
+        conditions.regions = crate::region::resolve(ctx, &self.regions).await?;
         Ok(conditions)
     }
 }

@@ -137,8 +137,8 @@ pub async fn view(db: &sea_orm::DatabaseConnection, model: &submission::Model) -
         "revision": model.revision,
         "status": model.status.as_str(),
         "receivedAt": model.received_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "deadline": store::deadline(Month(model.period)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "late": store::is_late(model),
+        "deadline": crate::reporting::deadline(Month(model.period)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "late": crate::reporting::is_late(model),
         "sentBy": sent_by,
         "onBehalf": model.on_behalf,
         "contentHash": model.content_hash,
@@ -200,11 +200,11 @@ impl Submission {
     }
     /// When the month's report was due: the end of day 15 of the following month (UTC) unless configured otherwise.
     async fn deadline(&self) -> DateTime {
-        DateTime(store::deadline(Month(self.0.period)))
+        DateTime(crate::reporting::deadline(Month(self.0.period)))
     }
     /// Received after the deadline.
     async fn late(&self) -> bool {
-        store::is_late(&self.0)
+        crate::reporting::is_late(&self.0)
     }
     /// Warnings of validation (they never block a report).
     async fn warnings(&self) -> Vec<Problem> {
@@ -239,7 +239,7 @@ pub enum Timeliness {
 }
 
 /// One expected association's reporting of a month.
-pub struct ReportingStatus(store::ReportingStatus);
+pub struct ReportingStatus(crate::reporting::ReportingStatus);
 
 /// One expected association's reporting of a month.
 #[Object]
@@ -251,9 +251,9 @@ impl ReportingStatus {
     /// Missing, on time or late (judged on its first accepted report).
     async fn status(&self) -> Timeliness {
         match self.0.timeliness {
-            store::Timeliness::Missing => Timeliness::Missing,
-            store::Timeliness::OnTime => Timeliness::OnTime,
-            store::Timeliness::Late => Timeliness::Late,
+            crate::reporting::Timeliness::Missing => Timeliness::Missing,
+            crate::reporting::Timeliness::OnTime => Timeliness::OnTime,
+            crate::reporting::Timeliness::Late => Timeliness::Late,
         }
     }
     /// Accepted revisions of the month (the current one and those it superseded).
@@ -318,7 +318,7 @@ impl SubmissionQuery {
         #[graphql(desc = "The month, for example `2021-01`.")] period: Period,
     ) -> Result<Vec<ReportingStatus>> {
         let month = month_of(period)?;
-        Ok(store::reporting_status(db(ctx), scope(ctx), month)
+        Ok(crate::reporting::reporting_status(db(ctx), scope(ctx), month)
             .await?
             .into_iter()
             .map(ReportingStatus)

@@ -291,16 +291,6 @@ pub fn read_json(rows: &[serde_json::Map<String, serde_json::Value>]) -> RawTabl
     raw
 }
 
-/// Reads an `.xlsx` workbook whose sheets are named after the tables (other sheets are ignored), within
-/// [`super::xlsx::BOUNDS`]. A sheet's first row is its header; a row's line is its row number in the sheet. Dates are
-/// read as `YYYY-MM-DD`.
-pub fn read_xlsx(bytes: &[u8]) -> Result<RawReport, Malformed> {
-    if bytes.is_empty() {
-        return Err(Malformed::Shape("the `workbook` part is empty".into()));
-    }
-    super::xlsx::read(bytes, &super::xlsx::BOUNDS)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

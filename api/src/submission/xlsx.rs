@@ -66,6 +66,15 @@ fn too_big(detail: impl std::fmt::Display) -> Malformed {
     ))
 }
 
+/// Reads an `.xlsx` report within [`BOUNDS`]: the sheets named after the tables (other sheets are ignored), each
+/// sheet's first row its header, a row's line its row number in the sheet, dates as `YYYY-MM-DD`.
+pub fn read_report(bytes: &[u8]) -> Result<RawReport, Malformed> {
+    if bytes.is_empty() {
+        return Err(Malformed::Shape("the `workbook` part is empty".into()));
+    }
+    read(bytes, &BOUNDS)
+}
+
 /// Reads the sheets named after the report's tables (other sheets are ignored). A sheet's first row is its header;
 /// a row's line is its row number in the sheet. Numbers formatted as dates are read as `YYYY-MM-DD`.
 pub fn read(bytes: &[u8], bounds: &Bounds) -> Result<RawReport, Malformed> {

@@ -153,7 +153,7 @@ impl TrainingQuery {
             audiences: to_db::<_, db_enums::TrainingAudience>(&f.audiences),
             deliveries: to_db::<_, db_enums::Delivery>(&f.deliveries),
             programmes: crate::programme::store::resolve(db(ctx), &f.programmes).await?,
-            regions: crate::region::store::resolve(db(ctx), &f.regions).await?,
+            regions: crate::region::resolve(ctx, &f.regions).await?,
         };
         Ok(TrainingActionConnection(
             store::list(db(ctx), &conditions, &page, wants_total(ctx)).await?,
