@@ -67,6 +67,43 @@ impl Language {
     }
 }
 
+/// A name in French, Arabic and English: the `nameFr`, `nameAr`, `nameEn` and `name(lang)` fields that associations,
+/// regions, programmes and code lists carry, written once and flattened into each.
+pub struct Names<'a> {
+    pub fr: &'a str,
+    pub ar: &'a str,
+    /// The English name (the French one where no English name is registered).
+    pub en: &'a str,
+}
+
+/// A name in French, Arabic and English.
+#[Object]
+impl Names<'_> {
+    /// Name in French.
+    async fn name_fr(&self) -> &str {
+        self.fr
+    }
+
+    /// Name in Arabic.
+    async fn name_ar(&self) -> &str {
+        self.ar
+    }
+
+    /// Name in English (the French name where no English one is registered).
+    async fn name_en(&self) -> &str {
+        self.en
+    }
+
+    /// Name in the language asked for, else the one the request's `Accept-Language` prefers (French by default).
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the name; default: from `Accept-Language`.")] lang: Option<Language>,
+    ) -> &str {
+        Language::chosen(ctx, lang).pick(self.fr, self.ar, self.en)
+    }
+}
+
 /// The language a request prefers (from `Accept-Language`), put in the request's data by the HTTP layer.
 #[derive(Debug, Clone, Copy)]
 pub struct Preferred(pub Language);
@@ -198,12 +235,9 @@ impl CodeLabel {
 pub struct CodeList {
     /// Identifier of the list, for example `SEGMENT`.
     pub id: &'static str,
-    /// Name in French.
-    pub name_fr: &'static str,
-    /// Name in Arabic.
-    pub name_ar: &'static str,
-    /// Name in English.
-    pub name_en: &'static str,
+    /// `nameFr`, `nameAr`, `nameEn`, `name(lang)`.
+    #[graphql(flatten)]
+    pub names: Names<'static>,
     /// The codes, with their labels.
     pub codes: Vec<CodeLabel>,
 }
@@ -221,9 +255,7 @@ impl LabelQuery {
             .iter()
             .map(|(id, fr, ar, en, codes)| CodeList {
                 id,
-                name_fr: fr,
-                name_ar: ar,
-                name_en: en,
+                names: Names { fr, ar, en },
                 codes: codes.iter().map(|c| CodeLabel(*c)).collect(),
             })
             .collect()

@@ -4,7 +4,7 @@
 //! threshold resolves it. Every transition writes an event and, for each webhook whose owner may see it, a
 //! delivery: the outbox that `super::hub` and `super::webhook` read after the commit.
 
-use crate::error::ApiError;
+use crate::error::ApiResult;
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
 use crate::indicator::cube::{CubeFilter, GroupKey};
 use crate::indicator::engine::{Comparison, Measure, measure_per_group};
@@ -110,13 +110,6 @@ fn group_key(key: &GroupKey) -> String {
     }
 }
 
-fn internal(error: ApiError) -> DbErr {
-    match error {
-        ApiError::Database(e) => e,
-        other => DbErr::Custom(format!("alert rule evaluation: {other:?}")),
-    }
-}
-
 /// One verdict: a rule on a group and month.
 struct Verdict {
     rule: usize,
@@ -132,7 +125,7 @@ struct Verdict {
 
 /// Judges the active rules on what `trigger` changed, at instant `at` (the report's reception or the release), inside
 /// the caller's transaction. Returns the number of events written (alerts raised or resolved).
-pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime<Utc>) -> Result<usize, DbErr> {
+pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime<Utc>) -> ApiResult<usize> {
     let rules: Vec<alert_rule::Model> = alert_rule::Entity::find()
         .filter(alert_rule::Column::Active.eq(true))
         .all(db)
@@ -192,8 +185,7 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
                 RowAccess::All,
                 None,
             )
-            .await
-            .map_err(internal)?;
+            .await?;
             // What the public would be shown of the same figures, in an answer grouped the same way.
             let public: HashMap<GroupKey, Measure> = if rule.scope == AlertScope::Association {
                 HashMap::new()
@@ -210,8 +202,7 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
                         known_association: None,
                     }),
                 )
-                .await
-                .map_err(internal)?
+                .await?
                 .into_iter()
                 .collect()
             };
@@ -270,7 +261,7 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
         )
         .await?;
     }
-    outbox.deliver(db).await
+    Ok(outbox.deliver(db).await?)
 }
 
 /// The latest month whose report deadline has passed at `at`.
@@ -298,7 +289,7 @@ async fn lateness<C: ConnectionTrait>(
     at: DateTime<Utc>,
     codes: &mut LazyCodes,
     verdicts: &mut Vec<Verdict>,
-) -> Result<(), DbErr> {
+) -> ApiResult<()> {
     // The one association the rule is limited to, if any (none known: no association).
     let only = match &rule.scope_code {
         Some(code) => Some(codes.get(db).await?.association_ids.get(code).copied().unwrap_or(0)),
@@ -334,7 +325,7 @@ async fn lateness<C: ConnectionTrait>(
         }
     }
     // Months before the first one anyone reported were not expected.
-    let first_reported = crate::reporting::first_reported_month(db).await.map_err(internal)?;
+    let first_reported = crate::reporting::first_reported_month(db).await?;
     if let Some(month) = lateness_month(at).filter(|m| first_reported.is_some_and(|first| *m >= first)) {
         // Expected associations (active ones) without an accepted report of the month, and without this rule's alert
         // for it yet: usually none, in one statement whatever the number of associations.

@@ -295,6 +295,10 @@ pub(crate) async fn release_month<C: ConnectionTrait>(db: &C, observatory: i32, 
         crate::alert::rules::Trigger::Release { month: Month(p) },
         released_at(t),
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        crate::error::ApiError::Database(e) => e,
+        other => DbErr::Custom(format!("judging the alert rules on a demo release: {}", other.detail())),
+    })?;
     Ok(())
 }

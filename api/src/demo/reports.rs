@@ -21,7 +21,8 @@ use super::stats::{MonthFigures, Statistics};
 use super::util::{MONTHS, period, unit};
 use crate::period::{Month, centimes_to_text};
 use crate::scope::{Role, Scope};
-use crate::submission::store::{self, Acceptance, NewReport};
+use crate::submission::accept::Acceptance;
+use crate::submission::store::{self, NewReport};
 use crate::submission::table::{self, RawReport, Table};
 use crate::submission::validate::{self, Context, Totals};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
@@ -276,8 +277,11 @@ pub(crate) async fn send_all<C: ConnectionTrait>(db: &C, statistics: &Statistics
             received_at: planned.received_at,
         }
         .apply(db)
-        .await?
-        .map_err(|e| refused(code, t, e.detail()))?;
+        .await
+        .map_err(|e| match e {
+            crate::error::ApiError::Database(e) => e,
+            other => refused(code, t, other.detail()),
+        })?;
         sent.reports += 1;
     }
     for t in released..MONTHS {

@@ -42,17 +42,14 @@ impl Programme {
     async fn code(&self) -> &str {
         &self.0.code
     }
-    /// Name in French.
-    async fn name_fr(&self) -> &str {
-        &self.0.name_fr
-    }
-    /// Name in Arabic.
-    async fn name_ar(&self) -> &str {
-        &self.0.name_ar
-    }
-    /// Name in English.
-    async fn name_en(&self) -> &str {
-        &self.0.name_en
+    /// `nameFr`, `nameAr`, `nameEn`, `name(lang)`.
+    #[graphql(flatten)]
+    async fn names(&self) -> crate::labels::Names<'_> {
+        crate::labels::Names {
+            fr: &self.0.name_fr,
+            ar: &self.0.name_ar,
+            en: &self.0.name_en,
+        }
     }
     /// Main funder.
     async fn funder(&self) -> &str {

@@ -49,30 +49,14 @@ impl Region {
         &self.0.code
     }
 
-    /// Name in French.
-    async fn name_fr(&self) -> &str {
-        &self.0.name_fr
-    }
-
-    /// Name in Arabic.
-    async fn name_ar(&self) -> &str {
-        &self.0.name_ar
-    }
-
-    /// Name in English.
-    async fn name_en(&self) -> &str {
-        &self.0.name_en
-    }
-
-    /// Name in the language asked for, else the one the request's `Accept-Language` prefers (French by default).
-    async fn name(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Language of the name; default: from `Accept-Language`.")] lang: Option<
-            crate::labels::Language,
-        >,
-    ) -> &str {
-        crate::labels::Language::chosen(ctx, lang).pick(&self.0.name_fr, &self.0.name_ar, &self.0.name_en)
+    /// `nameFr`, `nameAr`, `nameEn`, `name(lang)`.
+    #[graphql(flatten)]
+    async fn names(&self) -> crate::labels::Names<'_> {
+        crate::labels::Names {
+            fr: &self.0.name_fr,
+            ar: &self.0.name_ar,
+            en: &self.0.name_en,
+        }
     }
 
     /// Branches located in this region, ordered by registration.

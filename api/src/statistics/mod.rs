@@ -34,6 +34,25 @@ async fn as_of_vintage<E: sea_orm::EntityTrait>(
     })
 }
 
+/// A page of client or loan cells (both tables share the dimension columns) the caller may see, as they stood at
+/// `as_of` when given.
+async fn cells<E>(
+    ctx: &Context<'_>,
+    what: &str,
+    page: &PageArgs,
+    filter: Option<CellFilter>,
+    as_of: Option<DateTime>,
+) -> Result<crate::pagination::Page<E::Model>>
+where
+    E: crate::store::Keyed,
+    E::Model: sea_orm::FromQueryResult + Send + Sync,
+{
+    let conditions = filter.unwrap_or_default().conditions(ctx).await?;
+    scope(ctx).check_rows(what, &conditions.associations)?;
+    let select = as_of_vintage(ctx, store::select_cells::<E>(scope(ctx), &conditions), as_of).await?;
+    Ok(crate::store::page(db(ctx), select, page, wants_total(ctx)).await?)
+}
+
 fn range(from: Option<Period>, to: Option<Period>) -> Result<MonthRange, ApiError> {
     MonthRange::new(from.map(|p| p.0.first_month()), to.map(|p| p.0.last_month()))
 }
@@ -461,20 +480,7 @@ impl StatisticsQuery {
         as_of: Option<DateTime>,
     ) -> Result<ClientStatisticConnection> {
         let page = PageArgs::new(ClientStatistic::KIND, first, after.as_deref())?;
-        let conditions = filter.unwrap_or_default().conditions(ctx).await?;
-        scope(ctx).check_rows("client statistics", &conditions.associations)?;
-        let rows = crate::store::page(
-            db(ctx),
-            as_of_vintage(
-                ctx,
-                store::select_cells::<client_stat::Entity>(scope(ctx), &conditions),
-                as_of,
-            )
-            .await?,
-            &page,
-            wants_total(ctx),
-        )
-        .await?;
+        let rows = cells::<client_stat::Entity>(ctx, "client statistics", &page, filter, as_of).await?;
         Ok(ClientStatisticConnection(rows))
     }
 
@@ -493,20 +499,7 @@ impl StatisticsQuery {
         as_of: Option<DateTime>,
     ) -> Result<LoanStatisticConnection> {
         let page = PageArgs::new(LoanStatistic::KIND, first, after.as_deref())?;
-        let conditions = filter.unwrap_or_default().conditions(ctx).await?;
-        scope(ctx).check_rows("loan statistics", &conditions.associations)?;
-        let rows = crate::store::page(
-            db(ctx),
-            as_of_vintage(
-                ctx,
-                store::select_cells::<loan_stat::Entity>(scope(ctx), &conditions),
-                as_of,
-            )
-            .await?,
-            &page,
-            wants_total(ctx),
-        )
-        .await?;
+        let rows = cells::<loan_stat::Entity>(ctx, "loan statistics", &page, filter, as_of).await?;
         Ok(LoanStatisticConnection(rows))
     }
 

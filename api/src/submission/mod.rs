@@ -1,6 +1,7 @@
 //! Monthly reports of the associations: the `submitReport` mutation, the `submissions` and `submission` queries.
 //! `table` reads CSV files and JSON rows, `validate` checks them, `store` accepts and reads submissions.
 
+pub mod accept;
 pub mod store;
 pub mod table;
 pub mod validate;

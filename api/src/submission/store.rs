@@ -2,7 +2,7 @@
 //! functions: a connection and a scope in, models out; no GraphQL or HTTP here.
 
 use super::table::RawReport;
-use super::validate::{self, Context, Figures, Totals, ValidationReport};
+use super::validate::{self, Context, Totals, ValidationReport};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageArgs};
 use crate::period::Month;
@@ -12,11 +12,10 @@ use crate::store::{self, Keyed};
 use chrono::{Datelike, Utc};
 use entity::enums::SubmissionStatus;
 use entity::submission::{self, Entity, Model};
-use entity::{association, branch, client_stat, loan_stat, region, staff_stat};
-use sea_orm::sea_query::Expr;
+use entity::{association, branch, region};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 use sha2::{Digest, Sha256};
 
@@ -25,9 +24,6 @@ impl Keyed for Entity {
         model.id
     }
 }
-
-/// How many times an acceptance that lost a race for its revision number is retried.
-const ATTEMPTS: usize = 20;
 
 /// A report to accept.
 #[derive(Debug, Clone)]
@@ -160,7 +156,7 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
         return Err(ApiError::bad_input("an Idempotency-Key has 1 to 128 characters"));
     }
     let hash = content_hash(&report.payload);
-    if let Some(first) = replay(db, owner.id, report.idempotency_key.as_deref(), &hash).await? {
+    if let Some(first) = super::accept::replay(db, owner.id, report.idempotency_key.as_deref(), &hash).await? {
         return Ok(first);
     }
     let context = context(db, owner.id, report.month, branch_codes(&report.tables)).await?;
@@ -169,33 +165,20 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
         return Err(rejection(&validation));
     };
     let warnings = serde_json::to_string(&validation).unwrap_or_default();
-    // Waits here, holding no connection, rather than in the database holding one.
-    let _place = accepting(db.get_database_backend()).acquire().await;
-    for _ in 0..ATTEMPTS {
-        match accept(db, actor, &owner, &report, &figures, &hash, &warnings, on_behalf).await {
-            Ok(outcome) => return outcome,
-            Err(error) if is_unique_violation(&error) => continue,
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(ApiError::Conflict(format!(
-        "{} {} is being revised by other reports at this moment; send it again",
-        owner.code, report.month
-    )))
-}
-
-/// The acceptance transactions this process runs at once (the rest wait their turn in the process): one on SQLite,
-/// which has a single writer anyway; a few on PostgreSQL, where acceptances of one month queue on the month's lock.
-/// A burst of reports (a thousand associations sending the same month) then holds at most this many pool
-/// connections, waiting on a database lock, so reads keep their connections and no waiting report gives up on the
-/// pool. Correctness does not depend on it: the database's transaction and lock order acceptances across processes.
-fn accepting(backend: DbBackend) -> &'static tokio::sync::Semaphore {
-    static SQLITE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-    static SERVER: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-    match backend {
-        DbBackend::Sqlite => &SQLITE,
-        _ => &SERVER,
-    }
+    super::accept::accept(
+        db,
+        super::accept::Acceptance {
+            actor,
+            owner: &owner,
+            report: &report,
+            figures: &figures,
+            hash: &hash,
+            validation: &warnings,
+            on_behalf,
+            received_at: Utc::now(),
+        },
+    )
+    .await
 }
 
 /// The branch codes a report names, without repeats.
@@ -215,288 +198,6 @@ fn branch_codes(tables: &RawReport) -> Vec<String> {
     codes.sort();
     codes.dedup();
     codes
-}
-
-fn is_unique_violation(error: &DbErr) -> bool {
-    matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// The first submission sent with this key, when there is one and its content is the same; `CONFLICT` when the
-/// content differs.
-async fn replay<C: ConnectionTrait>(
-    db: &C,
-    association_id: i32,
-    key: Option<&str>,
-    hash: &str,
-) -> ApiResult<Option<Model>> {
-    let Some(key) = key else { return Ok(None) };
-    let Some(first) = Entity::find()
-        .filter(submission::Column::AssociationId.eq(association_id))
-        .filter(submission::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if first.content_hash == hash {
-        Ok(Some(first))
-    } else {
-        Err(ApiError::Conflict(format!(
-            "the Idempotency-Key `{key}` was used for another report (revision {} of {}): use a new key for new \
-             content",
-            first.revision,
-            Month(first.period)
-        )))
-    }
-}
-
-/// One attempt at accepting a valid report, in a transaction of its own. A unique violation (a racing report took
-/// the revision number or the idempotency key) comes back as the database error, for the caller to retry.
-#[allow(clippy::too_many_arguments)]
-async fn accept(
-    db: &DatabaseConnection,
-    actor: &Scope,
-    owner: &association::Model,
-    report: &NewReport,
-    figures: &Figures,
-    hash: &str,
-    validation: &str,
-    on_behalf: bool,
-) -> Result<ApiResult<Model>, DbErr> {
-    let txn = crate::db::begin_write(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // Reports of one month queue here. Every acceptance of a month moves the same regional rollup cells (at
-        // most 144 a table), in two rounds (`rollup::withdraw`, then `rollup::contribute`): unqueued, two of them
-        // would wait on each other's rows anyway and could deadlock, taking those rows in different orders. Other
-        // months proceed in parallel. A database lock, so it holds across processes; released at commit or rollback.
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock(8, {})", report.month.0))
-            .await?;
-    }
-    let accepted = Acceptance {
-        actor,
-        owner,
-        report,
-        figures,
-        hash,
-        validation,
-        on_behalf,
-        received_at: Utc::now(),
-    }
-    .apply(&txn)
-    .await?;
-    if accepted.is_ok() {
-        txn.commit().await?;
-    }
-    Ok(accepted)
-}
-
-/// A valid report to record as its association-month's next revision.
-pub struct Acceptance<'a> {
-    pub actor: &'a Scope,
-    pub owner: &'a association::Model,
-    pub report: &'a NewReport,
-    pub figures: &'a Figures,
-    /// SHA-256 of the payload.
-    pub hash: &'a str,
-    /// The validation report (its warnings), as JSON.
-    pub validation: &'a str,
-    pub on_behalf: bool,
-    pub received_at: chrono::DateTime<Utc>,
-}
-
-impl Acceptance<'_> {
-    /// Records the report inside the caller's transaction: next revision number, the previous accepted revision
-    /// superseded (its figures moved to the revision tables), the association-month's client, loan and staff rows
-    /// replaced, the rollups updated, the audit event and the payload with its hash stored. A replay of the same
-    /// `Idempotency-Key` answers the first submission and writes nothing.
-    pub async fn apply<C: ConnectionTrait>(&self, txn: &C) -> Result<ApiResult<Model>, DbErr> {
-        let (owner, report, figures, hash) = (self.owner, self.report, self.figures, self.hash);
-        let month = report.month.0;
-        match replay(txn, owner.id, report.idempotency_key.as_deref(), hash).await {
-            Ok(Some(first)) => return Ok(Ok(first)),
-            Ok(None) => {}
-            Err(ApiError::Database(e)) => return Err(e),
-            Err(other) => return Ok(Err(other)),
-        }
-        #[derive(FromQueryResult)]
-        struct Last {
-            revision: Option<i32>,
-        }
-        let last = Entity::find()
-            .select_only()
-            .column_as(submission::Column::Revision.max(), "revision")
-            .filter(submission::Column::AssociationId.eq(owner.id))
-            .filter(submission::Column::Period.eq(month))
-            .into_model::<Last>()
-            .one(txn)
-            .await?
-            .and_then(|l| l.revision)
-            .unwrap_or(0);
-        let previous = Entity::find()
-            .filter(submission::Column::AssociationId.eq(owner.id))
-            .filter(submission::Column::Period.eq(month))
-            .filter(submission::Column::Status.eq(SubmissionStatus::Accepted))
-            .one(txn)
-            .await?;
-        let model = submission::ActiveModel {
-            association_id: Set(owner.id),
-            period: Set(month),
-            revision: Set(last + 1),
-            status: Set(SubmissionStatus::Accepted),
-            content_hash: Set(hash.to_owned()),
-            submitted_by: Set(self.actor.partner_id),
-            received_at: Set(self.received_at),
-            validation_report: Set(self.validation.to_owned()),
-            payload: Set(report.payload.clone()),
-            idempotency_key: Set(report.idempotency_key.clone()),
-            on_behalf: Set(self.on_behalf),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        if let Some(previous) = &previous {
-            Entity::update_many()
-                .col_expr(
-                    submission::Column::Status,
-                    Expr::value(SubmissionStatus::Superseded.as_str()),
-                )
-                .filter(submission::Column::Id.eq(previous.id))
-                .exec(txn)
-                .await?;
-        }
-        keep_revision(txn, owner.id, month, previous.as_ref().map_or(0, |p| p.id)).await?;
-        crate::rollup::withdraw(txn, owner.id, month).await?;
-        replace_figures(txn, owner.id, month, figures).await?;
-        crate::rollup::contribute(txn, owner.id, month).await?;
-        crate::alert::rules::evaluate(
-            txn,
-            crate::alert::rules::Trigger::Report {
-                association: owner.id,
-                month: report.month,
-                first: previous.is_none(),
-            },
-            self.received_at,
-        )
-        .await?;
-        let warnings = serde_json::from_str::<ValidationReport>(self.validation)
-            .map(|r| r.warnings.len())
-            .unwrap_or(0);
-        crate::audit::record(
-            txn,
-            self.actor,
-            "submission.accept",
-            "submission",
-            &format!("{}/{}", owner.code, Month(month)),
-            serde_json::json!({
-                "submission": model.id,
-                "revision": model.revision,
-                "on_behalf": self.on_behalf,
-                "content_hash": hash,
-                "warnings": warnings,
-                "cells": { "clients": figures.clients.len(), "loans": figures.loans.len(), "staff": figures.staff.len() },
-            }),
-        )
-        .await?;
-        Ok(Ok(model))
-    }
-}
-
-/// Copies the association-month's current client, loan and staff rows to the revision tables,
-/// marked with the submission they came from (`0` for figures loaded without a submission), before a new revision
-/// replaces them.
-async fn keep_revision<C: ConnectionTrait>(
-    db: &C,
-    association_id: i32,
-    month: i32,
-    submission_id: i64,
-) -> Result<(), DbErr> {
-    for (facts, revisions, ..) in crate::vintage::VERSIONED {
-        let columns = crate::vintage::columns(facts).join(", ");
-        db.execute_unprepared(&format!(
-            "INSERT INTO {revisions} (id, submission_id, {columns}) SELECT id, {submission_id}, {columns} FROM \
-             {facts} WHERE association_id = {association_id} AND period = {month}"
-        ))
-        .await?;
-    }
-    Ok(())
-}
-
-/// Replaces the association-month's client, loan and staff rows with the report's.
-async fn replace_figures<C: ConnectionTrait>(
-    db: &C,
-    association_id: i32,
-    month: i32,
-    figures: &Figures,
-) -> Result<(), DbErr> {
-    client_stat::Entity::delete_many()
-        .filter(client_stat::Column::AssociationId.eq(association_id))
-        .filter(client_stat::Column::Period.eq(month))
-        .exec(db)
-        .await?;
-    loan_stat::Entity::delete_many()
-        .filter(loan_stat::Column::AssociationId.eq(association_id))
-        .filter(loan_stat::Column::Period.eq(month))
-        .exec(db)
-        .await?;
-    staff_stat::Entity::delete_many()
-        .filter(staff_stat::Column::AssociationId.eq(association_id))
-        .filter(staff_stat::Column::Period.eq(month))
-        .exec(db)
-        .await?;
-    if !figures.clients.is_empty() {
-        client_stat::Entity::insert_many(figures.clients.iter().map(|c| client_stat::ActiveModel {
-            association_id: Set(association_id),
-            region_id: Set(c.region_id),
-            period: Set(month),
-            segment: Set(c.segment),
-            gender: Set(c.gender),
-            area: Set(c.area),
-            active_clients: Set(c.active_clients),
-            new_clients: Set(c.new_clients),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !figures.loans.is_empty() {
-        loan_stat::Entity::insert_many(figures.loans.iter().map(|l| {
-            let v = l.values;
-            loan_stat::ActiveModel {
-                association_id: Set(association_id),
-                region_id: Set(l.region_id),
-                period: Set(month),
-                segment: Set(l.segment),
-                gender: Set(l.gender),
-                area: Set(l.area),
-                disbursed_count: Set(v[0]),
-                disbursed_amount: Set(v[1]),
-                active_loans: Set(v[2]),
-                outstanding_amount: Set(v[3]),
-                par30_amount: Set(v[4]),
-                par90_amount: Set(v[5]),
-                write_off_amount: Set(v[6]),
-                rescheduled_amount: Set(v[7]),
-                repayments_due: Set(v[8]),
-                repayments_collected: Set(v[9]),
-                ..Default::default()
-            }
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !figures.staff.is_empty() {
-        staff_stat::Entity::insert_many(figures.staff.iter().map(|s| staff_stat::ActiveModel {
-            association_id: Set(association_id),
-            period: Set(month),
-            category: Set(s.category),
-            gender: Set(s.gender),
-            headcount: Set(s.headcount),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Which submissions to list.
