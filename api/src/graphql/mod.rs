@@ -4,6 +4,7 @@
 
 pub mod complete;
 pub mod cost;
+pub mod documents;
 pub mod types;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};

@@ -168,10 +168,26 @@ pub fn with_data(
         .data(crate::labels::Preferred(language))
 }
 
-/// Prices, runs and answers a parsed request.
+/// The request's document, parsed once per text (`graphql::documents`) and set into the request; a document that
+/// does not parse is refused with `GRAPHQL_PARSE_FAILED`. Every transport parses here.
+pub fn parse(
+    state: &AppState,
+    request: &mut async_graphql::Request,
+) -> Result<Arc<ExecutableDocument>, (&'static str, String)> {
+    state.inner.documents.parse(request).map_err(|error| {
+        (
+            code::GRAPHQL_PARSE_FAILED,
+            format!("the query is not valid GraphQL: {}", error.message),
+        )
+    })
+}
+
+/// Prices, runs and answers a request whose `document` was parsed by `parse`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     state: &AppState,
-    mut request: async_graphql::Request,
+    request: async_graphql::Request,
+    document: Arc<ExecutableDocument>,
     scope: Scope,
     media: MediaType,
     decision: Decision,
@@ -181,13 +197,6 @@ pub async fn run(
     let started = Instant::now();
     let inner = &state.inner;
     let limits = &inner.limits;
-    let document = match request.parsed_query() {
-        Ok(document) => document.clone(),
-        Err(error) => {
-            let message = format!("the query is not valid GraphQL: {}", error.message);
-            return refuse(request_error_status(media), media, code::GRAPHQL_PARSE_FAILED, &message);
-        }
-    };
     // An answer of the data's current version, when this request was answered before.
     // Only a request seen before is looked up and kept (a first one reads no version); over GET the entity tag needs
     // the version whatever.

@@ -126,6 +126,8 @@ struct Inner {
     versions: cache::Versions,
     /// Documents learnt from clients by their hash (automatic persisted queries).
     remembered: persisted::Remembered,
+    /// Parsed documents by their text.
+    documents: crate::graphql::documents::Documents,
     /// Requests counted for `/metrics`.
     metrics: metrics::Metrics,
     /// Alert events passed to this process's subscriptions.
@@ -163,6 +165,7 @@ impl AppState {
                 seen: cache::Seen::default(),
                 versions: cache::Versions::default(),
                 remembered: persisted::Remembered::default(),
+                documents: Default::default(),
                 metrics: metrics::Metrics::default(),
                 hub,
                 sockets: ws::Sockets::default(),
@@ -470,17 +473,11 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
     };
 
     let name = request.operation_name.clone();
-    let operation_type = match request.parsed_query() {
-        Ok(document) => crate::graphql::operation(document, name.as_deref()).map(|op| op.ty),
-        Err(error) => {
-            return refuse(
-                protocol::request_error_status(media),
-                media,
-                code::GRAPHQL_PARSE_FAILED,
-                &format!("the query is not valid GraphQL: {error}"),
-            );
-        }
+    let document = match execution::parse(state, &mut request) {
+        Ok(document) => document,
+        Err((code, message)) => return refuse(protocol::request_error_status(media), media, code, &message),
     };
+    let operation_type = crate::graphql::operation(&document, name.as_deref()).map(|op| op.ty);
     if operation_type == Some(OperationType::Subscription) {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -507,7 +504,7 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
     let language = crate::labels::Language::from_accept_language(
         parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
     );
-    let mut response = execution::run(state, request, scope, media, decision, conditional, language).await;
+    let mut response = execution::run(state, request, document, scope, media, decision, conditional, language).await;
     if let Some(name) = name {
         response.extensions_mut().insert(metrics::OperationName(name));
     }

@@ -404,12 +404,9 @@ impl Connection {
                 format!("the `subscribe` payload is not a GraphQL request: {e}"),
             )
         })?;
-        let document = async_graphql::parser::parse_query(&request.query).map_err(|e| {
-            refuse(
-                code::GRAPHQL_PARSE_FAILED,
-                format!("the query is not valid GraphQL: {e}"),
-            )
-        })?;
+        let mut request = request;
+        let document =
+            super::execution::parse(&self.state, &mut request).map_err(|(code, message)| refuse(code, message))?;
         let operation = crate::graphql::operation(&document, request.operation_name.as_deref())
             .ok_or_else(|| refuse(code::BAD_REQUEST, "the document has no such operation".into()))?;
         if operation.ty != OperationType::Subscription {

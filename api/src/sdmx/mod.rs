@@ -307,12 +307,21 @@ async fn data(
         return error(StatusCode::BAD_REQUEST, "SemanticError: startPeriod is after endPeriod");
     }
     let document = query.document(first, last);
-    let request = async_graphql::Request::new(document);
+    let mut request = async_graphql::Request::new(document);
+    let parsed = match crate::http::execution::parse(&state, &mut request) {
+        Ok(parsed) => parsed,
+        Err((_, message)) => {
+            // The document is written here from a checked key: not parsing it is this service's fault.
+            tracing::error!(%message, "an SDMX query's document did not parse");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "the query could not be run");
+        }
+    };
     // Asked as a conditional GET, so that the answer carries the entity tag of the GraphQL answer it comes from.
     let conditional = crate::http::execution::Conditional { if_none_match: None };
     let answer = crate::http::execution::run(
         &state,
         request,
+        parsed,
         scope,
         MediaType::Json,
         decision,
