@@ -566,3 +566,40 @@ async fn revoking_by_a_whole_secret_never_shows_more_than_the_prefix(backend: Ba
     }
 }
 on_both_backends!(revoking_by_a_whole_secret_never_shows_more_than_the_prefix);
+
+/// `bench` replaces a database's content with its dataset: pointed at a database that holds other data (the demo's
+/// associations, reports, partners), it refuses before deleting anything, and says how to proceed.
+async fn bench_refuses_a_database_holding_other_data(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let associations = entity::association::Entity::find().count(&app.db).await.unwrap();
+    let statistics = entity::loan_stat::Entity::find().count(&app.db).await.unwrap();
+    let args = api::bench::BenchArgs {
+        scale: api::bench::dataset::Scale::National,
+        requests: 1,
+        concurrency: 1,
+        load_seconds: 1,
+        regenerate: false,
+        replace: false,
+        part: api::bench::Part::Queries,
+        revisions: 1,
+        reporters: 1,
+        documents: 1,
+    };
+    let refused = api::bench::run(app.db.clone(), args)
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        refused.contains("--replace") && refused.contains("associations"),
+        "{refused}"
+    );
+    assert_eq!(
+        entity::association::Entity::find().count(&app.db).await.unwrap(),
+        associations
+    );
+    assert_eq!(
+        entity::loan_stat::Entity::find().count(&app.db).await.unwrap(),
+        statistics
+    );
+}
+on_both_backends!(bench_refuses_a_database_holding_other_data);

@@ -56,6 +56,22 @@ pub async fn present(db: &DatabaseConnection, scale: Scale) -> Result<bool, DbEr
     Ok(institutions == scale.institutions() && cells == scale.institutions() * 12 * 12)
 }
 
+/// Associations other than the benchmark's own (`INST…` institutions, `RPT…` reporters): their number and one code,
+/// when there are any.
+pub async fn other_data(db: &DatabaseConnection) -> Result<Option<(i64, String)>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n, MIN(code) AS example FROM association WHERE code NOT LIKE 'INST%' AND code NOT LIKE \
+             'RPT%'",
+        ))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let count: i64 = row.try_get("", "n")?;
+    let example: Option<String> = row.try_get("", "example")?;
+    Ok(example.filter(|_| count > 0).map(|example| (count, example)))
+}
+
 /// Replaces every row with the dataset, then rebuilds the rollups and statistics.
 pub async fn generate(db: &DatabaseConnection, scale: Scale) -> Result<(), DbErr> {
     let started = Instant::now();

@@ -38,6 +38,10 @@ pub struct BenchArgs {
     /// Regenerate the dataset even when the database already holds it.
     #[arg(long)]
     pub regenerate: bool,
+    /// Replace the database's content even when it holds data other than a benchmark dataset (its associations,
+    /// reports, partners and keys are all deleted). Without it, such a database is refused.
+    #[arg(long)]
+    pub replace: bool,
     /// Which benchmarks to run.
     #[arg(long, value_enum, default_value_t = Part::All)]
     pub part: Part,
@@ -320,6 +324,16 @@ impl SqlTime {
 
 pub async fn run(db: DatabaseConnection, args: BenchArgs) -> Result<(), BoxError> {
     if args.regenerate || !dataset::present(&db, args.scale).await? {
+        if let Some((count, example)) = dataset::other_data(&db).await?
+            && !args.replace
+        {
+            return Err(format!(
+                "this database holds data other than a benchmark dataset ({count} associations, {example} among \
+                 them), which generating the dataset would delete: point --database-url at an empty database, or \
+                 pass --replace"
+            )
+            .into());
+        }
         tracing::info!(scale = ?args.scale, "generating the benchmark dataset");
         dataset::generate(&db, args.scale).await?;
     }
