@@ -72,9 +72,7 @@ pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<
     let inner = &state.inner;
     let address = client_address(parts, &inner.limits.trusted_proxies);
     let by_address = || {
-        inner
-            .rate
-            .check(&format!("address:{address}"), inner.limits.anonymous_per_minute)
+        inner.rate.by_address(&address)
     };
     let too_many = |decision: Decision| {
         let message = format!(
@@ -101,8 +99,7 @@ pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<
     let header = header.to_str().unwrap_or("");
     match crate::partner::auth::authenticate(&inner.db, Some(header)).await {
         Ok(Ok(scope)) => {
-            let identity = format!("key:{}", scope.key_prefix.clone().unwrap_or_default());
-            let decision = inner.rate.check(&identity, inner.limits.keyed_per_minute);
+            let decision = inner.rate.by_key(scope.key_prefix.as_deref().unwrap_or_default());
             if decision.allowed {
                 Ok((scope, decision))
             } else {
@@ -165,12 +162,8 @@ pub async fn authenticate_value(state: &AppState, value: Option<&str>) -> Result
 pub fn count_operation(state: &AppState, scope: &Scope, address: &str) -> Result<(), String> {
     let inner = &state.inner;
     let decision = match &scope.key_prefix {
-        Some(prefix) => inner
-            .rate
-            .check(&format!("key:{prefix}"), inner.limits.keyed_per_minute),
-        None => inner
-            .rate
-            .check(&format!("address:{address}"), inner.limits.anonymous_per_minute),
+        Some(prefix) => inner.rate.by_key(prefix),
+        None => inner.rate.by_address(address),
     };
     if decision.allowed {
         Ok(())

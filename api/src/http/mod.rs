@@ -146,6 +146,7 @@ impl AppState {
 
     pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
         let schema = crate::schema::serving(limits.webhooks.clone());
+        let rate = RateLimiter::new(limits.anonymous_per_minute, limits.keyed_per_minute);
         let types = TypeIndex::from_sdl(&schema.sdl());
         let heavy_places = (crate::db::pool_size(db.get_database_backend()) / 2).max(1);
         let heavy = tokio::sync::Semaphore::new(heavy_places as usize);
@@ -157,7 +158,7 @@ impl AppState {
                 types,
                 db,
                 limits,
-                rate: RateLimiter::default(),
+                rate,
                 heavy,
                 heavy_places,
                 associations: AtomicU64::new(0),
