@@ -60,8 +60,11 @@ impl Buckets {
                 allowed: false,
                 limit: self.per_minute,
                 remaining: 0,
-                reset_seconds: not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0)
-                    as u64,
+                reset_seconds: not_until
+                    .wait_time_from(DefaultClock::default().now())
+                    .as_secs_f64()
+                    .ceil()
+                    .max(1.0) as u64,
             },
         }
     }
@@ -131,7 +134,11 @@ mod tests {
         assert!(!refused.allowed);
         assert!(refused.reset_seconds >= 1 && refused.reset_seconds <= 20);
         assert!(limiter.by_address("b").allowed, "another caller keeps its own bucket");
-        assert_eq!(limiter.by_key("a").remaining, 4, "a key's bucket is apart from an address's");
+        assert_eq!(
+            limiter.by_key("a").remaining,
+            4,
+            "a key's bucket is apart from an address's"
+        );
     }
 
     #[test]

@@ -71,9 +71,7 @@ fn authorization(headers: &HeaderMap) -> Result<Option<&HeaderValue>, &'static s
 pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<(Scope, Decision), Response> {
     let inner = &state.inner;
     let address = client_address(parts, &inner.limits.trusted_proxies);
-    let by_address = || {
-        inner.rate.by_address(&address)
-    };
+    let by_address = || inner.rate.by_address(&address);
     let too_many = |decision: Decision| {
         let message = format!(
             "too many requests: at most {} a minute; retry in {} s",
