@@ -208,16 +208,25 @@ pub struct Cube {
     /// The finest statement (its `sql::key`) whose derived lattice holds a source's figures whole (see
     /// `hiding::Decisions::decided`).
     pub origins: HashMap<Source, String>,
+    /// That derived lattice, every grouping of the source, shared by every field of the request that reads it: the
+    /// cube itself holds only its own grouping's cells of such a source, and hiding decides on the shared lattice.
+    pub lattices: HashMap<Source, std::sync::Arc<Cube>>,
 }
 
 impl Cube {
-    /// Adds another cube's sums and contributors (of other aggregates, or the same figures).
-    pub fn absorb(&mut self, other: &Cube) {
-        for (key, values) in &other.cells {
+    /// Adds the sums and contributors of another cube's groups of `dims` (in `Dim` order): a field's own grouping
+    /// taken from a derived lattice, without copying the lattice's other groupings.
+    pub fn absorb_grouping(&mut self, other: &Cube, dims: &[Dim]) {
+        for (key, values) in other.cells.iter().filter(|((_, key), _)| key.dims() == dims) {
             self.cells.entry(*key).or_default().extend(values);
         }
-        self.contributors
-            .extend(other.contributors.iter().map(|(k, v)| (*k, *v)));
+        self.contributors.extend(
+            other
+                .contributors
+                .iter()
+                .filter(|((_, key, _), _)| key.dims() == dims)
+                .map(|(k, v)| (*k, *v)),
+        );
     }
 
     /// Contributors of an aggregate (none when it was not counted or has no rows).

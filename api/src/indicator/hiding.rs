@@ -64,13 +64,16 @@ impl Decisions {
 /// An aggregate whose figures come whole from a finest statement another field of the request derived (`origins`)
 /// is decided once per request (`decisions`), for every field reading it.
 pub fn hide(cube: &Cube, request: &CubeRequest, decisions: &Decisions) -> Hidden {
-    let mut lattice: Option<Lattice> = None;
+    // Each source's groupings: its shared derived lattice, or the cube itself (read whole from SQL).
+    let mut lattices: HashMap<Source, Lattice> = HashMap::new();
     let mut hidden_in = |period: Period, agg: Agg| -> Arc<BTreeSet<GroupKey>> {
-        let dims = request.lattice_dims(agg.source());
+        let source = agg.source();
+        let dims = request.lattice_dims(source);
         let mut decide = || {
             Arc::new(
-                lattice
-                    .get_or_insert_with(|| Lattice::new(cube))
+                lattices
+                    .entry(source)
+                    .or_insert_with(|| Lattice::new(cube.lattices.get(&source).map_or(cube, |shared| &**shared)))
                     .hidden(period, agg, &dims),
             )
         };

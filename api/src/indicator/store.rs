@@ -467,7 +467,8 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &
         .await?;
         for ((source, _, statement), derived) in finest.iter().zip(derived) {
             if let Some(derived) = derived {
-                cube.absorb(&derived);
+                cube.absorb_grouping(&derived, &cube.group_by.clone());
+                cube.lattices.insert(*source, derived);
                 cube.origins.insert(*source, crate::sql::key(statement));
                 derived_here.push(*source);
             }
