@@ -10,6 +10,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod facts;
 pub mod graphql;
 pub mod http;
 pub mod keys;

@@ -2,6 +2,7 @@
 //! and the one strict reading of dates (`YYYY-MM-DD`) and date-times (RFC 3339).
 
 use crate::error::ApiError;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
 
 /// A calendar month, stored as `yyyymm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,26 +56,18 @@ pub fn runs(months: impl IntoIterator<Item = i32>) -> Vec<(i32, i32)> {
     runs
 }
 
-/// An SQL condition holding a `yyyymm` column to these months, as ranges of consecutive months (`period BETWEEN
-/// 201901 AND 201912 OR period = 202003`): a range is evaluated in two comparisons whatever its length, and an index
-/// on the column can serve it. No month: a condition that holds for no row. For statements with bound values, see
-/// `sql::Binder::months`.
-pub fn months_sql(column: &str, months: impl IntoIterator<Item = i32>) -> String {
-    let runs = runs(months);
-    if runs.is_empty() {
-        return "1 = 0".to_owned();
-    }
-    let ranges: Vec<String> = runs
-        .iter()
-        .map(|(first, last)| {
-            if first == last {
-                format!("{column} = {first}")
-            } else {
-                format!("{column} BETWEEN {first} AND {last}")
-            }
+/// A condition holding a `yyyymm` column to these months, as ranges of consecutive months (`period BETWEEN $1 AND $2
+/// OR period = $3`): a range is evaluated in two comparisons whatever its length, and an index on the column can serve
+/// it. No month: a condition that holds for no row. For statements written as text, see `sql::Binder::months`.
+pub fn months_condition(column: &str, months: impl IntoIterator<Item = i32>) -> Condition {
+    let column = || Expr::col(Alias::new(column));
+    runs(months).into_iter().fold(Condition::any(), |any, (first, last)| {
+        any.add(if first == last {
+            column().eq(first)
+        } else {
+            column().between(first, last)
         })
-        .collect();
-    format!("({})", ranges.join(" OR "))
+    })
 }
 
 impl std::fmt::Display for Month {
@@ -271,11 +264,19 @@ mod tests {
 
     #[test]
     fn months_become_ranges_across_years() {
+        use sea_orm::sea_query::{PostgresQueryBuilder, Query};
+        let select = |months: &[i32]| {
+            Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("t"))
+                .cond_where(months_condition("period", months.iter().copied()))
+                .to_string(PostgresQueryBuilder)
+        };
         assert_eq!(
-            months_sql("period", [201912, 202001, 201911, 202003, 202003]),
-            "(period BETWEEN 201911 AND 202001 OR period = 202003)"
+            select(&[201912, 202001, 201911, 202003, 202003]),
+            r#"SELECT "id" FROM "t" WHERE ("period" BETWEEN 201911 AND 202001) OR "period" = 202003"#
         );
-        assert_eq!(months_sql("period", []), "1 = 0");
+        assert_eq!(select(&[]), r#"SELECT "id" FROM "t" WHERE FALSE"#);
     }
 
     #[test]

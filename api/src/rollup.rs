@@ -4,127 +4,107 @@
 //! ([`refresh`]); an accepted report moves only its own association-month's
 //! cells ([`withdraw`] before its facts are replaced, [`contribute`] after),
 //! at a cost in proportion to the report, not to the month. The indicator
-//! engine reads them when a request's grouping and filters allow.
+//! engine reads them when a request's grouping and filters allow. Which fact
+//! tables have rollups, and their names, is said by `crate::facts`.
+//!
+//! The statements are written as text with bound values (`crate::sql::Binder`): an `INSERT … SELECT … GROUP BY`
+//! with `ON CONFLICT` and an `UPDATE … FROM` a grouped derived table, which the query builder does not say.
 
+use crate::facts::{self, Facts};
+use crate::sql::Binder;
 use sea_orm::{ConnectionTrait, DbErr};
 
-/// The summed columns of `client_stat`.
-pub const CLIENT_MEASURES: &[&str] = &["active_clients", "new_clients"];
-/// The summed columns of `loan_stat`.
-pub const LOAN_MEASURES: &[&str] = &[
-    "disbursed_count",
-    "disbursed_amount",
-    "active_loans",
-    "outstanding_amount",
-    "par30_amount",
-    "par90_amount",
-    "write_off_amount",
-    "rescheduled_amount",
-    "repayments_due",
-    "repayments_collected",
-];
+/// The three rollups of a fact table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Summed over associations, per region and cell, with the count of contributing associations.
+    Region,
+    /// Summed over regions, per association and cell.
+    Association,
+    /// Summed over regions and cells, per association and month.
+    AssociationTotal,
+}
+
+/// The table of a fact table's rollup at `level` (`None`: the fact table has no rollups).
+pub fn table(facts: &Facts, level: Level) -> Option<&'static str> {
+    let rollups = facts.rollups.as_ref()?;
+    Some(match level {
+        Level::Region => rollups.by_region,
+        Level::Association => rollups.by_association,
+        Level::AssociationTotal => rollups.association_total,
+    })
+}
+
+/// The level of a rollup table (`None`: not a rollup).
+pub fn level_of(table: &str) -> Option<Level> {
+    rolled_up().find_map(|facts| {
+        [Level::Region, Level::Association, Level::AssociationTotal]
+            .into_iter()
+            .find(|level| self::table(facts, *level) == Some(table))
+    })
+}
 
 /// Every rollup table. They have no entities; emptying the database empties
 /// them before the facts and associations they refer to.
-pub const TABLES: &[&str] = &[
-    "client_stat_by_region",
-    "client_stat_by_association",
-    "client_stat_association_total",
-    "loan_stat_by_region",
-    "loan_stat_by_association",
-    "loan_stat_association_total",
-];
+pub fn tables() -> impl Iterator<Item = &'static str> {
+    rolled_up().flat_map(|facts| {
+        [Level::Region, Level::Association, Level::AssociationTotal]
+            .into_iter()
+            .filter_map(move |level| table(facts, level))
+    })
+}
 
 /// The fact tables the rollups sum.
-const FACTS: &[&str] = &["client_stat", "loan_stat"];
-
-/// The regional rollup of a fact table (summed over associations).
-pub fn by_region(facts: &str) -> &'static str {
-    if facts == "client_stat" {
-        "client_stat_by_region"
-    } else {
-        "loan_stat_by_region"
-    }
-}
-
-/// The association rollup of a fact table (summed over regions).
-pub fn by_association(facts: &str) -> &'static str {
-    if facts == "client_stat" {
-        "client_stat_by_association"
-    } else {
-        "loan_stat_by_association"
-    }
-}
-
-/// The association totals per month of a fact table (summed over regions, segments, genders and areas).
-pub fn association_total(facts: &str) -> &'static str {
-    if facts == "client_stat" {
-        "client_stat_association_total"
-    } else {
-        "loan_stat_association_total"
-    }
-}
-
-/// True for the association totals, which keep no segment, gender or area.
-pub fn is_total(table: &str) -> bool {
-    table.ends_with("_association_total")
-}
-
-/// True for the rollups summed over associations (they carry a `contributors` count instead of an association).
-pub fn is_regional(table: &str) -> bool {
-    table.ends_with("_by_region")
-}
-
-/// The rollups of a fact table.
-fn rollups_of(facts: &str) -> [&'static str; 3] {
-    [by_region(facts), by_association(facts), association_total(facts)]
+fn rolled_up() -> impl Iterator<Item = &'static Facts> {
+    facts::ALL.into_iter().filter(|f| f.rollups.is_some())
 }
 
 /// How a rollup sums its fact table: its key columns (a row per distinct key) and its value columns with the SQL
 /// that sums each over the fact rows of a key. The one definition of every rollup's content.
 struct Shape {
-    keys: &'static [&'static str],
+    table: &'static str,
+    facts: &'static str,
+    keys: Vec<&'static str>,
     columns: Vec<(&'static str, String)>,
 }
 
-fn shape_of(rollup: &str) -> Shape {
-    let facts = if rollup.starts_with("client_stat") {
-        "client_stat"
-    } else {
-        "loan_stat"
-    };
-    let measures = if facts == "client_stat" {
-        CLIENT_MEASURES
-    } else {
-        LOAN_MEASURES
-    };
-    let mut columns: Vec<(&'static str, String)> = measures
+fn shape_of(facts: &'static Facts, level: Level) -> Shape {
+    let rollups = facts.rollups.as_ref().expect("a fact table with rollups");
+    let mut columns: Vec<(&'static str, String)> = facts
+        .measures
         .iter()
-        .map(|m| (*m, format!("CAST(SUM({m}) AS BIGINT)")))
+        .map(|m| (m.column, format!("CAST(SUM({}) AS BIGINT)", m.column)))
         .collect();
-    let keys: &'static [&'static str] = if is_total(rollup) {
-        if facts == "client_stat" {
-            // Null where no fact row is of women (rural) clients, as a sum over no rows is.
-            columns.push((
-                "active_female",
-                "CAST(SUM(CASE WHEN gender = 'FEMALE' THEN active_clients END) AS BIGINT)".into(),
-            ));
-            columns.push((
-                "active_rural",
-                "CAST(SUM(CASE WHEN area = 'RURAL' THEN active_clients END) AS BIGINT)".into(),
-            ));
+    let cell = facts.dimensions.iter().map(|d| d.column).filter(|c| *c != "region_id");
+    let keys: Vec<&'static str> = match level {
+        Level::AssociationTotal => {
+            // Null where no fact row is of the code (women, rural clients), as a sum over no rows is.
+            for share in rollups.shares {
+                columns.push((
+                    share.column,
+                    format!(
+                        "CAST(SUM(CASE WHEN {} THEN {} END) AS BIGINT)",
+                        share.when, share.measure
+                    ),
+                ));
+            }
+            vec!["association_id", "period"]
         }
-        &["association_id", "period"]
-    } else if is_regional(rollup) {
-        // A fact row is one association's cell (the facts are unique on association, region, month, segment,
-        // gender and area), so the rows summed into a regional cell are its contributing associations: a count
-        // that can be moved by a difference, and that is zero exactly when no fact row remains in the cell.
-        columns.push(("contributors", "CAST(COUNT(*) AS BIGINT)".into()));
-        &["region_id", "period", "segment", "gender", "area"]
-    } else {
-        &["association_id", "period", "segment", "gender", "area"]
+        Level::Region => {
+            // A fact row is one association's cell (the facts are unique on association, region, month, segment,
+            // gender and area), so the rows summed into a regional cell are its contributing associations: a count
+            // that can be moved by a difference, and that is zero exactly when no fact row remains in the cell.
+            columns.push(("contributors", "CAST(COUNT(*) AS BIGINT)".into()));
+            ["region_id", "period"].into_iter().chain(cell).collect()
+        }
+        Level::Association => ["association_id", "period"].into_iter().chain(cell).collect(),
     };
-    Shape { keys, columns }
+    Shape {
+        table: table(facts, level).expect("a rollup"),
+        facts: facts.table,
+        keys,
+        columns,
+    }
 }
 
 impl Shape {
@@ -137,7 +117,7 @@ impl Shape {
     }
 
     /// `SELECT keys, sums FROM facts WHERE condition GROUP BY keys`, the sums named after their columns.
-    fn select(&self, facts: &str, condition: &str) -> String {
+    fn select(&self, condition: &str) -> String {
         let keys = self.key_list();
         let sums = self
             .columns
@@ -145,8 +125,16 @@ impl Shape {
             .map(|(c, sum)| format!("{sum} AS {c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        format!("SELECT {keys}, {sums} FROM {facts} WHERE {condition} GROUP BY {keys}")
+        format!(
+            "SELECT {keys}, {sums} FROM {} WHERE {condition} GROUP BY {keys}",
+            self.facts
+        )
     }
+}
+
+/// Runs a statement written with `binder`'s values.
+async fn run<C: ConnectionTrait>(db: &C, binder: Binder, sql: String) -> Result<(), DbErr> {
+    db.execute_raw(binder.statement(sql)).await.map(|_| ())
 }
 
 /// Rebuilds the rollups for the given months (every month when `None`) from
@@ -156,36 +144,46 @@ impl Shape {
 /// volume: it is for bulk loads (the demo, the benchmark datasets); an accepted
 /// report uses [`withdraw`] and [`contribute`].
 pub async fn refresh<C: ConnectionTrait>(db: &C, months: Option<&[i32]>) -> Result<(), DbErr> {
-    let only = match months {
-        Some([]) => return Ok(()),
-        Some(months) => crate::period::months_sql("period", months.iter().copied()),
+    if months == Some(&[]) {
+        return Ok(());
+    }
+    let backend = db.get_database_backend();
+    let only = |b: &mut Binder| match months {
+        Some(months) => b.months("period", months.iter().copied()),
         None => "1 = 1".to_owned(),
     };
-    for facts in FACTS {
-        for rollup in rollups_of(facts) {
-            let shape = shape_of(rollup);
-            let order = if is_regional(rollup) {
+    for facts in rolled_up() {
+        for level in [Level::Region, Level::Association, Level::AssociationTotal] {
+            let shape = shape_of(facts, level);
+            let order = if level == Level::Region {
                 "period, region_id"
             } else {
                 "period, association_id"
             };
-            db.execute_unprepared(&format!("DELETE FROM {rollup} WHERE {only}"))
-                .await?;
-            db.execute_unprepared(&format!(
-                "INSERT INTO {rollup} ({}, {}) {} ORDER BY {order}",
+            let mut b = Binder::new(backend);
+            let sql = format!("DELETE FROM {} WHERE {}", shape.table, only(&mut b));
+            run(db, b, sql).await?;
+            let mut b = Binder::new(backend);
+            let sql = format!(
+                "INSERT INTO {} ({}, {}) {} ORDER BY {order}",
+                shape.table,
                 shape.key_list(),
                 shape.column_list(),
-                shape.select(facts, &only)
-            ))
-            .await?;
+                shape.select(&only(&mut b))
+            );
+            run(db, b, sql).await?;
         }
     }
     Ok(())
 }
 
-/// The facts of one association-month.
-fn association_month(association_id: i32, month: i32) -> String {
-    format!("association_id = {association_id} AND period = {month}")
+/// The rows of one association-month.
+fn association_month(b: &mut Binder, association_id: i32, month: i32) -> String {
+    format!(
+        "association_id = {} AND period = {}",
+        b.bind(association_id),
+        b.bind(month)
+    )
 }
 
 /// Takes an association-month's cells out of the regional rollups: each regional cell it contributes to loses the
@@ -194,9 +192,8 @@ fn association_month(association_id: i32, month: i32) -> String {
 /// fact rows and writes only the regional cells they fall in. (The association rollups and totals are rewritten
 /// whole by [`contribute`].)
 pub async fn withdraw<C: ConnectionTrait>(db: &C, association_id: i32, month: i32) -> Result<(), DbErr> {
-    for facts in FACTS {
-        let rollup = by_region(facts);
-        let shape = shape_of(rollup);
+    for facts in rolled_up() {
+        let shape = shape_of(facts, Level::Region);
         let set = shape
             .columns
             .iter()
@@ -209,11 +206,13 @@ pub async fn withdraw<C: ConnectionTrait>(db: &C, association_id: i32, month: i3
             .map(|k| format!("r.{k} = d.{k}"))
             .collect::<Vec<_>>()
             .join(" AND ");
-        db.execute_unprepared(&format!(
-            "UPDATE {rollup} AS r SET {set} FROM ({}) AS d WHERE {on}",
-            shape.select(facts, &association_month(association_id, month))
-        ))
-        .await?;
+        let mut b = Binder::new(db.get_database_backend());
+        let sql = format!(
+            "UPDATE {} AS r SET {set} FROM ({}) AS d WHERE {on}",
+            shape.table,
+            shape.select(&association_month(&mut b, association_id, month))
+        );
+        run(db, b, sql).await?;
     }
     Ok(())
 }
@@ -224,10 +223,10 @@ pub async fn withdraw<C: ConnectionTrait>(db: &C, association_id: i32, month: i3
 /// association rollups and totals are written anew. With [`withdraw`] before the facts were replaced, the rollups
 /// are again exactly the facts' sums, row for row, at a cost in proportion to the association-month's rows.
 pub async fn contribute<C: ConnectionTrait>(db: &C, association_id: i32, month: i32) -> Result<(), DbErr> {
-    let only = association_month(association_id, month);
-    for facts in FACTS {
-        let rollup = by_region(facts);
-        let shape = shape_of(rollup);
+    let backend = db.get_database_backend();
+    for facts in rolled_up() {
+        let shape = shape_of(facts, Level::Region);
+        let rollup = shape.table;
         let add = shape
             .columns
             .iter()
@@ -235,29 +234,57 @@ pub async fn contribute<C: ConnectionTrait>(db: &C, association_id: i32, month: 
             .collect::<Vec<_>>()
             .join(", ");
         // Cells in key order, so that concurrent writers would meet the rows in one order.
-        db.execute_unprepared(&format!(
+        let mut b = Binder::new(backend);
+        let sql = format!(
             "INSERT INTO {rollup} ({keys}, {columns}) {select} ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {add}",
             keys = shape.key_list(),
             columns = shape.column_list(),
-            select = shape.select(facts, &only),
-        ))
-        .await?;
-        db.execute_unprepared(&format!(
-            "DELETE FROM {rollup} WHERE period = {month} AND contributors = 0"
-        ))
-        .await?;
-        for rollup in [by_association(facts), association_total(facts)] {
-            let shape = shape_of(rollup);
-            db.execute_unprepared(&format!("DELETE FROM {rollup} WHERE {only}"))
-                .await?;
-            db.execute_unprepared(&format!(
-                "INSERT INTO {rollup} ({}, {}) {}",
+            select = shape.select(&association_month(&mut b, association_id, month)),
+        );
+        run(db, b, sql).await?;
+        let mut b = Binder::new(backend);
+        let sql = format!(
+            "DELETE FROM {rollup} WHERE period = {} AND contributors = 0",
+            b.bind(month)
+        );
+        run(db, b, sql).await?;
+        for level in [Level::Association, Level::AssociationTotal] {
+            let shape = shape_of(facts, level);
+            let mut b = Binder::new(backend);
+            let sql = format!(
+                "DELETE FROM {} WHERE {}",
+                shape.table,
+                association_month(&mut b, association_id, month)
+            );
+            run(db, b, sql).await?;
+            let mut b = Binder::new(backend);
+            let sql = format!(
+                "INSERT INTO {} ({}, {}) {}",
+                shape.table,
                 shape.key_list(),
                 shape.column_list(),
-                shape.select(facts, &only)
-            ))
-            .await?;
+                shape.select(&association_month(&mut b, association_id, month))
+            );
+            run(db, b, sql).await?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rollup_is_named_once_and_known_by_its_name() {
+        let tables: Vec<&str> = tables().collect();
+        assert_eq!(tables.len(), 6);
+        for facts in rolled_up() {
+            for level in [Level::Region, Level::Association, Level::AssociationTotal] {
+                assert_eq!(level_of(table(facts, level).unwrap()), Some(level));
+            }
+        }
+        assert_eq!(table(&facts::STAFF, Level::Region), None);
+        assert_eq!(level_of("client_stat"), None);
+    }
 }

@@ -12,6 +12,7 @@
 //! | observatory | everything |
 
 use crate::error::ApiError;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 
 /// Who is asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,34 +260,47 @@ impl Scope {
         }
     }
 
-    /// The same rule as [`Scope::sees_alert`], as an SQL condition on the `alert` table (`None`: every alert).
-    pub fn alerts_condition(&self) -> Option<String> {
-        let released = "period IN (SELECT period FROM release)";
+    /// The same rule as [`Scope::sees_alert`], as a condition on the `alert` table (`None`: every alert).
+    pub fn alerts_condition(&self) -> Option<Condition> {
+        let public = || Condition::all().add(col("public").eq(true)).add(released());
         match (self.role, self.association_id) {
             (Role::Observatory, _) => None,
-            (Role::Partner, _) => Some(released.into()),
-            (Role::Association, Some(own)) => Some(format!(
-                "(association_id = {own} OR (scope = 'SECTOR' AND public = TRUE AND {released}))"
-            )),
-            _ => Some(format!("(association_id IS NULL AND public = TRUE AND {released})")),
+            (Role::Partner, _) => Some(Condition::all().add(released())),
+            (Role::Association, Some(own)) => Some(
+                Condition::any()
+                    .add(col("association_id").eq(own))
+                    .add(public().add(col("scope").eq("SECTOR"))),
+            ),
+            _ => Some(public().add(col("association_id").is_null())),
         }
     }
 }
 
-/// SQL condition restricting a monthly table (with `period` and `association_id` columns) to what the scope may read.
-pub fn rows_condition(access: RowAccess) -> Option<String> {
-    rows_condition_at(access, None)
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
 }
 
-/// The same condition for the data as it stood at an earlier instant, given the months released then.
-pub fn rows_condition_at(access: RowAccess, released_then: Option<&[i32]>) -> Option<String> {
+/// The row's month is released now.
+fn released() -> Expr {
+    col("period").in_subquery(
+        Query::select()
+            .column(Alias::new("period"))
+            .from(Alias::new("release"))
+            .take(),
+    )
+}
+
+/// The condition restricting a monthly table (with `period` and `association_id` columns) to what the scope may read,
+/// now, or as the data stood at an earlier instant when `released_then` gives the months released then. (The
+/// indicator engine writes the same rule as text with bound values.)
+pub fn rows_condition(access: RowAccess, released_then: Option<&[i32]>) -> Condition {
     match access {
-        RowAccess::All => None,
-        RowAccess::Released => Some(match released_then {
-            None => "period IN (SELECT period FROM release)".into(),
-            Some(months) => crate::period::months_sql("period", months.iter().copied()),
-        }),
-        RowAccess::OwnOnly(own) => Some(format!("association_id = {own}")),
-        RowAccess::None => Some("1 = 0".into()),
+        RowAccess::All => Condition::all(),
+        RowAccess::Released => match released_then {
+            None => Condition::all().add(released()),
+            Some(months) => crate::period::months_condition("period", months.iter().copied()),
+        },
+        RowAccess::OwnOnly(own) => Condition::all().add(col("association_id").eq(own)),
+        RowAccess::None => Condition::any(),
     }
 }

@@ -2,6 +2,7 @@
 //! parameter (`$1`, `$2`, … on PostgreSQL and SQLite alike), never in the text. One statement text then serves every
 //! request of the same shape, so the database parses and plans it once per connection and reuses it.
 
+use sea_orm::sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder};
 use sea_orm::{DbBackend, Statement, Value};
 
 /// The values bound so far to a statement being written, and its backend.
@@ -67,10 +68,56 @@ impl Binder {
         format!("({})", ranges.join(" OR "))
     }
 
+    /// A statement of the query builder as text to write into this one (a derived table, say), its values bound
+    /// after those bound so far. The builder numbers its placeholders from one (`$1`) or leaves them unnumbered (`?`
+    /// on SQLite); they are numbered anew to follow this statement's. Write the text where it comes in binding order.
+    pub fn splice(&mut self, statement: &SelectStatement) -> String {
+        let (text, values) = match self.backend {
+            DbBackend::Postgres => statement.build(PostgresQueryBuilder),
+            _ => statement.build(SqliteQueryBuilder),
+        };
+        let offset = self.values.len();
+        self.values.extend(values.0);
+        renumber(&text, offset)
+    }
+
     /// The statement: `text` with the values bound so far.
     pub fn statement(self, text: String) -> Statement {
         Statement::from_sql_and_values(self.backend, text, self.values)
     }
+}
+
+/// `text` with its placeholders (`$n`, or `?`, outside quoted literals and names) numbered from `offset + 1`.
+fn renumber(text: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    let mut unnumbered = offset;
+    while let Some(c) = chars.next() {
+        match quote {
+            // A doubled quote inside a literal closes and reopens it: the text is copied either way.
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '?' => {
+                unnumbered += 1;
+                out.push_str(&format!("${unnumbered}"));
+                continue;
+            }
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut n = 0usize;
+                while let Some(digit) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + digit as usize;
+                    chars.next();
+                }
+                out.push_str(&format!("${}", offset + n));
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A statement's text and values as one string: two statements are the same read exactly when their keys are equal.
@@ -98,5 +145,39 @@ mod tests {
         assert_eq!(values[3], Value::from(3));
         assert_eq!(values[5], Value::from("FEMALE"));
         assert_eq!(values.len(), 9);
+    }
+
+    #[test]
+    fn spliced_statements_number_their_placeholders_after_the_outer_ones() {
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let inner = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("client_stat"))
+            .and_where(Expr::col(Alias::new("period")).eq(202001))
+            .and_where(Expr::col(Alias::new("area")).eq("it's $1 ?"))
+            .to_owned();
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let mut b = Binder::new(backend);
+            let first = b.bind(7);
+            let spliced = b.splice(&inner);
+            let last = b.bind(9);
+            assert_eq!(first, "$1");
+            assert!(spliced.contains("\"period\" = $2 AND \"area\" = $3"), "{spliced}");
+            assert_eq!(last, "$4");
+            let values = b.statement(String::new()).values.expect("values").0;
+            assert_eq!(
+                values,
+                vec![
+                    Value::from(7),
+                    Value::from(202001),
+                    Value::from("it's $1 ?"),
+                    Value::from(9)
+                ]
+            );
+        }
+        assert_eq!(
+            renumber("a = '$1 ?' AND \"b?\" = ? AND c = $2", 3),
+            "a = '$1 ?' AND \"b?\" = $4 AND c = $5"
+        );
     }
 }

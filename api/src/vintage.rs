@@ -9,57 +9,15 @@
 //! in place of the fact table. Reading without a vintage reads the fact tables (and rollups) exactly as before.
 
 use crate::error::ApiResult;
+use crate::facts::Facts;
 use crate::period::Month;
 use chrono::{DateTime, Utc};
 use entity::enums::SubmissionStatus;
 use entity::{release, submission};
 use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query, SelectStatement, UnionType};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
-
-/// A fact table that reports replace, its revision table and its columns: (facts, revisions, dimension columns,
-/// value columns). Every one has `id`, `association_id` and `period` besides.
-pub const VERSIONED: &[(&str, &str, &[&str], &[&str])] = &[
-    (
-        "client_stat",
-        "client_stat_revision",
-        &["region_id", "segment", "gender", "area"],
-        crate::rollup::CLIENT_MEASURES,
-    ),
-    (
-        "loan_stat",
-        "loan_stat_revision",
-        &["region_id", "segment", "gender", "area"],
-        crate::rollup::LOAN_MEASURES,
-    ),
-    (
-        "staff_stat",
-        "staff_stat_revision",
-        &["category", "gender"],
-        &["headcount"],
-    ),
-];
-
-/// The columns of a versioned table other than `id`, in one order for the fact and revision tables.
-pub fn columns(facts: &str) -> Vec<&'static str> {
-    let (_, _, dims, values) = VERSIONED.iter().find(|(f, ..)| *f == facts).expect("a versioned table");
-    let mut columns = vec!["association_id", "period"];
-    columns.extend(dims.iter());
-    columns.extend(values.iter());
-    columns
-}
-
-/// The revision table of a versioned fact table.
-pub fn revisions(facts: &str) -> &'static str {
-    VERSIONED
-        .iter()
-        .find(|(f, ..)| *f == facts)
-        .map(|(_, r, ..)| *r)
-        .expect("a versioned table")
-}
 
 /// Which rows of an association-month: the fact table's (its current version) or a superseded version's in the
 /// revision table (`0`: rows loaded without a submission).
@@ -226,37 +184,49 @@ pub async fn changed_after_release<C: ConnectionTrait>(
         .collect())
 }
 
+/// The association-months of `keys` (association, month): one condition per month, on the month and its
+/// associations.
+fn of_months<'a>(keys: impl IntoIterator<Item = &'a (i32, i32)>) -> Cond {
+    let mut by_month: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+    for (association, month) in keys {
+        by_month.entry(*month).or_default().push(*association);
+    }
+    by_month.into_iter().fold(Cond::any(), |any, (month, associations)| {
+        any.add(
+            Expr::col(Alias::new("period"))
+                .eq(month)
+                .and(Expr::col(Alias::new("association_id")).is_in(associations)),
+        )
+    })
+}
+
 /// The rows of one version of association-months, with the value columns multiplied by `sign`.
-fn version_rows(facts: &str, version: Version, keys: &[(i32, i32)], sign: i64) -> Option<SelectStatement> {
+fn version_rows(facts: &Facts, version: Version, keys: &[(i32, i32)], sign: i64) -> Option<SelectStatement> {
     if keys.is_empty() {
         return None;
     }
-    let (_, _, dims, values) = VERSIONED.iter().find(|(f, ..)| *f == facts).expect("a versioned table");
     let mut select = Query::select();
     select.column(Alias::new("id"));
-    for column in ["association_id", "period"].iter().chain(dims.iter()) {
-        select.column(Alias::new(*column));
+    select.column(Alias::new("association_id"));
+    select.column(Alias::new("period"));
+    for dimension in facts.dimensions {
+        select.column(Alias::new(dimension.column));
     }
-    for value in values.iter() {
+    for measure in facts.measures {
         if sign == 1 {
-            select.column(Alias::new(*value));
+            select.column(Alias::new(measure.column));
         } else {
-            select.expr_as(Expr::col(Alias::new(*value)).mul(sign), Alias::new(*value));
+            select.expr_as(
+                Expr::col(Alias::new(measure.column)).mul(sign),
+                Alias::new(measure.column),
+            );
         }
     }
-    let mut which = Cond::any();
-    for (association, month) in keys {
-        which = which.add(
-            Expr::col(Alias::new("association_id"))
-                .eq(*association)
-                .and(Expr::col(Alias::new("period")).eq(*month)),
-        );
-    }
     match version {
-        Version::Current => select.from(Alias::new(facts)).cond_where(which),
-        Version::Superseded(id) => select.from(Alias::new(revisions(facts))).cond_where(
+        Version::Current => select.from(Alias::new(facts.table)).cond_where(of_months(keys)),
+        Version::Superseded(id) => select.from(Alias::new(facts.revisions)).cond_where(
             Cond::all()
-                .add(which)
+                .add(of_months(keys))
                 .add(Expr::col(Alias::new("submission_id")).eq(id)),
         ),
     };
@@ -274,31 +244,20 @@ fn union_all(parts: impl IntoIterator<Item = SelectStatement>) -> Option<SelectS
 }
 
 /// A fact table as it stood at the vintage: the current rows of every association-month not replaced since, and
-/// the standing version's rows of those that were. Columns as the fact table's.
-pub fn facts(facts: &str, vintage: &Vintage) -> SelectStatement {
-    let columns = columns(facts);
+/// the standing version's rows of those that were. Columns as the fact table's; values bound.
+pub fn facts(facts: &Facts, vintage: &Vintage) -> SelectStatement {
     let mut current = Query::select();
     current.column(Alias::new("id"));
-    for column in &columns {
-        current.column(Alias::new(*column));
+    for column in facts.columns() {
+        current.column(Alias::new(column));
     }
-    current.from(Alias::new(facts));
-    let mut replaced_months: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+    current.from(Alias::new(facts.table));
+    if !vintage.replaced.is_empty() {
+        current.cond_where(of_months(vintage.replaced.keys()).not());
+    }
     let mut standing: BTreeMap<Version, Vec<(i32, i32)>> = BTreeMap::new();
-    for ((association, month), version) in &vintage.replaced {
-        replaced_months.entry(*month).or_default().push(*association);
-        standing.entry(*version).or_default().push((*association, *month));
-    }
-    if !replaced_months.is_empty() {
-        let mut replaced = Cond::any();
-        for (month, associations) in replaced_months {
-            replaced = replaced.add(
-                Expr::col(Alias::new("period"))
-                    .eq(month)
-                    .and(Expr::col(Alias::new("association_id")).is_in(associations)),
-            );
-        }
-        current.cond_where(replaced.not());
+    for (key, version) in &vintage.replaced {
+        standing.entry(*version).or_default().push(*key);
     }
     let earlier = standing
         .into_iter()
@@ -308,7 +267,7 @@ pub fn facts(facts: &str, vintage: &Vintage) -> SelectStatement {
 
 /// The change of a fact table after release: for each changed association-month, the rows standing at `at` minus
 /// the rows at release (values negated). Summed over a group, a non-zero value is a value that changed.
-pub fn changes(facts: &str, changed: &BTreeMap<(i32, i32), (Version, Version)>) -> Option<SelectStatement> {
+pub fn changes(facts: &Facts, changed: &BTreeMap<(i32, i32), (Version, Version)>) -> Option<SelectStatement> {
     let mut by_version: BTreeMap<(Version, i64), Vec<(i32, i32)>> = BTreeMap::new();
     for (key, (then, now)) in changed {
         by_version.entry((*now, 1)).or_default().push(*key);
@@ -319,14 +278,6 @@ pub fn changes(facts: &str, changed: &BTreeMap<(i32, i32), (Version, Version)>) 
             .into_iter()
             .filter_map(|((version, sign), keys)| version_rows(facts, version, &keys, sign)),
     )
-}
-
-/// A statement as SQL text for the backend, values inlined (they are integers read from the database).
-pub fn sql(backend: DbBackend, statement: &SelectStatement) -> String {
-    match backend {
-        DbBackend::Postgres => statement.to_string(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => statement.to_string(sea_orm::sea_query::SqliteQueryBuilder),
-    }
 }
 
 /// The months of a set of association-months.

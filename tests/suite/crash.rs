@@ -299,7 +299,7 @@ async fn stored_figures(db: &DatabaseConnection, association: &str, month: i32, 
         ));
     }
     let (loans, only) = table("loan_stat");
-    let values = api::vintage::VERSIONED[1].3;
+    let values: Vec<&str> = api::facts::LOANS.measures.iter().map(|m| m.column).collect();
     for row in rows(
         db,
         format!(
@@ -345,18 +345,16 @@ async fn count(db: &DatabaseConnection, sql: String) -> i64 {
 
 /// Every rollup table equals a GROUP BY over the facts, every column, every month.
 async fn assert_rollups_equal_facts(db: &DatabaseConnection) {
-    for (facts, _, _, measures) in &api::vintage::VERSIONED[..2] {
-        for rollup in [
-            api::rollup::by_region(facts),
-            api::rollup::by_association(facts),
-            api::rollup::association_total(facts),
-        ] {
-            let keys: Vec<&str> = if api::rollup::is_total(rollup) {
-                vec!["association_id", "period"]
-            } else if api::rollup::is_regional(rollup) {
-                vec!["region_id", "period", "segment", "gender", "area"]
-            } else {
-                vec!["association_id", "period", "segment", "gender", "area"]
+    use api::rollup::Level;
+    for facts in [&api::facts::CLIENTS, &api::facts::LOANS] {
+        let measures: Vec<&str> = facts.measures.iter().map(|m| m.column).collect();
+        let facts_table = facts.table;
+        for level in [Level::Region, Level::Association, Level::AssociationTotal] {
+            let rollup = api::rollup::table(facts, level).expect("a rollup");
+            let keys: Vec<&str> = match level {
+                Level::AssociationTotal => vec!["association_id", "period"],
+                Level::Region => vec!["region_id", "period", "segment", "gender", "area"],
+                Level::Association => vec!["association_id", "period", "segment", "gender", "area"],
             };
             let keys = keys.join(", ");
             let sums: Vec<String> = measures
@@ -364,11 +362,11 @@ async fn assert_rollups_equal_facts(db: &DatabaseConnection) {
                 .map(|m| format!("CAST(SUM({m}) AS BIGINT) AS {m}"))
                 .collect();
             let (measures, sums) = (measures.join(", "), sums.join(", "));
-            let summed = format!("SELECT {keys}, {sums} FROM {facts} GROUP BY {keys}");
+            let summed = format!("SELECT {keys}, {sums} FROM {facts_table} GROUP BY {keys}");
             let rolled = format!("SELECT {keys}, {measures} FROM {rollup}");
             for (one, other) in [(&summed, &rolled), (&rolled, &summed)] {
                 let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM ({one} EXCEPT {other}) d");
-                assert_eq!(count(db, sql).await, 0, "{rollup} equals the sums of {facts}");
+                assert_eq!(count(db, sql).await, 0, "{rollup} equals the sums of {facts_table}");
             }
         }
     }

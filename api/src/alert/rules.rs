@@ -329,17 +329,18 @@ async fn lateness<C: ConnectionTrait>(
     if let Some(month) = lateness_month(at).filter(|m| first_reported.is_some_and(|first| *m >= first)) {
         // Expected associations (active ones) without an accepted report of the month, and without this rule's alert
         // for it yet: usually none, in one statement whatever the number of associations.
+        // Text with bound values: the builder does not say the concatenated group key.
+        let mut b = crate::sql::Binder::new(db.get_database_backend());
         let sql = format!(
             "SELECT a.id AS id FROM association a WHERE a.status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM submission s \
              WHERE s.association_id = a.id AND s.period = {m} AND s.status = 'ACCEPTED') AND NOT EXISTS (SELECT 1 FROM \
-             alert x WHERE x.rule_id = {rule} AND x.period = {m} AND x.group_key = 'ASSOCIATION:' || CAST(a.id AS TEXT)) \
+             alert x WHERE x.rule_id = {rule} AND x.period = {m2} AND x.group_key = 'ASSOCIATION:' || CAST(a.id AS TEXT)) \
              ORDER BY a.id",
-            m = month.0,
-            rule = rule.id
+            m = b.bind(month.0),
+            rule = b.bind(rule.id),
+            m2 = b.bind(month.0),
         );
-        let missing = db
-            .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
-            .await?;
+        let missing = db.query_all_raw(b.statement(sql)).await?;
         let deadline = crate::reporting::deadline(month);
         for row in missing {
             let id: i32 = row.try_get("", "id")?;

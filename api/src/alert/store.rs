@@ -9,7 +9,6 @@ use crate::scope::Scope;
 use crate::store::{self, Keyed};
 use entity::enums::{AlertScope, AlertSeverity, AlertStatus};
 use entity::{alert, alert_rule};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::collections::HashMap;
 
@@ -97,7 +96,7 @@ pub async fn alerts<C: ConnectionTrait>(
 ) -> ApiResult<Page<AlertView>> {
     let mut select = alert::Entity::find();
     if let Some(condition) = scope.alerts_condition() {
-        select = select.filter(Expr::cust(condition));
+        select = select.filter(condition);
     }
     if let Some(status) = conditions.status {
         select = select.filter(alert::Column::Status.eq(status));

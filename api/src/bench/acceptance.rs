@@ -5,6 +5,7 @@
 use super::BoxError;
 use super::dataset::Scale;
 use crate::period::Month;
+use crate::rollup::Level;
 use crate::scope::Scope;
 use crate::submission::store::{self, NewReport};
 use crate::submission::table::{self, RawReport, Table};
@@ -119,21 +120,16 @@ async fn remove_reporters(db: &DatabaseConnection) -> Result<(), BoxError> {
         format!("DELETE FROM alert_event WHERE alert_id IN ({alerts})"),
         format!("DELETE FROM alert WHERE association_id IN ({ids})"),
     ];
-    for table in [
-        "client_stat_revision",
-        "loan_stat_revision",
-        "staff_stat_revision",
-        "client_stat",
-        "loan_stat",
-        "staff_stat",
-        "client_stat_by_association",
-        "loan_stat_by_association",
-        "client_stat_association_total",
-        "loan_stat_association_total",
-        "target",
-        "branch",
-        "submission",
-    ] {
+    let facts = crate::facts::ALL;
+    let revisions = facts.iter().map(|f| f.revisions);
+    let rollups = facts
+        .iter()
+        .flat_map(|f| [Level::Association, Level::AssociationTotal].map(|level| crate::rollup::table(f, level)));
+    let tables = revisions
+        .chain(facts.iter().map(|f| f.table))
+        .chain(rollups.flatten())
+        .chain(["target", "branch", "submission"]);
+    for table in tables {
         statements.push(format!("DELETE FROM {table} WHERE association_id IN ({ids})"));
     }
     statements.push("DELETE FROM association WHERE code LIKE 'RPT%'".into());

@@ -119,11 +119,11 @@ pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     for table in ["webhook_attempt", "webhook_delivery", "webhook", "alert_event", "alert"] {
         db.execute(&Query::delete().from_table(table).take()).await?;
     }
-    for table in crate::rollup::TABLES {
-        db.execute(&Query::delete().from_table(*table).take()).await?;
+    for table in crate::rollup::tables() {
+        db.execute(&Query::delete().from_table(table).take()).await?;
     }
-    for (_, revisions, ..) in crate::vintage::VERSIONED {
-        db.execute(&Query::delete().from_table(*revisions).take()).await?;
+    for facts in crate::facts::ALL {
+        db.execute(&Query::delete().from_table(facts.revisions).take()).await?;
     }
     audit_event::Entity::delete_many().exec(db).await?;
     submission::Entity::delete_many().exec(db).await?;

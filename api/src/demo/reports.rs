@@ -19,6 +19,7 @@
 use super::reference::{ASSOCIATIONS, Ids, REGIONS, released_at};
 use super::stats::{MonthFigures, Statistics};
 use super::util::{MONTHS, period, unit};
+use crate::facts::Quantity;
 use crate::period::{Month, centimes_to_text};
 use crate::scope::{Role, Scope};
 use crate::submission::accept::Acceptance;
@@ -146,10 +147,10 @@ fn files(figures: &MonthFigures) -> [(Table, String); 3] {
     });
     let loans = figures.loans.iter().map(|(p, values)| {
         let mut row = place(p);
-        for (column, value) in Table::Loans.columns()[4..].iter().zip(values) {
-            row.push(match Table::is_count(column) {
-                true => value.to_string(),
-                false => centimes_to_text(*value),
+        for (measure, value) in crate::facts::LOANS.measures.iter().zip(values) {
+            row.push(match measure.quantity {
+                Quantity::Count => value.to_string(),
+                Quantity::Amount => centimes_to_text(*value),
             });
         }
         row

@@ -250,8 +250,8 @@ pub(crate) type Place = (&'static str, Segment, Gender, Area);
 pub(crate) struct MonthFigures {
     /// Active and new clients of each cell.
     pub clients: Vec<(Place, [i64; 2])>,
-    /// Loan figures of each cell, in the order of the loans file's value columns (`Table::Loans.columns()[4..]`).
-    pub loans: Vec<(Place, [i64; 10])>,
+    /// Loan figures of each cell, in the order of `facts::LOANS.measures`.
+    pub loans: Vec<(Place, [i64; crate::facts::LOAN_VALUES])>,
     /// Headcount by category and gender.
     pub staff: Vec<(StaffCategory, Gender, i64)>,
 }

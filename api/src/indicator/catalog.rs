@@ -1,6 +1,8 @@
 //! The measures partners can ask for: how each is computed, in which unit,
 //! whether it is a stock or a flow, and which dimensions break it down.
 
+use crate::facts::{Facts, Quantity};
+
 /// A dimension of the indicator cube.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dim {
@@ -53,6 +55,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// The fact table the source's rows are (targets and branches are not monthly facts).
+    pub fn facts(self) -> Option<&'static Facts> {
+        match self {
+            Source::Clients => Some(&crate::facts::CLIENTS),
+            Source::Loans => Some(&crate::facts::LOANS),
+            Source::Staff => Some(&crate::facts::STAFF),
+            Source::Branches | Source::Targets => None,
+        }
+    }
+
     /// Dimensions the source's rows carry.
     pub fn dims(self) -> &'static [Dim] {
         match self {
@@ -183,21 +195,15 @@ impl Agg {
         }
     }
 
-    /// True when stored in centimes.
+    /// True when stored in centimes: the measure's quantity in its fact table, and the amount targets.
     pub fn is_money(self) -> bool {
-        use Agg::*;
-        matches!(
-            self,
-            DisbursedAmount
-                | Outstanding
-                | Par30
-                | Par90
-                | WriteOff
-                | RepaymentsDue
-                | RepaymentsCollected
-                | TargetDisbursedAmount
-                | TargetOutstanding
-        )
+        match self.source().facts() {
+            Some(facts) => {
+                let column = self.column_and_condition().0;
+                facts.measure(column).map(|m| m.quantity) == Some(Quantity::Amount)
+            }
+            None => matches!(self, Agg::TargetDisbursedAmount | Agg::TargetOutstanding),
+        }
     }
 
     /// The value in its public unit (MAD for money, the count otherwise).
@@ -665,5 +671,27 @@ impl MeasureDef {
             .find(|(code, ..)| *code == self.code)
             .map_or(("", ""), |(_, fr, ar)| (*fr, *ar));
         (fr, ar, self.formula_text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_monthly_aggregate_sums_a_measure_of_its_fact_table() {
+        for agg in Agg::ALL {
+            let Some(facts) = agg.source().facts() else { continue };
+            let column = agg.column_and_condition().0;
+            assert!(
+                facts.measure(column).is_some(),
+                "{agg:?} sums {column}, not a measure of {}",
+                facts.table
+            );
+            let dims: Vec<&str> = agg.source().dims().iter().map(|d| d.name()).collect();
+            assert!(!dims.is_empty(), "{agg:?}");
+        }
+        assert!(Agg::Outstanding.is_money() && Agg::TargetOutstanding.is_money());
+        assert!(!Agg::ActiveLoans.is_money() && !Agg::ActiveFemale.is_money() && !Agg::TargetNewClients.is_money());
     }
 }

@@ -89,8 +89,8 @@ pub struct CubeRequest {
 /// Fact tables read in place of the stored ones, and the months released then.
 #[derive(Debug, Clone, Default)]
 pub struct Derived {
-    /// Fact table → SQL of the table to read in its place, with the same columns.
-    pub tables: HashMap<&'static str, String>,
+    /// Fact table → the table to read in its place, with the same columns.
+    pub tables: HashMap<&'static str, sea_orm::sea_query::SelectStatement>,
     /// The months released at the instant the data is read as of (for callers who see released months); `None`: the
     /// months released now.
     pub released: Option<Vec<i32>>,

@@ -236,8 +236,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         (None, None) => None,
     };
     drop(place);
-    let backend = db.get_database_backend();
-    let derived = vintage.as_ref().map(|vintage| derived(backend, vintage));
+    let derived = vintage.as_ref().map(derived);
     let request = CubeRequest {
         granularity,
         periods: all_periods,
@@ -259,11 +258,9 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
     // As released, nothing is revised after its release.
     if small_groups.is_none() && revised {
         let changed = crate::vintage::changed_after_release(db, as_of, &months).await?;
-        let tables: HashMap<&'static str, String> = crate::vintage::VERSIONED
-            .iter()
-            .filter_map(|(facts, ..)| {
-                crate::vintage::changes(facts, &changed).map(|changes| (*facts, crate::vintage::sql(backend, &changes)))
-            })
+        let tables: HashMap<&'static str, _> = crate::facts::ALL
+            .into_iter()
+            .filter_map(|facts| crate::vintage::changes(facts, &changed).map(|changes| (facts.table, changes)))
             .collect();
         if !tables.is_empty() {
             let versioned: BTreeSet<Agg> = aggs
@@ -513,19 +510,14 @@ pub async fn measure_per_group<C: ConnectionTrait>(
 
 /// The derived fact tables of a vintage (none when no association-month was replaced since, so that rollups serve),
 /// and its released months.
-fn derived(backend: sea_orm::DbBackend, vintage: &crate::vintage::Vintage) -> Arc<Derived> {
+fn derived(vintage: &crate::vintage::Vintage) -> Arc<Derived> {
     Arc::new(Derived {
         tables: if vintage.replaced.is_empty() {
             HashMap::new()
         } else {
-            crate::vintage::VERSIONED
-                .iter()
-                .map(|(facts, ..)| {
-                    (
-                        *facts,
-                        crate::vintage::sql(backend, &crate::vintage::facts(facts, vintage)),
-                    )
-                })
+            crate::facts::ALL
+                .into_iter()
+                .map(|facts| (facts.table, crate::vintage::facts(facts, vintage)))
                 .collect()
         },
         released: Some(vintage.released.clone()),

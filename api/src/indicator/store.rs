@@ -12,6 +12,7 @@ use super::cube::{Contributors, Cube, CubeRequest, GroupKey, levels};
 use super::hiding::{Decisions, Finest, derive_lattice};
 use crate::error::ApiResult;
 use crate::period::{Granularity, Month, Period};
+use crate::rollup::{self, Level};
 use crate::scope::RowAccess;
 use crate::sql::Binder;
 use entity::enums::{Area, Gender, Segment};
@@ -33,13 +34,8 @@ fn dim_column(dim: Dim) -> &'static str {
 pub fn table_for(source: Source, request: &CubeRequest) -> &'static str {
     let names_associations = request.group_by.contains(&Dim::Association) || request.filter.associations.is_some();
     let names_regions = request.lattice_dims(source).contains(&Dim::Region) || request.filter.regions.is_some();
-    match source {
-        Source::Clients | Source::Loans => {
-            let facts = if source == Source::Clients {
-                "client_stat"
-            } else {
-                "loan_stat"
-            };
+    match source.facts() {
+        Some(facts) if facts.rollups.is_some() => {
             let names_cells = request
                 .lattice_dims(source)
                 .iter()
@@ -49,21 +45,24 @@ pub fn table_for(source: Source, request: &CubeRequest) -> &'static str {
                 || request.filter.areas.is_some();
             // The regional rollup has summed the associations away: contributors cannot be counted from it.
             let counted = request.small_groups.is_some();
-            match (
+            let level = match (
                 request.use_rollups && request.derived.as_ref().is_none_or(|d| d.tables.is_empty()),
                 names_associations || counted,
                 names_regions,
                 names_cells,
             ) {
-                (true, false, _, _) => crate::rollup::by_region(facts),
-                (true, true, false, false) => crate::rollup::association_total(facts),
-                (true, true, false, true) => crate::rollup::by_association(facts),
-                _ => facts,
-            }
+                (true, false, _, _) => Some(Level::Region),
+                (true, true, false, false) => Some(Level::AssociationTotal),
+                (true, true, false, true) => Some(Level::Association),
+                _ => None,
+            };
+            level
+                .and_then(|level| rollup::table(facts, level))
+                .unwrap_or(facts.table)
         }
-        Source::Staff => "staff_stat",
-        Source::Targets => "target",
-        Source::Branches => "branch",
+        Some(facts) => facts.table,
+        None if source == Source::Targets => "target",
+        None => "branch",
     }
 }
 
@@ -116,15 +115,23 @@ pub fn monthly_statement(backend: DbBackend, source: Source, aggs: &[Agg], reque
     let bucket = bucket_sql(request.granularity);
     let end = bucket_end_sql(request.granularity);
     let table = table_for(source, request);
+    let shares = match (rollup::level_of(table), source.facts().and_then(|f| f.rollups.as_ref())) {
+        (Some(Level::AssociationTotal), Some(rollups)) => rollups.shares,
+        _ => &[],
+    };
+    // The table read, first in the text and in binding order.
+    let from = match request.derived.as_ref().and_then(|d| d.tables.get(table)) {
+        Some(statement) => format!("({}) AS {table}", b.splice(statement)),
+        None => table.to_owned(),
+    };
     let select: Vec<String> = Agg::ALL
         .iter()
         .filter(|agg| agg.source() == source && aggs.iter().any(|asked| asked.kind() == agg.kind()))
         .map(|agg| {
-            let (column, condition) = match agg {
-                // The association totals keep women and rural clients in columns of their own.
-                Agg::ActiveFemale if crate::rollup::is_total(table) => ("active_female", None),
-                Agg::ActiveRural if crate::rollup::is_total(table) => ("active_rural", None),
-                other => other.column_and_condition(),
+            // The association totals keep women and rural clients in columns of their own.
+            let (column, condition) = match shares.iter().find(|share| share.column == agg.alias()) {
+                Some(share) => (share.column, None),
+                None => agg.column_and_condition(),
             };
             let mut when: Vec<&str> = condition.into_iter().collect();
             if agg.kind() == Kind::Stock {
@@ -153,10 +160,6 @@ pub fn monthly_statement(backend: DbBackend, source: Source, aggs: &[Agg], reque
         request.access,
         request.derived.as_ref().and_then(|d| d.released.as_deref()),
     ));
-    let from = match request.derived.as_ref().and_then(|d| d.tables.get(table)) {
-        Some(sql) => format!("({sql}) AS {table}"),
-        None => table.to_owned(),
-    };
     let (dims, finest) = match request.small_groups {
         None => (request.group_by.clone(), false),
         // For a caller who must not see small groups: the sums per association at the finest grouping (one scan of

@@ -1,8 +1,9 @@
 //! Aggregates of programme outcomes by programme, sector, gender and region.
 
 use crate::error::ApiResult;
+use crate::sql::Binder;
 use entity::enums::{OutcomeGender, Sector};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 
 /// A dimension of the programme aggregates.
@@ -35,24 +36,17 @@ pub struct ProgrammeSummaryRow {
     pub candidates: Option<i64>,
 }
 
-fn conditions(filter: &ProgrammeSummaryFilter, id: &str) -> String {
+/// ` WHERE …` of the filter (nothing without one), its values bound to `b`.
+fn conditions(b: &mut Binder, filter: &ProgrammeSummaryFilter, id: &str) -> String {
     let mut conditions = Vec::new();
     if let Some(ids) = &filter.programmes {
-        let list: Vec<String> = ids.iter().map(i32::to_string).collect();
-        conditions.push(format!(
-            "{id} IN ({})",
-            if list.is_empty() {
-                "NULL".into()
-            } else {
-                list.join(", ")
-            }
-        ));
+        conditions.push(b.one_of(id, ids));
     }
     if let Some(from) = filter.from_year {
-        conditions.push(format!("p.year >= {from}"));
+        conditions.push(format!("p.year >= {}", b.bind(from)));
     }
     if let Some(to) = filter.to_year {
-        conditions.push(format!("p.year <= {to}"));
+        conditions.push(format!("p.year <= {}", b.bind(to)));
     }
     if conditions.is_empty() {
         String::new()
@@ -83,11 +77,12 @@ pub async fn summarise<C: ConnectionTrait>(
             ProgrammeDim::Region => "o.region_id",
         })
         .collect();
+    let mut b = Binder::new(backend);
     let mut sql = format!(
         "SELECT {}CAST(SUM(o.beneficiaries) AS BIGINT) AS beneficiaries, CAST(SUM(o.grant_amount) AS BIGINT) AS grant_amount \
          FROM programme_outcome o JOIN programme p ON p.id = o.programme_id{}",
         columns.iter().map(|c| format!("{c}, ")).collect::<String>(),
-        conditions(filter, "o.programme_id")
+        conditions(&mut b, filter, "o.programme_id")
     );
     if !columns.is_empty() {
         let positions: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
@@ -95,7 +90,7 @@ pub async fn summarise<C: ConnectionTrait>(
     }
     let has = |d: ProgrammeDim| group_by.contains(&d);
     let mut rows = Vec::new();
-    for row in db.query_all_raw(Statement::from_string(backend, sql)).await? {
+    for row in db.query_all_raw(b.statement(sql)).await? {
         let Some(beneficiaries) = row.try_get::<Option<i64>>("", "beneficiaries")? else {
             continue;
         };
@@ -127,14 +122,15 @@ pub async fn summarise<C: ConnectionTrait>(
     }
     if with_candidates && group_by.iter().all(|d| *d == ProgrammeDim::Programme) {
         let by_programme = has(ProgrammeDim::Programme);
+        let mut b = Binder::new(backend);
         let sql = format!(
             "SELECT {}CAST(SUM(p.candidates) AS BIGINT) AS candidates FROM programme p{}{}",
             if by_programme { "p.id AS programme_id, " } else { "" },
-            conditions(filter, "p.id"),
+            conditions(&mut b, filter, "p.id"),
             if by_programme { " GROUP BY p.id" } else { "" }
         );
         let mut candidates: HashMap<Option<i32>, Option<i64>> = HashMap::new();
-        for row in db.query_all_raw(Statement::from_string(backend, sql)).await? {
+        for row in db.query_all_raw(b.statement(sql)).await? {
             let id: Option<i32> = if by_programme {
                 row.try_get("", "programme_id")?
             } else {

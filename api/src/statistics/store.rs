@@ -2,7 +2,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::period::Month;
-use crate::scope::{Scope, rows_condition, rows_condition_at};
+use crate::scope::{Scope, rows_condition};
 use crate::store::Keyed;
 use crate::vintage::Vintage;
 use entity::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure};
@@ -91,10 +91,7 @@ pub struct CellConditions {
 
 /// The rows of a per-association monthly table the scope may read.
 fn visible(scope: &Scope) -> Condition {
-    match rows_condition(scope.row_access()) {
-        Some(sql) => Condition::all().add(Expr::cust(sql)),
-        None => Condition::all(),
-    }
+    rows_condition(scope.row_access(), None)
 }
 
 /// Selects client or loan cells (both tables share the dimension columns).
@@ -145,13 +142,12 @@ pub fn select_targets(scope: &Scope, c: &TargetConditions) -> Select<target::Ent
 pub fn as_of<E: EntityTrait>(select: Select<E>, scope: &Scope, vintage: &Vintage) -> Select<E> {
     let table = E::default().table_name();
     let mut select = select;
-    if let Some(sql) = rows_condition_at(scope.row_access(), Some(&vintage.released)) {
-        select = select.filter(Expr::cust(sql));
-    }
+    select = select.filter(rows_condition(scope.row_access(), Some(&vintage.released)));
     if !vintage.replaced.is_empty() {
-        QueryTrait::query(&mut select)
-            .from_clear()
-            .from_subquery(crate::vintage::facts(table, vintage), Alias::new(table));
+        QueryTrait::query(&mut select).from_clear().from_subquery(
+            crate::vintage::facts(crate::facts::Facts::of_table(table).expect("a fact table"), vintage),
+            Alias::new(table),
+        );
     }
     select
 }

@@ -10,9 +10,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::period::Month;
 use crate::scope::Scope;
 use chrono::Utc;
+use entity::association;
 use entity::enums::SubmissionStatus;
 use entity::submission::{self, Entity, Model};
-use entity::{association, client_stat, loan_stat, staff_stat};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
@@ -242,24 +242,15 @@ impl Acceptance<'_> {
 
 /// Copies the association-month's current client, loan and staff rows to the revision tables,
 /// marked with the submission they came from (`0` for figures loaded without a submission), before a new revision
-/// replaces them. An `INSERT … SELECT` between tables named by `vintage::VERSIONED` (constants), values bound.
+/// replaces them.
 async fn keep_revision<C: ConnectionTrait>(
     db: &C,
     association_id: i32,
     month: i32,
     submission_id: i64,
 ) -> Result<(), DbErr> {
-    for (facts, revisions, ..) in crate::vintage::VERSIONED {
-        let columns = crate::vintage::columns(facts).join(", ");
-        let mut binder = crate::sql::Binder::new(db.get_database_backend());
-        let sql = format!(
-            "INSERT INTO {revisions} (id, submission_id, {columns}) SELECT id, {submission}, {columns} FROM {facts} \
-             WHERE association_id = {association} AND period = {month}",
-            submission = binder.bind(submission_id),
-            association = binder.bind(association_id),
-            month = binder.bind(month),
-        );
-        db.execute_raw(binder.statement(sql)).await?;
+    for facts in crate::facts::ALL {
+        facts.keep_revision(db, association_id, month, submission_id).await?;
     }
     Ok(())
 }
@@ -271,73 +262,17 @@ async fn replace_figures<C: ConnectionTrait>(
     month: i32,
     figures: &Figures,
 ) -> Result<(), DbErr> {
-    client_stat::Entity::delete_many()
-        .filter(client_stat::Column::AssociationId.eq(association_id))
-        .filter(client_stat::Column::Period.eq(month))
-        .exec(db)
-        .await?;
-    loan_stat::Entity::delete_many()
-        .filter(loan_stat::Column::AssociationId.eq(association_id))
-        .filter(loan_stat::Column::Period.eq(month))
-        .exec(db)
-        .await?;
-    staff_stat::Entity::delete_many()
-        .filter(staff_stat::Column::AssociationId.eq(association_id))
-        .filter(staff_stat::Column::Period.eq(month))
-        .exec(db)
-        .await?;
-    if !figures.clients.is_empty() {
-        client_stat::Entity::insert_many(figures.clients.iter().map(|c| client_stat::ActiveModel {
-            association_id: Set(association_id),
-            region_id: Set(c.region_id),
-            period: Set(month),
-            segment: Set(c.segment),
-            gender: Set(c.gender),
-            area: Set(c.area),
-            active_clients: Set(c.active_clients),
-            new_clients: Set(c.new_clients),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
+    for facts in crate::facts::ALL {
+        facts.delete_month(db, association_id, month).await?;
     }
-    if !figures.loans.is_empty() {
-        loan_stat::Entity::insert_many(figures.loans.iter().map(|l| {
-            let v = l.values;
-            loan_stat::ActiveModel {
-                association_id: Set(association_id),
-                region_id: Set(l.region_id),
-                period: Set(month),
-                segment: Set(l.segment),
-                gender: Set(l.gender),
-                area: Set(l.area),
-                disbursed_count: Set(v[0]),
-                disbursed_amount: Set(v[1]),
-                active_loans: Set(v[2]),
-                outstanding_amount: Set(v[3]),
-                par30_amount: Set(v[4]),
-                par90_amount: Set(v[5]),
-                write_off_amount: Set(v[6]),
-                rescheduled_amount: Set(v[7]),
-                repayments_due: Set(v[8]),
-                repayments_collected: Set(v[9]),
-                ..Default::default()
-            }
-        }))
-        .exec(db)
+    let (clients, loans, staff) = (&crate::facts::CLIENTS, &crate::facts::LOANS, &crate::facts::STAFF);
+    clients
+        .insert_month(db, association_id, month, figures.clients.iter().map(|c| c.row()))
         .await?;
-    }
-    if !figures.staff.is_empty() {
-        staff_stat::Entity::insert_many(figures.staff.iter().map(|s| staff_stat::ActiveModel {
-            association_id: Set(association_id),
-            period: Set(month),
-            category: Set(s.category),
-            gender: Set(s.gender),
-            headcount: Set(s.headcount),
-            ..Default::default()
-        }))
-        .exec(db)
+    loans
+        .insert_month(db, association_id, month, figures.loans.iter().map(|l| l.row()))
         .await?;
-    }
-    Ok(())
+    staff
+        .insert_month(db, association_id, month, figures.staff.iter().map(|s| s.row()))
+        .await
 }

@@ -13,9 +13,10 @@ use chrono::{Datelike, Utc};
 use entity::enums::SubmissionStatus;
 use entity::submission::{self, Entity, Model};
 use entity::{association, branch, region};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -75,27 +76,26 @@ pub async fn context<C: ConnectionTrait>(
     struct Sum {
         total: Option<i64>,
     }
-    let sum = |sql: String| async move {
-        Sum::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
+    // The association's total of one column of a fact table in the previous month.
+    let sum = |table: &'static str, column: &'static str| async move {
+        let select = Query::select()
+            .expr_as(
+                Expr::col(Alias::new(column)).sum().cast_as("BIGINT"),
+                Alias::new("total"),
+            )
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new("association_id")).eq(association_id))
+            .and_where(Expr::col(Alias::new("period")).eq(previous))
+            .to_owned();
+        Sum::find_by_statement(db.get_database_backend().build(&select))
             .one(db)
             .await
             .map(|s| s.and_then(|s| s.total))
     };
-    let clients = sum(format!(
-        "SELECT CAST(SUM(active_clients) AS BIGINT) AS total FROM client_stat WHERE association_id = {association_id} \
-         AND period = {previous}"
-    ))
-    .await?;
-    let loans = sum(format!(
-        "SELECT CAST(SUM(active_loans) AS BIGINT) AS total FROM loan_stat WHERE association_id = {association_id} \
-         AND period = {previous}"
-    ))
-    .await?;
-    let outstanding = sum(format!(
-        "SELECT CAST(SUM(outstanding_amount) AS BIGINT) AS total FROM loan_stat WHERE association_id = \
-         {association_id} AND period = {previous}"
-    ))
-    .await?;
+    let (clients, loans) = (crate::facts::CLIENTS.table, crate::facts::LOANS.table);
+    let clients = sum(clients, "active_clients").await?;
+    let outstanding = sum(loans, "outstanding_amount").await?;
+    let loans = sum(loans, "active_loans").await?;
     let previous = (clients.is_some() || loans.is_some()).then(|| Totals {
         active_clients: clients.unwrap_or(0),
         active_loans: loans.unwrap_or(0),

@@ -3,6 +3,7 @@
 //! Reading only checks the shape (encoding, one header, rows as long as the
 //! header); every value is checked later, all at once, by `validate`.
 
+use crate::facts::Facts;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -38,28 +39,16 @@ impl Table {
         self != Table::Branches
     }
 
-    /// The columns, in template order.
-    pub fn columns(self) -> &'static [&'static str] {
-        match self {
-            Table::Clients => &["region", "segment", "gender", "area", "active_clients", "new_clients"],
-            Table::Loans => &[
-                "region",
-                "segment",
-                "gender",
-                "area",
-                "disbursed_count",
-                "disbursed_amount",
-                "active_loans",
-                "outstanding_amount",
-                "par30_amount",
-                "par90_amount",
-                "write_off_amount",
-                "rescheduled_amount",
-                "repayments_due",
-                "repayments_collected",
-            ],
-            Table::Staff => &["category", "gender", "headcount"],
-            Table::Branches => &[
+    /// The fact table the report table fills (branches are checked, not stored as facts).
+    pub fn facts(self) -> Option<&'static Facts> {
+        Facts::of_report(self.name())
+    }
+
+    /// The columns, in template order: a fact table's dimensions then measures.
+    pub fn columns(self) -> Vec<&'static str> {
+        match self.facts() {
+            Some(facts) => facts.fields(),
+            None => vec![
                 "code",
                 "name",
                 "kind",
@@ -72,11 +61,6 @@ impl Table {
                 "closed_on",
             ],
         }
-    }
-
-    /// Whether a value column holds a whole count (the other value columns of the loans file are amounts in MAD).
-    pub fn is_count(column: &str) -> bool {
-        column.ends_with("_count") || column == "active_loans"
     }
 
     /// An example row, in column order, for the template.
@@ -294,6 +278,16 @@ pub fn read_json(rows: &[serde_json::Map<String, serde_json::Value>]) -> RawTabl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_template_has_a_value_per_column_and_every_fact_table_a_report_table() {
+        for table in Table::ALL {
+            assert_eq!(table.columns().len(), table.example().len(), "{}", table.name());
+        }
+        for facts in crate::facts::ALL {
+            assert!(Table::from_name(facts.report).is_some(), "{}", facts.table);
+        }
+    }
 
     #[test]
     fn rows_carry_the_line_they_start_on() {

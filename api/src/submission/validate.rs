@@ -5,8 +5,10 @@
 //! handed in as [`Context`].
 
 use super::table::{RawReport, RawTable, Table};
+use crate::facts::{CLIENTS, LOAN_VALUES, LOANS, Quantity};
 use crate::period::Month;
 use entity::enums::{Area, BranchKind, Gender, Segment, StaffCategory};
+use sea_orm::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -120,14 +122,54 @@ pub struct ClientCell {
     pub new_clients: i64,
 }
 
-/// One cell of loan figures; amounts in centimes, in the order of `Table::Loans.columns()[4..]`.
+/// One cell of loan figures; amounts in centimes, in the order of `facts::LOANS.measures`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoanCell {
     pub region_id: i32,
     pub segment: Segment,
     pub gender: Gender,
     pub area: Area,
-    pub values: [i64; 10],
+    pub values: [i64; LOAN_VALUES],
+}
+
+/// The dimension values of a client or loan cell, in the fact tables' order.
+fn place(region_id: i32, segment: Segment, gender: Gender, area: Area) -> Vec<Value> {
+    vec![region_id.into(), segment.into(), gender.into(), area.into()]
+}
+
+impl ClientCell {
+    /// The cell as a row of `facts::CLIENTS`: dimensions, then measures, in its order.
+    pub fn row(&self) -> Vec<Value> {
+        let mut row = place(self.region_id, self.segment, self.gender, self.area);
+        row.extend(CLIENTS.measures.iter().map(|m| match m.column {
+            "active_clients" => self.active_clients.into(),
+            "new_clients" => self.new_clients.into(),
+            other => unreachable!("a client measure without a field: {other}"),
+        }));
+        row
+    }
+}
+
+impl StaffCell {
+    /// The cell as a row of `facts::STAFF`.
+    pub fn row(&self) -> Vec<Value> {
+        vec![self.category.into(), self.gender.into(), self.headcount.into()]
+    }
+}
+
+impl LoanCell {
+    /// The cell as a row of `facts::LOANS`.
+    pub fn row(&self) -> Vec<Value> {
+        let mut row = place(self.region_id, self.segment, self.gender, self.area);
+        row.extend(self.values.iter().map(|v| Value::from(*v)));
+        row
+    }
+
+    /// The value of one measure column of the loans table.
+    pub fn get(&self, column: &str) -> i64 {
+        let index = LOANS.measures.iter().position(|m| m.column == column);
+        self.values[index.expect("a measure of the loans table")]
+    }
 }
 
 /// One staff headcount.
@@ -502,7 +544,7 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
         }
     }
     let mut absent = HashSet::new();
-    for column in expected {
+    for column in &expected {
         let optional = table == Table::Branches && matches!(*column, "closed_on" | "latitude" | "longitude");
         if !seen.contains(*column) && !optional {
             absent.insert(*column);
@@ -658,17 +700,27 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
         let absent = check_columns(Table::Loans, raw, &mut check);
         for row in rows(Table::Loans, raw, &absent) {
             let key = cell_key(&row, context, &mut check);
-            let mut read = [None; 10];
-            for (value, column) in read.iter_mut().zip(&Table::Loans.columns()[4..]) {
-                *value = if Table::is_count(column) {
-                    row.count(column, &mut check)
-                } else {
-                    row.amount(column, &mut check)
+            let mut read = [None; LOAN_VALUES];
+            for (value, measure) in read.iter_mut().zip(LOANS.measures) {
+                *value = match measure.quantity {
+                    Quantity::Count => row.count(measure.column, &mut check),
+                    Quantity::Amount => row.amount(measure.column, &mut check),
                 };
             }
             // The rules between a row's values are checked on the values that could be read, so that a row with an
             // unreadable value is reported whole.
-            let (outstanding, par30, par90) = (read[3], read[4], read[5]);
+            let value = |column: &str| {
+                LOANS
+                    .measures
+                    .iter()
+                    .position(|m| m.column == column)
+                    .and_then(|i| read[i])
+            };
+            let (outstanding, par30, par90) = (
+                value("outstanding_amount"),
+                value("par30_amount"),
+                value("par90_amount"),
+            );
             let cell = |c: &str| row.cells.get(c).copied().unwrap_or("").to_owned();
             if let (Some(par30), Some(par90)) = (par30, par90)
                 && par90 > par30
@@ -711,7 +763,7 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
             }
             loan_lines.insert(key, row.line);
             if let Some(values) = read.iter().copied().collect::<Option<Vec<i64>>>()
-                && let Ok(values) = <[i64; 10]>::try_from(values)
+                && let Ok(values) = <[i64; LOAN_VALUES]>::try_from(values)
             {
                 figures.loans.push(LoanCell {
                     region_id: key.0,
@@ -832,8 +884,8 @@ fn warn(
 ) {
     let totals = Totals {
         active_clients: figures.clients.iter().map(|c| c.active_clients).sum(),
-        active_loans: figures.loans.iter().map(|l| l.values[2]).sum(),
-        outstanding_amount: figures.loans.iter().map(|l| l.values[3]).sum(),
+        active_loans: figures.loans.iter().map(|l| l.get("active_loans")).sum(),
+        outstanding_amount: figures.loans.iter().map(|l| l.get("outstanding_amount")).sum(),
     };
     if let Some(previous) = context.previous {
         for (table, column, before, now) in [
@@ -855,7 +907,7 @@ fn warn(
                 let change = (now - before) as f64 / before as f64;
                 // Amounts are kept in centimes and written in MAD with two decimals, as the report writes them.
                 let text = |total: i64| {
-                    if Table::is_count(column) || column == "active_clients" {
+                    if crate::facts::is_count(column) {
                         total.to_string()
                     } else {
                         crate::period::centimes_to_text(total)
@@ -880,7 +932,7 @@ fn warn(
             }
         }
     }
-    let par30: i64 = figures.loans.iter().map(|l| l.values[4]).sum();
+    let par30: i64 = figures.loans.iter().map(|l| l.get("par30_amount")).sum();
     if totals.outstanding_amount > 0 {
         let rate = par30 as f64 / totals.outstanding_amount as f64;
         if rate > PAR30_RATE_LIMIT {
@@ -898,8 +950,8 @@ fn warn(
             );
         }
     }
-    let due: i64 = figures.loans.iter().map(|l| l.values[8]).sum();
-    let collected: i64 = figures.loans.iter().map(|l| l.values[9]).sum();
+    let due: i64 = figures.loans.iter().map(|l| l.get("repayments_due")).sum();
+    let collected: i64 = figures.loans.iter().map(|l| l.get("repayments_collected")).sum();
     if due > 0 {
         let rate = collected as f64 / due as f64;
         if rate < COLLECTION_RATE_LIMIT {
@@ -924,19 +976,19 @@ fn warn(
         .collect();
     for loan in &figures.loans {
         let key = (loan.region_id, loan.segment, loan.gender, loan.area);
-        if loan.values[2] > 0 && active_clients.get(&key).copied().unwrap_or(0) == 0 {
+        if loan.get("active_loans") > 0 && active_clients.get(&key).copied().unwrap_or(0) == 0 {
             let line = loan_lines.get(&key).copied().unwrap_or(0);
             let _ = client_lines;
             check.warning(
                 "loans",
                 Some(line),
                 Some("active_loans"),
-                Some(loan.values[2].to_string()),
+                Some(loan.get("active_loans").to_string()),
                 rule::LOANS_WITHOUT_CLIENTS,
                 format!(
                     "line {line} has {} active loans but the clients table has no active client for the same region, \
                      segment, gender and area: add the clients row",
-                    loan.values[2]
+                    loan.get("active_loans")
                 ),
             );
         }

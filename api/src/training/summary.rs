@@ -1,8 +1,10 @@
 //! Aggregates of the centre's training actions by year, format, audience and delivery.
 
 use crate::error::ApiResult;
+use crate::sql::Binder;
+use chrono::NaiveDate;
 use entity::enums::{Delivery, TrainingAudience, TrainingFormat};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend};
 
 /// A dimension of the training aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,13 +38,9 @@ pub struct TrainingSummaryRow {
     pub person_days: i64,
 }
 
-fn list<T: Copy>(values: &[T], text: fn(T) -> &'static str) -> String {
-    let list: Vec<String> = values.iter().map(|v| format!("'{}'", text(*v))).collect();
-    if list.is_empty() {
-        "NULL".into()
-    } else {
-        list.join(", ")
-    }
+/// The codes of a list of values.
+fn codes<T: Copy>(values: &[T], text: fn(T) -> &'static str) -> Vec<&'static str> {
+    values.iter().map(|v| text(*v)).collect()
 }
 
 fn parse<T: Copy>(all: &[T], text: fn(T) -> &'static str, value: Option<String>) -> Option<T> {
@@ -69,21 +67,32 @@ pub async fn summarise<C: ConnectionTrait>(
             TrainingDim::Delivery => "delivery".into(),
         });
     }
+    let mut b = Binder::new(backend);
     let mut conditions = Vec::new();
+    // Years beyond the calendar's range hold every action on one side and none on the other.
+    let day = |year: i32, month: u32, day: u32| NaiveDate::from_ymd_opt(year, month, day);
     if let Some(from) = filter.from_year {
-        conditions.push(format!("starts_on >= '{from:04}-01-01'"));
+        conditions.push(match day(from, 1, 1) {
+            Some(first) => format!("starts_on >= {}", b.bind(first)),
+            None if from > 0 => "1 = 0".into(),
+            None => "1 = 1".into(),
+        });
     }
     if let Some(to) = filter.to_year {
-        conditions.push(format!("starts_on <= '{to:04}-12-31'"));
+        conditions.push(match day(to, 12, 31) {
+            Some(last) => format!("starts_on <= {}", b.bind(last)),
+            None if to > 0 => "1 = 1".into(),
+            None => "1 = 0".into(),
+        });
     }
     if let Some(v) = &filter.formats {
-        conditions.push(format!("format IN ({})", list(v, TrainingFormat::as_str)));
+        conditions.push(b.one_of("format", &codes(v, TrainingFormat::as_str)));
     }
     if let Some(v) = &filter.audiences {
-        conditions.push(format!("audience IN ({})", list(v, TrainingAudience::as_str)));
+        conditions.push(b.one_of("audience", &codes(v, TrainingAudience::as_str)));
     }
     if let Some(v) = &filter.deliveries {
-        conditions.push(format!("delivery IN ({})", list(v, Delivery::as_str)));
+        conditions.push(b.one_of("delivery", &codes(v, Delivery::as_str)));
     }
     let mut sql = format!(
         "SELECT {}CAST(COUNT(*) AS BIGINT) AS actions, CAST(SUM(training_days) AS BIGINT) AS training_days, \
@@ -98,7 +107,7 @@ pub async fn summarise<C: ConnectionTrait>(
         let positions: Vec<String> = (1..=group_by.len()).map(|i| i.to_string()).collect();
         sql.push_str(&format!(" GROUP BY {0} ORDER BY {0}", positions.join(", ")));
     }
-    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await?;
+    let rows = db.query_all_raw(b.statement(sql)).await?;
     let mut out = Vec::new();
     for row in rows {
         let actions: i64 = row.try_get("", "actions")?;
