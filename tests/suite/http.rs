@@ -341,7 +341,7 @@ async fn cors_grants_configured_origins_only() {
 }
 
 /// `/metrics` counts GraphQL requests by operation and outcome, their latencies and refusals by reason, in the
-/// Prometheus text format, with the database pool's use.
+/// Prometheus text format, with the database pool's use and the process's memory.
 #[tokio::test]
 async fn metrics_count_requests_by_operation_outcome_and_refusal() {
     let app = spawn_app(&Backend::Sqlite, Fixture::Empty).await;
@@ -406,6 +406,11 @@ async fn metrics_count_requests_by_operation_outcome_and_refusal() {
     assert_eq!(value("observatory_db_pool_max "), 4.0);
     assert!(value("observatory_db_pool_connections ") >= 1.0);
     assert_eq!(value("observatory_aggregate_places "), 2.0);
+    // The process's own figures: the test process holds at least its own code in memory.
+    if cfg!(target_os = "linux") {
+        assert!(value("process_resident_memory_bytes ") > 1_000_000.0);
+        assert!(value("process_open_fds ") >= 1.0);
+    }
 }
 
 /// GraphiQL renders in a real browser cut off from every network but the loopback, and runs a query against the

@@ -1,9 +1,11 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4): GraphQL requests by operation and outcome, their
-//! latency histogram by outcome, refusals by reason, and the use of the database pool and of the places for
-//! aggregate work. Counted in the process (each process of a deployment is scraped on its own).
+//! latency histogram by outcome, refusals by reason, the use of the database pool and of the places for aggregate
+//! work, and the process's own figures (memory, CPU time, open files; on Linux). Counted in the process (each
+//! process of a deployment is scraped on its own). The counting and the text are the `prometheus` crate's; what is
+//! ours is which operation names are counted under their own name.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -30,26 +32,6 @@ pub struct Refused(pub String);
 #[derive(Debug, Clone)]
 pub struct OperationName(pub String);
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
-#[derive(Default)]
-struct Counts {
-    requests: BTreeMap<(String, &'static str), u64>,
-    latency: BTreeMap<&'static str, Histogram>,
-    refusals: BTreeMap<String, u64>,
-}
-
-/// The process's counts.
-#[derive(Default)]
-pub struct Metrics {
-    counts: Mutex<Counts>,
-}
-
 /// The database pool and the aggregate places at the moment of a scrape.
 pub struct Gauges {
     pub pool_connections: u32,
@@ -62,156 +44,156 @@ pub struct Gauges {
     pub kept_answer_bytes: u64,
 }
 
+/// The gauges' names and help, in the order of [`Gauges`]' fields.
+const GAUGES: [(&str, &str); 7] = [
+    (
+        "observatory_db_pool_connections",
+        "Open connections of the database pool.",
+    ),
+    ("observatory_db_pool_idle", "Idle connections of the database pool."),
+    ("observatory_db_pool_max", "Most connections the database pool opens."),
+    (
+        "observatory_aggregate_places_free",
+        "Places for aggregate statements not taken (half the pool).",
+    ),
+    ("observatory_aggregate_places", "Places for aggregate statements."),
+    (
+        "observatory_kept_answers",
+        "Answers kept for reuse while the data's version has not moved.",
+    ),
+    (
+        "observatory_kept_answer_bytes",
+        "Bytes of the answers kept for reuse and of their requests (at most 64 MiB).",
+    ),
+];
+
+/// The process's counts.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    refusals: IntCounterVec,
+    gauges: [IntGauge; GAUGES.len()],
+    /// The operation names counted under their own name.
+    names: Mutex<HashSet<String>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "observatory_graphql_requests_total",
+                "GraphQL requests by operation name and outcome (ok, errors, reused, not_modified, refused).",
+            ),
+            &["operation", "outcome"],
+        )
+        .expect("a valid counter");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "observatory_graphql_request_duration_seconds",
+                "Time to answer a GraphQL request, by outcome.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["outcome"],
+        )
+        .expect("a valid histogram");
+        let refusals = IntCounterVec::new(
+            Opts::new(
+                "observatory_graphql_refusals_total",
+                "GraphQL requests refused before or instead of running, by error code.",
+            ),
+            &["reason"],
+        )
+        .expect("a valid counter");
+        let gauges = GAUGES.map(|(name, help)| IntGauge::new(name, help).expect("a valid gauge"));
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(refusals.clone()),
+        ]
+        .into_iter()
+        .chain(
+            gauges
+                .iter()
+                .map(|g| Box::new(g.clone()) as Box<dyn prometheus::core::Collector>),
+        ) {
+            registry.register(collector).expect("distinct metric names");
+        }
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+            .expect("the process metrics registered once");
+        Metrics {
+            registry,
+            requests,
+            latency,
+            refusals,
+            gauges,
+            names: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
 impl Metrics {
     /// Counts one GraphQL request: its operation (empty when it named none or was refused before it was read), its
     /// outcome (`ok`, `errors`, `reused`, `not_modified` or `refused`), the refusal's code, its duration. A name not
     /// counted yet takes one of the places only with `ok` or `reused` (an operation that ran).
     pub fn record(&self, operation: &str, outcome: &'static str, refusal: Option<&str>, seconds: f64) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let operation = if operation.is_empty() { "anonymous" } else { operation };
+        let name = self.counted_name(operation, matches!(outcome, "ok" | "reused"));
+        self.requests.with_label_values(&[name.as_str(), outcome]).inc();
+        self.latency.with_label_values(&[outcome]).observe(seconds);
+        if let Some(code) = refusal {
+            self.refusals.with_label_values(&[clean(code).as_str()]).inc();
+        }
+    }
+
+    /// The name a request is counted under: its operation's (short, without control characters), `anonymous`, or
+    /// `other` once the places are taken.
+    fn counted_name(&self, operation: &str, ran: bool) -> String {
+        if operation.is_empty() {
+            return "anonymous".into();
+        }
         // Names are the clients' own words: keep them short.
         let operation = match operation.char_indices().nth(MAX_NAME_CHARS) {
             Some((end, _)) => &operation[..end],
             None => operation,
         };
-        let known = operation == "anonymous" || counts.requests.keys().any(|(name, _)| name == operation);
-        let ran = matches!(outcome, "ok" | "reused");
-        let distinct = counts
-            .requests
-            .keys()
-            .map(|(name, _)| name.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        let name = if known || (ran && distinct < MAX_OPERATIONS) {
+        let operation = clean(operation);
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        if names.contains(&operation) || (ran && names.len() < MAX_OPERATIONS && names.insert(operation.clone())) {
             operation
         } else {
-            "other"
-        };
-        *counts.requests.entry((name.to_owned(), outcome)).or_default() += 1;
-        let histogram = counts.latency.entry(outcome).or_default();
-        histogram.count += 1;
-        histogram.sum += seconds;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                histogram.counts[i] += 1;
-            }
-        }
-        if let Some(code) = refusal {
-            *counts.refusals.entry(code.to_owned()).or_default() += 1;
+            "other".into()
         }
     }
 
     /// The exposition text.
     pub fn render(&self, gauges: &Gauges) -> String {
-        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP observatory_graphql_requests_total GraphQL requests by operation name and outcome (ok, \
-             errors, reused, not_modified, refused).\n# TYPE observatory_graphql_requests_total counter"
-        );
-        for ((operation, outcome), n) in &counts.requests {
-            let _ = writeln!(
-                out,
-                "observatory_graphql_requests_total{{operation=\"{}\",outcome=\"{outcome}\"}} {n}",
-                escape(operation)
-            );
+        let values = [
+            i64::from(gauges.pool_connections),
+            gauges.pool_idle as i64,
+            i64::from(gauges.pool_max),
+            gauges.aggregate_places_free as i64,
+            i64::from(gauges.aggregate_places),
+            gauges.kept_answers as i64,
+            gauges.kept_answer_bytes as i64,
+        ];
+        for (gauge, value) in self.gauges.iter().zip(values) {
+            gauge.set(value);
         }
-        let _ = writeln!(
-            out,
-            "# HELP observatory_graphql_request_duration_seconds Time to answer a GraphQL request, by outcome.\n\
-             # TYPE observatory_graphql_request_duration_seconds histogram"
-        );
-        for (outcome, histogram) in &counts.latency {
-            for (bound, n) in BUCKETS.iter().zip(histogram.counts) {
-                let _ = writeln!(
-                    out,
-                    "observatory_graphql_request_duration_seconds_bucket{{outcome=\"{outcome}\",le=\"{bound}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "observatory_graphql_request_duration_seconds_bucket{{outcome=\"{outcome}\",le=\"+Inf\"}} {}\n\
-                 observatory_graphql_request_duration_seconds_sum{{outcome=\"{outcome}\"}} {}\n\
-                 observatory_graphql_request_duration_seconds_count{{outcome=\"{outcome}\"}} {}",
-                histogram.count, histogram.sum, histogram.count
-            );
+        let mut text = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut text) {
+            tracing::error!(%error, "the metrics could not be written");
         }
-        let _ = writeln!(
-            out,
-            "# HELP observatory_graphql_refusals_total GraphQL requests refused before or instead of running, by \
-             error code.\n# TYPE observatory_graphql_refusals_total counter"
-        );
-        for (code, n) in &counts.refusals {
-            let _ = writeln!(
-                out,
-                "observatory_graphql_refusals_total{{reason=\"{}\"}} {n}",
-                escape(code)
-            );
-        }
-        let gauge = |out: &mut String, name: &str, help: &str, value: String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
-        };
-        gauge(
-            &mut out,
-            "observatory_db_pool_connections",
-            "Open connections of the database pool.",
-            gauges.pool_connections.to_string(),
-        );
-        gauge(
-            &mut out,
-            "observatory_db_pool_idle",
-            "Idle connections of the database pool.",
-            gauges.pool_idle.to_string(),
-        );
-        gauge(
-            &mut out,
-            "observatory_db_pool_max",
-            "Most connections the database pool opens.",
-            gauges.pool_max.to_string(),
-        );
-        gauge(
-            &mut out,
-            "observatory_aggregate_places_free",
-            "Places for aggregate statements not taken (half the pool).",
-            gauges.aggregate_places_free.to_string(),
-        );
-        gauge(
-            &mut out,
-            "observatory_aggregate_places",
-            "Places for aggregate statements.",
-            gauges.aggregate_places.to_string(),
-        );
-        gauge(
-            &mut out,
-            "observatory_kept_answers",
-            "Answers kept for reuse while the data's version has not moved.",
-            gauges.kept_answers.to_string(),
-        );
-        gauge(
-            &mut out,
-            "observatory_kept_answer_bytes",
-            "Bytes of the answers kept for reuse and of their requests (at most 64 MiB).",
-            gauges.kept_answer_bytes.to_string(),
-        );
-        out
+        String::from_utf8(text).unwrap_or_default()
     }
 }
 
-/// A label value as the text format writes it: backslash, double quote and line feed escaped, any other control
-/// character (a carriage return would end the line for some parsers) left out.
-fn escape(value: &str) -> String {
-    let mut escaped = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => escaped.push_str("\\\\"),
-            '"' => escaped.push_str("\\\""),
-            '\n' => escaped.push_str("\\n"),
-            c if c.is_control() => {}
-            c => escaped.push(c),
-        }
-    }
-    escaped
+/// A label value without control characters (the text format escapes a line feed, but a carriage return would end
+/// the line for some parsers).
+fn clean(value: &str) -> String {
+    value.chars().filter(|c| !c.is_control()).collect()
 }
 
 #[cfg(test)]
@@ -220,6 +202,34 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped_and_control_characters_left_out() {
-        assert_eq!(escape("a\\b\"c\nd\re\u{7}f\u{85}g"), r#"a\\b\"c\ndefg"#);
+        let metrics = Metrics::default();
+        metrics.record("a\\b\"c\nd\re\u{7}f\u{85}g", "ok", None, 0.01);
+        let text = metrics.render(&Gauges {
+            pool_connections: 1,
+            pool_idle: 1,
+            pool_max: 4,
+            aggregate_places_free: 2,
+            aggregate_places: 2,
+            kept_answers: 0,
+            kept_answer_bytes: 0,
+        });
+        assert!(
+            text.contains(r#"observatory_graphql_requests_total{operation="a\\b\"cdefg",outcome="ok"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains("observatory_db_pool_max 4"), "{text}");
+    }
+
+    #[test]
+    fn names_beyond_the_places_are_counted_as_other() {
+        let metrics = Metrics::default();
+        for i in 0..MAX_OPERATIONS + 5 {
+            metrics.record(&format!("Op{i}"), "ok", None, 0.001);
+        }
+        metrics.record("Failed", "errors", None, 0.001);
+        assert_eq!(metrics.names.lock().unwrap().len(), MAX_OPERATIONS);
+        assert_eq!(metrics.requests.with_label_values(&["other", "ok"]).get(), 5);
+        assert_eq!(metrics.requests.with_label_values(&["other", "errors"]).get(), 1);
+        assert_eq!(metrics.requests.with_label_values(&["Op0", "ok"]).get(), 1);
     }
 }
