@@ -1,7 +1,10 @@
 //! SDMX data queries: a key and a period range become one `indicators` document, run through the same execution as
 //! any GraphQL request (pricing, access, suppression, reuse); its rows become observations.
 
-use super::structure::{AGENCY, FLOW, SEGMENT_CODES, SEX_CODES, URBANISATION_CODES, VERSION, unit_code};
+use super::structure::{
+    AGENCY, DIMENSIONS, DSD, FLOW, SEGMENT_CODES, SEX_CODES, URBANISATION_CODES, VERSION, unit_code,
+};
+use super::xml::{Xml, header};
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
 use crate::period::{Granularity, Month, Period};
 use serde_json::Value;
@@ -317,60 +320,77 @@ fn number(value: f64) -> String {
     if text == "-0" { "0".to_owned() } else { text.to_owned() }
 }
 
+/// The observations grouped by series (they come sorted by key): each series' first observation, then its observations.
+fn series(observations: &[Observation]) -> impl Iterator<Item = (&Observation, &[Observation])> {
+    observations
+        .chunk_by(|a, b| a.key == b.key)
+        .map(|series| (&series[0], series))
+}
+
+/// An observation's value as written (`NaN` when confidential) and its status.
+fn value_and_status(observation: &Observation) -> (String, &'static str) {
+    (
+        observation.value.map_or("NaN".to_owned(), number),
+        if observation.confidential { "C" } else { "A" },
+    )
+}
+
 /// SDMX-ML 2.1 generic data.
 pub fn generic_xml(observations: &[Observation], prepared: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message:GenericData \
-         xmlns:message=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" \
-         xmlns:generic=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic\" \
-         xmlns:common=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\">",
+    const ROOT: &str = "message:GenericData";
+    let mut xml = Xml::message(
+        ROOT,
+        &[
+            (
+                "xmlns:message",
+                "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message",
+            ),
+            (
+                "xmlns:generic",
+                "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic",
+            ),
+            (
+                "xmlns:common",
+                "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common",
+            ),
+        ],
     );
-    super::structure::header(&mut out, "message", prepared);
-    let _ = write!(
-        out,
-        "<message:Structure structureID=\"{FLOW}\" dimensionAtObservation=\"TIME_PERIOD\"><common:Structure><Ref \
-         agencyID=\"{AGENCY}\" id=\"{}\" version=\"{VERSION}\"/></common:Structure></message:Structure>\
-         </message:Header><message:DataSet structureRef=\"{FLOW}\">",
-        super::structure::DSD
-    );
-    let dimensions = super::structure::DIMENSIONS;
-    let mut current: Option<&[String; 6]> = None;
-    for observation in observations {
-        if current != Some(&observation.key) {
-            if current.is_some() {
-                out.push_str("</generic:Series>");
-            }
-            out.push_str("<generic:Series><generic:SeriesKey>");
-            for ((id, _), value) in dimensions.iter().zip(&observation.key) {
-                let _ = write!(
-                    out,
-                    "<generic:Value id=\"{id}\" value=\"{}\"/>",
-                    super::structure::escape(value)
-                );
-            }
-            let _ = write!(
-                out,
-                "</generic:SeriesKey><generic:Attributes><generic:Value id=\"UNIT_MEASURE\" value=\"{}\"/>\
-                 <generic:Value id=\"UNIT_MULT\" value=\"0\"/></generic:Attributes>",
-                observation.unit
-            );
-            current = Some(&observation.key);
+    header(&mut xml, "message", prepared);
+    xml.open(
+        "message:Structure",
+        &[("structureID", FLOW), ("dimensionAtObservation", "TIME_PERIOD")],
+    )
+    .open("common:Structure", &[])
+    .empty("Ref", &[("agencyID", AGENCY), ("id", DSD), ("version", VERSION)])
+    .close("common:Structure")
+    .close("message:Structure")
+    .close("message:Header")
+    .open("message:DataSet", &[("structureRef", FLOW)]);
+    let value = |xml: &mut Xml, id: &str, value: &str| {
+        xml.empty("generic:Value", &[("id", id), ("value", value)]);
+    };
+    for (first, observations) in series(observations) {
+        xml.open("generic:Series", &[]).open("generic:SeriesKey", &[]);
+        for ((id, _), code) in DIMENSIONS.iter().zip(&first.key) {
+            value(&mut xml, id, code);
         }
-        let _ = write!(
-            out,
-            "<generic:Obs><generic:ObsDimension value=\"{}\"/><generic:ObsValue value=\"{}\"/><generic:Attributes>\
-             <generic:Value id=\"OBS_STATUS\" value=\"{}\"/></generic:Attributes></generic:Obs>",
-            observation.period,
-            observation.value.map_or("NaN".to_owned(), number),
-            if observation.confidential { "C" } else { "A" }
-        );
+        xml.close("generic:SeriesKey").open("generic:Attributes", &[]);
+        value(&mut xml, "UNIT_MEASURE", first.unit);
+        value(&mut xml, "UNIT_MULT", "0");
+        xml.close("generic:Attributes");
+        for observation in observations {
+            let (obs_value, status) = value_and_status(observation);
+            xml.open("generic:Obs", &[])
+                .empty("generic:ObsDimension", &[("value", &observation.period)])
+                .empty("generic:ObsValue", &[("value", &obs_value)])
+                .open("generic:Attributes", &[]);
+            value(&mut xml, "OBS_STATUS", status);
+            xml.close("generic:Attributes").close("generic:Obs");
+        }
+        xml.close("generic:Series");
     }
-    if current.is_some() {
-        out.push_str("</generic:Series>");
-    }
-    out.push_str("</message:DataSet></message:GenericData>\n");
-    out
+    xml.close("message:DataSet");
+    xml.finish(ROOT)
 }
 
 /// How SDMX-CSV writes codes: the code alone, or `CODE: Label`.
@@ -442,52 +462,73 @@ pub fn csv(
 
 /// SDMX-ML 2.1 structure-specific data (what clients holding the data structure ask for).
 pub fn structure_specific_xml(observations: &[Observation], prepared: &str) -> String {
-    use super::structure::{DSD, escape};
-    use std::fmt::Write;
+    const ROOT: &str = "message:StructureSpecificData";
     let structure = format!("{AGENCY}_{DSD}_{}", VERSION.replace('.', "_"));
     let namespace = format!(
         "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD}({VERSION}):ObsLevelDim:TIME_PERIOD"
     );
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message:StructureSpecificData \
-         xmlns:message=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" \
-         xmlns:ss=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific\" \
-         xmlns:common=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\" \
-         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:ns1=\"{namespace}\">"
+    let mut xml = Xml::message(
+        ROOT,
+        &[
+            (
+                "xmlns:message",
+                "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message",
+            ),
+            (
+                "xmlns:ss",
+                "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific",
+            ),
+            (
+                "xmlns:common",
+                "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common",
+            ),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            ("xmlns:ns1", &namespace),
+        ],
     );
-    super::structure::header(&mut out, "message", prepared);
-    let _ = write!(
-        out,
-        "<message:Structure structureID=\"{structure}\" namespace=\"{namespace}\" \
-         dimensionAtObservation=\"TIME_PERIOD\"><common:Structure><Ref agencyID=\"{AGENCY}\" id=\"{DSD}\" \
-         version=\"{VERSION}\"/></common:Structure></message:Structure></message:Header><message:DataSet \
-         ss:structureRef=\"{structure}\" xsi:type=\"ns1:DataSetType\" ss:dataScope=\"DataStructure\">"
+    header(&mut xml, "message", prepared);
+    xml.open(
+        "message:Structure",
+        &[
+            ("structureID", &structure),
+            ("namespace", &namespace),
+            ("dimensionAtObservation", "TIME_PERIOD"),
+        ],
+    )
+    .open("common:Structure", &[])
+    .empty("Ref", &[("agencyID", AGENCY), ("id", DSD), ("version", VERSION)])
+    .close("common:Structure")
+    .close("message:Structure")
+    .close("message:Header")
+    .open(
+        "message:DataSet",
+        &[
+            ("ss:structureRef", &structure),
+            ("xsi:type", "ns1:DataSetType"),
+            ("ss:dataScope", "DataStructure"),
+        ],
     );
-    let dimensions = super::structure::DIMENSIONS;
-    let mut current: Option<&[String; 6]> = None;
-    for observation in observations {
-        if current != Some(&observation.key) {
-            if current.is_some() {
-                out.push_str("</Series>");
-            }
-            out.push_str("<Series");
-            for ((id, _), value) in dimensions.iter().zip(&observation.key) {
-                let _ = write!(out, " {id}=\"{}\"", escape(value));
-            }
-            let _ = write!(out, " UNIT_MEASURE=\"{}\" UNIT_MULT=\"0\">", observation.unit);
-            current = Some(&observation.key);
+    for (first, observations) in series(observations) {
+        let mut attributes: Vec<(&str, &str)> = DIMENSIONS
+            .iter()
+            .zip(&first.key)
+            .map(|((id, _), code)| (*id, code.as_str()))
+            .collect();
+        attributes.extend([("UNIT_MEASURE", first.unit), ("UNIT_MULT", "0")]);
+        xml.open("Series", &attributes);
+        for observation in observations {
+            let (value, status) = value_and_status(observation);
+            xml.empty(
+                "Obs",
+                &[
+                    ("TIME_PERIOD", &observation.period),
+                    ("OBS_VALUE", &value),
+                    ("OBS_STATUS", status),
+                ],
+            );
         }
-        let _ = write!(
-            out,
-            "<Obs TIME_PERIOD=\"{}\" OBS_VALUE=\"{}\" OBS_STATUS=\"{}\"/>",
-            observation.period,
-            observation.value.map_or("NaN".to_owned(), number),
-            if observation.confidential { "C" } else { "A" }
-        );
+        xml.close("Series");
     }
-    if current.is_some() {
-        out.push_str("</Series>");
-    }
-    out.push_str("</message:DataSet></message:StructureSpecificData>\n");
-    out
+    xml.close("message:DataSet");
+    xml.finish(ROOT)
 }

@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod structure;
+mod xml;
 
 use crate::http::AppState;
 use crate::http::protocol::MediaType;

@@ -1,9 +1,9 @@
 //! The SDMX structures: one dataflow, its data structure definition, its concepts and code lists, with names in
 //! French, Arabic and English, written as an SDMX-ML 2.1 structure message.
 
+use super::xml::{Xml, header};
 use crate::indicator::catalog::{MEASURES, Unit};
 use crate::labels::CODE_LISTS;
-use std::fmt::Write;
 
 pub const AGENCY: &str = "OBSERVATORY";
 pub const FLOW: &str = "MICROFINANCE";
@@ -182,169 +182,178 @@ pub const CONCEPT_NAMES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Text with XML's five special characters escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn write_names(out: &mut String, names: &Names) {
+/// The names of an item in French, Arabic and English.
+fn write_names(xml: &mut Xml, names: &Names) {
     for (lang, name) in ["fr", "ar", "en"].iter().zip(names) {
-        let _ = write!(out, "<com:Name xml:lang=\"{lang}\">{}</com:Name>", escape(name));
+        xml.text("com:Name", &[("xml:lang", lang)], name);
     }
 }
 
-fn concept_ref(id: &str) -> String {
-    format!(
-        "<str:ConceptIdentity><Ref id=\"{id}\" maintainableParentID=\"{CONCEPTS}\" maintainableParentVersion=\"{VERSION}\" \
-         agencyID=\"{AGENCY}\" package=\"conceptscheme\" class=\"Concept\"/></str:ConceptIdentity>"
-    )
+/// The concept a component stands for.
+fn concept_ref(xml: &mut Xml, id: &str) {
+    xml.open("str:ConceptIdentity", &[])
+        .empty(
+            "Ref",
+            &[
+                ("id", id),
+                ("maintainableParentID", CONCEPTS),
+                ("maintainableParentVersion", VERSION),
+                ("agencyID", AGENCY),
+                ("package", "conceptscheme"),
+                ("class", "Concept"),
+            ],
+        )
+        .close("str:ConceptIdentity");
 }
 
-fn enumeration(codelist: &str) -> String {
-    format!(
-        "<str:LocalRepresentation><str:Enumeration><Ref id=\"{codelist}\" version=\"{VERSION}\" agencyID=\"{AGENCY}\" \
-         package=\"codelist\" class=\"Codelist\"/></str:Enumeration></str:LocalRepresentation>"
-    )
+/// A component's values: a code list.
+fn enumeration(xml: &mut Xml, codelist: &str) {
+    xml.open("str:LocalRepresentation", &[])
+        .open("str:Enumeration", &[])
+        .empty(
+            "Ref",
+            &[
+                ("id", codelist),
+                ("version", VERSION),
+                ("agencyID", AGENCY),
+                ("package", "codelist"),
+                ("class", "Codelist"),
+            ],
+        )
+        .close("str:Enumeration")
+        .close("str:LocalRepresentation");
 }
 
-/// The message header.
-pub fn header(out: &mut String, prefix: &str, prepared: &str) {
-    let _ = write!(
-        out,
-        "<{prefix}:Header><{prefix}:ID>IREF{}</{prefix}:ID><{prefix}:Test>false</{prefix}:Test>\
-         <{prefix}:Prepared>{prepared}</{prefix}:Prepared><{prefix}:Sender id=\"{AGENCY}\"/>",
-        prepared.chars().filter(char::is_ascii_digit).collect::<String>()
-    );
+/// A component's values: text of a type.
+fn text_format(xml: &mut Xml, text_type: &str) {
+    xml.open("str:LocalRepresentation", &[])
+        .empty("str:TextFormat", &[("textType", text_type)])
+        .close("str:LocalRepresentation");
+}
+
+/// A maintainable artefact of the agency, opened, with its names.
+fn maintainable(xml: &mut Xml, element: &str, id: &str, names: &Names) {
+    xml.open(element, &[("id", id), ("agencyID", AGENCY), ("version", VERSION)]);
+    write_names(xml, names);
 }
 
 /// The whole structure message: the dataflow, the data structure, the concepts and every code list.
 pub fn message(codelists: &[Codelist], prepared: &str) -> String {
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mes:Structure \
-         xmlns:mes=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" \
-         xmlns:str=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure\" \
-         xmlns:com=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\" \
-         xmlns:xml=\"http://www.w3.org/XML/1998/namespace\">",
+    const ROOT: &str = "mes:Structure";
+    let mut xml = Xml::message(
+        ROOT,
+        &[
+            ("xmlns:mes", "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"),
+            (
+                "xmlns:str",
+                "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure",
+            ),
+            ("xmlns:com", "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common"),
+            ("xmlns:xml", "http://www.w3.org/XML/1998/namespace"),
+        ],
     );
-    header(&mut out, "mes", prepared);
-    out.push_str("</mes:Header><mes:Structures>");
+    header(&mut xml, "mes", prepared);
+    xml.close("mes:Header").open("mes:Structures", &[]);
     // Dataflows.
-    let _ = write!(
-        out,
-        "<str:Dataflows><str:Dataflow id=\"{FLOW}\" agencyID=\"{AGENCY}\" version=\"{VERSION}\">"
+    xml.open("str:Dataflows", &[]);
+    let flow_names = names(
+        "Indicateurs de la microfinance au Maroc",
+        "مؤشرات التمويل الأصغر بالمغرب",
+        "Microfinance indicators, Morocco",
     );
-    write_names(
-        &mut out,
-        &names(
-            "Indicateurs de la microfinance au Maroc",
-            "مؤشرات التمويل الأصغر بالمغرب",
-            "Microfinance indicators, Morocco",
-        ),
-    );
-    let _ = write!(
-        out,
-        "<str:Structure><Ref id=\"{DSD}\" version=\"{VERSION}\" agencyID=\"{AGENCY}\" package=\"datastructure\" \
-         class=\"DataStructure\"/></str:Structure></str:Dataflow></str:Dataflows>"
-    );
+    maintainable(&mut xml, "str:Dataflow", FLOW, &flow_names);
+    xml.open("str:Structure", &[])
+        .empty(
+            "Ref",
+            &[
+                ("id", DSD),
+                ("version", VERSION),
+                ("agencyID", AGENCY),
+                ("package", "datastructure"),
+                ("class", "DataStructure"),
+            ],
+        )
+        .close("str:Structure")
+        .close("str:Dataflow")
+        .close("str:Dataflows");
     // Code lists.
-    out.push_str("<str:Codelists>");
+    xml.open("str:Codelists", &[]);
     for list in codelists {
-        let _ = write!(
-            out,
-            "<str:Codelist id=\"{}\" agencyID=\"{AGENCY}\" version=\"{VERSION}\">",
-            list.id
-        );
-        write_names(&mut out, &list.names);
+        maintainable(&mut xml, "str:Codelist", list.id, &list.names);
         for (code, names) in &list.codes {
-            let _ = write!(out, "<str:Code id=\"{}\">", escape(code));
-            write_names(&mut out, names);
-            out.push_str("</str:Code>");
+            xml.open("str:Code", &[("id", code)]);
+            write_names(&mut xml, names);
+            xml.close("str:Code");
         }
-        out.push_str("</str:Codelist>");
+        xml.close("str:Codelist");
     }
-    out.push_str("</str:Codelists>");
+    xml.close("str:Codelists");
     // Concepts.
-    let _ = write!(
-        out,
-        "<str:Concepts><str:ConceptScheme id=\"{CONCEPTS}\" agencyID=\"{AGENCY}\" version=\"{VERSION}\">"
+    xml.open("str:Concepts", &[]);
+    let scheme_names = names(
+        "Concepts de la microfinance",
+        "مفاهيم التمويل الأصغر",
+        "Microfinance concepts",
     );
-    write_names(
-        &mut out,
-        &names(
-            "Concepts de la microfinance",
-            "مفاهيم التمويل الأصغر",
-            "Microfinance concepts",
-        ),
-    );
+    maintainable(&mut xml, "str:ConceptScheme", CONCEPTS, &scheme_names);
     for (id, fr, ar, en) in CONCEPT_NAMES {
-        let _ = write!(out, "<str:Concept id=\"{id}\">");
-        write_names(&mut out, &names(fr, ar, en));
-        out.push_str("</str:Concept>");
+        xml.open("str:Concept", &[("id", id)]);
+        write_names(&mut xml, &names(fr, ar, en));
+        xml.close("str:Concept");
     }
-    out.push_str("</str:ConceptScheme></str:Concepts>");
+    xml.close("str:ConceptScheme").close("str:Concepts");
     // The data structure.
-    let _ = write!(
-        out,
-        "<str:DataStructures><str:DataStructure id=\"{DSD}\" agencyID=\"{AGENCY}\" version=\"{VERSION}\">"
+    xml.open("str:DataStructures", &[]);
+    let structure_names = names(
+        "Structure des indicateurs de la microfinance",
+        "بنية مؤشرات التمويل الأصغر",
+        "Microfinance indicators structure",
     );
-    write_names(
-        &mut out,
-        &names(
-            "Structure des indicateurs de la microfinance",
-            "بنية مؤشرات التمويل الأصغر",
-            "Microfinance indicators structure",
-        ),
-    );
-    out.push_str("<str:DataStructureComponents><str:DimensionList id=\"DimensionDescriptor\">");
+    maintainable(&mut xml, "str:DataStructure", DSD, &structure_names);
+    xml.open("str:DataStructureComponents", &[])
+        .open("str:DimensionList", &[("id", "DimensionDescriptor")]);
     for (position, (id, codelist)) in DIMENSIONS.iter().enumerate() {
-        let _ = write!(
-            out,
-            "<str:Dimension id=\"{id}\" position=\"{}\">{}{}</str:Dimension>",
-            position + 1,
-            concept_ref(id),
-            enumeration(codelist)
+        xml.open(
+            "str:Dimension",
+            &[("id", id), ("position", &(position + 1).to_string())],
         );
+        concept_ref(&mut xml, id);
+        enumeration(&mut xml, codelist);
+        xml.close("str:Dimension");
     }
-    let _ = write!(
-        out,
-        "<str:TimeDimension id=\"TIME_PERIOD\" position=\"{}\">{}<str:LocalRepresentation><str:TextFormat \
-         textType=\"ObservationalTimePeriod\"/></str:LocalRepresentation></str:TimeDimension></str:DimensionList>",
-        DIMENSIONS.len() + 1,
-        concept_ref("TIME_PERIOD")
+    let time_position = (DIMENSIONS.len() + 1).to_string();
+    xml.open(
+        "str:TimeDimension",
+        &[("id", "TIME_PERIOD"), ("position", &time_position)],
     );
-    out.push_str("<str:AttributeList id=\"AttributeDescriptor\">");
-    for (id, representation) in [
-        ("UNIT_MEASURE", enumeration("CL_UNIT")),
-        (
-            "UNIT_MULT",
-            "<str:LocalRepresentation><str:TextFormat textType=\"Integer\"/></str:LocalRepresentation>".to_owned(),
-        ),
-        ("OBS_STATUS", enumeration("CL_OBS_STATUS")),
-    ] {
-        let _ = write!(
-            out,
-            "<str:Attribute id=\"{id}\" assignmentStatus=\"Conditional\">{}{representation}<str:AttributeRelationship>\
-             <str:PrimaryMeasure><Ref id=\"OBS_VALUE\"/></str:PrimaryMeasure></str:AttributeRelationship></str:Attribute>",
-            concept_ref(id)
-        );
+    concept_ref(&mut xml, "TIME_PERIOD");
+    text_format(&mut xml, "ObservationalTimePeriod");
+    xml.close("str:TimeDimension").close("str:DimensionList");
+    xml.open("str:AttributeList", &[("id", "AttributeDescriptor")]);
+    for id in ["UNIT_MEASURE", "UNIT_MULT", "OBS_STATUS"] {
+        xml.open("str:Attribute", &[("id", id), ("assignmentStatus", "Conditional")]);
+        concept_ref(&mut xml, id);
+        match id {
+            "UNIT_MEASURE" => enumeration(&mut xml, "CL_UNIT"),
+            "UNIT_MULT" => text_format(&mut xml, "Integer"),
+            _ => enumeration(&mut xml, "CL_OBS_STATUS"),
+        }
+        xml.open("str:AttributeRelationship", &[])
+            .open("str:PrimaryMeasure", &[])
+            .empty("Ref", &[("id", "OBS_VALUE")])
+            .close("str:PrimaryMeasure")
+            .close("str:AttributeRelationship")
+            .close("str:Attribute");
     }
-    let _ = write!(
-        out,
-        "</str:AttributeList><str:MeasureList id=\"MeasureDescriptor\"><str:PrimaryMeasure id=\"OBS_VALUE\">{}\
-         </str:PrimaryMeasure></str:MeasureList></str:DataStructureComponents></str:DataStructure></str:DataStructures>",
-        concept_ref("OBS_VALUE")
-    );
-    out.push_str("</mes:Structures></mes:Structure>\n");
-    out
+    xml.close("str:AttributeList")
+        .open("str:MeasureList", &[("id", "MeasureDescriptor")])
+        .open("str:PrimaryMeasure", &[("id", "OBS_VALUE")]);
+    concept_ref(&mut xml, "OBS_VALUE");
+    xml.close("str:PrimaryMeasure")
+        .close("str:MeasureList")
+        .close("str:DataStructureComponents")
+        .close("str:DataStructure")
+        .close("str:DataStructures")
+        .close("mes:Structures");
+    xml.finish(ROOT)
 }
