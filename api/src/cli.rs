@@ -538,7 +538,7 @@ async fn report_command(db: &DatabaseConnection, command: ReportCommand) -> Resu
         tables.insert(table, raw);
         texts.insert(table.name().into(), String::from_utf8_lossy(&bytes).into_owned().into());
     }
-    let report = crate::submission::store::NewReport {
+    let report = crate::submission::table::NewReport {
         association,
         month,
         tables,

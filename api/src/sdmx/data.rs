@@ -2,9 +2,9 @@
 //! any GraphQL request (pricing, access, suppression, reuse); its rows become observations.
 
 use super::structure::{
-    AGENCY, DIMENSIONS, DSD, FLOW, SEGMENT_CODES, SEX_CODES, URBANISATION_CODES, VERSION, unit_code,
+    AGENCY, DIMENSIONS, DSD, FLOW, SEGMENT_CODES, SEX_CODES, URBANISATION_CODES, VERSION, header, unit_code,
 };
-use super::xml::{Xml, header};
+use super::xml::Xml;
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
 use crate::period::{Granularity, Month, Period};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! The SDMX structures: one dataflow, its data structure definition, its concepts and code lists, with names in
 //! French, Arabic and English, written as an SDMX-ML 2.1 structure message.
 
-use super::xml::{Xml, header};
+use super::xml::Xml;
 use crate::indicator::catalog::{MEASURES, Unit};
 use crate::labels::CODE_LISTS;
 
@@ -181,6 +181,17 @@ pub const CONCEPT_NAMES: &[(&str, &str, &str, &str)] = &[
         "Observation status",
     ),
 ];
+
+/// The message header of every SDMX-ML message: its identifier, made from the instant it was prepared, and the sender.
+pub fn header(xml: &mut Xml, prefix: &str, prepared: &str) {
+    let id: String = prepared.chars().filter(char::is_ascii_digit).collect();
+    let tag = |name: &str| format!("{prefix}:{name}");
+    xml.open(&tag("Header"), &[])
+        .text(&tag("ID"), &[], &format!("IREF{id}"))
+        .text(&tag("Test"), &[], "false")
+        .text(&tag("Prepared"), &[], prepared)
+        .empty(&tag("Sender"), &[("id", AGENCY)]);
+}
 
 /// The names of an item in French, Arabic and English.
 fn write_names(xml: &mut Xml, names: &Names) {

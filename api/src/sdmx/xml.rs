@@ -64,17 +64,6 @@ impl Xml {
     }
 }
 
-/// The message header of every SDMX-ML message: its identifier, made from the instant it was prepared, and the sender.
-pub fn header(xml: &mut Xml, prefix: &str, prepared: &str) {
-    let id: String = prepared.chars().filter(char::is_ascii_digit).collect();
-    let tag = |name: &str| format!("{prefix}:{name}");
-    xml.open(&tag("Header"), &[])
-        .text(&tag("ID"), &[], &format!("IREF{id}"))
-        .text(&tag("Test"), &[], "false")
-        .text(&tag("Prepared"), &[], prepared)
-        .empty(&tag("Sender"), &[("id", super::structure::AGENCY)]);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

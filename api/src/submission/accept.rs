@@ -4,7 +4,7 @@
 //! judged, the audit event recorded. The commit (through `db::Write`) wakes the outbox readers. Below GraphQL:
 //! called by `store::submit` after validation, and by the demo loader.
 
-use super::store::NewReport;
+use super::table::NewReport;
 use super::validate::{Figures, ValidationReport};
 use crate::error::{ApiError, ApiResult};
 use crate::period::Month;

@@ -90,7 +90,7 @@ pub fn month_of(period: Period) -> Result<Month, ApiError> {
 
 impl ReportInput {
     /// The tables and the payload kept with the submission (the rows as sent, as a JSON document).
-    fn into_report(self) -> Result<store::NewReport, ApiError> {
+    fn into_report(self) -> Result<table::NewReport, ApiError> {
         let month = month_of(self.period)?;
         let mut tables = RawReport::new();
         let mut payload = serde_json::Map::new();
@@ -108,7 +108,7 @@ impl ReportInput {
         if let Some(branches) = self.branches {
             add(Table::Branches, branches);
         }
-        Ok(store::NewReport {
+        Ok(table::NewReport {
             association: self.association,
             month,
             tables,

@@ -1,7 +1,7 @@
 //! Submissions: validating a report and accepting it in one transaction, and reading submissions back. Plain
 //! functions: a connection and a scope in, models out; no GraphQL or HTTP here.
 
-use super::table::RawReport;
+use super::table::{NewReport, RawReport};
 use super::validate::{self, Context, Totals, ValidationReport};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageArgs};
@@ -24,18 +24,6 @@ impl Keyed for Entity {
     fn key(model: &Model) -> i64 {
         model.id
     }
-}
-
-/// A report to accept.
-#[derive(Debug, Clone)]
-pub struct NewReport {
-    /// The association's code.
-    pub association: String,
-    pub month: Month,
-    pub tables: RawReport,
-    /// The payload exactly as received (CSV texts or JSON rows, as a JSON document), kept with its hash.
-    pub payload: String,
-    pub idempotency_key: Option<String>,
 }
 
 /// SHA-256 of a payload, hex.

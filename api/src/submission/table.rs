@@ -4,6 +4,7 @@
 //! header); every value is checked later, all at once, by `validate`.
 
 use crate::facts::Facts;
+use crate::period::Month;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -126,6 +127,18 @@ pub struct RawTable {
 
 /// The tables of one report.
 pub type RawReport = BTreeMap<Table, RawTable>;
+
+/// A report as received, to validate and accept.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    /// The association's code.
+    pub association: String,
+    pub month: Month,
+    pub tables: RawReport,
+    /// The payload exactly as received (CSV texts or JSON rows, as a JSON document), kept with its hash.
+    pub payload: String,
+    pub idempotency_key: Option<String>,
+}
 
 /// Why a file could not be read at all (before any value is checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
