@@ -112,13 +112,40 @@ pub struct Preferred(pub Language);
 #[derive(Debug, Clone, Copy)]
 pub struct Code {
     pub code: &'static str,
+    /// The code this one falls under, in a hierarchical list.
+    pub parent: Option<&'static str>,
     pub fr: &'static str,
     pub ar: &'static str,
     pub en: &'static str,
 }
 
 const fn code(code: &'static str, fr: &'static str, ar: &'static str, en: &'static str) -> Code {
-    Code { code, fr, ar, en }
+    Code {
+        code,
+        parent: None,
+        fr,
+        ar,
+        en,
+    }
+}
+
+/// A code under `parent`.
+const fn under(parent: &'static str, code: &'static str, fr: &'static str, ar: &'static str, en: &'static str) -> Code {
+    Code {
+        code,
+        parent: Some(parent),
+        fr,
+        ar,
+        en,
+    }
+}
+
+/// One code of a list, by the list's and the code's identifiers.
+pub fn code_of(list: &str, code: &str) -> Option<Code> {
+    CODE_LISTS
+        .iter()
+        .find(|(id, ..)| *id == list)
+        .and_then(|(.., codes)| codes.iter().find(|c| c.code == code).copied())
 }
 
 /// Every code list of the schema (regions, read from the database, aside), with its labels.
@@ -196,6 +223,68 @@ pub const CODE_LISTS: &[(&str, &str, &str, &str, &[Code])] = &[
             code("CLOSED", "Fermée", "مغلقة", "Closed"),
         ],
     ),
+    (
+        "ACTIVITY",
+        "Activité économique",
+        "النشاط الاقتصادي",
+        "Economic activity",
+        &[
+            code(
+                "INCOME_GENERATING",
+                "Activités génératrices de revenus",
+                "الأنشطة المدرة للدخل",
+                "Income-generating activities",
+            ),
+            under(
+                "INCOME_GENERATING",
+                "AGRICULTURE_LIVESTOCK",
+                "Agriculture et élevage",
+                "الفلاحة وتربية الماشية",
+                "Agriculture and livestock",
+            ),
+            under(
+                "AGRICULTURE_LIVESTOCK",
+                "AGRICULTURE",
+                "Agriculture",
+                "الفلاحة",
+                "Agriculture",
+            ),
+            under(
+                "AGRICULTURE_LIVESTOCK",
+                "LIVESTOCK",
+                "Élevage",
+                "تربية الماشية",
+                "Livestock",
+            ),
+            under("INCOME_GENERATING", "COMMERCE", "Commerce", "التجارة", "Commerce"),
+            under(
+                "INCOME_GENERATING",
+                "CRAFTS",
+                "Artisanat",
+                "الصناعة التقليدية",
+                "Crafts",
+            ),
+            under("INCOME_GENERATING", "PRODUCTION", "Production", "الإنتاج", "Production"),
+            under("INCOME_GENERATING", "SERVICES", "Services", "الخدمات", "Services"),
+            under(
+                "INCOME_GENERATING",
+                "OTHER_IGA",
+                "Autres activités génératrices de revenus",
+                "أنشطة أخرى مدرة للدخل",
+                "Other income-generating activities",
+            ),
+            code("HOUSEHOLD", "Besoins du ménage", "حاجيات الأسرة", "Household needs"),
+            under("HOUSEHOLD", "HOUSING", "Logement", "السكن", "Housing"),
+            under(
+                "HOUSEHOLD",
+                "UTILITIES_CONNECTION",
+                "Raccordement à l'eau et à l'électricité",
+                "الربط بشبكتي الماء والكهرباء",
+                "Water and electricity connection",
+            ),
+            code("UNSPECIFIED", "Non précisé", "غير محدد", "Unspecified"),
+        ],
+    ),
 ];
 
 /// One code of a code list with its labels.
@@ -207,6 +296,11 @@ impl CodeLabel {
     /// The code, as the schema's enums and filters write it.
     async fn code(&self) -> &str {
         self.0.code
+    }
+    /// The code this one falls under in a hierarchical list (`ACTIVITY`: `COMMERCE` falls under
+    /// `INCOME_GENERATING`); null for a top-level code and in flat lists.
+    async fn parent(&self) -> Option<&str> {
+        self.0.parent
     }
     /// Label in French.
     async fn label_fr(&self) -> &str {
@@ -249,7 +343,7 @@ pub struct LabelQuery;
 #[Object]
 impl LabelQuery {
     /// Every code list of the schema (segments, genders, areas, branch kinds, staff categories, association
-    /// statuses) with French, Arabic and English labels. Regions have their names on `Region`.
+    /// statuses, economic activities) with French, Arabic and English labels. Regions have their names on `Region`.
     async fn code_lists(&self) -> Vec<CodeList> {
         CODE_LISTS
             .iter()

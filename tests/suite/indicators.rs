@@ -160,6 +160,81 @@ async fn a_stock_takes_the_last_month_and_a_flow_sums_its_months(backend: Backen
 }
 on_both_backends!(a_stock_takes_the_last_month_and_a_flow_sums_its_months);
 
+/// The rescheduled-portfolio rate and the average outstanding per borrower are ratios of sums: over a region, the
+/// rescheduled portfolio over the outstanding portfolio (and the outstanding portfolio over the active clients) of
+/// every association together, never a mean of the associations' ratios.
+async fn rescheduled_rate_and_outstanding_per_borrower_are_ratios_of_sums(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let loans = |association: &str, outstanding: i64, rescheduled: i64| {
+        format!(
+            "INSERT INTO loan_stat (association_id, region_id, period, segment, gender, area, disbursed_count, \
+             disbursed_amount, active_loans, outstanding_amount, par30_amount, par90_amount, write_off_amount, \
+             rescheduled_amount, repayments_due, repayments_collected) VALUES ({}, 0, 0, 1, {}, 0, 0, 0, {}, 0, 0)",
+            cell(association, "MA-01", 202003, "INDIVIDUAL", "FEMALE", "URBAN"),
+            outstanding * 100,
+            rescheduled * 100
+        )
+    };
+    seed(
+        &app,
+        &[
+            associations(&["AAA", "BBB"]),
+            clients("AAA", "MA-01", 202003, 40, 0),
+            clients("BBB", "MA-01", 202003, 10, 0),
+            loans("AAA", 100_000, 5_000),
+            loans("BBB", 20_000, 4_000),
+        ],
+    )
+    .await;
+    let selection = "association { code } rescheduledAmount { value } rescheduledRate { value } \
+                     averageOutstandingPerBorrower { value }";
+    let region = indicators(&app, r#"period: { from: "2020-03", to: "2020-03" }"#, selection).await;
+    assert_eq!(region[0]["rescheduledAmount"]["value"], 9_000.0);
+    assert_eq!(
+        round2(&region[0]["rescheduledRate"]["value"]),
+        7.5,
+        "9,000 ÷ 120,000, not (5 % + 20 %) ÷ 2"
+    );
+    assert_eq!(
+        region[0]["averageOutstandingPerBorrower"]["value"], 2_400.0,
+        "120,000 MAD ÷ 50 clients"
+    );
+    let catalog = app.query("{ indicatorCatalog { code unit kind } }", json!({})).await;
+    let entry = |code: &str| {
+        catalog["indicatorCatalog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(entry("AVERAGE_OUTSTANDING_PER_BORROWER")["unit"], "MAD_PER_CLIENT");
+    assert_eq!(entry("RESCHEDULED_RATE")["unit"], "PERCENT");
+    assert_eq!(entry("RESCHEDULED_RATE")["kind"], "STOCK");
+    let by_association = indicators(
+        &app,
+        r#"period: { from: "2020-03", to: "2020-03" }, groupBy: [ASSOCIATION]"#,
+        selection,
+    )
+    .await;
+    let values: Vec<(String, f64, f64)> = by_association
+        .iter()
+        .map(|r| {
+            (
+                r["association"]["code"].as_str().unwrap().to_owned(),
+                round2(&r["rescheduledRate"]["value"]),
+                round2(&r["averageOutstandingPerBorrower"]["value"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [("AAA".to_owned(), 5.0, 2_500.0), ("BBB".to_owned(), 20.0, 2_000.0)]
+    );
+}
+on_both_backends!(rescheduled_rate_and_outstanding_per_borrower_are_ratios_of_sums);
+
 async fn a_ratio_is_the_ratio_of_sums_not_the_average_of_ratios(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Empty).await;
     seed(
@@ -549,7 +624,9 @@ async fn the_demo_gives_the_published_training_and_programme_tables(backend: Bac
                  iga: programmeIndicators(groupBy: [SECTOR, GENDER], filter: { programmes: ["IGA-2020"] }) {
                     sector gender beneficiaries grantAmount }
                  programmes: programmeIndicators(filter: { fromYear: 2020, toYear: 2020 }) {
-                    programme { code } candidates beneficiaries grantAmount } }"#,
+                    programme { code } candidates beneficiaries grantAmount successRate averageGrant share }
+                 activities: programmeIndicators(groupBy: [ACTIVITY], filter: { programmes: ["IGA-2020"] }) {
+                    activity { code parent } beneficiaries share } }"#,
             json!({}),
         )
         .await;
@@ -627,6 +704,64 @@ async fn the_demo_gives_the_published_training_and_programme_tables(backend: Bac
     assert_eq!(programme("MICRO-ACTIVITIES-MA06-2020")["grantAmount"], "1900000.00");
     assert_eq!(programme("PRIZE-2020")["candidates"], 116);
     assert_eq!(programme("PRIZE-2020")["beneficiaries"], 27);
+    // 163 winners of 301 candidates; 2,700,000 MAD over 163 winners.
+    assert_eq!(round2(&iga_total["successRate"]), 54.15);
+    assert_eq!(iga_total["averageGrant"], "16564.42");
+    let shares: Vec<f64> = data["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["share"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        (shares.iter().sum::<f64>() * 100.0).round(),
+        10_000.0,
+        "the shares add up to 100 %: {shares:?}"
+    );
+
+    // Winners roll up to the economic activities their sectors fall under, as loans are classified.
+    let activities = data["activities"].as_array().unwrap();
+    let activity = |code: &str| {
+        activities
+            .iter()
+            .find(|r| r["activity"]["code"] == code)
+            .unwrap_or_else(|| panic!("no {code} in {activities:?}"))
+            .clone()
+    };
+    assert_eq!(activity("CRAFTS")["beneficiaries"], 14 + 36, "ARTS_CRAFTS");
+    assert_eq!(activity("AGRICULTURE_LIVESTOCK")["beneficiaries"], 1 + 22);
+    assert_eq!(
+        activity("AGRICULTURE_LIVESTOCK")["activity"]["parent"],
+        "INCOME_GENERATING"
+    );
+    assert_eq!(activity("OTHER_IGA")["beneficiaries"], 9 + 24, "OTHER");
+    let sector_total = |sectors: &[&str]| -> i64 {
+        iga.iter()
+            .filter(|r| sectors.contains(&r["sector"].as_str().unwrap()))
+            .map(|r| r["beneficiaries"].as_i64().unwrap())
+            .sum()
+    };
+    let services = [
+        "HAIRDRESSING_BEAUTY",
+        "LOGISTICS_TRANSPORT",
+        "LEISURE",
+        "EDUCATION_EARLY_CHILDHOOD",
+        "MECHANICS",
+        "HEALTH",
+    ];
+    assert_eq!(
+        activity("SERVICES")["beneficiaries"].as_i64(),
+        Some(sector_total(&services))
+    );
+    assert_eq!(
+        activities
+            .iter()
+            .map(|r| r["beneficiaries"].as_i64().unwrap())
+            .sum::<i64>(),
+        163
+    );
+    let shares: f64 = activities.iter().map(|r| r["share"].as_f64().unwrap()).sum();
+    assert_eq!((shares * 100.0).round(), 10_000.0);
 }
 on_both_backends!(the_demo_gives_the_published_training_and_programme_tables);
 

@@ -486,6 +486,43 @@ async fn labels_cover_every_code_and_follow_the_language(backend: Backend) {
         assert_eq!(labelled, schema, "{list} labels every value of {enumeration}");
     }
 
+    // Economic activities: a hierarchy, every parent a code of the list, three top-level groups.
+    let activity = app
+        .query("{ codeLists { id codes { code parent labelAr } } }", json!({}))
+        .await;
+    let codes = activity["codeLists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "ACTIVITY")
+        .expect("an ACTIVITY code list")["codes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let known: Vec<&str> = codes.iter().map(|c| c["code"].as_str().unwrap()).collect();
+    let top: Vec<&str> = codes
+        .iter()
+        .filter(|c| c["parent"].is_null())
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(top, ["INCOME_GENERATING", "HOUSEHOLD", "UNSPECIFIED"]);
+    for code in &codes {
+        if let Some(parent) = code["parent"].as_str() {
+            assert!(known.contains(&parent), "{code}");
+        }
+    }
+    for (leaf, parent) in [
+        ("COMMERCE", "INCOME_GENERATING"),
+        ("LIVESTOCK", "AGRICULTURE_LIVESTOCK"),
+        ("HOUSING", "HOUSEHOLD"),
+        ("UTILITIES_CONNECTION", "HOUSEHOLD"),
+    ] {
+        assert!(
+            codes.iter().any(|c| c["code"] == leaf && c["parent"] == parent),
+            "{leaf}"
+        );
+    }
+
     let names = |language: Option<&'static str>, query: &'static str| {
         let app = &app;
         async move {

@@ -41,6 +41,7 @@ pub enum Unit {
     Mad,
     Percent,
     MadPerLoan,
+    MadPerClient,
     ClientsPerStaff,
 }
 
@@ -90,6 +91,7 @@ pub enum Agg {
     Par30,
     Par90,
     WriteOff,
+    Rescheduled,
     RepaymentsDue,
     RepaymentsCollected,
     Staff,
@@ -103,7 +105,7 @@ pub enum Agg {
 
 impl Agg {
     /// Every aggregate.
-    pub const ALL: [Agg; 20] = [
+    pub const ALL: [Agg; 21] = [
         Agg::ActiveClients,
         Agg::ActiveFemale,
         Agg::ActiveRural,
@@ -115,6 +117,7 @@ impl Agg {
         Agg::Par30,
         Agg::Par90,
         Agg::WriteOff,
+        Agg::Rescheduled,
         Agg::RepaymentsDue,
         Agg::RepaymentsCollected,
         Agg::Staff,
@@ -130,8 +133,8 @@ impl Agg {
         use Agg::*;
         match self {
             ActiveClients | ActiveFemale | ActiveRural | NewClients => Source::Clients,
-            DisbursedCount | DisbursedAmount | ActiveLoans | Outstanding | Par30 | Par90 | WriteOff | RepaymentsDue
-            | RepaymentsCollected => Source::Loans,
+            DisbursedCount | DisbursedAmount | ActiveLoans | Outstanding | Par30 | Par90 | WriteOff | Rescheduled
+            | RepaymentsDue | RepaymentsCollected => Source::Loans,
             Staff => Source::Staff,
             Agencies | MobileBranches => Source::Branches,
             TargetNewClients | TargetDisbursedCount | TargetDisbursedAmount | TargetOutstanding => Source::Targets,
@@ -153,6 +156,7 @@ impl Agg {
             Par30 => "par30_amount",
             Par90 => "par90_amount",
             WriteOff => "write_off_amount",
+            Rescheduled => "rescheduled_amount",
             RepaymentsDue => "repayments_due",
             RepaymentsCollected => "repayments_collected",
             Staff => "headcount",
@@ -430,6 +434,18 @@ pub static MEASURES: &[MeasureDef] = &[
         None
     ),
     measure!(
+        "averageOutstandingPerBorrower",
+        "AVERAGE_OUTSTANDING_PER_BORROWER",
+        "Encours moyen par client",
+        "متوسط الجاري لكل زبون",
+        "Average outstanding per borrower",
+        MadPerClient,
+        Stock,
+        "Gross outstanding ÷ active clients at the end of the period, MAD per borrower.",
+        ratio(Outstanding, ActiveClients, false),
+        None
+    ),
+    measure!(
         "par30Amount",
         "PAR30_AMOUNT",
         "Portefeuille à risque > 30 jours",
@@ -475,6 +491,30 @@ pub static MEASURES: &[MeasureDef] = &[
         Stock,
         "Portfolio at risk over 90 days ÷ gross outstanding × 100, at the end of the period.",
         ratio(Par90, Outstanding, true),
+        None
+    ),
+    measure!(
+        "rescheduledAmount",
+        "RESCHEDULED_AMOUNT",
+        "Portefeuille rééchelonné",
+        "المحفظة المعاد جدولتها",
+        "Rescheduled portfolio",
+        Mad,
+        Stock,
+        "Outstanding balance of rescheduled (renegotiated) loans at the end of the period, MAD.",
+        Formula::Sum(Rescheduled),
+        None
+    ),
+    measure!(
+        "rescheduledRate",
+        "RESCHEDULED_RATE",
+        "Taux de portefeuille rééchelonné",
+        "نسبة المحفظة المعاد جدولتها",
+        "Rescheduled portfolio rate",
+        Percent,
+        Stock,
+        "Rescheduled portfolio ÷ gross outstanding × 100, at the end of the period.",
+        ratio(Rescheduled, Outstanding, true),
         None
     ),
     measure!(
@@ -612,6 +652,11 @@ pub const FORMULAS_FR_AR: &[(&str, &str, &str)] = &[
         "الجاري الإجمالي ÷ القروض الجارية في نهاية الفترة، بالدرهم لكل قرض.",
     ),
     (
+        "AVERAGE_OUTSTANDING_PER_BORROWER",
+        "Encours brut ÷ clients actifs à la fin de la période, en dirhams par client.",
+        "الجاري الإجمالي ÷ الزبناء النشيطون في نهاية الفترة، بالدرهم لكل زبون.",
+    ),
+    (
         "PAR30_AMOUNT",
         "Encours des prêts ayant une échéance impayée depuis plus de 30 jours, à la fin de la période, en dirhams.",
         "جاري القروض التي لها قسط غير مؤدى منذ أكثر من 30 يوما، في نهاية الفترة، بالدرهم.",
@@ -630,6 +675,16 @@ pub const FORMULAS_FR_AR: &[(&str, &str, &str)] = &[
         "PAR90_RATE",
         "Portefeuille à risque à plus de 90 jours ÷ encours brut × 100, à la fin de la période.",
         "المحفظة المعرضة للخطر أكثر من 90 يوما ÷ الجاري الإجمالي × 100، في نهاية الفترة.",
+    ),
+    (
+        "RESCHEDULED_AMOUNT",
+        "Encours des prêts rééchelonnés (renégociés) à la fin de la période, en dirhams.",
+        "جاري القروض المعاد جدولتها (المعاد التفاوض بشأنها) في نهاية الفترة، بالدرهم.",
+    ),
+    (
+        "RESCHEDULED_RATE",
+        "Portefeuille rééchelonné ÷ encours brut × 100, à la fin de la période.",
+        "المحفظة المعاد جدولتها ÷ الجاري الإجمالي × 100، في نهاية الفترة.",
     ),
     (
         "WRITE_OFF_AMOUNT",

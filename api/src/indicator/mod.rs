@@ -250,10 +250,13 @@ measure_fields! {
     active_loans => "activeLoans", "Loans outstanding at the end of the period (count, stock).";
     outstanding_amount => "outstandingAmount", "Gross outstanding portfolio at the end of the period (MAD, stock); has targets.";
     average_outstanding_loan => "averageOutstandingLoan", "Gross outstanding ÷ active loans at the end of the period (MAD per loan, stock).";
+    average_outstanding_per_borrower => "averageOutstandingPerBorrower", "Gross outstanding ÷ active clients at the end of the period (MAD per borrower, stock).";
     par30_amount => "par30Amount", "Portfolio at risk over 30 days at the end of the period (MAD, stock).";
     par30_rate => "par30Rate", "PAR30 ÷ gross outstanding at the end of the period (%, stock).";
     par90_amount => "par90Amount", "Portfolio at risk over 90 days at the end of the period (MAD, stock).";
     par90_rate => "par90Rate", "PAR90 ÷ gross outstanding at the end of the period (%, stock).";
+    rescheduled_amount => "rescheduledAmount", "Outstanding balance of rescheduled (renegotiated) loans at the end of the period (MAD, stock).";
+    rescheduled_rate => "rescheduledRate", "Rescheduled portfolio ÷ gross outstanding at the end of the period (%, stock).";
     write_off_amount => "writeOffAmount", "Amount written off during the period (MAD, flow).";
     collection_rate => "collectionRate", "Repayments collected ÷ repayments due during the period (%, flow).";
     branches => "branches", "Fixed agencies open on the last day of the period (count, stock; by association, region and area).";
@@ -274,6 +277,8 @@ pub enum MeasureUnit {
     Percent,
     /// Moroccan dirhams per loan.
     MadPerLoan,
+    /// Moroccan dirhams per borrower (active client).
+    MadPerClient,
     /// Active clients per staff member.
     ClientsPerStaff,
 }

@@ -272,6 +272,9 @@ pub enum ProgrammeDimension {
     Programme,
     /// Sector of the beneficiaries' activity.
     Sector,
+    /// Economic activity the beneficiaries' sectors fall under (a code of the `ACTIVITY` code list: AGRIFOOD under
+    /// PRODUCTION, ARTS_CRAFTS under CRAFTS, the service trades under SERVICES), as loans are classified.
+    Activity,
     /// Gender of the beneficiaries.
     Gender,
     /// Region of the beneficiaries (null where the source does not say).
@@ -289,8 +292,8 @@ pub struct ProgrammeSummaryFilter {
     pub to_year: Option<i32>,
 }
 
-/// Programme outcomes summed over one group. Dimensions not grouped by are null.
-pub struct ProgrammeIndicatorRow(summary::ProgrammeSummaryRow);
+/// Programme outcomes summed over one group, and its share of the answer's beneficiaries (hundredths of a percent).
+pub struct ProgrammeIndicatorRow(summary::ProgrammeSummaryRow, Option<i64>);
 
 /// Programme outcomes summed over one group. Dimensions not grouped by are null.
 #[Object]
@@ -305,6 +308,11 @@ impl ProgrammeIndicatorRow {
     /// The sector, when grouped by SECTOR.
     async fn sector(&self) -> Option<Sector> {
         self.0.sector.map(Into::into)
+    }
+    /// The economic activity, when grouped by ACTIVITY: its code, parent and labels.
+    async fn activity(&self) -> Option<crate::labels::CodeLabel> {
+        let code = crate::labels::code_of("ACTIVITY", self.0.activity?)?;
+        Some(crate::labels::CodeLabel(code))
     }
     /// The gender, when grouped by GENDER.
     async fn gender(&self) -> Option<OutcomeGender> {
@@ -325,10 +333,25 @@ impl ProgrammeIndicatorRow {
     async fn grant_amount(&self) -> Money {
         Money(self.0.grant_amount)
     }
-    /// Candidates of the group's programmes (count); null when grouped by sector, gender or region, which
+    /// Candidates of the group's programmes (count); null when grouped by sector, activity, gender or region, which
     /// candidates are not recorded by.
     async fn candidates(&self) -> Option<i64> {
         self.0.candidates
+    }
+    /// Success rate: beneficiaries ÷ candidates × 100 (%); null where candidates are (see `candidates`) or are none.
+    async fn success_rate(&self) -> Option<f64> {
+        let candidates = self.0.candidates.filter(|c| *c > 0)?;
+        Some(self.0.beneficiaries as f64 * 100.0 / candidates as f64)
+    }
+    /// Average grant: grants ÷ beneficiaries (MAD per beneficiary, to the centime); null without beneficiaries.
+    async fn average_grant(&self) -> Option<Money> {
+        let (grants, beneficiaries) = (i128::from(self.0.grant_amount), i128::from(self.0.beneficiaries));
+        (beneficiaries > 0).then(|| Money(((grants * 2 + beneficiaries) / (beneficiaries * 2)) as i64))
+    }
+    /// The group's share of the beneficiaries of every row of the answer (%, two decimals). Rounded so that the rows'
+    /// shares add up to exactly 100; null when the answer has no beneficiary.
+    async fn share(&self) -> Option<f64> {
+        self.1.map(|hundredths| hundredths as f64 / 100.0)
     }
 }
 
@@ -338,7 +361,8 @@ pub struct ProgrammeSummaryQuery;
 
 #[Object]
 impl ProgrammeSummaryQuery {
-    /// Beneficiaries, grants and candidates summed by programme, sector, gender and region (one row per group).
+    /// Beneficiaries, grants and candidates summed by programme, sector, activity, gender and region (one row per
+    /// group), with each group's success rate, average grant and share of the beneficiaries.
     async fn programme_indicators(
         &self,
         ctx: &Context<'_>,
@@ -358,8 +382,15 @@ impl ProgrammeSummaryQuery {
             from_year: f.from_year,
             to_year: f.to_year,
         };
-        let with_candidates = ctx.look_ahead().field("candidates").exists();
+        let with_candidates =
+            ctx.look_ahead().field("candidates").exists() || ctx.look_ahead().field("successRate").exists();
         let rows = summary::summarise(db(ctx), &dims, &filter, with_candidates).await?;
-        Ok(rows.into_iter().map(ProgrammeIndicatorRow).collect())
+        let beneficiaries: Vec<i64> = rows.iter().map(|r| r.beneficiaries).collect();
+        let shares = summary::shares(&beneficiaries);
+        Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| ProgrammeIndicatorRow(row, shares.as_ref().map(|s| s[i])))
+            .collect())
     }
 }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 pub enum ProgrammeDim {
     Programme,
     Sector,
+    Activity,
     Gender,
     Region,
 }
@@ -28,6 +29,8 @@ pub struct ProgrammeSummaryFilter {
 pub struct ProgrammeSummaryRow {
     pub programme: Option<i32>,
     pub sector: Option<Sector>,
+    /// The `ACTIVITY` code the group's sectors fall under.
+    pub activity: Option<&'static str>,
     pub gender: Option<OutcomeGender>,
     pub region: Option<i32>,
     pub beneficiaries: i64,
@@ -59,6 +62,33 @@ fn parse<T: Copy>(all: &[T], text: fn(T) -> &'static str, value: Option<String>)
     value.and_then(|v| all.iter().copied().find(|t| text(*t) == v))
 }
 
+/// The economic activity (a code of the `ACTIVITY` list) a programme sector falls under, so that programme winners
+/// and loans roll up alike.
+pub fn activity_of(sector: Sector) -> &'static str {
+    match sector {
+        Sector::AgricultureLivestock => "AGRICULTURE_LIVESTOCK",
+        Sector::Agrifood => "PRODUCTION",
+        Sector::ArtsCrafts => "CRAFTS",
+        Sector::HairdressingBeauty
+        | Sector::LogisticsTransport
+        | Sector::Leisure
+        | Sector::EducationEarlyChildhood
+        | Sector::Mechanics
+        | Sector::Health => "SERVICES",
+        Sector::Other => "OTHER_IGA",
+        Sector::Unspecified => "UNSPECIFIED",
+    }
+}
+
+/// The activity of a sector column, in SQL (codes are constants of this module).
+fn activity_sql() -> String {
+    let cases: String = Sector::ALL
+        .iter()
+        .map(|s| format!(" WHEN '{}' THEN '{}'", s.as_str(), activity_of(*s)))
+        .collect();
+    format!("CASE o.sector{cases} END AS activity")
+}
+
 /// Sums beneficiaries and grants by the dimensions asked for (one statement), and
 /// the programmes' candidates when asked (one more statement on the programme table).
 pub async fn summarise<C: ConnectionTrait>(
@@ -68,13 +98,14 @@ pub async fn summarise<C: ConnectionTrait>(
     with_candidates: bool,
 ) -> ApiResult<Vec<ProgrammeSummaryRow>> {
     let backend = db.get_database_backend();
-    let columns: Vec<&str> = group_by
+    let columns: Vec<String> = group_by
         .iter()
         .map(|d| match d {
-            ProgrammeDim::Programme => "o.programme_id",
-            ProgrammeDim::Sector => "o.sector",
-            ProgrammeDim::Gender => "o.gender",
-            ProgrammeDim::Region => "o.region_id",
+            ProgrammeDim::Programme => "o.programme_id".into(),
+            ProgrammeDim::Sector => "o.sector".into(),
+            ProgrammeDim::Activity => activity_sql(),
+            ProgrammeDim::Gender => "o.gender".into(),
+            ProgrammeDim::Region => "o.region_id".into(),
         })
         .collect();
     let mut b = Binder::new(backend);
@@ -102,6 +133,15 @@ pub async fn summarise<C: ConnectionTrait>(
             },
             sector: if has(ProgrammeDim::Sector) {
                 parse(Sector::ALL, Sector::as_str, row.try_get("", "sector")?)
+            } else {
+                None
+            },
+            activity: if has(ProgrammeDim::Activity) {
+                let code: Option<String> = row.try_get("", "activity")?;
+                Sector::ALL
+                    .iter()
+                    .map(|s| activity_of(*s))
+                    .find(|a| code.as_deref() == Some(*a))
             } else {
                 None
             },
@@ -143,4 +183,72 @@ pub async fn summarise<C: ConnectionTrait>(
         }
     }
     Ok(rows)
+}
+
+/// Each value's share of their total, in hundredths of a percent, rounded so that the shares add up to exactly
+/// 100 % (the largest remainders are rounded up, the first of equal ones first). `None` when the total is zero.
+pub fn shares(values: &[i64]) -> Option<Vec<i64>> {
+    let total: i128 = values.iter().map(|v| i128::from(*v)).sum();
+    if total <= 0 {
+        return None;
+    }
+    let exact: Vec<(i64, i128)> = values
+        .iter()
+        .map(|v| {
+            let scaled = i128::from(*v) * 10_000;
+            ((scaled / total) as i64, scaled % total)
+        })
+        .collect();
+    let mut shares: Vec<i64> = exact.iter().map(|(floor, _)| *floor).collect();
+    let short = 10_000 - shares.iter().sum::<i64>();
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+    for index in order.into_iter().take(short.max(0) as usize) {
+        shares[index] += 1;
+    }
+    Some(shares)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up_to_exactly_one_hundred_percent() {
+        assert_eq!(shares(&[1, 1, 1]), Some(vec![3334, 3333, 3333]));
+        assert_eq!(shares(&[163, 80, 62, 60]), Some(vec![4466, 2192, 1698, 1644]));
+        assert_eq!(shares(&[0, 5]), Some(vec![0, 10_000]));
+        assert_eq!(shares(&[0, 0]), None);
+        let mut seed = 7u64;
+        for _ in 0..200 {
+            let values: Vec<i64> = (0..1 + seed % 9)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((seed >> 33) % 1_000) as i64
+                })
+                .collect();
+            if let Some(shares) = shares(&values) {
+                assert_eq!(shares.iter().sum::<i64>(), 10_000, "{values:?}");
+                let total: i64 = values.iter().sum();
+                for (share, value) in shares.iter().zip(&values) {
+                    // Within one hundredth of a percent of the exact share.
+                    assert!(
+                        (*share as f64 - *value as f64 * 10_000.0 / total as f64).abs() < 1.0,
+                        "{values:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_sector_falls_under_an_activity_of_the_code_list() {
+        for sector in Sector::ALL {
+            let activity = activity_of(*sector);
+            assert!(
+                crate::labels::code_of("ACTIVITY", activity).is_some(),
+                "{sector:?} → {activity}"
+            );
+        }
+    }
 }

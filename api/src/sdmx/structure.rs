@@ -42,6 +42,7 @@ pub fn unit_code(unit: Unit) -> &'static str {
         Unit::Mad => "MAD",
         Unit::Percent => "PC",
         Unit::MadPerLoan => "MAD_PER_LOAN",
+        Unit::MadPerClient => "MAD_PER_CLIENT",
         Unit::ClientsPerStaff => "CLIENTS_PER_STAFF",
     }
 }
@@ -137,6 +138,10 @@ pub fn codelists(regions: &[(String, String, String, String)]) -> Vec<Codelist> 
                 (
                     "MAD_PER_LOAN".into(),
                     names("Dirhams par prêt", "درهم لكل قرض", "Dirhams per loan"),
+                ),
+                (
+                    "MAD_PER_CLIENT".into(),
+                    names("Dirhams par client", "درهم لكل زبون", "Dirhams per borrower"),
                 ),
                 (
                     "CLIENTS_PER_STAFF".into(),
