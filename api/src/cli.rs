@@ -529,7 +529,7 @@ async fn report_command(db: &DatabaseConnection, command: ReportCommand) -> Resu
         } else {
             Table::ALL.get(index).copied()
         }
-        .ok_or("give the files clients, loans, staff and optionally branches")?;
+        .ok_or("give the files clients, loans, staff and optionally branches and activities")?;
         if tables.contains_key(&table) {
             return Err(format!("two files for `{}`", table.name()).into());
         }

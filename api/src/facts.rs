@@ -1,4 +1,4 @@
-//! The fact tables monthly reports fill: clients, loans and staff. Each [`Facts`] is the one description of its
+//! The fact tables monthly reports fill: clients, loans, staff and loans by economic activity. Each [`Facts`] is the one description of its
 //! table: the report table that fills it, its revision table, its dimension and measure columns (whether each
 //! measure counts things or sums money), and the rollups that pre-sum it. The rollups, the revision copy and the
 //! as-of tables, validation, the templates, the acceptance and the indicator catalogue's sources all read it, so a
@@ -143,6 +143,25 @@ pub const STAFF: Facts = Facts {
     rollups: None,
 };
 
+/// Loan figures per region and economic activity financed (a leaf code of the `ACTIVITY` list); for each region,
+/// they add up to the loans table's, column by column.
+pub const ACTIVITIES: Facts = Facts {
+    report: "activities",
+    table: "activity_stat",
+    revisions: "activity_stat_revision",
+    dimensions: &[dimension("region", "region_id"), dimension("activity", "activity")],
+    measures: &[
+        count("disbursed_count"),
+        amount("disbursed_amount"),
+        count("active_loans"),
+        amount("outstanding_amount"),
+        amount("par30_amount"),
+        amount("repayments_due"),
+        amount("repayments_collected"),
+    ],
+    rollups: None,
+};
+
 /// The cell of client and loan figures.
 const CELL: &[Dimension] = &[
     dimension("region", "region_id"),
@@ -152,7 +171,7 @@ const CELL: &[Dimension] = &[
 ];
 
 /// Every fact table.
-pub const ALL: [&Facts; 3] = [&CLIENTS, &LOANS, &STAFF];
+pub const ALL: [&Facts; 4] = [&CLIENTS, &LOANS, &STAFF, &ACTIVITIES];
 
 /// How many measures a loan cell carries.
 pub const LOAN_VALUES: usize = LOANS.measures.len();

@@ -4,6 +4,7 @@
 
 pub mod alert;
 pub mod app;
+pub mod apportion;
 pub mod audit;
 pub mod bench;
 pub mod cli;

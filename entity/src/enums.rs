@@ -86,6 +86,21 @@ text_enum!(
     Delivery { OnSite = "ON_SITE", Remote = "REMOTE", Blended = "BLENDED" }
 );
 text_enum!(
+    /// The economic activity a loan finances, as reported (the leaf codes of the `ACTIVITY` code list).
+    Activity {
+        Agriculture = "AGRICULTURE",
+        Livestock = "LIVESTOCK",
+        Commerce = "COMMERCE",
+        Crafts = "CRAFTS",
+        Production = "PRODUCTION",
+        Services = "SERVICES",
+        OtherIga = "OTHER_IGA",
+        Housing = "HOUSING",
+        UtilitiesConnection = "UTILITIES_CONNECTION",
+        Unspecified = "UNSPECIFIED",
+    }
+);
+text_enum!(
     /// Economic sector of a programme beneficiary's activity.
     Sector {
         AgricultureLivestock = "AGRICULTURE_LIVESTOCK",

@@ -7,6 +7,7 @@
 
 pub mod enums;
 
+pub mod activity_stat;
 pub mod alert;
 pub mod alert_event;
 pub mod alert_rule;

@@ -31,8 +31,8 @@ mod stats;
 mod util;
 
 use entity::{
-    api_key, association, audit_event, branch, client_stat, loan_stat, partner, programme, programme_outcome, release,
-    staff_stat, submission, target, training_action,
+    api_key, association, audit_event, branch, partner, programme, programme_outcome, release, submission, target,
+    training_action,
 };
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, sea_query::Query};
 
@@ -134,9 +134,9 @@ pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     programme_outcome::Entity::delete_many().exec(db).await?;
     programme::Entity::delete_many().exec(db).await?;
     target::Entity::delete_many().exec(db).await?;
-    staff_stat::Entity::delete_many().exec(db).await?;
-    loan_stat::Entity::delete_many().exec(db).await?;
-    client_stat::Entity::delete_many().exec(db).await?;
+    for facts in crate::facts::ALL {
+        db.execute(&Query::delete().from_table(facts.table).take()).await?;
+    }
     branch::Entity::delete_many().exec(db).await?;
     association::Entity::delete_many().exec(db).await?;
     Ok(())

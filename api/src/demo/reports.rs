@@ -19,7 +19,8 @@
 use super::reference::{ASSOCIATIONS, Ids, REGIONS, released_at};
 use super::stats::{MonthFigures, Statistics};
 use super::util::{MONTHS, period, unit};
-use crate::facts::Quantity;
+use crate::apportion::largest_remainder;
+use crate::facts::{ACTIVITIES, LOAN_VALUES, LOANS, Quantity};
 use crate::period::{Month, centimes_to_text};
 use crate::scope::{Role, Scope};
 use crate::submission::accept::Acceptance;
@@ -28,8 +29,9 @@ use crate::submission::table::{self, NewReport, RawReport, Table};
 use crate::submission::validate::{self, Context, Totals};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 use entity::association;
+use entity::enums::Activity;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The association that sent a month late, and the month (index from January 2019): PALMIER, December 2020.
 pub(crate) const LATE: (&str, usize) = ("PALMIER", 23);
@@ -130,8 +132,66 @@ fn csv(table: Table, rows: impl Iterator<Item = Vec<String>>) -> String {
     text
 }
 
-/// The clients, loans and staff files of an association's month.
-fn files(figures: &MonthFigures) -> [(Table, String); 3] {
+/// How the demo splits each region's loans by the activity financed, per mille: commerce and services 57 %, crafts
+/// 17 %, agriculture and livestock 16 %, as the sector reported for the end of 2015; the rest is the demo's
+/// assumption.
+const ACTIVITY_WEIGHTS: [(Activity, i64); 9] = [
+    (Activity::Commerce, 330),
+    (Activity::Services, 240),
+    (Activity::Crafts, 170),
+    (Activity::Agriculture, 110),
+    (Activity::Livestock, 50),
+    (Activity::Production, 40),
+    (Activity::OtherIga, 20),
+    (Activity::Housing, 30),
+    (Activity::UtilitiesConnection, 10),
+];
+
+/// The activities file's rows: each region's loans split by activity, every column to the unit, so that the
+/// activities add up to the loans exactly; the portfolio at risk of an activity in proportion to its outstanding, so
+/// that it never exceeds it.
+fn activity_rows(loans: &[(super::stats::Place, [i64; LOAN_VALUES])]) -> Vec<Vec<String>> {
+    let measures = ACTIVITIES.measures;
+    let at = |column: &str| {
+        measures
+            .iter()
+            .position(|m| m.column == column)
+            .expect("an activity measure")
+    };
+    let mut regions: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for ((region, ..), values) in loans {
+        let sums = regions.entry(region).or_insert_with(|| vec![0; measures.len()]);
+        for (sum, measure) in sums.iter_mut().zip(measures) {
+            let index = LOANS.measures.iter().position(|m| m.column == measure.column);
+            *sum += values[index.expect("a loans measure")];
+        }
+    }
+    let weights: Vec<i64> = ACTIVITY_WEIGHTS.iter().map(|(_, w)| *w).collect();
+    let mut rows = Vec::new();
+    for (region, sums) in regions {
+        let mut columns: Vec<Vec<i64>> = sums
+            .iter()
+            .map(|total| largest_remainder(*total, &weights).expect("positive weights"))
+            .collect();
+        let (outstanding, par30) = (at("outstanding_amount"), at("par30_amount"));
+        columns[par30] =
+            largest_remainder(sums[par30], &columns[outstanding]).unwrap_or_else(|| vec![0; weights.len()]);
+        for (a, (activity, _)) in ACTIVITY_WEIGHTS.iter().enumerate() {
+            let mut row = vec![region.to_owned(), activity.as_str().to_owned()];
+            for (measure, column) in measures.iter().zip(&columns) {
+                row.push(match measure.quantity {
+                    Quantity::Count => column[a].to_string(),
+                    Quantity::Amount => centimes_to_text(column[a]),
+                });
+            }
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// The clients, loans, staff and activities files of an association's month.
+fn files(figures: &MonthFigures) -> [(Table, String); 4] {
     let place = |(region, segment, gender, area): &super::stats::Place| {
         vec![
             region.to_string(),
@@ -166,6 +226,10 @@ fn files(figures: &MonthFigures) -> [(Table, String); 3] {
         (Table::Clients, csv(Table::Clients, clients)),
         (Table::Loans, csv(Table::Loans, loans)),
         (Table::Staff, csv(Table::Staff, staff)),
+        (
+            Table::Activities,
+            csv(Table::Activities, activity_rows(&figures.loans).into_iter()),
+        ),
     ]
 }
 

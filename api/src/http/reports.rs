@@ -257,7 +257,7 @@ async fn parts_of(parts: axum::http::request::Parts, bytes: axum::body::Bytes) -
         }
         let Some(table) = Table::from_name(&name) else {
             return Err(bad_request(&format!(
-                "unknown part `{name}`: the parts are clients, loans, staff and, optionally, branches"
+                "unknown part `{name}`: the parts are clients, loans, staff and, optionally, branches and activities"
             )));
         };
         if files.iter().any(|(t, _)| *t == table) {

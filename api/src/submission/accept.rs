@@ -233,7 +233,12 @@ impl Acceptance<'_> {
                 "on_behalf": self.on_behalf,
                 "content_hash": self.hash,
                 "warnings": warnings,
-                "cells": { "clients": figures.clients.len(), "loans": figures.loans.len(), "staff": figures.staff.len() },
+                "cells": {
+                    "clients": figures.clients.len(),
+                    "loans": figures.loans.len(),
+                    "staff": figures.staff.len(),
+                    "activities": figures.activities.len(),
+                },
             }),
         )
         .await
@@ -274,5 +279,8 @@ async fn replace_figures<C: ConnectionTrait>(
         .await?;
     staff
         .insert_month(db, association_id, month, figures.staff.iter().map(|s| s.row()))
+        .await?;
+    crate::facts::ACTIVITIES
+        .insert_month(db, association_id, month, figures.activities.iter().map(|a| a.row()))
         .await
 }

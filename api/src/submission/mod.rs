@@ -72,6 +72,9 @@ pub struct ReportInput {
     pub staff: Vec<ReportRow>,
     /// Branches (optional).
     pub branches: Option<Vec<ReportRow>>,
+    /// Loans by economic activity financed (optional): one row per region and activity, adding up region by region
+    /// to the loans rows, column by column.
+    pub activities: Option<Vec<ReportRow>>,
     /// Makes the request safe to retry: the same key with the same content returns the first answer again; with
     /// other content, `CONFLICT`.
     pub idempotency_key: Option<String>,
@@ -107,6 +110,9 @@ impl ReportInput {
         add(Table::Staff, self.staff);
         if let Some(branches) = self.branches {
             add(Table::Branches, branches);
+        }
+        if let Some(activities) = self.activities {
+            add(Table::Activities, activities);
         }
         Ok(table::NewReport {
             association: self.association,

@@ -16,10 +16,17 @@ pub enum Table {
     Loans,
     Staff,
     Branches,
+    Activities,
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [Table::Clients, Table::Loans, Table::Staff, Table::Branches];
+    pub const ALL: [Table; 5] = [
+        Table::Clients,
+        Table::Loans,
+        Table::Staff,
+        Table::Branches,
+        Table::Activities,
+    ];
 
     /// The part, sheet and input-field name of the table.
     pub fn name(self) -> &'static str {
@@ -28,6 +35,7 @@ impl Table {
             Table::Loans => "loans",
             Table::Staff => "staff",
             Table::Branches => "branches",
+            Table::Activities => "activities",
         }
     }
 
@@ -35,9 +43,9 @@ impl Table {
         Table::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// Whether every report must carry this table.
+    /// Whether every report must carry this table (branches and activities may be left out).
     pub fn required(self) -> bool {
-        self != Table::Branches
+        !matches!(self, Table::Branches | Table::Activities)
     }
 
     /// The fact table the report table fills (branches are checked, not stored as facts).
@@ -85,6 +93,18 @@ impl Table {
                 "587500.00",
             ],
             Table::Staff => &["NETWORK", "FEMALE", "42"],
+            // The loans example's row, financing commerce: the two tables reconcile.
+            Table::Activities => &[
+                "MA-06",
+                "COMMERCE",
+                "90",
+                "450000.00",
+                "1180",
+                "5300000.00",
+                "212000.00",
+                "610000.00",
+                "587500.00",
+            ],
             Table::Branches => &[
                 "AMC-CAS-001",
                 "Agence Derb Sultan",

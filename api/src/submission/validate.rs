@@ -5,9 +5,9 @@
 //! handed in as [`Context`].
 
 use super::table::{RawReport, RawTable, Table};
-use crate::facts::{CLIENTS, LOAN_VALUES, LOANS, Quantity};
+use crate::facts::{ACTIVITIES, CLIENTS, LOAN_VALUES, LOANS, Quantity};
 use crate::period::Month;
-use entity::enums::{Area, BranchKind, Gender, Segment, StaffCategory};
+use entity::enums::{Activity, Area, BranchKind, Gender, Segment, StaffCategory};
 use sea_orm::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -36,6 +36,7 @@ pub mod rule {
     pub const PAR30_RATE_HIGH: &str = "PAR30_RATE_HIGH";
     pub const COLLECTION_RATE_LOW: &str = "COLLECTION_RATE_LOW";
     pub const LOANS_WITHOUT_CLIENTS: &str = "LOANS_WITHOUT_CLIENTS";
+    pub const ACTIVITY_TOTAL_MISMATCH: &str = "ACTIVITY_TOTAL_MISMATCH";
 }
 
 /// A stock moving more than this share from the previous month is flagged.
@@ -150,6 +151,23 @@ impl ClientCell {
     }
 }
 
+/// One cell of loans by economic activity; amounts in centimes, in the order of `facts::ACTIVITIES.measures`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityCell {
+    pub region_id: i32,
+    pub activity: Activity,
+    pub values: Vec<i64>,
+}
+
+impl ActivityCell {
+    /// The cell as a row of `facts::ACTIVITIES`.
+    pub fn row(&self) -> Vec<Value> {
+        let mut row = vec![self.region_id.into(), self.activity.into()];
+        row.extend(self.values.iter().map(|v| Value::from(*v)));
+        row
+    }
+}
+
 impl StaffCell {
     /// The cell as a row of `facts::STAFF`.
     pub fn row(&self) -> Vec<Value> {
@@ -188,6 +206,8 @@ pub struct Figures {
     pub staff: Vec<StaffCell>,
     /// Branch rows (validated; the registry itself is kept by the observatory).
     pub branches: usize,
+    /// Loans by economic activity (none when the report leaves the table out).
+    pub activities: Vec<ActivityCell>,
 }
 
 /// Association totals of a month, for the month-on-month warnings.
@@ -614,6 +634,31 @@ fn cell_key(row: &Row<'_>, context: &Context, check: &mut Checker) -> Option<Cel
     Some((region?, segment?, gender?, area?))
 }
 
+/// A row's portfolio at risk over 30 days is part of its outstanding portfolio (checked on the values that could be
+/// read).
+fn par30_within_outstanding(row: &Row<'_>, outstanding: Option<i64>, par30: Option<i64>, check: &mut Checker) {
+    let (Some(outstanding), Some(par30)) = (outstanding, par30) else {
+        return;
+    };
+    if par30 <= outstanding {
+        return;
+    }
+    let cell = |c: &str| row.cells.get(c).copied().unwrap_or("").to_owned();
+    check.error(
+        row.table,
+        row.line,
+        "par30_amount",
+        &cell("par30_amount"),
+        rule::PAR30_ABOVE_OUTSTANDING,
+        format!(
+            "par30_amount ({}) is above outstanding_amount ({}): the portfolio at risk is part of the outstanding \
+             portfolio",
+            cell("par30_amount"),
+            cell("outstanding_amount")
+        ),
+    );
+}
+
 fn duplicate(table: Table, line: usize, first: usize, check: &mut Checker) {
     check.error(
         table,
@@ -739,23 +784,7 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
                     ),
                 );
             }
-            if let (Some(outstanding), Some(par30)) = (outstanding, par30)
-                && par30 > outstanding
-            {
-                check.error(
-                    Table::Loans,
-                    row.line,
-                    "par30_amount",
-                    &cell("par30_amount"),
-                    rule::PAR30_ABOVE_OUTSTANDING,
-                    format!(
-                        "par30_amount ({}) is above outstanding_amount ({}): the portfolio at risk is part of the \
-                         outstanding portfolio",
-                        cell("par30_amount"),
-                        cell("outstanding_amount")
-                    ),
-                );
-            }
+            par30_within_outstanding(&row, outstanding, par30, &mut check);
             let Some(key) = key else { continue };
             if let Some(first) = loan_lines.get(&key) {
                 duplicate(Table::Loans, row.line, *first, &mut check);
@@ -863,11 +892,94 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
             }
         }
     }
+    if let Some(raw) = report.get(&Table::Activities) {
+        let absent = check_columns(Table::Activities, raw, &mut check);
+        let codes: Vec<(&str, Activity)> = Activity::ALL.iter().map(|a| (a.as_str(), *a)).collect();
+        let mut lines: HashMap<(i32, Activity), usize> = HashMap::new();
+        for row in rows(Table::Activities, raw, &absent) {
+            let region = region(&row, context, &mut check);
+            let activity = row.code("activity", &codes, &mut check);
+            let values: Vec<Option<i64>> = ACTIVITIES
+                .measures
+                .iter()
+                .map(|measure| match measure.quantity {
+                    Quantity::Count => row.count(measure.column, &mut check),
+                    Quantity::Amount => row.amount(measure.column, &mut check),
+                })
+                .collect();
+            let value = |column: &str| {
+                let index = ACTIVITIES.measures.iter().position(|m| m.column == column);
+                index.and_then(|i| values[i])
+            };
+            par30_within_outstanding(&row, value("outstanding_amount"), value("par30_amount"), &mut check);
+            let (Some(region), Some(activity)) = (region, activity) else {
+                continue;
+            };
+            if let Some(first) = lines.insert((region, activity), row.line) {
+                duplicate(Table::Activities, row.line, first, &mut check);
+                continue;
+            }
+            if let Some(values) = values.into_iter().collect::<Option<Vec<i64>>>() {
+                figures.activities.push(ActivityCell {
+                    region_id: region,
+                    activity,
+                    values,
+                });
+            }
+        }
+        if check.counts.is_empty() {
+            reconcile(&figures, context, &mut check);
+        }
+    }
     if check.counts.is_empty() {
         warn(&figures, context, &client_lines, &loan_lines, &mut check);
     }
     let report = check.into_report();
     (report.errors.is_empty().then_some(figures), report)
+}
+
+/// The activities add up to the loans, region by region and column by column, exactly: one error per region and
+/// column that does not.
+fn reconcile(figures: &Figures, context: &Context, check: &mut Checker) {
+    let mut totals: BTreeMap<(i32, &str), (i64, i64)> = BTreeMap::new();
+    for cell in &figures.activities {
+        for (measure, value) in ACTIVITIES.measures.iter().zip(&cell.values) {
+            totals.entry((cell.region_id, measure.column)).or_default().0 += value;
+        }
+    }
+    for cell in &figures.loans {
+        for measure in ACTIVITIES.measures {
+            totals.entry((cell.region_id, measure.column)).or_default().1 += cell.get(measure.column);
+        }
+    }
+    let codes: HashMap<i32, &str> = context.regions.iter().map(|(code, id)| (*id, code.as_str())).collect();
+    for ((region, column), (activities, loans)) in totals {
+        if activities == loans {
+            continue;
+        }
+        let text = |total: i64| {
+            if crate::facts::is_count(column) {
+                total.to_string()
+            } else {
+                crate::period::centimes_to_text(total)
+            }
+        };
+        let region = codes.get(&region).copied().unwrap_or("?");
+        check.push_error(Problem {
+            table: Table::Activities.name().into(),
+            line: None,
+            subject: Subject::Month,
+            column: Some(column.into()),
+            value: Some(text(activities)),
+            rule: rule::ACTIVITY_TOTAL_MISMATCH.into(),
+            message: format!(
+                "in region {region}, the activities' {column} adds up to {} where the loans table has {}: the \
+                 activities of a region must add up to its loans, column by column",
+                text(activities),
+                text(loans)
+            ),
+        });
+    }
 }
 
 fn rate_text(rate: f64) -> String {

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 mod acceptance;
+mod activities;
 mod files;
 mod releases;
 mod validation;
