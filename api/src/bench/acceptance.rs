@@ -27,8 +27,9 @@ fn money(centimes: i64) -> String {
     format!("{}.{:02}", centimes / 100, centimes % 100)
 }
 
-/// A valid report of every cell: each region × segment × gender × area in the clients and loans tables, and every
-/// staff category × gender; values drawn from `seed`.
+/// A valid report of every cell: each region × segment × gender × area in the clients and loans tables, every
+/// staff category × gender, and each region's loans split by activity as the demo splits them; values drawn from
+/// `seed`.
 fn full_report(association: &str, month: i32, regions: &[String], seed: u64) -> NewReport {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut draw = |low: i64, high: i64| {
@@ -44,7 +45,10 @@ fn full_report(association: &str, month: i32, regions: &[String], seed: u64) -> 
             _ => unreachable!("rows are objects"),
         }
     };
+    let mut activities = Vec::new();
     for region in regions {
+        // The region's loan totals, in the order of the activities table's measures.
+        let mut sums = [0i64; 7];
         for segment in SEGMENTS {
             for gender in GENDERS {
                 for area in AREAS {
@@ -56,16 +60,39 @@ fn full_report(association: &str, month: i32, regions: &[String], seed: u64) -> 
                     let outstanding = active * draw(400_000, 600_000);
                     let par30 = outstanding / 1_000 * draw(0, 80);
                     let due = outstanding / 10;
+                    let (disbursed_count, disbursed_amount) = (draw(5, 45), draw(2_500_000, 30_000_000));
+                    let (active_loans, collected) = (active + draw(0, 20), due / 100 * draw(90, 100));
+                    for (sum, value) in sums.iter_mut().zip([
+                        disbursed_count,
+                        disbursed_amount,
+                        active_loans,
+                        outstanding,
+                        par30,
+                        due,
+                        collected,
+                    ]) {
+                        *sum += value;
+                    }
                     loans.push(row(json!({
                         "region": region, "segment": segment, "gender": gender, "area": area,
-                        "disbursed_count": draw(5, 45), "disbursed_amount": money(draw(2_500_000, 30_000_000)),
-                        "active_loans": active + draw(0, 20), "outstanding_amount": money(outstanding),
+                        "disbursed_count": disbursed_count, "disbursed_amount": money(disbursed_amount),
+                        "active_loans": active_loans, "outstanding_amount": money(outstanding),
                         "par30_amount": money(par30), "par90_amount": money(par30 / 3),
                         "write_off_amount": money(par30 / 60), "rescheduled_amount": money(outstanding / 50),
-                        "repayments_due": money(due), "repayments_collected": money(due / 100 * draw(90, 100)),
+                        "repayments_due": money(due), "repayments_collected": money(collected),
                     })));
                 }
             }
+        }
+        for (activity, values) in crate::demo::reports::split_by_activity(&sums) {
+            let mut cells = json!({ "region": region, "activity": activity.as_str() });
+            for (measure, value) in crate::facts::ACTIVITIES.measures.iter().zip(values) {
+                cells[measure.column] = match measure.quantity {
+                    crate::facts::Quantity::Count => json!(value),
+                    crate::facts::Quantity::Amount => json!(money(value)),
+                };
+            }
+            activities.push(row(cells));
         }
     }
     for category in ["NETWORK", "HEAD_OFFICE"] {
@@ -77,7 +104,12 @@ fn full_report(association: &str, month: i32, regions: &[String], seed: u64) -> 
     }
     let mut tables = RawReport::new();
     let mut payload = Map::new();
-    for (which, rows) in [(Table::Clients, clients), (Table::Loans, loans), (Table::Staff, staff)] {
+    for (which, rows) in [
+        (Table::Clients, clients),
+        (Table::Loans, loans),
+        (Table::Staff, staff),
+        (Table::Activities, activities),
+    ] {
         tables.insert(which, table::read_json(&rows));
         payload.insert(
             which.name().into(),
@@ -178,10 +210,11 @@ pub async fn run(
     let institutions = codes(db, "SELECT code FROM association WHERE code LIKE 'INST%' ORDER BY code").await?;
     let observatory = Scope::observatory();
     println!(
-        "\nacceptance: a whole month of one association ({} client and {} loan cells, 4 staff rows) validated and \
-         accepted by `submission::store::submit`, rollups kept exact; {} institutions",
+        "\nacceptance: a whole month of one association ({} client and {} loan cells, 4 staff rows, {} activity rows) \
+         validated and accepted by `submission::store::submit`, rollups kept exact; {} institutions",
         regions.len() * 12,
         regions.len() * 12,
+        regions.len() * 9,
         institutions.len()
     );
     println!("\n| case | reports | p50 ms | p95 ms | max ms | reports/s |\n|---|---:|---:|---:|---:|---:|");

@@ -26,7 +26,7 @@
 mod activity;
 mod branches;
 mod reference;
-mod reports;
+pub(crate) mod reports;
 mod stats;
 mod util;
 

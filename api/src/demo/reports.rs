@@ -147,17 +147,34 @@ const ACTIVITY_WEIGHTS: [(Activity, i64); 9] = [
     (Activity::UtilitiesConnection, 10),
 ];
 
-/// The activities file's rows: each region's loans split by activity, every column to the unit, so that the
-/// activities add up to the loans exactly; the portfolio at risk of an activity in proportion to its outstanding, so
-/// that it never exceeds it.
-fn activity_rows(loans: &[(super::stats::Place, [i64; LOAN_VALUES])]) -> Vec<Vec<String>> {
-    let measures = ACTIVITIES.measures;
+/// One region's loan totals (in the order of `facts::ACTIVITIES.measures`) split by activity with the demo's weights,
+/// every column to the unit, so that the activities add up to the loans exactly; the portfolio at risk of an activity
+/// in proportion to its outstanding, so that it never exceeds it.
+pub(crate) fn split_by_activity(sums: &[i64]) -> Vec<(Activity, Vec<i64>)> {
     let at = |column: &str| {
+        let measures = ACTIVITIES.measures.iter();
         measures
-            .iter()
+            .clone()
             .position(|m| m.column == column)
             .expect("an activity measure")
     };
+    let weights: Vec<i64> = ACTIVITY_WEIGHTS.iter().map(|(_, w)| *w).collect();
+    let mut columns: Vec<Vec<i64>> = sums
+        .iter()
+        .map(|total| largest_remainder(*total, &weights).expect("positive weights"))
+        .collect();
+    let (outstanding, par30) = (at("outstanding_amount"), at("par30_amount"));
+    columns[par30] = largest_remainder(sums[par30], &columns[outstanding]).unwrap_or_else(|| vec![0; weights.len()]);
+    ACTIVITY_WEIGHTS
+        .iter()
+        .enumerate()
+        .map(|(a, (activity, _))| (*activity, columns.iter().map(|column| column[a]).collect()))
+        .collect()
+}
+
+/// The activities file's rows: each region's loans split by activity ([`split_by_activity`]).
+fn activity_rows(loans: &[(super::stats::Place, [i64; LOAN_VALUES])]) -> Vec<Vec<String>> {
+    let measures = ACTIVITIES.measures;
     let mut regions: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for ((region, ..), values) in loans {
         let sums = regions.entry(region).or_insert_with(|| vec![0; measures.len()]);
@@ -166,22 +183,14 @@ fn activity_rows(loans: &[(super::stats::Place, [i64; LOAN_VALUES])]) -> Vec<Vec
             *sum += values[index.expect("a loans measure")];
         }
     }
-    let weights: Vec<i64> = ACTIVITY_WEIGHTS.iter().map(|(_, w)| *w).collect();
     let mut rows = Vec::new();
     for (region, sums) in regions {
-        let mut columns: Vec<Vec<i64>> = sums
-            .iter()
-            .map(|total| largest_remainder(*total, &weights).expect("positive weights"))
-            .collect();
-        let (outstanding, par30) = (at("outstanding_amount"), at("par30_amount"));
-        columns[par30] =
-            largest_remainder(sums[par30], &columns[outstanding]).unwrap_or_else(|| vec![0; weights.len()]);
-        for (a, (activity, _)) in ACTIVITY_WEIGHTS.iter().enumerate() {
+        for (activity, values) in split_by_activity(&sums) {
             let mut row = vec![region.to_owned(), activity.as_str().to_owned()];
-            for (measure, column) in measures.iter().zip(&columns) {
+            for (measure, value) in measures.iter().zip(values) {
                 row.push(match measure.quantity {
-                    Quantity::Count => column[a].to_string(),
-                    Quantity::Amount => centimes_to_text(column[a]),
+                    Quantity::Count => value.to_string(),
+                    Quantity::Amount => centimes_to_text(value),
                 });
             }
             rows.push(row);
