@@ -4,6 +4,33 @@
 use async_graphql::Enum;
 use entity::enums as db;
 
+/// The economic activity a loan finances (the leaf codes of the `ACTIVITY` code list; `codeLists` gives each one's
+/// parent and labels).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[graphql(remote = "db::Activity")]
+pub enum Activity {
+    /// Crop farming.
+    Agriculture,
+    /// Livestock farming.
+    Livestock,
+    /// Trade.
+    Commerce,
+    /// Crafts and manual trades.
+    Crafts,
+    /// Production and processing.
+    Production,
+    /// Services.
+    Services,
+    /// Other income-generating activities.
+    OtherIga,
+    /// Buying, building or renovating a dwelling.
+    Housing,
+    /// Water and electricity connections of a dwelling.
+    UtilitiesConnection,
+    /// Not specified by the association.
+    Unspecified,
+}
+
 /// Lending methodology.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[graphql(remote = "db::Segment")]

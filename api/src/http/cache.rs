@@ -29,6 +29,7 @@ const REUSABLE_ROOTS: &[&str] = &[
     "__typename",
     "__schema",
     "__type",
+    "activityStatistics",
     "association",
     "associations",
     "branch",

@@ -8,7 +8,7 @@ pub mod store;
 
 use crate::association::Association;
 use crate::context::{db, scope, wants_total};
-use crate::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure, to_db};
+use crate::enums::{Activity, Area, Gender, Segment, StaffCategory, TargetMeasure, to_db};
 use crate::error::ApiError;
 use crate::loader::Children;
 use crate::pagination::{Node, PageArgs, connection};
@@ -18,7 +18,7 @@ use crate::scalars::{DateTime, Money, Period};
 use crate::scope::Scope;
 use async_graphql::{Context, InputObject, Object, Result};
 use entity::enums as db_enums;
-use entity::{client_stat, loan_stat, staff_stat, target};
+use entity::{activity_stat, client_stat, loan_stat, staff_stat, target};
 use sea_orm::Select;
 use store::{CellConditions, MonthRange};
 
@@ -105,6 +105,21 @@ impl CellFilter {
         conditions.regions = crate::region::resolve(ctx, &self.regions).await?;
         Ok(conditions)
     }
+}
+
+/// Conditions on loans by activity.
+#[derive(InputObject, Default, Clone)]
+pub struct ActivityFilter {
+    /// Only these associations (codes).
+    pub associations: Option<Vec<String>>,
+    /// Only these regions (ISO codes).
+    pub regions: Option<Vec<String>>,
+    /// First period included (a month, quarter or year; default: no lower bound).
+    pub from: Option<Period>,
+    /// Last period included (a month, quarter or year; default: no upper bound).
+    pub to: Option<Period>,
+    /// Only these activities.
+    pub activities: Option<Vec<Activity>>,
 }
 
 /// Conditions on staff figures.
@@ -459,6 +474,67 @@ impl Target {
     }
 }
 
+/// Loan figures of one association in one region and month, for one economic activity financed.
+pub struct ActivityStatistic(pub activity_stat::Model);
+stat_node!(ActivityStatistic, activity_stat::Model, "activityStatistic");
+connection!(
+    ActivityStatisticConnection,
+    ActivityStatisticEdge,
+    ActivityStatistic,
+    "A page of monthly loan statistics by activity, in the order they were recorded.",
+    "A monthly loan statistic by activity in a page, with its cursor."
+);
+
+/// Loan figures of one association in one region and month, for one economic activity financed. For each
+/// association, region and month, the activities add up to the loan statistics, column by column.
+#[Object]
+impl ActivityStatistic {
+    /// Month of the figures.
+    async fn period(&self) -> Period {
+        Period::month(Month(self.0.period))
+    }
+    /// Reporting association.
+    async fn association(&self, ctx: &Context<'_>) -> Result<Association> {
+        crate::association::load(ctx, self.0.association_id).await
+    }
+    /// Region of the loans.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Region> {
+        crate::region::load(ctx, self.0.region_id).await
+    }
+    /// The economic activity financed.
+    async fn activity(&self) -> Activity {
+        self.0.activity.into()
+    }
+    /// Loans disbursed during the month (count, flow).
+    async fn disbursed_count(&self) -> i64 {
+        self.0.disbursed_count
+    }
+    /// Amount disbursed during the month (MAD, flow).
+    async fn disbursed_amount(&self) -> Money {
+        Money(self.0.disbursed_amount)
+    }
+    /// Loans outstanding at month end (count, stock).
+    async fn active_loans(&self) -> i64 {
+        self.0.active_loans
+    }
+    /// Gross outstanding principal at month end (MAD, stock).
+    async fn outstanding_amount(&self) -> Money {
+        Money(self.0.outstanding_amount)
+    }
+    /// Outstanding balance of loans with an instalment more than 30 days overdue, at month end (MAD, stock).
+    async fn par30_amount(&self) -> Money {
+        Money(self.0.par30_amount)
+    }
+    /// Repayments due during the month (MAD, flow).
+    async fn repayments_due(&self) -> Money {
+        Money(self.0.repayments_due)
+    }
+    /// Repayments collected during the month (MAD, flow).
+    async fn repayments_collected(&self) -> Money {
+        Money(self.0.repayments_collected)
+    }
+}
+
 /// Queries on the monthly statistics.
 #[derive(Default)]
 pub struct StatisticsQuery;
@@ -501,6 +577,35 @@ impl StatisticsQuery {
         let page = PageArgs::new(LoanStatistic::KIND, first, after.as_deref())?;
         let rows = cells::<loan_stat::Entity>(ctx, "loan statistics", &page, filter, as_of).await?;
         Ok(LoanStatisticConnection(rows))
+    }
+
+    /// Monthly loan statistics by economic activity financed, one row per association, region, month and activity
+    /// (from the reports' `activities` tables).
+    async fn activity_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Number of items to return (default 50, at most 500).")] first: Option<i32>,
+        #[graphql(desc = "Cursor after which to start (an `endCursor` of the same list).")] after: Option<String>,
+        #[graphql(desc = "Conditions on the statistics.")] filter: Option<ActivityFilter>,
+        #[graphql(
+            desc = "Rows as they stood at this instant: each association-month as its last report accepted by then \
+                    gave it (none when it had not reported yet), and only the months released by then for callers \
+                    who see released months. Without it, the current rows."
+        )]
+        as_of: Option<DateTime>,
+    ) -> Result<ActivityStatisticConnection> {
+        let page = PageArgs::new(ActivityStatistic::KIND, first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let conditions = store::ActivityConditions {
+            associations: crate::association::store::resolve(db(ctx), &filter.associations).await?,
+            regions: crate::region::resolve(ctx, &filter.regions).await?,
+            months: range(filter.from, filter.to)?,
+            activities: to_db::<_, db_enums::Activity>(&filter.activities),
+        };
+        scope(ctx).check_rows("loan statistics by activity", &conditions.associations)?;
+        let select = as_of_vintage(ctx, store::select_activities(scope(ctx), &conditions), as_of).await?;
+        let rows = crate::store::page(db(ctx), select, &page, wants_total(ctx)).await?;
+        Ok(ActivityStatisticConnection(rows))
     }
 
     /// Month-end staff headcount, one row per association, month, category and gender.

@@ -5,8 +5,8 @@ use crate::period::Month;
 use crate::scope::{Scope, rows_condition};
 use crate::store::Keyed;
 use crate::vintage::Vintage;
-use entity::enums::{Area, Gender, Segment, StaffCategory, TargetMeasure};
-use entity::{client_stat, loan_stat, staff_stat, target};
+use entity::enums::{Activity, Area, Gender, Segment, StaffCategory, TargetMeasure};
+use entity::{activity_stat, client_stat, loan_stat, staff_stat, target};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{Condition, EntityTrait, QueryFilter, QueryTrait, Select};
 
@@ -20,6 +20,7 @@ macro_rules! keyed {
     )+};
 }
 keyed!(
+    activity_stat::Entity,
     client_stat::Entity,
     loan_stat::Entity,
     staff_stat::Entity,
@@ -103,6 +104,23 @@ pub fn select_cells<E: EntityTrait>(scope: &Scope, c: &CellConditions) -> Select
     condition = one_of(condition, "gender", &c.genders, Gender::as_str);
     condition = one_of(condition, "area", &c.areas, Area::as_str);
     E::find().filter(condition)
+}
+
+/// Conditions on loans by activity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ActivityConditions {
+    pub associations: Option<Vec<i32>>,
+    pub regions: Option<Vec<i32>>,
+    pub months: MonthRange,
+    pub activities: Option<Vec<Activity>>,
+}
+
+pub fn select_activities(scope: &Scope, c: &ActivityConditions) -> Select<activity_stat::Entity> {
+    let mut condition = c.months.condition().add(visible(scope));
+    condition = ids(condition, "association_id", &c.associations);
+    condition = ids(condition, "region_id", &c.regions);
+    condition = one_of(condition, "activity", &c.activities, Activity::as_str);
+    activity_stat::Entity::find().filter(condition)
 }
 
 /// Conditions on staff figures.

@@ -13,6 +13,10 @@ const ACTIVITY_COLUMNS: &[&str] = &[
     "repayments_collected",
 ];
 
+const ACTIVITY_ROWS: &str = "query($filter: ActivityFilter, $asOf: DateTime) { activityStatistics(first: 20, \
+                             filter: $filter, asOf: $asOf) { totalCount nodes { region { code } activity \
+                             outstandingAmount } } }";
+
 /// The month's loans split into two activities per region (commerce takes the larger half of every column): they add
 /// up to the loans exactly, and each row's portfolio at risk stays within its outstanding portfolio.
 fn activities_of(month: &Month) -> Vec<Value> {
@@ -83,6 +87,42 @@ async fn activities_that_add_up_to_the_loans_are_stored_and_replaced_with_the_mo
         );
     }
 
+    // Partners and the observatory read them as rows; the public reads none.
+    let read = |as_of: Option<String>| {
+        let app = &app;
+        async move {
+            let data = app
+                .query(
+                    ACTIVITY_ROWS,
+                    json!({ "filter": { "associations": [ASSOCIATION], "from": MONTH, "to": MONTH }, "asOf": as_of }),
+                )
+                .await;
+            let rows = data["activityStatistics"]["nodes"].as_array().unwrap().clone();
+            let outstanding: i64 = rows.iter().map(|r| centimes(&r["outstandingAmount"])).sum();
+            (
+                data["activityStatistics"]["totalCount"].as_i64().unwrap(),
+                rows,
+                outstanding,
+            )
+        }
+    };
+    let (count, rows, outstanding) = read(None).await;
+    assert_eq!(count, 4);
+    assert!(
+        rows.iter()
+            .any(|r| r["activity"] == "SERVICES" && r["region"]["code"] == "MA-10")
+    );
+    assert_eq!(outstanding, total(&app.db, "loan_stat", "outstanding_amount", id).await);
+    let public = app
+        .graphql_as(
+            None,
+            ACTIVITY_ROWS,
+            json!({ "filter": { "associations": [ASSOCIATION] } }),
+        )
+        .await;
+    assert_eq!(public.codes(), ["FORBIDDEN"], "{}", public.body);
+    let between = chrono::Utc::now().to_rfc3339();
+
     // A revision replaces the activities with the rest of the month, and keeps the old ones as a revision.
     let second = valid_month(22);
     let reply = app
@@ -99,6 +139,9 @@ async fn activities_that_add_up_to_the_loans_are_stored_and_replaced_with_the_mo
         4,
         "the first revision's rows are kept"
     );
+    // Read as they stood before the revision: the first report's activities.
+    assert_eq!(read(Some(between)).await.2, outstanding);
+    assert_ne!(read(None).await.2, outstanding);
 
     // The table may be left out: a revision without it leaves the month without activities.
     let third = app.graphql(SUBMIT, input(ASSOCIATION, &valid_month(23), None)).await;
