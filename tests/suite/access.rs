@@ -34,6 +34,8 @@ enum Role {
 enum Path {
     /// `clientStatistics` filtered on one association.
     RootList,
+    /// `activityStatistics` (loans by activity) filtered on one association.
+    ActivityList,
     /// `association(code) { clientStatistics }`.
     Nested,
     /// `region(code) { loanStatistics }`: every association of the region the caller may see.
@@ -84,6 +86,9 @@ fn query(path: Path, month: &str, association: &str) -> String {
     match path {
         Path::RootList => format!(
             r#"{{ x: clientStatistics(first: 5, filter: {{ associations: ["{association}"], from: "{month}", to: "{month}" }}) {{ totalCount nodes {{ activeClients }} }} }}"#
+        ),
+        Path::ActivityList => format!(
+            r#"{{ x: activityStatistics(first: 5, filter: {{ associations: ["{association}"], from: "{month}", to: "{month}" }}) {{ totalCount nodes {{ outstandingAmount }} }} }}"#
         ),
         Path::Nested => format!(
             r#"{{ association(code: "{association}") {{ x: clientStatistics(first: 5, filter: {{ from: "{month}", to: "{month}" }}) {{ totalCount nodes {{ activeClients }} }} }} }}"#
@@ -136,6 +141,7 @@ async fn every_role_sees_exactly_what_the_access_table_says(backend: Backend) {
     ];
     let paths = [
         Path::RootList,
+        Path::ActivityList,
         Path::Nested,
         Path::RegionList,
         Path::IndicatorsOfAssociation,
@@ -170,7 +176,7 @@ async fn every_role_sees_exactly_what_the_access_table_says(backend: Backend) {
             }
         }
     }
-    assert_eq!(cells, 80);
+    assert_eq!(cells, 96, "4 roles × 6 paths × released or not × own or other");
     assert!(
         failures.is_empty(),
         "{} of {cells} cells differ:\n{}",
