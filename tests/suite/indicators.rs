@@ -979,3 +979,167 @@ async fn the_catalogue_describes_every_measure_of_an_indicator_row() {
     assert_eq!(entry("CLIENTS_PER_STAFF")["dimensions"], json!(["ASSOCIATION"]));
     assert_eq!(entry("WOMEN_SHARE")["dimensions"].as_array().unwrap().len(), 5);
 }
+
+/// The loan measures by economic activity, read from the loans by activity, split the loans table's figures exactly:
+/// a region's activities add up to the region, the sector's activities to the sector, and a filter on activities
+/// sums only those.
+async fn loan_measures_by_activity_add_up_to_the_loans_tables_figures(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let partner = app.issue_key(observatory_tests::PartnerKind::Ministry, None).await;
+    app.set_key(Some(partner));
+    let selection = "region { code } activity disbursedCount { value } disbursedAmount { value } activeLoans { value } \
+                     outstandingAmount { value } par30Rate { numerator denominator value } \
+                     repaymentsCollected { value } collectionRate { numerator denominator }";
+    let period = r#"period: { from: "2020-12", to: "2020-12" }"#;
+    let fields = [
+        ("disbursedCount", "value"),
+        ("disbursedAmount", "value"),
+        ("activeLoans", "value"),
+        ("outstandingAmount", "value"),
+        ("par30Rate", "numerator"),
+        ("repaymentsCollected", "value"),
+        ("collectionRate", "denominator"),
+    ];
+    let by_region_activity = indicators(&app, &format!("{period}, groupBy: [REGION, ACTIVITY]"), selection).await;
+    let by_region = indicators(&app, &format!("{period}, groupBy: [REGION]"), selection).await;
+    let by_activity = indicators(&app, &format!("{period}, groupBy: [ACTIVITY]"), selection).await;
+    let sector = indicators(&app, period, selection).await;
+    assert_eq!(by_region.len(), 12, "every region has loans");
+    assert!(by_region_activity.len() > 12 * 5, "{} rows", by_region_activity.len());
+    assert_eq!(by_activity.len(), 9, "the demo finances every activity but UNSPECIFIED");
+    let sum = |rows: &[Value], field: &str, part: &str| -> f64 {
+        rows.iter().map(|r| r[field][part].as_f64().unwrap_or(0.0)).sum()
+    };
+    for region in &by_region {
+        let code = &region["region"]["code"];
+        assert!(region["activity"].is_null());
+        let activities: Vec<Value> = by_region_activity
+            .iter()
+            .filter(|r| &r["region"]["code"] == code)
+            .cloned()
+            .collect();
+        for (field, part) in fields {
+            let whole = region[field][part].as_f64().unwrap();
+            assert!(
+                (sum(&activities, field, part) - whole).abs() < 0.005,
+                "{code} {field}: activities {} vs region {whole}",
+                sum(&activities, field, part)
+            );
+        }
+    }
+    for (field, part) in fields {
+        let whole = sector[0][field][part].as_f64().unwrap();
+        assert!((sum(&by_activity, field, part) - whole).abs() < 0.005, "{field}");
+        assert!((sum(&by_region, field, part) - whole).abs() < 0.005, "{field}");
+    }
+    // Ratios stay ratios of sums.
+    for row in &by_activity {
+        let rate = &row["par30Rate"];
+        let expected = rate["numerator"].as_f64().unwrap() / rate["denominator"].as_f64().unwrap() * 100.0;
+        assert!((rate["value"].as_f64().unwrap() - expected).abs() < 1e-9);
+    }
+    // One cell read against the stored rows.
+    let stored: i64 = {
+        let row = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT CAST(SUM(outstanding_amount) AS BIGINT) AS total FROM activity_stat \
+                 WHERE period = 202012 AND activity = 'COMMERCE' \
+                 AND region_id = (SELECT id FROM region WHERE code = 'MA-06')",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "total").unwrap()
+    };
+    let cell = by_region_activity
+        .iter()
+        .find(|r| r["region"]["code"] == "MA-06" && r["activity"] == "COMMERCE")
+        .expect("Casablanca-Settat commerce");
+    assert_eq!(
+        (cell["outstandingAmount"]["value"].as_f64().unwrap() * 100.0).round() as i64,
+        stored
+    );
+    // A filter on activities sums only those.
+    let two = indicators(
+        &app,
+        &format!("{period}, filter: {{ activities: [COMMERCE, SERVICES] }}"),
+        selection,
+    )
+    .await;
+    let expected: f64 = by_activity
+        .iter()
+        .filter(|r| r["activity"] == "COMMERCE" || r["activity"] == "SERVICES")
+        .map(|r| r["disbursedAmount"]["value"].as_f64().unwrap())
+        .sum();
+    assert!((two[0]["disbursedAmount"]["value"].as_f64().unwrap() - expected).abs() < 0.005);
+}
+on_both_backends!(loan_measures_by_activity_add_up_to_the_loans_tables_figures);
+
+/// ACTIVITY combines with ASSOCIATION and REGION only, and only for the measures the loans by activity carry: other
+/// requests answer a field error naming what is possible, and the other fields still resolve.
+async fn activity_breakdowns_the_loans_by_activity_cannot_give_are_field_errors(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let reply = app
+        .graphql(
+            r#"{ indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [ACTIVITY]) {
+                activity activeClients { value } outstandingAmount { value } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(
+        reply.message().contains("activeClients has no breakdown by ACTIVITY"),
+        "{}",
+        reply.message()
+    );
+    let rows = reply.body["data"]["indicators"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        9,
+        "the demo finances every activity but UNSPECIFIED: {}",
+        reply.body
+    );
+    assert!(rows.iter().all(|r| r["outstandingAmount"]["value"].is_number()));
+
+    let reply = app
+        .graphql(
+            r#"{ indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [SEGMENT], filter: { activities: [CRAFTS] }) {
+                segment disbursedAmount { value } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.codes(), vec!["BAD_USER_INPUT".to_owned()], "{}", reply.body);
+    assert!(
+        reply
+            .message()
+            .contains("disbursedAmount has no breakdown by SEGMENT together with ACTIVITY"),
+        "{}",
+        reply.message()
+    );
+    let catalog = app.query("{ indicatorCatalog { field dimensions } }", json!({})).await;
+    let with_activity: Vec<&str> = catalog["indicatorCatalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["dimensions"].as_array().unwrap().iter().any(|d| d == "ACTIVITY"))
+        .map(|m| m["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        with_activity,
+        [
+            "disbursedCount",
+            "disbursedAmount",
+            "averageDisbursedLoan",
+            "activeLoans",
+            "outstandingAmount",
+            "averageOutstandingLoan",
+            "par30Amount",
+            "par30Rate",
+            "repaymentsDue",
+            "repaymentsCollected",
+            "collectionRate"
+        ]
+    );
+}
+on_both_backends!(activity_breakdowns_the_loans_by_activity_cannot_give_are_field_errors);

@@ -62,7 +62,12 @@ fn indicators_field(rng: &mut Rng, names: &Names, alias: &str, associations_visi
         Dim::ALL.into_iter().filter(|d| *d != Dim::Association).collect()
     };
     let count = rng.below(4) as usize;
-    let grouped = rng.some(&dims, count);
+    let mut grouped = rng.some(&dims, count);
+    let by_activity = grouped.contains(&Dim::Activity);
+    if by_activity {
+        // The activity combines with the association and the region only.
+        grouped.retain(|d| Dim::WITH_ACTIVITY.contains(d));
+    }
     let measures: Vec<&str> = MEASURES
         .iter()
         .filter(|m| grouped.iter().all(|d| m.dims().contains(d)))
@@ -88,10 +93,10 @@ fn indicators_field(rng: &mut Rng, names: &Names, alias: &str, associations_visi
         let associations = rng.some(&names.associations, count);
         filters.push(format!("associations: {}", quoted(&associations)));
     }
-    if rng.chance(20) {
+    if !by_activity && rng.chance(20) {
         filters.push(format!("segments: [{}]", rng.pick(&["INDIVIDUAL", "SOLIDARITY_GROUP"])));
     }
-    if rng.chance(15) {
+    if !by_activity && rng.chance(15) {
         filters.push(format!("areas: [{}]", rng.pick(&["URBAN", "RURAL"])));
     }
     let compare = if rng.chance(30) {
@@ -108,6 +113,7 @@ fn indicators_field(rng: &mut Rng, names: &Names, alias: &str, associations_visi
             Dim::Segment => "segment ",
             Dim::Gender => "gender ",
             Dim::Area => "area ",
+            Dim::Activity => "activity ",
         })
         .collect();
     let values: String = measures

@@ -56,6 +56,8 @@ const REGIONS: u64 = 12;
 const SEGMENTS: u64 = 3;
 const GENDERS: u64 = 2;
 const AREAS: u64 = 2;
+/// Economic activities a loan can finance (the leaf codes of `ACTIVITY`).
+const ACTIVITIES: u64 = 10;
 /// Staff rows of one association-month (categories × genders).
 const STAFF_CELLS: u64 = 6;
 /// Branches priced per association.
@@ -63,7 +65,10 @@ const BRANCHES_PER_ASSOCIATION: u64 = 200;
 
 /// One finest read of an `indicators` field: its months, associations, the sizes of region, segment, gender and area
 /// after its filter, the rows it reads, and the dimensions its measures add to the document's.
-type Finest = (u64, u64, [u64; 4], u64, Vec<Dim>);
+type Finest = (u64, u64, [u64; 5], u64, Vec<Dim>);
+
+/// The dimensions of a finest grouping, in the order of a `Finest`'s sizes.
+const FINEST_DIMS: [Dim; 5] = [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area, Dim::Activity];
 
 /// What one `indicators` field costs before its selection is written.
 struct IndicatorWork {
@@ -190,7 +195,7 @@ struct Pricer<'a> {
     /// Whether small groups are hidden from the caller.
     small_groups: bool,
     /// For every finest read of an `indicators` field (callers whose small groups are hidden): its months,
-    /// associations, the sizes of region, segment, gender and area after its filter, and the rows it reads. Hiding
+    /// associations, the sizes of region, segment, gender, area and activity after its filter, and the rows it reads. Hiding
     /// sums its groups at the document's finest grouping into every coarser one, priced once the document's
     /// dimensions are all known.
     finest: Vec<Finest>,
@@ -299,7 +304,7 @@ pub fn check(
                     .copied()
                     .collect::<Vec<_>>(),
             );
-            let groups = [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area]
+            let groups = FINEST_DIMS
                 .iter()
                 .zip(sizes)
                 .filter(|(dim, _)| dims.contains(dim))
@@ -563,6 +568,7 @@ impl Pricer<'_> {
             Dim::Segment => filtered("segments", SEGMENTS),
             Dim::Gender => filtered("genders", GENDERS),
             Dim::Area => filtered("areas", AREAS),
+            Dim::Activity => filtered("activities", ACTIVITIES),
         };
         let groups = grouped.iter().fold(1u64, |n, d| n.saturating_mul(cardinality(*d)));
         // A comparison reads (and returns) as many periods again.
@@ -572,6 +578,15 @@ impl Pricer<'_> {
         let mut aggs: BTreeSet<Agg> = BTreeSet::new();
         let mut coverage = false;
         self.measure_aggs(&field.selection_set.node, &mut aggs, &mut coverage, 0);
+        if grouped.contains(&Dim::Activity) || filter.get(filter_name(Dim::Activity)).is_some() {
+            // The loan measures are read from the loans by activity (and, for callers whose small groups are hidden,
+            // from the loans too: they decide the totals over every activity).
+            let by_activity: Vec<Agg> = aggs.iter().filter_map(|agg| agg.by_activity()).collect();
+            if !self.small_groups {
+                aggs.retain(|agg| agg.by_activity().is_none());
+            }
+            aggs.extend(by_activity);
+        }
         let sources: BTreeSet<Source> = aggs.iter().map(|a| a.source()).collect();
         // Women's and rural clients' shares are hidden as the gender and area parts they are: those dimensions join
         // the finest grouping.
@@ -593,10 +608,7 @@ impl Pricer<'_> {
         );
         for source in &sources {
             // A finest read another field of the document made already costs nothing more.
-            if self.small_groups
-                && matches!(source, Source::Clients | Source::Loans | Source::Staff)
-                && !self.shared.insert(format!("{source:?} {span}"))
-            {
+            if self.small_groups && source.facts().is_some() && !self.shared.insert(format!("{source:?} {span}")) {
                 continue;
             }
             statements += 1;
@@ -617,13 +629,14 @@ impl Pricer<'_> {
                     }
                 }
                 Source::Staff => associations * STAFF_CELLS,
+                Source::Activities => associations * cardinality(Dim::Region) * cardinality(Dim::Activity),
                 Source::Targets => associations,
                 Source::Branches => associations * BRANCHES_PER_ASSOCIATION / months.max(1),
             };
             let rows = months.saturating_mul(per_month.max(1));
             read = read.saturating_add(rows);
             if self.small_groups {
-                let sizes = [Dim::Region, Dim::Segment, Dim::Gender, Dim::Area].map(cardinality);
+                let sizes = FINEST_DIMS.map(cardinality);
                 let extra: Vec<Dim> = parts.iter().filter(|(_, part)| *part).map(|(dim, _)| *dim).collect();
                 self.finest.push((months, associations, sizes, rows, extra));
             }
@@ -706,5 +719,6 @@ fn filter_name(dim: Dim) -> &'static str {
         Dim::Segment => "segments",
         Dim::Gender => "genders",
         Dim::Area => "areas",
+        Dim::Activity => "activities",
     }
 }

@@ -11,10 +11,21 @@ pub enum Dim {
     Segment,
     Gender,
     Area,
+    /// The economic activity financed (a leaf code of the `ACTIVITY` list): read from the loans by activity.
+    Activity,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 5] = [Dim::Association, Dim::Region, Dim::Segment, Dim::Gender, Dim::Area];
+    pub const ALL: [Dim; 6] = [
+        Dim::Association,
+        Dim::Region,
+        Dim::Segment,
+        Dim::Gender,
+        Dim::Area,
+        Dim::Activity,
+    ];
+    /// The dimensions the loans by activity combine with the activity.
+    pub const WITH_ACTIVITY: [Dim; 3] = [Dim::Association, Dim::Region, Dim::Activity];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -23,6 +34,7 @@ impl Dim {
             Dim::Segment => "SEGMENT",
             Dim::Gender => "GENDER",
             Dim::Area => "AREA",
+            Dim::Activity => "ACTIVITY",
         }
     }
 }
@@ -53,6 +65,9 @@ pub enum Source {
     Staff,
     Branches,
     Targets,
+    /// The loans by economic activity: for each association, region and month, the loans table's figures split by
+    /// activity.
+    Activities,
 }
 
 impl Source {
@@ -62,6 +77,7 @@ impl Source {
             Source::Clients => Some(&crate::facts::CLIENTS),
             Source::Loans => Some(&crate::facts::LOANS),
             Source::Staff => Some(&crate::facts::STAFF),
+            Source::Activities => Some(&crate::facts::ACTIVITIES),
             Source::Branches | Source::Targets => None,
         }
     }
@@ -69,7 +85,8 @@ impl Source {
     /// Dimensions the source's rows carry.
     pub fn dims(self) -> &'static [Dim] {
         match self {
-            Source::Clients | Source::Loans => &Dim::ALL,
+            Source::Clients | Source::Loans => &[Dim::Association, Dim::Region, Dim::Segment, Dim::Gender, Dim::Area],
+            Source::Activities => &Dim::WITH_ACTIVITY,
             Source::Staff => &[Dim::Association, Dim::Gender],
             Source::Branches => &[Dim::Association, Dim::Region, Dim::Area],
             Source::Targets => &[Dim::Association],
@@ -101,11 +118,18 @@ pub enum Agg {
     TargetDisbursedCount,
     TargetDisbursedAmount,
     TargetOutstanding,
+    ActivityDisbursedCount,
+    ActivityDisbursedAmount,
+    ActivityActiveLoans,
+    ActivityOutstanding,
+    ActivityPar30,
+    ActivityRepaymentsDue,
+    ActivityRepaymentsCollected,
 }
 
 impl Agg {
     /// Every aggregate.
-    pub const ALL: [Agg; 21] = [
+    pub const ALL: [Agg; 28] = [
         Agg::ActiveClients,
         Agg::ActiveFemale,
         Agg::ActiveRural,
@@ -127,7 +151,37 @@ impl Agg {
         Agg::TargetDisbursedCount,
         Agg::TargetDisbursedAmount,
         Agg::TargetOutstanding,
+        Agg::ActivityDisbursedCount,
+        Agg::ActivityDisbursedAmount,
+        Agg::ActivityActiveLoans,
+        Agg::ActivityOutstanding,
+        Agg::ActivityPar30,
+        Agg::ActivityRepaymentsDue,
+        Agg::ActivityRepaymentsCollected,
     ];
+
+    /// The same quantity read from the loans by activity, for the loan aggregates that table carries.
+    pub fn by_activity(self) -> Option<Agg> {
+        use Agg::*;
+        Some(match self {
+            DisbursedCount => ActivityDisbursedCount,
+            DisbursedAmount => ActivityDisbursedAmount,
+            ActiveLoans => ActivityActiveLoans,
+            Outstanding => ActivityOutstanding,
+            Par30 => ActivityPar30,
+            RepaymentsDue => ActivityRepaymentsDue,
+            RepaymentsCollected => ActivityRepaymentsCollected,
+            _ => return None,
+        })
+    }
+
+    /// The loans table's aggregate a loans-by-activity aggregate splits (itself otherwise).
+    pub fn of_loans(self) -> Agg {
+        Agg::ALL
+            .into_iter()
+            .find(|agg| agg.by_activity() == Some(self))
+            .unwrap_or(self)
+    }
 
     pub fn source(self) -> Source {
         use Agg::*;
@@ -138,6 +192,13 @@ impl Agg {
             Staff => Source::Staff,
             Agencies | MobileBranches => Source::Branches,
             TargetNewClients | TargetDisbursedCount | TargetDisbursedAmount | TargetOutstanding => Source::Targets,
+            ActivityDisbursedCount
+            | ActivityDisbursedAmount
+            | ActivityActiveLoans
+            | ActivityOutstanding
+            | ActivityPar30
+            | ActivityRepaymentsDue
+            | ActivityRepaymentsCollected => Source::Activities,
         }
     }
 
@@ -166,6 +227,13 @@ impl Agg {
             TargetDisbursedCount => "target_disbursed_count",
             TargetDisbursedAmount => "target_disbursed_amount",
             TargetOutstanding => "target_outstanding",
+            ActivityDisbursedCount => "activity_disbursed_count",
+            ActivityDisbursedAmount => "activity_disbursed_amount",
+            ActivityActiveLoans => "activity_active_loans",
+            ActivityOutstanding => "activity_outstanding_amount",
+            ActivityPar30 => "activity_par30_amount",
+            ActivityRepaymentsDue => "activity_repayments_due",
+            ActivityRepaymentsCollected => "activity_repayments_collected",
         }
     }
 
@@ -179,6 +247,7 @@ impl Agg {
             TargetDisbursedCount => ("value", Some("measure = 'DISBURSED_COUNT'")),
             TargetDisbursedAmount => ("value", Some("measure = 'DISBURSED_AMOUNT'")),
             TargetOutstanding => ("value", Some("measure = 'OUTSTANDING_AMOUNT'")),
+            other if other.source() == Source::Activities => (other.of_loans().alias(), None),
             other => (other.alias(), None),
         }
     }
@@ -241,6 +310,22 @@ impl Formula {
             } => vec![numerator, denominator],
         }
     }
+
+    /// The same formula over the loans by activity, when that table carries every quantity it reads.
+    pub fn by_activity(self) -> Option<Formula> {
+        Some(match self {
+            Formula::Sum(agg) => Formula::Sum(agg.by_activity()?),
+            Formula::Ratio {
+                numerator,
+                denominator,
+                percent,
+            } => Formula::Ratio {
+                numerator: numerator.by_activity()?,
+                denominator: denominator.by_activity()?,
+                percent,
+            },
+        })
+    }
 }
 
 /// One measure of the catalogue.
@@ -262,14 +347,27 @@ pub struct MeasureDef {
 }
 
 impl MeasureDef {
-    /// Dimensions that break the measure down: those every source it reads carries.
+    /// Dimensions that break the measure down: those every source it reads carries, and the activity when the
+    /// loans by activity carry every quantity it reads.
     pub fn dims(&self) -> Vec<Dim> {
         let aggs = self.formula.aggs();
         Dim::ALL
             .into_iter()
-            .filter(|d| aggs.iter().all(|a| a.source().dims().contains(d)))
+            .filter(|d| {
+                aggs.iter().all(|a| a.source().dims().contains(d))
+                    || (*d == Dim::Activity && self.formula.by_activity().is_some())
+            })
             .filter(|d| self.only.is_none_or(|only| only.contains(d)))
             .collect()
+    }
+
+    /// The formula as read for a request grouped or filtered by `dims`: over the loans by activity when the activity
+    /// is among them.
+    pub fn formula_for(&self, by_activity: bool) -> Formula {
+        match (by_activity, self.formula.by_activity()) {
+            (true, Some(formula)) => formula,
+            _ => self.formula,
+        }
     }
 
     pub fn is_rate(&self) -> bool {
@@ -530,6 +628,30 @@ pub static MEASURES: &[MeasureDef] = &[
         None
     ),
     measure!(
+        "repaymentsDue",
+        "REPAYMENTS_DUE",
+        "Remboursements dus",
+        "الأقساط المستحقة",
+        "Repayments due",
+        Mad,
+        Flow,
+        "Principal and interest falling due during the period, MAD.",
+        Formula::Sum(RepaymentsDue),
+        None
+    ),
+    measure!(
+        "repaymentsCollected",
+        "REPAYMENTS_COLLECTED",
+        "Remboursements encaissés",
+        "الأقساط المستخلصة",
+        "Repayments collected",
+        Mad,
+        Flow,
+        "Repayments collected during the period, MAD.",
+        Formula::Sum(RepaymentsCollected),
+        None
+    ),
+    measure!(
         "collectionRate",
         "COLLECTION_RATE",
         "Taux de recouvrement",
@@ -690,6 +812,16 @@ pub const FORMULAS_FR_AR: &[(&str, &str, &str)] = &[
         "WRITE_OFF_AMOUNT",
         "Montant passé en perte pendant la période, en dirhams.",
         "المبلغ المشطوب خلال الفترة، بالدرهم.",
+    ),
+    (
+        "REPAYMENTS_DUE",
+        "Échéances (principal et intérêts) arrivant à terme pendant la période, en MAD.",
+        "الأقساط (الأصل والفوائد) المستحقة خلال الفترة، بالدرهم.",
+    ),
+    (
+        "REPAYMENTS_COLLECTED",
+        "Remboursements encaissés pendant la période, en MAD.",
+        "الأقساط المستخلصة خلال الفترة، بالدرهم.",
     ),
     (
         "COLLECTION_RATE",

@@ -6,7 +6,7 @@ use super::catalog::{Agg, Dim, Source};
 use crate::period::{Granularity, Period};
 use crate::scope::{RowAccess, SmallGroups};
 use crate::sql::Binder;
-use entity::enums::{Area, Gender, Segment};
+use entity::enums::{Activity, Area, Gender, Segment};
 use std::collections::{BTreeSet, HashMap};
 
 /// Conditions on the cube's dimensions, with codes already turned into ids.
@@ -17,6 +17,7 @@ pub struct CubeFilter {
     pub segments: Option<Vec<Segment>>,
     pub genders: Option<Vec<Gender>>,
     pub areas: Option<Vec<Area>>,
+    pub activities: Option<Vec<Activity>>,
 }
 
 impl CubeFilter {
@@ -38,6 +39,9 @@ impl CubeFilter {
         if self.areas.is_some() {
             dims.push(Dim::Area);
         }
+        if self.activities.is_some() {
+            dims.push(Dim::Activity);
+        }
         dims
     }
 
@@ -58,6 +62,9 @@ impl CubeFilter {
         }
         if let Some(v) = self.areas.as_ref().filter(|_| dims.contains(&Dim::Area)) {
             conditions.push(b.one_of("area", &v.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
+        }
+        if let Some(v) = self.activities.as_ref().filter(|_| dims.contains(&Dim::Activity)) {
+            conditions.push(b.one_of("activity", &v.iter().map(|a| a.as_str()).collect::<Vec<_>>()));
         }
         conditions
     }
@@ -144,6 +151,7 @@ pub struct GroupKey {
     pub segment: Option<Segment>,
     pub gender: Option<Gender>,
     pub area: Option<Area>,
+    pub activity: Option<Activity>,
 }
 
 impl GroupKey {
@@ -164,6 +172,9 @@ impl GroupKey {
         }
         if self.area.is_some() {
             dims.push(Dim::Area);
+        }
+        if self.activity.is_some() {
+            dims.push(Dim::Activity);
         }
         dims
     }

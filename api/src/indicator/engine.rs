@@ -3,7 +3,7 @@
 //! groups hidden for the callers who must not see them (see `hiding`). The sums are read by `store`; nothing here
 //! knows GraphQL: `indicators` (in `mod.rs`) and the alert judge both call it.
 
-use super::catalog::{Agg, Dim, Formula, MeasureDef, Source};
+use super::catalog::{Agg, Dim, Formula, MeasureDef};
 use super::cube::{Cube, CubeFilter, CubeRequest, Derived, GroupKey};
 use super::hiding::{self, Hidden};
 use super::store;
@@ -162,6 +162,8 @@ pub struct Answer {
     compare: Option<Comparison>,
     group_by: Vec<Dim>,
     filter_dims: Vec<Dim>,
+    /// Grouped or filtered by activity: the loan measures are read from the loans by activity.
+    by_activity: bool,
     /// Aggregates hidden to protect small groups. Every field reading one of them is null.
     hidden: Hidden,
     /// Read when coverage is asked for.
@@ -195,6 +197,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         periods,
         cube: Cube::default(),
         compare,
+        by_activity: group_by.contains(&Dim::Activity) || filter.activities.is_some(),
         group_by,
         filter_dims: filter.dims(),
         hidden: Hidden::default(),
@@ -209,7 +212,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
             refused.get_or_insert(error);
             continue;
         }
-        aggs.extend(def.formula.aggs());
+        aggs.extend(answer.formula(def).aggs());
         if let Some(target) = def.target
             && answer.targets_apply()
             && selected.target
@@ -220,6 +223,12 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
     if let Some(error) = refused.filter(|_| aggs.is_empty()) {
         // No measure asked for can be computed: there would be no row to carry the field errors.
         return Err(error);
+    }
+    if answer.by_activity && small_groups.is_some() && filter.activities.is_none() {
+        // A region's (or the sector's) total over every activity is the loans table's total: hiding decides it with
+        // the loans' groupings, read along (see `hiding::hide`).
+        let loans: Vec<Agg> = aggs.iter().map(|agg| agg.of_loans()).collect();
+        aggs.extend(loans);
     }
     let periods = &answer.periods;
     let mut all_periods: BTreeSet<Period> = periods.iter().copied().collect();
@@ -266,7 +275,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
             let versioned: BTreeSet<Agg> = aggs
                 .iter()
                 .copied()
-                .filter(|agg| matches!(agg.source(), Source::Clients | Source::Loans | Source::Staff))
+                .filter(|agg| agg.source().facts().is_some())
                 .collect();
             let changes = CubeRequest {
                 aggs: versioned,
@@ -331,14 +340,26 @@ impl Answer {
         Ok(reports.coverage(period, association))
     }
 
+    /// The measure's formula as this answer reads it (over the loans by activity when grouped or filtered by it).
+    fn formula(&self, def: &MeasureDef) -> Formula {
+        def.formula_for(self.by_activity)
+    }
+
     fn supports(&self, def: &MeasureDef) -> Result<(), ApiError> {
         let dims = def.dims();
-        match self
-            .group_by
-            .iter()
-            .chain(&self.filter_dims)
-            .find(|d| !dims.contains(d))
+        let asked = || self.group_by.iter().chain(&self.filter_dims);
+        if self.by_activity
+            && dims.contains(&Dim::Activity)
+            && let Some(other) = asked().find(|d| !Dim::WITH_ACTIVITY.contains(d))
         {
+            return Err(ApiError::bad_input(format!(
+                "{} has no breakdown by {} together with ACTIVITY: the loans by activity are reported by association \
+                 and region only, so ACTIVITY combines with ASSOCIATION and REGION",
+                def.field,
+                other.name()
+            )));
+        }
+        match asked().find(|d| !dims.contains(d)) {
             None => Ok(()),
             Some(missing) => Err(ApiError::bad_input(format!(
                 "{} has no breakdown by {}: it can be grouped and filtered by {}",
@@ -364,7 +385,7 @@ impl Answer {
     /// Whether a figure summed into a measure's value changed after its month's release.
     fn is_revised(&self, def: &MeasureDef, period: Period, key: &GroupKey) -> bool {
         self.changes.as_ref().is_some_and(|changes| {
-            def.formula
+            self.formula(def)
                 .aggs()
                 .into_iter()
                 .any(|agg| changes.get(period, key, agg).is_some_and(|change| change != 0))
@@ -374,7 +395,7 @@ impl Answer {
     /// The value of a measure and, for a ratio, its numerator and denominator.
     fn evaluate(&self, def: &MeasureDef, period: Period, key: &GroupKey) -> (Option<f64>, Option<f64>, Option<f64>) {
         let get = |agg: Agg| self.cube.get(period, key, agg).map(|raw| agg.public(raw));
-        match def.formula {
+        match self.formula(def) {
             Formula::Sum(agg) => (get(agg), None, None),
             Formula::Ratio {
                 numerator,
@@ -397,8 +418,9 @@ impl Answer {
     pub fn measure(&self, def: &MeasureDef, period: Period, key: &GroupKey) -> Result<Option<Measure>, ApiError> {
         self.supports(def)?;
         // A measure is hidden in a period when any aggregate it reads is.
+        let formula = self.formula(def);
         let hidden = |period| {
-            def.formula
+            formula
                 .aggs()
                 .into_iter()
                 .any(|agg| self.hidden.contains(period, key, agg))
@@ -415,7 +437,7 @@ impl Answer {
             let part = |agg: Option<Agg>, part: Option<f64>| {
                 part.filter(|_| agg.is_some_and(|agg| !self.hidden.contains(period, key, agg)))
             };
-            let (n, d) = match def.formula {
+            let (n, d) = match formula {
                 Formula::Ratio {
                     numerator: n,
                     denominator: d,

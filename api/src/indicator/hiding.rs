@@ -67,19 +67,31 @@ pub fn hide(cube: &Cube, request: &CubeRequest, decisions: &Decisions) -> Hidden
     // Each source's groupings: its shared derived lattice, or the cube itself (read whole from SQL).
     let mut lattices: HashMap<Source, Lattice> = HashMap::new();
     let mut hidden_in = |period: Period, agg: Agg| -> Arc<BTreeSet<GroupKey>> {
-        let source = agg.source();
-        let dims = request.lattice_dims(source);
-        let mut decide = || {
-            Arc::new(
-                lattices
-                    .entry(source)
-                    .or_insert_with(|| Lattice::new(cube.lattices.get(&source).map_or(cube, |shared| &**shared)))
-                    .hidden(period, agg, &dims),
-            )
+        let mut decide_in = |agg: Agg, fixed: Option<&BTreeSet<GroupKey>>| {
+            let source = agg.source();
+            let dims = request.lattice_dims(source);
+            let mut decide = || {
+                Arc::new(
+                    lattices
+                        .entry(source)
+                        .or_insert_with(|| Lattice::new(cube.lattices.get(&source).map_or(cube, |shared| &**shared)))
+                        .hidden(period, agg, &dims, fixed),
+                )
+            };
+            match cube.origins.get(&source) {
+                Some(origin) => decisions.decided(origin, period, agg, decide),
+                None => decide(),
+            }
         };
-        match cube.origins.get(&agg.source()) {
-            Some(origin) => decisions.decided(origin, period, agg, decide),
-            None => decide(),
+        // The loans by activity summed over every activity are the loans table's totals (a report's activities add
+        // up to its loans, region by region): those totals are hidden as the loans' groupings decide, read along by
+        // the engine, and only the activity groups are decided here.
+        let loans = agg.of_loans();
+        if loans != agg && request.aggs.contains(&loans) {
+            let fixed = decide_in(loans, None);
+            decide_in(agg, Some(&fixed))
+        } else {
+            decide_in(agg, None)
         }
     };
     let group_by = &cube.group_by;
@@ -143,11 +155,23 @@ impl<'a> Lattice<'a> {
     /// from an association other than the caller's is never the only one (the smallest other such sibling is
     /// hidden, or the total when there is none); under a hidden total, not every such sibling is visible. A hidden
     /// zero, or for an association a figure of its own alone, holds nothing of anyone else.
-    pub fn hidden(&self, period: Period, agg: Agg, dims: &[Dim]) -> BTreeSet<GroupKey> {
+    ///
+    /// `fixed`: the groups without an activity are decided elsewhere (the loans' groupings, whose totals they are):
+    /// hidden exactly when `fixed` holds them, never added. Should a line of activities need its visible total hidden,
+    /// its one hidden part holding someone else's amount holds all of it: that part less the caller's own is the
+    /// total less the caller's own, which the total already shows.
+    pub fn hidden(
+        &self,
+        period: Period,
+        agg: Agg,
+        dims: &[Dim],
+        fixed: Option<&BTreeSet<GroupKey>>,
+    ) -> BTreeSet<GroupKey> {
         let cube = self.cube;
         let contributors = |key: &GroupKey| cube.contributors(period, key, agg);
         // Only a part from someone else protects a hidden sibling (a zero, or the caller's own figure, does not).
         let protects = |key: &GroupKey| contributors(key).others > 0;
+        let is_fixed = |key: &GroupKey| fixed.is_some() && key.activity.is_none();
         let mut hidden: BTreeSet<GroupKey> = BTreeSet::new();
         let mut lines: Vec<(GroupKey, Vec<GroupKey>)> = Vec::new();
         for level in cube::levels(dims) {
@@ -162,9 +186,16 @@ impl<'a> Lattice<'a> {
             hidden.extend(
                 members
                     .iter()
-                    .filter(|key| contributors(key).all < MIN_ASSOCIATIONS)
+                    .filter(|key| match fixed {
+                        Some(fixed) if is_fixed(key) => fixed.contains(key),
+                        _ => contributors(key).all < MIN_ASSOCIATIONS,
+                    })
                     .copied(),
             );
+            if members.first().is_some_and(is_fixed) {
+                // Lines of fixed groups were decided with them.
+                continue;
+            }
             for &dim in &level {
                 let mut by_total: BTreeMap<GroupKey, Vec<GroupKey>> = BTreeMap::new();
                 for key in &members {
@@ -189,7 +220,7 @@ impl<'a> Lattice<'a> {
                     (true, 0) if protects(total) => smallest_visible(line, &hidden),
                     _ => None,
                 };
-                if let Some(next) = next
+                if let Some(next) = next.filter(|next| !is_fixed(next))
                     && hidden.insert(next)
                 {
                     changed = true;
@@ -208,6 +239,7 @@ pub fn without(mut key: GroupKey, dim: Dim) -> GroupKey {
         Dim::Segment => key.segment = None,
         Dim::Gender => key.gender = None,
         Dim::Area => key.area = None,
+        Dim::Activity => key.activity = None,
     }
     key
 }
@@ -273,6 +305,7 @@ pub fn derive_lattice(
             segment: key.segment.filter(|_| level.contains(&Dim::Segment)),
             gender: key.gender.filter(|_| level.contains(&Dim::Gender)),
             area: key.area.filter(|_| level.contains(&Dim::Area)),
+            activity: key.activity.filter(|_| level.contains(&Dim::Activity)),
         };
         let mut groups = Groups::default();
         for ((bucket, key), values) in &finest_groups {
@@ -388,7 +421,12 @@ mod tests {
         let periods: BTreeSet<Period> = truth.keys().map(|(p, _)| *p).collect();
         let mut hidden = BTreeSet::new();
         for &period in &periods {
-            hidden.extend(lattice.hidden(period, AGG, dims).into_iter().map(|key| (period, key)));
+            hidden.extend(
+                lattice
+                    .hidden(period, AGG, dims, None)
+                    .into_iter()
+                    .map(|key| (period, key)),
+            );
         }
         for ((period, key), group) in &truth {
             // The derived lattice has the same figures.

@@ -55,6 +55,9 @@ pub enum Dimension {
     Gender,
     /// Urban or rural.
     Area,
+    /// The economic activity financed, for the loan measures the loans by activity carry (`indicatorCatalog` lists
+    /// them); combines with ASSOCIATION and REGION only.
+    Activity,
 }
 
 /// The period each row is compared with.
@@ -99,6 +102,8 @@ pub struct IndicatorFilter {
     pub genders: Option<Vec<crate::enums::Gender>>,
     /// Only these areas.
     pub areas: Option<Vec<crate::enums::Area>>,
+    /// Only these economic activities (loan measures read from the loans by activity).
+    pub activities: Option<Vec<crate::enums::Activity>>,
 }
 
 /// The value of one measure for one row, with its parts, its comparison and its target.
@@ -222,6 +227,10 @@ macro_rules! measure_fields {
             async fn area(&self) -> Option<crate::enums::Area> {
                 self.key.area.map(Into::into)
             }
+            /// The economic activity financed, when grouped by ACTIVITY (`codeLists` gives its labels and parent).
+            async fn activity(&self) -> Option<crate::enums::Activity> {
+                self.key.activity.map(Into::into)
+            }
             /// Associations with an accepted report for every month of the row's period over the associations
             /// expected to report it (the active ones, as `reportingStatus` lists them): of the row's association
             /// when grouped by association, of the `associations` filter when given, else of the whole sector.
@@ -258,6 +267,8 @@ measure_fields! {
     rescheduled_amount => "rescheduledAmount", "Outstanding balance of rescheduled (renegotiated) loans at the end of the period (MAD, stock).";
     rescheduled_rate => "rescheduledRate", "Rescheduled portfolio ÷ gross outstanding at the end of the period (%, stock).";
     write_off_amount => "writeOffAmount", "Amount written off during the period (MAD, flow).";
+    repayments_due => "repaymentsDue", "Principal and interest falling due during the period (MAD, flow).";
+    repayments_collected => "repaymentsCollected", "Repayments collected during the period (MAD, flow).";
     collection_rate => "collectionRate", "Repayments collected ÷ repayments due during the period (%, flow).";
     branches => "branches", "Fixed agencies open on the last day of the period (count, stock; by association, region and area).";
     mobile_branches => "mobileBranches", "Mobile branches open on the last day of the period (count, stock; by association, region and area).";
@@ -406,6 +417,7 @@ impl IndicatorQuery {
             segments: crate::enums::to_db::<_, db_enums::Segment>(&filter.segments),
             genders: crate::enums::to_db::<_, db_enums::Gender>(&filter.genders),
             areas: crate::enums::to_db::<_, db_enums::Area>(&filter.areas),
+            activities: crate::enums::to_db::<_, db_enums::Activity>(&filter.activities),
         };
         let (access, small_groups) =
             scope(ctx).indicator_access(group_by.contains(&Dim::Association), filter.associations.as_deref())?;

@@ -15,7 +15,7 @@ use crate::period::{Granularity, Month, Period};
 use crate::rollup::{self, Level};
 use crate::scope::RowAccess;
 use crate::sql::Binder;
-use entity::enums::{Area, Gender, Segment};
+use entity::enums::{Activity, Area, Gender, Segment};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +27,7 @@ fn dim_column(dim: Dim) -> &'static str {
         Dim::Segment => "segment",
         Dim::Gender => "gender",
         Dim::Area => "area",
+        Dim::Activity => "activity",
     }
 }
 
@@ -253,7 +254,7 @@ fn lattice_sql(mut base: Statement, source: Source, aggs: &[Agg], request: &Cube
 fn null_of(dim: Dim) -> &'static str {
     match dim {
         Dim::Association | Dim::Region => "CAST(NULL AS INTEGER)",
-        Dim::Segment | Dim::Gender | Dim::Area => "CAST(NULL AS VARCHAR(32))",
+        Dim::Segment | Dim::Gender | Dim::Area | Dim::Activity => "CAST(NULL AS VARCHAR(32))",
     }
 }
 
@@ -304,6 +305,9 @@ fn group_key(row: &QueryResult, group_by: &[Dim]) -> ApiResult<GroupKey> {
             Dim::Segment => key.segment = text("segment")?.and_then(|v| parse_enum(Segment::ALL, Segment::as_str, &v)),
             Dim::Gender => key.gender = text("gender")?.and_then(|v| parse_enum(Gender::ALL, Gender::as_str, &v)),
             Dim::Area => key.area = text("area")?.and_then(|v| parse_enum(Area::ALL, Area::as_str, &v)),
+            Dim::Activity => {
+                key.activity = text("activity")?.and_then(|v| parse_enum(Activity::ALL, Activity::as_str, &v))
+            }
         }
     }
     Ok(key)
