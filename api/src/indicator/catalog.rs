@@ -254,7 +254,7 @@ impl Agg {
 
     pub fn kind(self) -> Kind {
         use Agg::*;
-        match self {
+        match self.of_loans() {
             NewClients
             | DisbursedCount
             | DisbursedAmount
@@ -877,6 +877,18 @@ mod tests {
             );
             let dims: Vec<&str> = agg.source().dims().iter().map(|d| d.name()).collect();
             assert!(!dims.is_empty(), "{agg:?}");
+        }
+        // A loan quantity read by activity is the same quantity: stock or flow, count or money alike.
+        for agg in Agg::ALL {
+            if let Some(split) = agg.by_activity() {
+                assert_eq!(split.source(), Source::Activities);
+                assert_eq!(split.of_loans(), agg);
+                assert_eq!(
+                    (split.kind(), split.is_money()),
+                    (agg.kind(), agg.is_money()),
+                    "{split:?}"
+                );
+            }
         }
         assert!(Agg::Outstanding.is_money() && Agg::TargetOutstanding.is_money());
         assert!(!Agg::ActiveLoans.is_money() && !Agg::ActiveFemale.is_money() && !Agg::TargetNewClients.is_money());
