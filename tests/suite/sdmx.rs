@@ -340,3 +340,100 @@ async fn accept_chooses_among_the_formats_served(backend: Backend) {
     }
 }
 on_both_backends!(accept_chooses_among_the_formats_served);
+
+/// The second dataflow, `MICROFINANCE_ACT` (`FREQ.REF_AREA.INDICATOR.ACTIVITY`), carries the loan indicators by
+/// economic activity with the same figures and hiding as `indicators` grouped by ACTIVITY; its `_T` activity is the
+/// loans table's figure; `MICROFINANCE` keeps its six positions; the structure describes both.
+async fn the_activity_dataflow_gives_indicators_by_activity(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    app.set_key(None);
+    let truth = app
+        .query(
+            r#"{ byActivity: indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [REGION, ACTIVITY],
+                   filter: { regions: ["MA-06", "MA-12"] }) {
+                   region { code } activity disbursedAmount { value suppressed } par30Rate { value suppressed } }
+                 total: indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [REGION],
+                   filter: { regions: ["MA-06", "MA-12"] }) { region { code } disbursedAmount { value } } }"#,
+            json!({}),
+        )
+        .await;
+    let url = "/sdmx/rest/data/MICROFINANCE_ACT/M.MA-06+MA-12.DISBURSED_AMOUNT+PAR30_RATE.\
+               ?startPeriod=2020-12&endPeriod=2020-12&format=csvfile";
+    let reply = get(&app, url, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let mut lines = reply.text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "DATAFLOW,FREQ,REF_AREA,INDICATOR,ACTIVITY,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let mut compared = 0;
+    for row in truth["byActivity"].as_array().unwrap() {
+        for (code, field) in [("DISBURSED_AMOUNT", "disbursedAmount"), ("PAR30_RATE", "par30Rate")] {
+            let line = rows
+                .iter()
+                .find(|r| {
+                    r[2] == row["region"]["code"].as_str().unwrap()
+                        && r[3] == code
+                        && r[4] == row["activity"].as_str().unwrap()
+                })
+                .unwrap_or_else(|| panic!("{row} {code} in\n{}", reply.text));
+            assert_eq!(line[0], "OBSERVATORY:MICROFINANCE_ACT(1.0)");
+            if row[field]["suppressed"] == json!(true) {
+                assert_eq!((line[6], line[9]), ("", "C"), "{line:?}");
+            } else {
+                let value: f64 = line[6].parse().unwrap();
+                assert!(
+                    (value - row[field]["value"].as_f64().unwrap()).abs() < 1e-6,
+                    "{line:?} {row}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 20, "{compared} observations compared");
+    for row in truth["total"].as_array().unwrap() {
+        let line = rows
+            .iter()
+            .find(|r| r[2] == row["region"]["code"].as_str().unwrap() && r[3] == "DISBURSED_AMOUNT" && r[4] == "_T")
+            .expect("the total over every activity");
+        let value: f64 = line[6].parse().unwrap();
+        assert!((value - row["disbursedAmount"]["value"].as_f64().unwrap()).abs() < 1e-6);
+    }
+    // The first dataflow's keys keep six positions; a key of the wrong length or an indicator without an activity
+    // breakdown says what the flow accepts.
+    let six = get(
+        &app,
+        "/sdmx/rest/data/MICROFINANCE/M._T.DISBURSED_AMOUNT._T._T._T?startPeriod=2020-12",
+        &[],
+    )
+    .await;
+    assert_eq!(six.status, StatusCode::OK, "{}", six.text);
+    let short = get(
+        &app,
+        "/sdmx/rest/data/MICROFINANCE_ACT/M._T.DISBURSED_AMOUNT._T._T._T",
+        &[],
+    )
+    .await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    assert!(
+        short.text.contains("FREQ.REF_AREA.INDICATOR.ACTIVITY"),
+        "{}",
+        short.text
+    );
+    let clients = get(&app, "/sdmx/rest/data/MICROFINANCE_ACT/M._T.ACTIVE_CLIENTS._T", &[]).await;
+    assert_eq!(clients.status, StatusCode::NOT_FOUND);
+    assert!(clients.text.contains("no breakdown by ACTIVITY"), "{}", clients.text);
+    let structure = get(&app, "/sdmx/rest/dataflow/OBSERVATORY/MICROFINANCE_ACT/latest", &[]).await;
+    assert_eq!(structure.status, StatusCode::OK);
+    for id in [
+        r#"Dataflow id="MICROFINANCE""#,
+        r#"Dataflow id="MICROFINANCE_ACT""#,
+        r#"DataStructure id="DSD_MICROFINANCE_ACT""#,
+        r#"Codelist id="CL_ACTIVITY""#,
+        r#"Code id="UTILITIES_CONNECTION""#,
+    ] {
+        assert!(structure.text.contains(id), "{id}");
+    }
+}
+on_both_backends!(the_activity_dataflow_gives_indicators_by_activity);

@@ -312,22 +312,21 @@ pub async fn run(db: &DatabaseConnection, documents: u64) -> Result<(), BoxError
             });
         }
     }
-    // SDMX readers: one region, or one indicator, over two years, every other position empty.
-    let codes: Vec<&str> = MEASURES.iter().map(|m| m.code).collect();
+    // SDMX readers: one region, or one indicator, over two years, every other position empty, on either dataflow.
     for n in 0..documents.div_ceil(4) {
+        let flow = crate::sdmx::structure::FLOWS[((n / 2) % 2) as usize];
+        let codes: Vec<&str> = MEASURES.iter().filter(|m| flow.carries(m)).map(|m| m.code).collect();
+        let empty = ".".repeat(flow.breakdowns.len());
         let key = if n % 2 == 0 {
-            format!(".{}....", rng.pick(&names.regions))
+            format!(".{}.{empty}", rng.pick(&names.regions))
         } else {
-            format!("..{}...", rng.pick(&codes))
+            format!("..{}{empty}", rng.pick(&codes))
         };
         let last = crate::period::Month(names.last).shift(-(rng.below(12) as i32));
         let first = last.shift(-23);
-        let query = crate::sdmx::data::DataQuery::parse(&key, &names.regions)?;
+        let query = crate::sdmx::data::DataQuery::parse(flow, &key, &names.regions)?;
         let document = query.document(first, last);
-        let path = format!(
-            "/sdmx/rest/data/{}/{key}?startPeriod={first}&endPeriod={last}",
-            crate::sdmx::structure::FLOW
-        );
+        let path = format!("/sdmx/rest/data/{}/{key}?startPeriod={first}&endPeriod={last}", flow.id);
         for (role, client) in clients.iter_mut() {
             let role = *role;
             let (units, parts) = price(&document, &types, associations.len() as u64, role)?;

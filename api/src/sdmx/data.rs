@@ -1,9 +1,7 @@
 //! SDMX data queries: a key and a period range become one `indicators` document, run through the same execution as
 //! any GraphQL request (pricing, access, suppression, reuse); its rows become observations.
 
-use super::structure::{
-    AGENCY, DIMENSIONS, DSD, FLOW, SEGMENT_CODES, SEX_CODES, URBANISATION_CODES, VERSION, header, unit_code,
-};
+use super::structure::{AGENCY, Flow, VERSION, header, unit_code};
 use super::xml::Xml;
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
 use crate::period::{Granularity, Month, Period};
@@ -61,12 +59,23 @@ type Position<'a> = (
 /// A parsed data query.
 #[derive(Debug, Clone)]
 pub struct DataQuery {
+    pub flow: &'static Flow,
     pub frequencies: Vec<Granularity>,
     pub areas: Selection,
     pub indicators: Vec<&'static MeasureDef>,
-    pub segments: Selection,
-    pub sexes: Selection,
-    pub urbanisations: Selection,
+    /// One selection per breakdown position of the flow.
+    pub breakdowns: Vec<Selection>,
+}
+
+/// How a flow's key is written, for messages.
+fn key_shape(flow: &Flow) -> String {
+    let dimensions = flow.dimensions();
+    format!(
+        "a key of {} has {} positions ({})",
+        flow.id,
+        dimensions.len(),
+        dimensions.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(".")
+    )
 }
 
 fn frequency_code(granularity: Granularity) -> &'static str {
@@ -77,18 +86,16 @@ fn frequency_code(granularity: Granularity) -> &'static str {
     }
 }
 
-/// Checks that a key is written as SDMX keys are: `all`, or six positions separated by `.`, each empty or codes
-/// joined by `+`, each code made of letters, digits, `_`, `@`, `$` and `-` (or `*`). The message says what is wrong.
-pub fn check_key_syntax(key: &str) -> Result<(), String> {
+/// Checks that a key is written as SDMX keys are: `all`, or the flow's positions separated by `.`, each empty or
+/// codes joined by `+`, each code made of letters, digits, `_`, `@`, `$` and `-` (or `*`). The message says what is
+/// wrong.
+pub fn check_key_syntax(flow: &Flow, key: &str) -> Result<(), String> {
     if key.is_empty() || key == "all" {
         return Ok(());
     }
     let parts: Vec<&str> = key.split('.').collect();
-    if parts.len() != 6 {
-        return Err(format!(
-            "a key has 6 positions (FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION), `{key}` has {}",
-            parts.len()
-        ));
+    if parts.len() != flow.dimensions().len() {
+        return Err(format!("{}, `{key}` has {}", key_shape(flow), parts.len()));
     }
     for (position, part) in parts.iter().enumerate().filter(|(_, part)| !part.is_empty()) {
         for code in part.split('+') {
@@ -111,17 +118,15 @@ pub fn check_key_syntax(key: &str) -> Result<(), String> {
 
 impl DataQuery {
     /// Reads a key (`M.MA-06+_T.PAR30_RATE...`, `all`, or empty positions for every code).
-    pub fn parse(key: &str, regions: &[String]) -> Result<Self, String> {
+    pub fn parse(flow: &'static Flow, key: &str, regions: &[String]) -> Result<Self, String> {
+        let positions = flow.dimensions().len();
         let parts: Vec<&str> = if key.is_empty() || key == "all" {
-            vec![""; 6]
+            vec![""; positions]
         } else {
             key.split('.').collect()
         };
-        if parts.len() != 6 {
-            return Err(format!(
-                "a key has 6 positions (FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION), `{key}` has {}",
-                parts.len()
-            ));
+        if parts.len() != positions {
+            return Err(format!("{}, `{key}` has {}", key_shape(flow), parts.len()));
         }
         let frequencies = if parts[0].is_empty() {
             vec![Granularity::Month, Granularity::Quarter, Granularity::Year]
@@ -138,37 +143,47 @@ impl DataQuery {
         };
         let region_codes: Vec<&str> = regions.iter().map(String::as_str).collect();
         let indicators = if parts[2].is_empty() {
-            MEASURES.iter().collect()
+            MEASURES.iter().filter(|m| flow.carries(m)).collect()
         } else {
             parts[2]
                 .split('+')
-                .map(|code| {
-                    MEASURES
-                        .iter()
-                        .find(|m| m.code == code)
-                        .ok_or_else(|| format!("`{code}` is not an indicator code"))
+                .map(|code| match MEASURES.iter().find(|m| m.code == code) {
+                    None => Err(format!("`{code}` is not an indicator code")),
+                    Some(m) if !flow.carries(m) => Err(format!(
+                        "`{code}` is not an indicator of {}: it has no breakdown by {}",
+                        flow.id,
+                        flow.breakdowns.iter().map(|b| b.concept).collect::<Vec<_>>().join(", ")
+                    )),
+                    Some(m) => Ok(m),
                 })
                 .collect::<Result<_, _>>()?
         };
         let sdmx = |codes: &[(&'static str, &'static str)]| codes.iter().map(|(s, _)| *s).collect::<Vec<_>>();
         Ok(DataQuery {
+            flow,
             frequencies,
             areas: Selection::parse(parts[1], &region_codes)?,
             indicators,
-            segments: Selection::parse(parts[3], &sdmx(SEGMENT_CODES))?,
-            sexes: Selection::parse(parts[4], &sdmx(SEX_CODES))?,
-            urbanisations: Selection::parse(parts[5], &sdmx(URBANISATION_CODES))?,
+            breakdowns: flow
+                .breakdowns
+                .iter()
+                .zip(&parts[3..])
+                .map(|(b, part)| Selection::parse(part, &sdmx(b.codes)))
+                .collect::<Result<_, _>>()?,
         })
     }
 
     /// Each of the breakdown positions with its dimension, its selection and the schema's codes for its SDMX codes.
-    fn positions(&self) -> [Position<'_>; 4] {
-        [
-            (Dim::Region, &self.areas, &[], "regions"),
-            (Dim::Segment, &self.segments, SEGMENT_CODES, "segments"),
-            (Dim::Gender, &self.sexes, SEX_CODES, "genders"),
-            (Dim::Area, &self.urbanisations, URBANISATION_CODES, "areas"),
-        ]
+    fn positions(&self) -> Vec<Position<'_>> {
+        let mut positions: Vec<Position<'_>> = vec![(Dim::Region, &self.areas, &[], "regions")];
+        positions.extend(
+            self.flow
+                .breakdowns
+                .iter()
+                .zip(&self.breakdowns)
+                .map(|(b, selection)| (b.dim, selection, b.codes, b.filter)),
+        );
+        positions
     }
 
     /// The GraphQL document computing every series asked for, from `first` to `last`: one `indicators` field per
@@ -183,11 +198,13 @@ impl DataQuery {
                 Granularity::Quarter => "QUARTER",
                 Granularity::Year => "YEAR",
             };
-            for combination in 0..16_u32 {
+            let positions = self.positions();
+            let row_fields: String = self.flow.breakdowns.iter().map(|b| format!(" {}", b.field)).collect();
+            for combination in 0..(1_u32 << positions.len()) {
                 let mut group_by = Vec::new();
                 let mut filters = Vec::new();
                 let mut possible = true;
-                for (bit, (dim, selection, codes, filter)) in self.positions().into_iter().enumerate() {
+                for (bit, (dim, selection, codes, filter)) in positions.iter().copied().enumerate() {
                     let grouped = combination & (1 << bit) != 0;
                     if grouped {
                         if !selection.grouped() {
@@ -224,8 +241,7 @@ impl DataQuery {
                 if !possible {
                     continue;
                 }
-                let grouped: Vec<Dim> = self
-                    .positions()
+                let grouped: Vec<Dim> = positions
                     .iter()
                     .enumerate()
                     .filter(|(bit, _)| combination & (1 << bit) != 0)
@@ -242,8 +258,7 @@ impl DataQuery {
                 }
                 fields.push(format!(
                     "{}_{combination}: indicators(period: {{ from: \"{from}\", to: \"{to}\", granularity: \
-                     {granularity_name} }}, groupBy: [{}], filter: {{ {} }}) {{ period region {{ code }} segment gender \
-                     area {} }}",
+                     {granularity_name} }}, groupBy: [{}], filter: {{ {} }}) {{ period region {{ code }}{row_fields} {} }}",
                     frequency_code(*granularity),
                     group_by.join(", ").to_uppercase(),
                     filters.join(", "),
@@ -258,8 +273,8 @@ impl DataQuery {
 /// One observation.
 #[derive(Debug, Clone)]
 pub struct Observation {
-    /// Key values in dimension order: FREQ, REF_AREA, INDICATOR, SEGMENT, SEX, URBANISATION.
-    pub key: [String; 6],
+    /// Key values in the flow's dimension order: FREQ, REF_AREA, INDICATOR, then its breakdowns.
+    pub key: Vec<String>,
     pub period: String,
     pub value: Option<f64>,
     pub unit: &'static str,
@@ -267,7 +282,7 @@ pub struct Observation {
 }
 
 /// The observations of an executed document's data, in key then period order.
-pub fn observations(data: &Value) -> Vec<Observation> {
+pub fn observations(flow: &Flow, data: &Value) -> Vec<Observation> {
     let sdmx_of = |codes: &[(&str, &str)], ours: &Value| -> String {
         match ours.as_str() {
             None => "_T".to_owned(),
@@ -292,15 +307,10 @@ pub fn observations(data: &Value) -> Vec<Observation> {
                 if value.is_none() && !confidential {
                     continue;
                 }
+                let mut key = vec![frequency.clone(), area.clone(), measure.code.to_owned()];
+                key.extend(flow.breakdowns.iter().map(|b| sdmx_of(b.codes, &row[b.field])));
                 out.push(Observation {
-                    key: [
-                        frequency.clone(),
-                        area.clone(),
-                        measure.code.to_owned(),
-                        sdmx_of(SEGMENT_CODES, &row["segment"]),
-                        sdmx_of(SEX_CODES, &row["gender"]),
-                        sdmx_of(URBANISATION_CODES, &row["area"]),
-                    ],
+                    key,
                     period: row["period"].as_str().unwrap_or("").to_owned(),
                     value,
                     unit: unit_code(measure.unit),
@@ -336,7 +346,7 @@ fn value_and_status(observation: &Observation) -> (String, &'static str) {
 }
 
 /// SDMX-ML 2.1 generic data.
-pub fn generic_xml(observations: &[Observation], prepared: &str) -> String {
+pub fn generic_xml(flow: &Flow, observations: &[Observation], prepared: &str) -> String {
     const ROOT: &str = "message:GenericData";
     let mut xml = Xml::message(
         ROOT,
@@ -358,20 +368,21 @@ pub fn generic_xml(observations: &[Observation], prepared: &str) -> String {
     header(&mut xml, "message", prepared);
     xml.open(
         "message:Structure",
-        &[("structureID", FLOW), ("dimensionAtObservation", "TIME_PERIOD")],
+        &[("structureID", flow.id), ("dimensionAtObservation", "TIME_PERIOD")],
     )
     .open("common:Structure", &[])
-    .empty("Ref", &[("agencyID", AGENCY), ("id", DSD), ("version", VERSION)])
+    .empty("Ref", &[("agencyID", AGENCY), ("id", flow.dsd), ("version", VERSION)])
     .close("common:Structure")
     .close("message:Structure")
     .close("message:Header")
-    .open("message:DataSet", &[("structureRef", FLOW)]);
+    .open("message:DataSet", &[("structureRef", flow.id)]);
+    let dimensions = flow.dimensions();
     let value = |xml: &mut Xml, id: &str, value: &str| {
         xml.empty("generic:Value", &[("id", id), ("value", value)]);
     };
     for (first, observations) in series(observations) {
         xml.open("generic:Series", &[]).open("generic:SeriesKey", &[]);
-        for ((id, _), code) in DIMENSIONS.iter().zip(&first.key) {
+        for ((id, _), code) in dimensions.iter().zip(&first.key) {
             value(&mut xml, id, code);
         }
         xml.close("generic:SeriesKey").open("generic:Attributes", &[]);
@@ -402,6 +413,7 @@ pub enum CsvLabels {
 
 /// SDMX-CSV 1.0: `DATAFLOW` first, one line per observation, every column text.
 pub fn csv(
+    flow: &Flow,
     observations: &[Observation],
     labels: CsvLabels,
     codelists: &[super::structure::Codelist],
@@ -437,15 +449,16 @@ pub fn csv(
     };
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let mut header = vec!["DATAFLOW".to_owned()];
-    header.extend(super::structure::DIMENSIONS.iter().map(|(id, _)| concept(id)));
+    let dimensions = flow.dimensions();
+    header.extend(dimensions.iter().map(|(id, _)| concept(id)));
     for id in ["TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE", "UNIT_MULT", "OBS_STATUS"] {
         header.push(concept(id));
     }
     let _ = writer.write_record(&header);
-    let flow = format!("{AGENCY}:{FLOW}({VERSION})");
+    let reference = format!("{AGENCY}:{}({VERSION})", flow.id);
     for observation in observations {
-        let mut record = vec![flow.clone()];
-        for ((_, list), value) in super::structure::DIMENSIONS.iter().zip(&observation.key) {
+        let mut record = vec![reference.clone()];
+        for ((_, list), value) in dimensions.iter().zip(&observation.key) {
             record.push(coded(list, value));
         }
         record.push(observation.period.clone());
@@ -461,11 +474,12 @@ pub fn csv(
 }
 
 /// SDMX-ML 2.1 structure-specific data (what clients holding the data structure ask for).
-pub fn structure_specific_xml(observations: &[Observation], prepared: &str) -> String {
+pub fn structure_specific_xml(flow: &Flow, observations: &[Observation], prepared: &str) -> String {
     const ROOT: &str = "message:StructureSpecificData";
-    let structure = format!("{AGENCY}_{DSD}_{}", VERSION.replace('.', "_"));
+    let dsd = flow.dsd;
+    let structure = format!("{AGENCY}_{dsd}_{}", VERSION.replace('.', "_"));
     let namespace = format!(
-        "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD}({VERSION}):ObsLevelDim:TIME_PERIOD"
+        "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{dsd}({VERSION}):ObsLevelDim:TIME_PERIOD"
     );
     let mut xml = Xml::message(
         ROOT,
@@ -496,7 +510,7 @@ pub fn structure_specific_xml(observations: &[Observation], prepared: &str) -> S
         ],
     )
     .open("common:Structure", &[])
-    .empty("Ref", &[("agencyID", AGENCY), ("id", DSD), ("version", VERSION)])
+    .empty("Ref", &[("agencyID", AGENCY), ("id", dsd), ("version", VERSION)])
     .close("common:Structure")
     .close("message:Structure")
     .close("message:Header")
@@ -508,8 +522,9 @@ pub fn structure_specific_xml(observations: &[Observation], prepared: &str) -> S
             ("ss:dataScope", "DataStructure"),
         ],
     );
+    let dimensions = flow.dimensions();
     for (first, observations) in series(observations) {
-        let mut attributes: Vec<(&str, &str)> = DIMENSIONS
+        let mut attributes: Vec<(&str, &str)> = dimensions
             .iter()
             .zip(&first.key)
             .map(|((id, _), code)| (*id, code.as_str()))

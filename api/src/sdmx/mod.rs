@@ -77,9 +77,12 @@ pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) 
     let ids: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     // agency / id / version, each optional; `all` and `latest` match anything.
     let ours = [
-        structure::FLOW,
-        structure::DSD,
+        structure::MICROFINANCE.id,
+        structure::MICROFINANCE.dsd,
+        structure::MICROFINANCE_ACT.id,
+        structure::MICROFINANCE_ACT.dsd,
         structure::CONCEPTS,
+        "CL_ACTIVITY",
         "CL_FREQ",
         "CL_REF_AREA",
         "CL_INDICATOR",
@@ -261,12 +264,12 @@ async fn data(
     request: axum::extract::Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    if !flow.split(',').any(|part| part == structure::FLOW) {
+    let Some(flow) = structure::Flow::named(&flow) else {
         return error(
             StatusCode::NOT_FOUND,
-            "NoResultsFound: the only dataflow is MICROFINANCE",
+            "NoResultsFound: the dataflows are MICROFINANCE and MICROFINANCE_ACT",
         );
-    }
+    };
     let (scope, decision) = match crate::http::admission::admit(&state, &parts, MediaType::Json).await {
         Ok(admitted) => admitted,
         Err(refused) => return refused,
@@ -277,7 +280,7 @@ async fn data(
         Ok(format) => format,
         Err(message) => return error(StatusCode::NOT_IMPLEMENTED, &format!("NotImplemented: {message}")),
     };
-    if let Err(message) = data::check_key_syntax(&key) {
+    if let Err(message) = data::check_key_syntax(flow, &key) {
         return error(StatusCode::BAD_REQUEST, &format!("SyntaxError: {message}"));
     }
     let regions = match regions(&state).await {
@@ -285,7 +288,7 @@ async fn data(
         Err(response) => return response,
     };
     let codes: Vec<String> = regions.iter().map(|r| r.0.clone()).collect();
-    let query = match data::DataQuery::parse(&key, &codes) {
+    let query = match data::DataQuery::parse(flow, &key, &codes) {
         Ok(query) => query,
         Err(message) => return error(StatusCode::NOT_FOUND, &format!("NoResultsFound: {message}")),
     };
@@ -368,7 +371,7 @@ async fn data(
             ),
         );
     }
-    let observations = data::observations(&value["data"]);
+    let observations = data::observations(flow, &value["data"]);
     if observations.is_empty() {
         return error(
             StatusCode::NOT_FOUND,
@@ -378,17 +381,17 @@ async fn data(
     let mut response = match format {
         Format::Generic => (
             [(header::CONTENT_TYPE, HeaderValue::from_static(GENERIC_XML))],
-            data::generic_xml(&observations, &prepared()),
+            data::generic_xml(flow, &observations, &prepared()),
         )
             .into_response(),
         Format::StructureSpecific => (
             [(header::CONTENT_TYPE, HeaderValue::from_static(STRUCTURE_SPECIFIC_XML))],
-            data::structure_specific_xml(&observations, &prepared()),
+            data::structure_specific_xml(flow, &observations, &prepared()),
         )
             .into_response(),
         Format::Csv { labels, file, bom } => {
             let codelists = structure::codelists(&regions);
-            let body = data::csv(&observations, labels, &codelists, bom);
+            let body = data::csv(flow, &observations, labels, &codelists, bom);
             let mut response = (
                 [(
                     header::CONTENT_TYPE,
@@ -400,7 +403,8 @@ async fn data(
             if file {
                 response.headers_mut().insert(
                     header::CONTENT_DISPOSITION,
-                    HeaderValue::from_static("attachment; filename=\"microfinance.csv\""),
+                    HeaderValue::from_str(&format!("attachment; filename=\"{}.csv\"", flow.id.to_lowercase()))
+                        .expect("a flow id is a header value"),
                 );
             }
             response

@@ -1,13 +1,12 @@
-//! The SDMX structures: one dataflow, its data structure definition, its concepts and code lists, with names in
-//! French, Arabic and English, written as an SDMX-ML 2.1 structure message.
+//! The SDMX structures: two dataflows (the indicators by segment, sex and urbanisation; the loan indicators by
+//! economic activity), their data structure definitions, concepts and code lists, with names in French, Arabic and
+//! English, written as an SDMX-ML 2.1 structure message.
 
 use super::xml::Xml;
-use crate::indicator::catalog::{MEASURES, Unit};
+use crate::indicator::catalog::{Dim, MEASURES, MeasureDef, Unit};
 use crate::labels::CODE_LISTS;
 
 pub const AGENCY: &str = "OBSERVATORY";
-pub const FLOW: &str = "MICROFINANCE";
-pub const DSD: &str = "DSD_MICROFINANCE";
 pub const CONCEPTS: &str = "CS_MICROFINANCE";
 pub const VERSION: &str = "1.0";
 
@@ -25,15 +24,127 @@ pub struct Codelist {
     pub codes: Vec<(String, Names)>,
 }
 
-/// The dimensions of the data structure, in key order (the time dimension comes after them).
-pub const DIMENSIONS: [(&str, &str); 6] = [
-    ("FREQ", "CL_FREQ"),
-    ("REF_AREA", "CL_REF_AREA"),
-    ("INDICATOR", "CL_INDICATOR"),
-    ("SEGMENT", "CL_SEGMENT"),
-    ("SEX", "CL_SEX"),
-    ("URBANISATION", "CL_URBANISATION"),
-];
+/// A breakdown position of a dataflow's key, after FREQ, REF_AREA and INDICATOR.
+#[derive(Debug)]
+pub struct Breakdown {
+    /// The concept (the key position's id) and its code list.
+    pub concept: &'static str,
+    pub codelist: &'static str,
+    /// The indicators' dimension it is.
+    pub dim: Dim,
+    /// SDMX code ↔ the schema's code.
+    pub codes: &'static [(&'static str, &'static str)],
+    /// The `IndicatorFilter` field naming its codes, and the `IndicatorRow` field giving a row's code.
+    pub filter: &'static str,
+    pub field: &'static str,
+}
+
+/// A dataflow and its data structure.
+#[derive(Debug)]
+pub struct Flow {
+    pub id: &'static str,
+    pub dsd: &'static str,
+    /// Names of the dataflow and of its data structure (fr, ar, en).
+    pub names: [&'static str; 3],
+    pub structure_names: [&'static str; 3],
+    pub breakdowns: &'static [Breakdown],
+}
+
+/// The indicators by segment, sex and urbanisation: `FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION`.
+pub const MICROFINANCE: Flow = Flow {
+    id: "MICROFINANCE",
+    dsd: "DSD_MICROFINANCE",
+    names: [
+        "Indicateurs de la microfinance au Maroc",
+        "مؤشرات التمويل الأصغر بالمغرب",
+        "Microfinance indicators, Morocco",
+    ],
+    structure_names: [
+        "Structure des indicateurs de la microfinance",
+        "بنية مؤشرات التمويل الأصغر",
+        "Microfinance indicators structure",
+    ],
+    breakdowns: &[
+        Breakdown {
+            concept: "SEGMENT",
+            codelist: "CL_SEGMENT",
+            dim: Dim::Segment,
+            codes: SEGMENT_CODES,
+            filter: "segments",
+            field: "segment",
+        },
+        Breakdown {
+            concept: "SEX",
+            codelist: "CL_SEX",
+            dim: Dim::Gender,
+            codes: SEX_CODES,
+            filter: "genders",
+            field: "gender",
+        },
+        Breakdown {
+            concept: "URBANISATION",
+            codelist: "CL_URBANISATION",
+            dim: Dim::Area,
+            codes: URBANISATION_CODES,
+            filter: "areas",
+            field: "area",
+        },
+    ],
+};
+
+/// The loan indicators by economic activity financed: `FREQ.REF_AREA.INDICATOR.ACTIVITY`. A flow of its own, so that
+/// the key of `MICROFINANCE` keeps its six positions (and the queries saved against it keep working).
+pub const MICROFINANCE_ACT: Flow = Flow {
+    id: "MICROFINANCE_ACT",
+    dsd: "DSD_MICROFINANCE_ACT",
+    names: [
+        "Prêts de la microfinance par activité financée, Maroc",
+        "قروض التمويل الأصغر حسب النشاط الممول بالمغرب",
+        "Microfinance loans by economic activity financed, Morocco",
+    ],
+    structure_names: [
+        "Structure des prêts par activité financée",
+        "بنية القروض حسب النشاط الممول",
+        "Loans by economic activity structure",
+    ],
+    breakdowns: &[Breakdown {
+        concept: "ACTIVITY",
+        codelist: "CL_ACTIVITY",
+        dim: Dim::Activity,
+        codes: ACTIVITY_CODES,
+        filter: "activities",
+        field: "activity",
+    }],
+};
+
+/// Every dataflow.
+pub const FLOWS: [&Flow; 2] = [&MICROFINANCE, &MICROFINANCE_ACT];
+
+impl Flow {
+    /// The dimensions of the data structure, in key order (the time dimension comes after them): id and code list.
+    pub fn dimensions(&self) -> Vec<(&'static str, &'static str)> {
+        let mut dimensions = vec![
+            ("FREQ", "CL_FREQ"),
+            ("REF_AREA", "CL_REF_AREA"),
+            ("INDICATOR", "CL_INDICATOR"),
+        ];
+        dimensions.extend(self.breakdowns.iter().map(|b| (b.concept, b.codelist)));
+        dimensions
+    }
+
+    /// Whether the flow carries a measure: every one breaks down by its breakdowns.
+    pub fn carries(&self, measure: &MeasureDef) -> bool {
+        let dims = measure.dims();
+        self.breakdowns.iter().all(|b| dims.contains(&b.dim))
+    }
+
+    /// The flow a dataflow reference names (`MICROFINANCE`, `OBSERVATORY,MICROFINANCE_ACT,1.0`, ...).
+    pub fn named(reference: &str) -> Option<&'static Flow> {
+        FLOWS
+            .into_iter()
+            .find(|flow| reference.split(',').any(|part| part == flow.id))
+    }
+}
 
 /// The unit code of a measure's unit.
 pub fn unit_code(unit: Unit) -> &'static str {
@@ -67,6 +178,19 @@ pub const SEGMENT_CODES: &[(&str, &str)] = &[
 ];
 pub const SEX_CODES: &[(&str, &str)] = &[("F", "FEMALE"), ("M", "MALE")];
 pub const URBANISATION_CODES: &[(&str, &str)] = &[("U", "URBAN"), ("R", "RURAL")];
+/// The leaf codes of the `ACTIVITY` code list, the same in SDMX.
+pub const ACTIVITY_CODES: &[(&str, &str)] = &[
+    ("AGRICULTURE", "AGRICULTURE"),
+    ("LIVESTOCK", "LIVESTOCK"),
+    ("COMMERCE", "COMMERCE"),
+    ("CRAFTS", "CRAFTS"),
+    ("PRODUCTION", "PRODUCTION"),
+    ("SERVICES", "SERVICES"),
+    ("OTHER_IGA", "OTHER_IGA"),
+    ("HOUSING", "HOUSING"),
+    ("UTILITIES_CONNECTION", "UTILITIES_CONNECTION"),
+    ("UNSPECIFIED", "UNSPECIFIED"),
+];
 
 fn total(what: &str) -> (String, Names) {
     (
@@ -129,6 +253,11 @@ pub fn codelists(regions: &[(String, String, String, String)]) -> Vec<Codelist> 
             codes: with_total("areas", from_labels("AREA", URBANISATION_CODES)),
         },
         Codelist {
+            id: "CL_ACTIVITY",
+            names: names("Activité financée", "النشاط الممول", "Economic activity financed"),
+            codes: with_total("activities", from_labels("ACTIVITY", ACTIVITY_CODES)),
+        },
+        Codelist {
             id: "CL_UNIT",
             names: names("Unité", "الوحدة", "Unit"),
             codes: vec![
@@ -175,6 +304,12 @@ pub const CONCEPT_NAMES: &[(&str, &str, &str, &str)] = &[
     ("SEGMENT", "Segment", "الشريحة", "Segment"),
     ("SEX", "Sexe", "الجنس", "Sex"),
     ("URBANISATION", "Milieu", "الوسط", "Degree of urbanisation"),
+    (
+        "ACTIVITY",
+        "Activité financée",
+        "النشاط الممول",
+        "Economic activity financed",
+    ),
     ("TIME_PERIOD", "Période", "الفترة", "Time period"),
     ("OBS_VALUE", "Valeur", "القيمة", "Observation value"),
     ("UNIT_MEASURE", "Unité", "الوحدة", "Unit of measure"),
@@ -272,26 +407,24 @@ pub fn message(codelists: &[Codelist], prepared: &str) -> String {
     xml.close("mes:Header").open("mes:Structures", &[]);
     // Dataflows.
     xml.open("str:Dataflows", &[]);
-    let flow_names = names(
-        "Indicateurs de la microfinance au Maroc",
-        "مؤشرات التمويل الأصغر بالمغرب",
-        "Microfinance indicators, Morocco",
-    );
-    maintainable(&mut xml, "str:Dataflow", FLOW, &flow_names);
-    xml.open("str:Structure", &[])
-        .empty(
-            "Ref",
-            &[
-                ("id", DSD),
-                ("version", VERSION),
-                ("agencyID", AGENCY),
-                ("package", "datastructure"),
-                ("class", "DataStructure"),
-            ],
-        )
-        .close("str:Structure")
-        .close("str:Dataflow")
-        .close("str:Dataflows");
+    for flow in FLOWS {
+        let [fr, ar, en] = flow.names;
+        maintainable(&mut xml, "str:Dataflow", flow.id, &names(fr, ar, en));
+        xml.open("str:Structure", &[])
+            .empty(
+                "Ref",
+                &[
+                    ("id", flow.dsd),
+                    ("version", VERSION),
+                    ("agencyID", AGENCY),
+                    ("package", "datastructure"),
+                    ("class", "DataStructure"),
+                ],
+            )
+            .close("str:Structure")
+            .close("str:Dataflow");
+    }
+    xml.close("str:Dataflows");
     // Code lists.
     xml.open("str:Codelists", &[]);
     for list in codelists {
@@ -318,41 +451,47 @@ pub fn message(codelists: &[Codelist], prepared: &str) -> String {
         xml.close("str:Concept");
     }
     xml.close("str:ConceptScheme").close("str:Concepts");
-    // The data structure.
+    // The data structures.
     xml.open("str:DataStructures", &[]);
-    let structure_names = names(
-        "Structure des indicateurs de la microfinance",
-        "بنية مؤشرات التمويل الأصغر",
-        "Microfinance indicators structure",
-    );
-    maintainable(&mut xml, "str:DataStructure", DSD, &structure_names);
+    for flow in FLOWS {
+        data_structure(&mut xml, flow);
+    }
+    xml.close("str:DataStructures").close("mes:Structures");
+    xml.finish(ROOT)
+}
+
+/// One data structure definition: its dimensions, time dimension, attributes and measure.
+fn data_structure(xml: &mut Xml, flow: &Flow) {
+    let [fr, ar, en] = flow.structure_names;
+    maintainable(xml, "str:DataStructure", flow.dsd, &names(fr, ar, en));
+    let dimensions = flow.dimensions();
     xml.open("str:DataStructureComponents", &[])
         .open("str:DimensionList", &[("id", "DimensionDescriptor")]);
-    for (position, (id, codelist)) in DIMENSIONS.iter().enumerate() {
+    for (position, (id, codelist)) in dimensions.iter().enumerate() {
         xml.open(
             "str:Dimension",
             &[("id", id), ("position", &(position + 1).to_string())],
         );
-        concept_ref(&mut xml, id);
-        enumeration(&mut xml, codelist);
+        concept_ref(xml, id);
+        enumeration(xml, codelist);
         xml.close("str:Dimension");
     }
-    let time_position = (DIMENSIONS.len() + 1).to_string();
+    let time_position = (dimensions.len() + 1).to_string();
     xml.open(
         "str:TimeDimension",
         &[("id", "TIME_PERIOD"), ("position", &time_position)],
     );
-    concept_ref(&mut xml, "TIME_PERIOD");
-    text_format(&mut xml, "ObservationalTimePeriod");
+    concept_ref(xml, "TIME_PERIOD");
+    text_format(xml, "ObservationalTimePeriod");
     xml.close("str:TimeDimension").close("str:DimensionList");
     xml.open("str:AttributeList", &[("id", "AttributeDescriptor")]);
     for id in ["UNIT_MEASURE", "UNIT_MULT", "OBS_STATUS"] {
         xml.open("str:Attribute", &[("id", id), ("assignmentStatus", "Conditional")]);
-        concept_ref(&mut xml, id);
+        concept_ref(xml, id);
         match id {
-            "UNIT_MEASURE" => enumeration(&mut xml, "CL_UNIT"),
-            "UNIT_MULT" => text_format(&mut xml, "Integer"),
-            _ => enumeration(&mut xml, "CL_OBS_STATUS"),
+            "UNIT_MEASURE" => enumeration(xml, "CL_UNIT"),
+            "UNIT_MULT" => text_format(xml, "Integer"),
+            _ => enumeration(xml, "CL_OBS_STATUS"),
         }
         xml.open("str:AttributeRelationship", &[])
             .open("str:PrimaryMeasure", &[])
@@ -364,12 +503,9 @@ pub fn message(codelists: &[Codelist], prepared: &str) -> String {
     xml.close("str:AttributeList")
         .open("str:MeasureList", &[("id", "MeasureDescriptor")])
         .open("str:PrimaryMeasure", &[("id", "OBS_VALUE")]);
-    concept_ref(&mut xml, "OBS_VALUE");
+    concept_ref(xml, "OBS_VALUE");
     xml.close("str:PrimaryMeasure")
         .close("str:MeasureList")
         .close("str:DataStructureComponents")
-        .close("str:DataStructure")
-        .close("str:DataStructures")
-        .close("mes:Structures");
-    xml.finish(ROOT)
+        .close("str:DataStructure");
 }
