@@ -152,7 +152,7 @@ impl DataQuery {
                     Some(m) if !flow.carries(m) => Err(format!(
                         "`{code}` is not an indicator of {}: it has no breakdown by {}",
                         flow.id,
-                        flow.breakdowns.iter().map(|b| b.concept).collect::<Vec<_>>().join(", ")
+                        flow.requires.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
                     )),
                     Some(m) => Ok(m),
                 })

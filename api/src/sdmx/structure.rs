@@ -48,6 +48,8 @@ pub struct Flow {
     pub names: [&'static str; 3],
     pub structure_names: [&'static str; 3],
     pub breakdowns: &'static [Breakdown],
+    /// The breakdowns every indicator of the flow must have (the others are `_T` where an indicator lacks them).
+    pub requires: &'static [Dim],
 }
 
 /// The indicators by segment, sex and urbanisation: `FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION`.
@@ -90,6 +92,7 @@ pub const MICROFINANCE: Flow = Flow {
             field: "area",
         },
     ],
+    requires: &[],
 };
 
 /// The loan indicators by economic activity financed: `FREQ.REF_AREA.INDICATOR.ACTIVITY`. A flow of its own, so that
@@ -115,6 +118,7 @@ pub const MICROFINANCE_ACT: Flow = Flow {
         filter: "activities",
         field: "activity",
     }],
+    requires: &[Dim::Activity],
 };
 
 /// Every dataflow.
@@ -132,10 +136,10 @@ impl Flow {
         dimensions
     }
 
-    /// Whether the flow carries a measure: every one breaks down by its breakdowns.
+    /// Whether the flow carries a measure: it has the breakdowns the flow requires.
     pub fn carries(&self, measure: &MeasureDef) -> bool {
         let dims = measure.dims();
-        self.breakdowns.iter().all(|b| dims.contains(&b.dim))
+        self.requires.iter().all(|d| dims.contains(d))
     }
 
     /// The flow a dataflow reference names (`MICROFINANCE`, `OBSERVATORY,MICROFINANCE_ACT,1.0`, ...).
