@@ -109,6 +109,8 @@ pub enum TargetMeasure {
     DisbursedAmount,
     /// Gross outstanding portfolio at month end (MAD, stock).
     OutstandingAmount,
+    /// Repayments collected in the month (MAD, flow).
+    RepaymentsCollected,
 }
 
 /// Format of a training action of the centre.

@@ -57,7 +57,7 @@ text_enum!(
 );
 text_enum!(
     /// Measure that an association sets itself an objective for.
-    TargetMeasure { NewClients = "NEW_CLIENTS", DisbursedCount = "DISBURSED_COUNT", DisbursedAmount = "DISBURSED_AMOUNT", OutstandingAmount = "OUTSTANDING_AMOUNT" }
+    TargetMeasure { NewClients = "NEW_CLIENTS", DisbursedCount = "DISBURSED_COUNT", DisbursedAmount = "DISBURSED_AMOUNT", OutstandingAmount = "OUTSTANDING_AMOUNT", RepaymentsCollected = "REPAYMENTS_COLLECTED" }
 );
 text_enum!(
     /// Format of a training action of the centre.

@@ -1,6 +1,7 @@
-//! An association's monthly objective for one measure. A yearly objective is
-//! stored as its twelve monthly targets. Amounts are centimes, counts are counts.
-use crate::enums::TargetMeasure;
+//! An association's monthly objective for one measure: over all its regions and activities, or for one region, one
+//! economic activity, or both (`region_id`, `activity`). A yearly objective is stored as its twelve monthly targets.
+//! Amounts are centimes, counts are counts.
+use crate::enums::{Activity, TargetMeasure};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,6 +13,10 @@ pub struct Model {
     pub period: i32,
     pub measure: TargetMeasure,
     pub value: i64,
+    /// The region the objective is for; null: all the association's regions.
+    pub region_id: Option<i32>,
+    /// The economic activity the objective is for; null: all activities.
+    pub activity: Option<Activity>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

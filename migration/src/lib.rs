@@ -21,6 +21,7 @@ mod m20261204_000011_create_data_version;
 mod m20261205_000012_add_association_name_en;
 mod m20261206_000013_create_alerts;
 mod m20261206_000014_create_activity_stat;
+mod m20261206_000015_targets_by_region;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_add_association_name_en::Migration),
             Box::new(m20261206_000013_create_alerts::Migration),
             Box::new(m20261206_000014_create_activity_stat::Migration),
+            Box::new(m20261206_000015_targets_by_region::Migration),
         ]
     }
 }

@@ -278,11 +278,38 @@ async fn small_groups_are_suppressed_for_the_public_with_their_complement(backen
         "targets set by two associations are not shown to the public"
     );
     let partner = app.issue_key(PartnerKind::Ministry, None).await;
-    let partner_targets = app.graphql_as(Some(&partner), targets, json!({})).await;
+    let partner_targets = app
+        .graphql_as(
+            Some(&partner),
+            r#"{ indicators(period: { from: "2020-12", to: "2020-12" }) {
+                newClients { value target targetCoverage { setting expected } } } }"#,
+            json!({}),
+        )
+        .await;
+    let new_clients = &partner_targets.data()["indicators"][0]["newClients"];
+    assert_eq!(new_clients["value"], json!(9.0));
     assert_eq!(
-        partner_targets.data()["indicators"][0]["newClients"],
-        json!({ "value": 9.0, "target": 10.0 })
+        new_clients["target"],
+        Value::Null,
+        "a sector target is shown only when every association with figures set one: {new_clients}"
     );
+    assert_eq!(new_clients["targetCoverage"]["setting"], json!(2));
+    assert!(new_clients["targetCoverage"]["expected"].as_i64().unwrap() > 2);
+    let by_association = app
+        .graphql_as(
+            Some(&partner),
+            r#"{ indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [ASSOCIATION]) {
+                newClients { target } } }"#,
+            json!({}),
+        )
+        .await;
+    let set: f64 = by_association.data()["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["newClients"]["target"].as_f64())
+        .sum();
+    assert_eq!(set, 10.0, "the two associations' own targets are shown to the partner");
     let seen_by_partner = app.graphql_as(Some(&partner), query, json!({})).await;
     let values: Vec<Value> = seen_by_partner.data()["indicators"]
         .as_array()

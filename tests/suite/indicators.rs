@@ -786,12 +786,13 @@ async fn an_indicator_request_costs_one_statement_per_table_touched(backend: Bac
         (
             r#"period: { from: "2019-01", to: "2020-12" }, groupBy: [ASSOCIATION], compareTo: PREVIOUS_PERIOD"#,
             everything,
-            5,
+            // Clients, loans, staff, branches, targets, and who set the targets among the associations with figures.
+            6,
         ),
         (
             r#"period: { from: "2019", to: "2020", granularity: YEAR }, groupBy: [ASSOCIATION], compareTo: SAME_PERIOD_PREVIOUS_YEAR"#,
             everything,
-            5,
+            6,
         ),
     ];
     let count = |arguments: &str, selection: &str| {
@@ -807,7 +808,7 @@ async fn an_indicator_request_costs_one_statement_per_table_touched(backend: Bac
         assert!(rows > 0);
         assert_eq!(
             statements, tables,
-            "{arguments} {selection}: one statement per table touched"
+            "{arguments} {selection}: one statement per table touched (and one for who set the targets)"
         );
     }
     let (statements, rows) = count(
@@ -1143,3 +1144,110 @@ async fn activity_breakdowns_the_loans_by_activity_cannot_give_are_field_errors(
     );
 }
 on_both_backends!(activity_breakdowns_the_loans_by_activity_cannot_give_are_field_errors);
+
+/// A region's target is the sum of the targets the associations set for that region, shown only when every
+/// association with figures there set one (`targetCoverage` says how many did); the sector's is the sum of the
+/// associations' own; repayments collected have targets too.
+async fn regional_targets_sum_the_associations_and_wait_for_every_one(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let partner = app.issue_key(observatory_tests::PartnerKind::Ministry, None).await;
+    app.set_key(Some(partner));
+    let selection = "region { code } disbursedAmount { value target targetCoverage { setting expected } } \
+                     repaymentsCollected { value target targetAchievement } outstandingAmount { target }";
+    let month = r#"period: { from: "2020-12", to: "2020-12" }"#;
+    let stored = |sql: String| {
+        let db = &app.db;
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<Option<i64>>("", "total").unwrap().unwrap_or(0)
+        }
+    };
+    let by_region = indicators(&app, &format!("{month}, groupBy: [REGION]"), selection).await;
+    assert_eq!(by_region.len(), 12);
+    for row in &by_region {
+        let code = row["region"]["code"].as_str().unwrap();
+        let set = stored(format!(
+            "SELECT CAST(SUM(value) AS BIGINT) AS total FROM target WHERE period = 202012 \
+             AND measure = 'DISBURSED_AMOUNT' AND activity IS NULL \
+             AND region_id = (SELECT id FROM region WHERE code = '{code}')"
+        ))
+        .await;
+        assert!(set > 0, "{code} has regional targets");
+        let coverage = &row["disbursedAmount"]["targetCoverage"];
+        assert_eq!(coverage["setting"], coverage["expected"], "{code}: {row}");
+        assert_eq!(
+            (row["disbursedAmount"]["target"].as_f64().unwrap() * 100.0).round() as i64,
+            set,
+            "{code}"
+        );
+        assert!(row["repaymentsCollected"]["target"].is_number(), "{row}");
+    }
+    // The sector's target is the associations' own targets, which their regional targets add up to.
+    let sector = indicators(&app, month, selection).await;
+    let regions: f64 = by_region
+        .iter()
+        .map(|r| r["disbursedAmount"]["target"].as_f64().unwrap())
+        .sum();
+    let own = stored(
+        "SELECT CAST(SUM(value) AS BIGINT) AS total FROM target WHERE period = 202012 \
+         AND measure = 'DISBURSED_AMOUNT' AND region_id IS NULL AND activity IS NULL"
+            .to_owned(),
+    )
+    .await;
+    let sector_target = sector[0]["disbursedAmount"]["target"].as_f64().unwrap();
+    assert_eq!((sector_target * 100.0).round() as i64, own);
+    assert!(
+        (regions - sector_target).abs() < 0.005,
+        "{regions} against {sector_target}"
+    );
+    let collected = &sector[0]["repaymentsCollected"];
+    let achievement = collected["value"].as_f64().unwrap() / collected["target"].as_f64().unwrap() * 100.0;
+    assert!((collected["targetAchievement"].as_f64().unwrap() - achievement).abs() < 1e-9);
+    // A quarter's flow target sums its months.
+    let quarter = indicators(
+        &app,
+        r#"period: { from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }, groupBy: [REGION], filter: { regions: ["MA-06"] }"#,
+        selection,
+    )
+    .await;
+    let q4 = stored(
+        "SELECT CAST(SUM(value) AS BIGINT) AS total FROM target WHERE period BETWEEN 202010 AND 202012 \
+         AND measure = 'DISBURSED_AMOUNT' AND activity IS NULL \
+         AND region_id = (SELECT id FROM region WHERE code = 'MA-06')"
+            .to_owned(),
+    )
+    .await;
+    assert_eq!(
+        (quarter[0]["disbursedAmount"]["target"].as_f64().unwrap() * 100.0).round() as i64,
+        q4
+    );
+    // One association without its Casablanca-Settat target: that region's target waits for it, the others stand.
+    app.db
+        .execute_unprepared(
+            "DELETE FROM target WHERE period = 202012 AND measure = 'DISBURSED_AMOUNT' \
+             AND region_id = (SELECT id FROM region WHERE code = 'MA-06') \
+             AND association_id = (SELECT MIN(association_id) FROM target WHERE period = 202012 \
+             AND region_id = (SELECT id FROM region WHERE code = 'MA-06'))",
+        )
+        .await
+        .unwrap();
+    let after = indicators(&app, &format!("{month}, groupBy: [REGION]"), selection).await;
+    for (before, now) in by_region.iter().zip(&after) {
+        let coverage = &now["disbursedAmount"]["targetCoverage"];
+        if now["region"]["code"] == "MA-06" {
+            assert!(now["disbursedAmount"]["target"].is_null(), "{now}");
+            assert_eq!(
+                coverage["setting"].as_i64().unwrap() + 1,
+                coverage["expected"].as_i64().unwrap(),
+                "{now}"
+            );
+        } else {
+            assert_eq!(now["disbursedAmount"]["target"], before["disbursedAmount"]["target"]);
+        }
+    }
+}
+on_both_backends!(regional_targets_sum_the_associations_and_wait_for_every_one);

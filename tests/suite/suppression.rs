@@ -227,9 +227,11 @@ impl Shape {
     /// The true figures, per association, over the requested periods and those compared with.
     fn truth_document(&self) -> String {
         let mut fields = vec![self.field("truth", &self.group_by, &previous(self.from), false, true)];
-        if self.filter.is_none() {
-            // Targets exist sector-wide and per association only.
-            fields.push(self.field("targets", &[], &previous(self.from), false, true));
+        let targeted = |d: &&str| ["REGION", "ACTIVITY"].contains(d);
+        if self.filter.iter().all(|(d, _)| targeted(d)) {
+            // Targets exist per association, sector-wide and by region and activity: read at the request's level.
+            let group_by: Vec<&str> = self.group_by.iter().copied().filter(targeted).collect();
+            fields.push(self.field("targets", &group_by, &previous(self.from), false, true));
         }
         format!("{{ {} }}", fields.join("\n"))
     }

@@ -630,7 +630,16 @@ impl Pricer<'_> {
                 }
                 Source::Staff => associations * STAFF_CELLS,
                 Source::Activities => associations * cardinality(Dim::Region) * cardinality(Dim::Activity),
-                Source::Targets => associations,
+                Source::Targets => {
+                    // The targets of the level asked for, and the statement finding who set one among the
+                    // associations with figures (it reads the month's loan or client rows).
+                    statements += 1;
+                    let cells = [Dim::Segment, Dim::Gender, Dim::Area]
+                        .into_iter()
+                        .fold(1u64, |n, d| n.saturating_mul(cardinality(d)));
+                    let regions = cardinality(Dim::Region);
+                    associations * regions + associations * regions * cells
+                }
                 Source::Branches => associations * BRANCHES_PER_ASSOCIATION / months.max(1),
             };
             let rows = months.saturating_mul(per_month.max(1));

@@ -89,7 +89,7 @@ impl Source {
             Source::Activities => &Dim::WITH_ACTIVITY,
             Source::Staff => &[Dim::Association, Dim::Gender],
             Source::Branches => &[Dim::Association, Dim::Region, Dim::Area],
-            Source::Targets => &[Dim::Association],
+            Source::Targets => &Dim::WITH_ACTIVITY,
         }
     }
 }
@@ -118,6 +118,7 @@ pub enum Agg {
     TargetDisbursedCount,
     TargetDisbursedAmount,
     TargetOutstanding,
+    TargetRepaymentsCollected,
     ActivityDisbursedCount,
     ActivityDisbursedAmount,
     ActivityActiveLoans,
@@ -129,7 +130,7 @@ pub enum Agg {
 
 impl Agg {
     /// Every aggregate.
-    pub const ALL: [Agg; 28] = [
+    pub const ALL: [Agg; 29] = [
         Agg::ActiveClients,
         Agg::ActiveFemale,
         Agg::ActiveRural,
@@ -151,6 +152,7 @@ impl Agg {
         Agg::TargetDisbursedCount,
         Agg::TargetDisbursedAmount,
         Agg::TargetOutstanding,
+        Agg::TargetRepaymentsCollected,
         Agg::ActivityDisbursedCount,
         Agg::ActivityDisbursedAmount,
         Agg::ActivityActiveLoans,
@@ -191,7 +193,11 @@ impl Agg {
             | RepaymentsDue | RepaymentsCollected => Source::Loans,
             Staff => Source::Staff,
             Agencies | MobileBranches => Source::Branches,
-            TargetNewClients | TargetDisbursedCount | TargetDisbursedAmount | TargetOutstanding => Source::Targets,
+            TargetNewClients
+            | TargetDisbursedCount
+            | TargetDisbursedAmount
+            | TargetOutstanding
+            | TargetRepaymentsCollected => Source::Targets,
             ActivityDisbursedCount
             | ActivityDisbursedAmount
             | ActivityActiveLoans
@@ -227,6 +233,7 @@ impl Agg {
             TargetDisbursedCount => "target_disbursed_count",
             TargetDisbursedAmount => "target_disbursed_amount",
             TargetOutstanding => "target_outstanding",
+            TargetRepaymentsCollected => "target_repayments_collected",
             ActivityDisbursedCount => "activity_disbursed_count",
             ActivityDisbursedAmount => "activity_disbursed_amount",
             ActivityActiveLoans => "activity_active_loans",
@@ -247,6 +254,7 @@ impl Agg {
             TargetDisbursedCount => ("value", Some("measure = 'DISBURSED_COUNT'")),
             TargetDisbursedAmount => ("value", Some("measure = 'DISBURSED_AMOUNT'")),
             TargetOutstanding => ("value", Some("measure = 'OUTSTANDING_AMOUNT'")),
+            TargetRepaymentsCollected => ("value", Some("measure = 'REPAYMENTS_COLLECTED'")),
             other if other.source() == Source::Activities => (other.of_loans().alias(), None),
             other => (other.alias(), None),
         }
@@ -263,7 +271,8 @@ impl Agg {
             | RepaymentsCollected
             | TargetNewClients
             | TargetDisbursedCount
-            | TargetDisbursedAmount => Kind::Flow,
+            | TargetDisbursedAmount
+            | TargetRepaymentsCollected => Kind::Flow,
             _ => Kind::Stock,
         }
     }
@@ -275,7 +284,10 @@ impl Agg {
                 let column = self.column_and_condition().0;
                 facts.measure(column).map(|m| m.quantity) == Some(Quantity::Amount)
             }
-            None => matches!(self, Agg::TargetDisbursedAmount | Agg::TargetOutstanding),
+            None => matches!(
+                self,
+                Agg::TargetDisbursedAmount | Agg::TargetOutstanding | Agg::TargetRepaymentsCollected
+            ),
         }
     }
 
@@ -649,7 +661,7 @@ pub static MEASURES: &[MeasureDef] = &[
         Flow,
         "Repayments collected during the period, MAD.",
         Formula::Sum(RepaymentsCollected),
-        None
+        Some(TargetRepaymentsCollected)
     ),
     measure!(
         "collectionRate",

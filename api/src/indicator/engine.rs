@@ -3,7 +3,7 @@
 //! groups hidden for the callers who must not see them (see `hiding`). The sums are read by `store`; nothing here
 //! knows GraphQL: `indicators` (in `mod.rs`) and the alert judge both call it.
 
-use super::catalog::{Agg, Dim, Formula, MeasureDef};
+use super::catalog::{Agg, Dim, Formula, MeasureDef, Source};
 use super::cube::{Cube, CubeFilter, CubeRequest, Derived, GroupKey};
 use super::hiding::{self, Hidden};
 use super::store;
@@ -72,6 +72,9 @@ pub struct Measure {
     pub suppressed: bool,
     pub target: Option<f64>,
     pub target_achievement: Option<f64>,
+    /// Of the associations with figures in the row's group and period, those that set a target for it (`reporting`):
+    /// the target is shown only when all did. `None` when no target was read.
+    pub target_coverage: Option<Coverage>,
     /// A figure summed into the value changed after its month's release.
     pub revised: bool,
 }
@@ -171,6 +174,8 @@ pub struct Answer {
     /// Read when `revised` is asked for and a released month changed after its release: the change of every
     /// aggregate since release (the standing figures minus those at release). A non-zero change is a revised value.
     changes: Option<Cube>,
+    /// Per target read, period and group: the associations with figures that set a target, and those with figures.
+    target_coverage: store::TargetCoverage,
 }
 
 /// Computes an answer: one statement per source touched (and per source again for `revised`), coverage when asked
@@ -203,6 +208,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         hidden: Hidden::default(),
         reports: None,
         changes: None,
+        target_coverage: store::TargetCoverage::new(),
     };
     let mut aggs = BTreeSet::new();
     let mut refused = None;
@@ -264,6 +270,12 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         .as_ref()
         .map(|ids| ids.iter().copied().collect());
     answer.cube = store::compute(db, &request, &reads).await?;
+    let targets: Vec<Agg> = aggs
+        .iter()
+        .copied()
+        .filter(|agg| agg.source() == Source::Targets)
+        .collect();
+    answer.target_coverage = store::target_coverage(db, &targets, &request, &reads).await?;
     // As released, nothing is revised after its release.
     if small_groups.is_none() && revised {
         let changed = crate::vintage::changed_after_release(db, as_of, &months).await?;
@@ -374,12 +386,13 @@ impl Answer {
         }
     }
 
-    /// Targets exist per association and month: by association or sector-wide only.
+    /// Targets exist per association and month, over all its regions and activities or for one region, activity or
+    /// both: by association, region and activity, or sector-wide.
     fn targets_apply(&self) -> bool {
         self.group_by
             .iter()
             .chain(&self.filter_dims)
-            .all(|d| *d == Dim::Association)
+            .all(|d| Dim::WITH_ACTIVITY.contains(d))
     }
 
     /// Whether a figure summed into a measure's value changed after its month's release.
@@ -453,8 +466,22 @@ impl Answer {
                 ..Measure::default()
             }));
         }
-        let target = match def.target {
-            Some(agg) if self.targets_apply() && !self.hidden.contains(period, key, agg) => {
+        let target_coverage = def
+            .target
+            .and_then(|agg| self.target_coverage.get(&agg))
+            .map(|coverage| {
+                let (covered, expected) = coverage.get(&(period, *key)).copied().unwrap_or_default();
+                Coverage {
+                    reporting: covered as i32,
+                    expected: expected as i32,
+                }
+            });
+        let target = match (def.target, target_coverage) {
+            (Some(agg), Some(coverage))
+                if self.targets_apply()
+                    && !self.hidden.contains(period, key, agg)
+                    && coverage.reporting == coverage.expected =>
+            {
                 self.cube.get(period, key, agg).map(|raw| agg.public(raw))
             }
             _ => None,
@@ -483,6 +510,7 @@ impl Answer {
             suppressed: false,
             target,
             target_achievement,
+            target_coverage,
         }))
     }
 }

@@ -124,11 +124,17 @@ pub struct Measure {
     pub change_percent: Option<f64>,
     /// True when the value is hidden to protect a small group.
     pub suppressed: bool,
-    /// The objective for the period, where targets exist for this measure and this breakdown (by association or
-    /// sector-wide): flows sum the monthly targets of the period, stocks take the target of its last month.
+    /// The objective for the period, where targets exist for this measure (`indicatorCatalog`'s `hasTarget`) and
+    /// this breakdown (by association, region and activity, or sector-wide): the sum of the targets the associations
+    /// with figures in the group set for it (flows sum the period's monthly targets, stocks take its last month's),
+    /// null unless every one of them set one (`targetCoverage`).
     pub target: Option<f64>,
     /// value ÷ target × 100.
     pub target_achievement: Option<f64>,
+    /// Of the associations with figures in the row's group and period, how many set a target for it (`reporting`)
+    /// and how many there are (`expected`): the group's target is the sum of its associations' targets, shown only
+    /// when every one of them set one. Null when `target` is not asked for or the measure has no targets.
+    pub target_coverage: Option<TargetCoverage>,
     /// True when the value is of a released month (or a period containing one) and a figure summed into it changed
     /// after that month's release, by a later revision of a report (up to `asOf` when given). The value as released
     /// is read with `asOf` set to the release's time.
@@ -147,6 +153,7 @@ impl From<engine::Measure> for Measure {
             suppressed,
             target,
             target_achievement,
+            target_coverage,
             revised,
         } = measure;
         Measure {
@@ -159,9 +166,23 @@ impl From<engine::Measure> for Measure {
             suppressed,
             target,
             target_achievement,
+            target_coverage: target_coverage.map(|engine::Coverage { reporting, expected }| TargetCoverage {
+                setting: reporting,
+                expected,
+            }),
             revised,
         }
     }
+}
+
+/// The associations that set a target for a group and period, over those with figures in it.
+#[derive(SimpleObject, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetCoverage {
+    /// Associations with figures in the group and period that set a target for that group in a month of their
+    /// figures (for a region: a target for that region; sector-wide: a target over all their regions).
+    pub setting: i32,
+    /// Associations with figures of the measure in the group and period.
+    pub expected: i32,
 }
 
 /// Associations that reported a row's period over the associations expected to report it.
@@ -429,7 +450,9 @@ impl IndicatorQuery {
                 let field = selection.field(def.field);
                 engine::Selected {
                     def,
-                    target: field.field("target").exists() || field.field("targetAchievement").exists(),
+                    target: field.field("target").exists()
+                        || field.field("targetAchievement").exists()
+                        || field.field("targetCoverage").exists(),
                 }
             })
             .collect();

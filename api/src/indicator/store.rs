@@ -161,6 +161,9 @@ pub fn monthly_statement(backend: DbBackend, source: Source, aggs: &[Agg], reque
         request.access,
         request.derived.as_ref().and_then(|d| d.released.as_deref()),
     ));
+    if source == Source::Targets {
+        conditions.push(target_level_sql(&target_level(request), None));
+    }
     let (dims, finest) = match request.small_groups {
         None => (request.group_by.clone(), false),
         // For a caller who must not see small groups: the sums per association at the finest grouping (one scan of
@@ -189,6 +192,179 @@ pub fn monthly_statement(backend: DbBackend, source: Source, aggs: &[Agg], reque
     } else {
         Monthly::Plain(statement)
     }
+}
+
+/// The breakdown of the targets a request reads: the region, the activity, both or neither, as it groups (or, for
+/// callers whose small groups are hidden, as its lattice does) or filters.
+pub fn target_level(request: &CubeRequest) -> Vec<Dim> {
+    let mut dims = request.lattice_dims(Source::Targets);
+    dims.extend(request.filter.dims());
+    [Dim::Region, Dim::Activity]
+        .into_iter()
+        .filter(|d| dims.contains(d))
+        .collect()
+}
+
+/// The condition holding target rows (of table alias `t`, or unqualified) to a level.
+fn target_level_sql(level: &[Dim], alias: Option<&str>) -> String {
+    let column = |name: &str| alias.map_or(name.to_owned(), |t| format!("{t}.{name}"));
+    [(Dim::Region, "region_id"), (Dim::Activity, "activity")]
+        .iter()
+        .map(|(dim, name)| {
+            if level.contains(dim) {
+                format!("{} IS NOT NULL", column(name))
+            } else {
+                format!("{} IS NULL", column(name))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// Per period and group of the request's grouping: the associations with client or loan figures (loans by activity
+/// for activity targets) (`expected`; at the period's
+/// last month for a stock's target), and for each target asked for, those of them with a target for the group in a
+/// month of their figures (`covered_` and the target's alias). A group's target is the sum of its associations'
+/// targets, shown only when every association with figures in it set one. One statement for every target.
+pub fn target_coverage_sql(backend: DbBackend, targets: &[Agg], request: &CubeRequest) -> Statement {
+    let mut b = Binder::new(backend);
+    let level = target_level(request);
+    let tables: &[&crate::facts::Facts] = if level.contains(&Dim::Activity) {
+        &[&crate::facts::ACTIVITIES]
+    } else {
+        &[&crate::facts::LOANS, &crate::facts::CLIENTS]
+    };
+    let dims = coverage_dims(request);
+    let mut keys = vec!["association_id", "period"];
+    keys.extend(level.iter().map(|d| dim_column(*d)));
+    keys.extend(dims.iter().map(|d| dim_column(*d)));
+    keys.sort();
+    keys.dedup();
+    let months = request.periods.iter().flat_map(|p| {
+        let n = p.granularity.months();
+        (0..n).map(move |i| p.first_month().shift(i).0)
+    });
+    let months: Vec<i32> = months.collect();
+    let source = if level.contains(&Dim::Activity) {
+        Source::Activities
+    } else {
+        Source::Loans
+    };
+    // The association-months with figures, from each table (bound in the text's order).
+    let figures: Vec<String> = tables
+        .iter()
+        .map(|facts| {
+            let table = facts.table;
+            let from = match request.derived.as_ref().and_then(|d| d.tables.get(table)) {
+                Some(statement) => format!("({}) AS {table}", b.splice(statement)),
+                None => table.to_owned(),
+            };
+            let mut conditions = vec![b.months("period", months.iter().copied())];
+            conditions.extend(request.filter.sql(source.dims(), &mut b));
+            conditions.extend(rows_condition(
+                &mut b,
+                request.access,
+                request.derived.as_ref().and_then(|d| d.released.as_deref()),
+            ));
+            format!(
+                "SELECT DISTINCT {} FROM {from} WHERE {}",
+                keys.join(", "),
+                conditions.join(" AND ")
+            )
+        })
+        .collect();
+    let end = bucket_end_sql(request.granularity);
+    let when = |stock: bool, condition: &str| match (stock, end) {
+        (true, Some(end)) => format!("{end} AND {condition}"),
+        _ => condition.to_owned(),
+    };
+    let mut counts = vec![
+        "CAST(COUNT(DISTINCT association_id) AS BIGINT) AS expected".to_owned(),
+        format!(
+            "CAST(COUNT(DISTINCT CASE WHEN {} THEN association_id END) AS BIGINT) AS expected_stock",
+            when(true, "1 = 1")
+        ),
+    ];
+    for target in targets {
+        let (_, measure) = target.column_and_condition();
+        let mut matches = vec![
+            "t.association_id = f.association_id".to_owned(),
+            "t.period = f.period".to_owned(),
+            format!("t.{}", measure.expect("a target names its measure")),
+            target_level_sql(&level, Some("t")),
+        ];
+        matches.extend(level.iter().map(|d| format!("t.{0} = f.{0}", dim_column(*d))));
+        let exists = format!("EXISTS (SELECT 1 FROM target t WHERE {})", matches.join(" AND "));
+        counts.push(format!(
+            "CAST(COUNT(DISTINCT CASE WHEN {} THEN association_id END) AS BIGINT) AS covered_{}",
+            when(target.kind() == Kind::Stock, &exists),
+            target.alias()
+        ));
+    }
+    let text = format!(
+        "SELECT CAST({} AS BIGINT) AS bucket, {}{} FROM ({}) f GROUP BY {}",
+        bucket_sql(request.granularity),
+        dims.iter().map(|d| format!("{}, ", dim_column(*d))).collect::<String>(),
+        counts.join(", "),
+        figures.join(" UNION "),
+        (1..=dims.len() + 1)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    b.statement(text)
+}
+
+/// The dimensions target coverage is counted by: those of the request's grouping that targets have.
+fn coverage_dims(request: &CubeRequest) -> Vec<Dim> {
+    request
+        .group_by
+        .iter()
+        .copied()
+        .filter(|d| Source::Targets.dims().contains(d))
+        .collect()
+}
+
+/// Who set a target and who has figures, per target, period and group (see [`target_coverage_sql`]): (covered,
+/// expected).
+pub type TargetCoverage = HashMap<Agg, HashMap<(Period, GroupKey), (i64, i64)>>;
+
+/// The target coverage of every period and group of the request's grouping, for the targets asked for.
+pub async fn target_coverage<C: ConnectionTrait>(
+    db: &C,
+    targets: &[Agg],
+    request: &CubeRequest,
+    reads: &Reads,
+) -> ApiResult<TargetCoverage> {
+    // Every target asked for has an entry: a group without figures has no association to wait for.
+    let mut coverage: TargetCoverage = targets.iter().map(|t| (*t, HashMap::new())).collect();
+    if targets.is_empty() {
+        return Ok(coverage);
+    }
+    let statement = target_coverage_sql(db.get_database_backend(), targets, request);
+    let rows = reads.rows(db, statement).await?;
+    let dims = coverage_dims(request);
+    for row in rows.iter() {
+        let bucket: i64 = row.try_get("", "bucket")?;
+        let period = Period::containing(request.granularity, Month(bucket as i32));
+        let key = group_key(row, &dims)?;
+        for target in targets {
+            let expected: i64 = row.try_get(
+                "",
+                if target.kind() == Kind::Stock {
+                    "expected_stock"
+                } else {
+                    "expected"
+                },
+            )?;
+            let covered: i64 = row.try_get("", &format!("covered_{}", target.alias()))?;
+            coverage
+                .entry(*target)
+                .or_default()
+                .insert((period, key), (covered, expected));
+        }
+    }
+    Ok(coverage)
 }
 
 /// The condition on the rows a caller may sum (see [`RowAccess`]), values bound; `released_then`: the months released

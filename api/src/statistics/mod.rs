@@ -445,7 +445,9 @@ connection!(
 fn is_amount(measure: db_enums::TargetMeasure) -> bool {
     matches!(
         measure,
-        db_enums::TargetMeasure::DisbursedAmount | db_enums::TargetMeasure::OutstandingAmount
+        db_enums::TargetMeasure::DisbursedAmount
+            | db_enums::TargetMeasure::OutstandingAmount
+            | db_enums::TargetMeasure::RepaymentsCollected
     )
 }
 
@@ -463,6 +465,17 @@ impl Target {
     /// Measure the objective is set for.
     async fn measure(&self) -> TargetMeasure {
         self.0.measure.into()
+    }
+    /// The region the objective is for; null when it is for all the association's regions.
+    async fn region(&self, ctx: &Context<'_>) -> Result<Option<crate::region::Region>> {
+        match self.0.region_id {
+            Some(id) => Ok(Some(crate::region::load(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+    /// The economic activity the objective is for; null when it is for all activities.
+    async fn activity(&self) -> Option<Activity> {
+        self.0.activity.map(Into::into)
     }
     /// The objective, for measures counted in units (new clients, loans); null for amounts.
     async fn count(&self) -> Option<i64> {
