@@ -58,6 +58,16 @@ async fn indicators(app: &TestApp, key: Option<&str>, month: &str) -> Value {
     reply.data().clone()
 }
 
+/// The text of an HTML page with its character references read.
+fn unescape(html: &str) -> String {
+    html.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// A figure cell of the page, read from its data attributes.
 #[derive(Debug)]
 struct Cell {
@@ -166,10 +176,34 @@ fn assert_page_is_the_answer(html: &str, answer: &Value) -> Vec<Cell> {
     cells
 }
 
-/// Submits a month for three associations through `submitReport` (with the observatory's key), not released.
+/// Values by region the answer hides.
+fn hidden_in_answer(answer: &Value) -> usize {
+    answer["region"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| MEASURES[1..].iter().filter(move |m| row[**m]["suppressed"] == true))
+        .count()
+}
+
+/// Values by region the page shows as hidden.
+fn hidden_on_page(cells: &[Cell]) -> usize {
+    cells
+        .iter()
+        .filter(|c| c.grouping == "region" && c.kind == "value" && c.suppressed)
+        .count()
+}
+
+/// Submits a month through `submitReport` (with the observatory's key), not released: three associations in MA-09
+/// and MA-10, and one alone in MA-11 (a small group).
 async fn report_unreleased_month(app: &TestApp, month: &str) {
-    for (seed, association) in [(11, "ARGANE"), (12, "ATLAS"), (13, "CEDRE")] {
-        let figures = crate::reporting::month_of(seed, &["MA-09", "MA-10"], (1, 8));
+    for (seed, association, regions) in [
+        (11, "ARGANE", &["MA-09", "MA-10"][..]),
+        (12, "ATLAS", &["MA-09", "MA-10"][..]),
+        (13, "CEDRE", &["MA-09", "MA-10"][..]),
+        (14, "DUNE", &["MA-11"][..]),
+    ] {
+        let figures = crate::reporting::month_of(seed, regions, (1, 8));
         let reply = app
             .graphql(
                 "mutation($input: ReportInput!) { submitReport(input: $input) { status } }",
@@ -186,12 +220,6 @@ async fn report_unreleased_month(app: &TestApp, month: &str) {
 async fn the_public_page_shows_what_indicators_answers_the_public(backend: Backend) {
     let app = spawn_app(&backend, Fixture::Demo).await;
     let answer = indicators(&app, None, MONTH).await;
-    let hidden_in_answer = answer["region"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| MEASURES.iter().filter(move |m| row[**m]["suppressed"] == true))
-        .count();
     for (lang, collection_rate) in [
         ("fr", "Taux de recouvrement"),
         ("ar", "نسبة الاستخلاص"),
@@ -213,9 +241,10 @@ async fn the_public_page_shows_what_indicators_answers_the_public(backend: Backe
             "ar" => "nameAr",
             _ => "nameEn",
         };
+        let text = unescape(&page.text);
         for row in answer["region"].as_array().unwrap() {
             assert!(
-                page.text.contains(row["region"][name].as_str().unwrap()),
+                text.contains(row["region"][name].as_str().unwrap()),
                 "{lang}: {}",
                 row["region"]
             );
@@ -223,17 +252,7 @@ async fn the_public_page_shows_what_indicators_answers_the_public(backend: Backe
         let cells = assert_page_is_the_answer(&page.text, &answer);
         assert!(cells.len() > 100, "{} figure cells", cells.len());
         // What the public's answer hides, the page hides: as many hidden values, each a dash.
-        let hidden_on_page = cells
-            .iter()
-            .filter(|c| c.grouping == "region" && c.kind == "value" && c.suppressed)
-            .count();
-        let hidden_values_in_answer = answer["region"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|row| MEASURES[1..].iter().filter(move |m| row[**m]["suppressed"] == true))
-            .count();
-        assert_eq!(hidden_on_page, hidden_values_in_answer, "{lang}");
+        assert_eq!(hidden_on_page(&cells), hidden_in_answer(&answer), "{lang}");
         // Nothing on the page reaches out: no external script, stylesheet, font or image.
         for outside in ["<script", "<link", "src=\"http", "url(http", "@import", "@font-face"] {
             assert!(!page.text.contains(outside), "{lang}: {outside}");
@@ -241,7 +260,6 @@ async fn the_public_page_shows_what_indicators_answers_the_public(backend: Backe
         assert!(page.text.contains("<svg"), "{lang}: the charts are inline SVG");
         assert!(page.text.contains("@page { size: A4"));
     }
-    eprintln!("hidden figures by region in the public's answer: {hidden_in_answer}");
     // French when no language is asked for.
     let default = get(&app, &format!("/dashboards/{MONTH}"), None).await;
     assert!(default.text.contains("<html lang=\"fr\" dir=\"ltr\">"));
@@ -257,6 +275,28 @@ async fn the_public_page_shows_what_indicators_answers_the_public(backend: Backe
     let observatory_answer = indicators(&app, Some(&observatory_key), "2021-01").await;
     let cells = assert_page_is_the_answer(&observatory.text, &observatory_answer);
     assert!(cells.iter().any(|c| c.kind == "value" && c.value.is_some()));
+    assert_eq!(hidden_on_page(&cells), 0, "the observatory reads every figure");
+
+    // Once released, the public sees it with its small group hidden: a dash and a note, never the figure.
+    let released = app
+        .graphql(
+            "mutation { releasePeriod(period: \"2021-01\", force: true, note: \"four associations only\") { period } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(released.data()["releasePeriod"]["period"], "2021-01");
+    let public_answer = indicators(&app, None, "2021-01").await;
+    let public = get(&app, "/dashboards/2021-01?lang=en", None).await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.text);
+    let cells = assert_page_is_the_answer(&public.text, &public_answer);
+    let hidden = hidden_on_page(&cells);
+    assert!(hidden > 0, "MA-11, one association, is hidden");
+    assert_eq!(hidden, hidden_in_answer(&public_answer));
+    for cell in cells.iter().filter(|c| c.suppressed) {
+        let (known, _) = expected(&observatory_answer, cell);
+        assert!(known["value"].is_number(), "the hidden figure exists: {cell:?}");
+    }
+    assert!(public.text.contains("figure hidden to protect a small group"));
 
     // Clear refusals.
     for (path, status, says) in [
