@@ -18,8 +18,9 @@ pub const YEAR_AGO: RGBColor = RGBColor(176, 180, 186);
 
 /// Width of a chart in SVG units; it scales with the page (the SVG has a `viewBox`).
 const WIDTH: u32 = 760;
-/// Height of one category's line.
-const LINE: u32 = 24;
+/// Height of one bar, and of the space around a category's bars.
+const BAR: u32 = 13;
+const SPACE: u32 = 12;
 
 /// Horizontal bars, one line per category (top to bottom), one bar per series, each labelled with `format` of its
 /// value; `reference` draws a vertical line at that value (100 % of a target). `None` when there is no bar to draw.
@@ -38,7 +39,7 @@ pub fn bars(
         return None;
     }
     let lines = categories.len();
-    let height = 34 + LINE * lines as u32;
+    let height = 34 + (SPACE + BAR * series.len() as u32) * lines as u32;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();

@@ -311,12 +311,13 @@ pub fn format(value: f64, unit: Unit, language: Language) -> String {
     }
 }
 
-/// A percentage: `8,01 %` in French and Arabic, `8.01%` in English.
+/// A percentage: `8,01 %` in French, `8,01%` in Arabic (the sign kept beside the number when read right to left),
+/// `8.01%` in English.
 pub fn percent(value: f64, decimals: usize, language: Language) -> String {
     let number = number(value, decimals, language);
     match language {
-        Language::En => format!("{number}%"),
-        _ => format!("{number}\u{a0}%"),
+        Language::Fr => format!("{number}\u{a0}%"),
+        Language::Ar | Language::En => format!("{number}%"),
     }
 }
 
@@ -412,7 +413,8 @@ mod tests {
         assert_eq!(number(-0.001, 1, Language::En), "0.0");
         assert_eq!(number(999.0, 0, Language::En), "999");
         assert_eq!(percent(8.0123, 2, Language::En), "8.01%");
-        assert_eq!(percent(8.0123, 2, Language::Ar), "8,01\u{a0}%");
+        assert_eq!(percent(8.0123, 2, Language::Fr), "8,01\u{a0}%");
+        assert_eq!(percent(8.0123, 2, Language::Ar), "8,01%");
         assert_eq!(format(6_010_000_000.0, Unit::Mad, Language::En), "6,010.0");
     }
 
