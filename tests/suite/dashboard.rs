@@ -454,8 +454,9 @@ async fn a_partner_sees_its_role_by_key_and_by_signed_link(backend: Backend) {
 }
 on_both_backends!(a_partner_sees_its_role_by_key_and_by_signed_link);
 
-/// The page in a real browser cut off from every network but the loopback: it renders with its figures, and its
-/// French and Arabic pages are saved as screenshots (`target/artefacts/dashboard-fr.png`, `dashboard-ar.png`). Needs
+/// The page in a real browser cut off from every network but the loopback: it renders with its figures, its French
+/// and Arabic pages are saved as screenshots (`target/artefacts/dashboard-fr.png`, `dashboard-ar.png`), and it prints
+/// on A4 pages (`target/artefacts/dashboard-fr.pdf`). Needs
 /// Chromium when the tests are built (see `tests/build.rs`): without it the test is reported ignored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
@@ -519,4 +520,38 @@ async fn the_page_renders_offline_in_a_browser() {
         );
         println!("screenshot of the {lang} dashboard: {}", file.display());
     }
+    // Printed, it is A4 pages.
+    let pdf_file = artefacts.join("dashboard-fr.pdf");
+    let _ = std::fs::remove_file(&pdf_file);
+    run(vec![
+        "--no-pdf-header-footer".into(),
+        format!("--print-to-pdf={}", pdf_file.display()),
+        format!("http://{address}/dashboards/{MONTH}?lang=fr"),
+    ])
+    .await;
+    let pdf = String::from_utf8_lossy(&std::fs::read(&pdf_file).expect("a PDF")).into_owned();
+    assert!(pdf.starts_with("%PDF"));
+    let sizes: Vec<(f64, f64)> = pdf
+        .split("/MediaBox [")
+        .skip(1)
+        .map(|rest| {
+            let numbers: Vec<f64> = rest
+                .split(']')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .map(|n| n.parse().unwrap())
+                .collect();
+            (numbers[2], numbers[3])
+        })
+        .collect();
+    assert!(sizes.len() >= 2, "the dashboard takes a few pages: {sizes:?}");
+    for (width, height) in sizes {
+        // A4 is 210 × 297 mm: 595 × 842 points.
+        assert!(
+            (width - 595.3).abs() < 1.5 && (height - 841.9).abs() < 1.5,
+            "{width} × {height}"
+        );
+    }
+    println!("printed French dashboard: {}", pdf_file.display());
 }
