@@ -210,6 +210,7 @@ fn block(block: &Block, figures: &Figures, language: Language) -> BlockView {
             }],
             &|v| percent(v, 0, language),
             Some(100.0),
+            language == Language::Ar,
         );
         return BlockView {
             id: block.id,
@@ -283,6 +284,7 @@ fn block(block: &Block, figures: &Figures, language: Language) -> BlockView {
             ],
             &|v| format(v, unit, language),
             None,
+            language == Language::Ar,
         )
     });
     let by = figures
