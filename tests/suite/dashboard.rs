@@ -47,9 +47,11 @@ async fn indicators(app: &TestApp, key: Option<&str>, month: &str) -> Value {
              region {{ code nameFr nameAr nameEn }} {region} }}
            regionYearAgo: indicators(period: $p, groupBy: [REGION], compareTo: SAME_PERIOD_PREVIOUS_YEAR) {{
              region {{ code }} {region} }}
+           {activity}
          }}",
         sector = sector.join(" "),
         region = region.join(" "),
+        activity = by_activity(&region[1..].join(" ")),
     );
     let reply = app
         .graphql_as(key, &query, json!({ "p": { "from": month, "to": month } }))
@@ -66,6 +68,19 @@ fn unescape(html: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
+}
+
+/// The fields by economic activity, once the page shows them (`api::dashboard::BY_ACTIVITY`): the same measures as
+/// by region, but new clients (loans by activity carry no client figures).
+fn by_activity(measures: &str) -> String {
+    if !api::dashboard::BY_ACTIVITY {
+        return String::new();
+    }
+    format!(
+        "activity: indicators(period: $p, groupBy: [ACTIVITY], compareTo: PREVIOUS_PERIOD) {{ activity {measures} }}
+         activityYearAgo: indicators(period: $p, groupBy: [ACTIVITY], compareTo: SAME_PERIOD_PREVIOUS_YEAR) {{
+           activity {measures} }}"
+    )
 }
 
 /// A figure cell of the page, read from its data attributes.
@@ -114,10 +129,14 @@ fn expected<'a>(answer: &'a Value, cell: &Cell) -> (&'a Value, Option<f64>) {
             assert_eq!(cell.group, "_T");
             &rows[0]
         } else {
-            assert_eq!(cell.grouping, "region", "{cell:?}");
+            let group = |r: &&Value| match cell.grouping.as_str() {
+                "region" => r["region"]["code"] == cell.group.as_str(),
+                "activity" => r["activity"] == cell.group.as_str(),
+                other => panic!("unknown grouping {other}"),
+            };
             rows.iter()
-                .find(|r| r["region"]["code"] == cell.group.as_str())
-                .unwrap_or_else(|| panic!("the page shows a region the answer does not have: {cell:?}"))
+                .find(group)
+                .unwrap_or_else(|| panic!("the page shows a group the answer does not have: {cell:?}"))
         }
     };
     let (field, part) = match cell.kind.as_str() {
