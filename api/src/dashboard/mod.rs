@@ -11,7 +11,7 @@ pub mod link;
 pub mod render;
 pub mod routes;
 
-use crate::indicator::catalog::{MEASURES, MeasureDef, measure};
+use crate::indicator::catalog::{MEASURES, MeasureDef};
 use crate::labels::Language;
 use crate::period::Month;
 use serde_json::Value;
@@ -105,7 +105,8 @@ pub struct Block {
     pub id: &'static str,
     /// Its title in French, Arabic and English.
     pub title: [&'static str; 3],
-    /// The measures it shows (fields of `IndicatorRow`); empty: every measure the catalogue sets targets for.
+    /// The measures it shows (fields of `IndicatorRow`), those of them the catalogue has; empty: every measure the
+    /// catalogue sets targets for.
     fields: &'static [&'static str],
     /// Whether it is broken down by `BREAKDOWNS` (else sector-wide only).
     pub broken_down: bool,
@@ -117,7 +118,10 @@ impl Block {
         if self.fields.is_empty() {
             MEASURES.iter().filter(|m| m.target.is_some()).collect()
         } else {
-            self.fields.iter().map(|field| measure(field)).collect()
+            self.fields
+                .iter()
+                .filter_map(|field| MEASURES.iter().find(|m| m.field == *field))
+                .collect()
         }
     }
 
@@ -126,8 +130,8 @@ impl Block {
     }
 }
 
-/// The page's blocks, in order. Collections show the collection rate: the catalogue has no measure of the amount
-/// collected on its own.
+/// The page's blocks, in order. Collections show the amount collected where the catalogue has it as a measure, and
+/// the collection rate.
 pub const BLOCKS: &[Block] = &[
     Block {
         id: "targets",
@@ -148,7 +152,7 @@ pub const BLOCKS: &[Block] = &[
     Block {
         id: "collections",
         title: ["Recouvrement", "الاستخلاص", "Collections"],
-        fields: &["collectionRate"],
+        fields: &["repaymentsCollected", "collectionRate"],
         broken_down: true,
     },
     Block {
@@ -226,6 +230,8 @@ fn activity_measure(field: &str) -> bool {
             | "par30Amount"
             | "par30Rate"
             | "collectionRate"
+            | "repaymentsDue"
+            | "repaymentsCollected"
     )
 }
 
@@ -362,10 +368,18 @@ mod tests {
     }
 
     #[test]
-    fn every_block_measure_is_in_the_catalogue_and_activity_rows_read_their_labels() {
-        for block in BLOCKS {
-            assert!(!block.measures().is_empty(), "{}", block.id);
-        }
+    fn every_block_shows_its_measures_and_activity_rows_read_their_labels() {
+        let shown = |id: &str| -> Vec<&str> {
+            let block = BLOCKS.iter().find(|b| b.id == id).unwrap();
+            block.measures().iter().map(|m| m.field).collect()
+        };
+        assert_eq!(
+            shown("targets"),
+            ["newClients", "disbursedCount", "disbursedAmount", "outstandingAmount"]
+        );
+        assert_eq!(shown("disbursements"), ["disbursedCount", "disbursedAmount"]);
+        assert!(shown("collections").ends_with(&["collectionRate"]));
+        assert_eq!(shown("outstanding"), ["outstandingAmount", "activeLoans", "par30Rate"]);
         let row = serde_json::json!({ "activity": "COMMERCE" });
         let (code, labels) = Grouping::Activity.group_of(&row).unwrap();
         assert_eq!(code, "COMMERCE");
