@@ -8,6 +8,7 @@ pub mod apportion;
 pub mod audit;
 pub mod bench;
 pub mod cli;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -5,6 +5,7 @@ mod access;
 mod alerts;
 mod calibration;
 mod crash;
+mod dashboard;
 mod demo_reports;
 mod hostile;
 mod http;

@@ -226,8 +226,8 @@ impl AppState {
 /// How often the sizes used for pricing are read again.
 const SIZES_LIFETIME: Duration = Duration::from_secs(300);
 
-/// The routes served here: GraphQL over HTTP, GraphiQL, health, metrics and reports. SDMX adds its own, and
-/// `crate::app::router` merges them.
+/// The routes served here: GraphQL over HTTP, GraphiQL, health, metrics, reports and the monthly dashboard
+/// (`crate::dashboard::routes`). SDMX adds its own, and `crate::app::router` merges them.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql).post(graphql))
@@ -242,6 +242,11 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(reports::submit).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/reports/templates/{file}", get(reports::template))
+        .route(
+            "/dashboards/links",
+            axum::routing::post(crate::dashboard::routes::create_link),
+        )
+        .route("/dashboards/{month}", get(crate::dashboard::routes::page))
 }
 
 /// Every transport's routes wrapped in what they all share: request tracing, the configured CORS, and compression

@@ -118,16 +118,43 @@ pub async fn authenticate(
         used.last_used_at = Set(Some(now));
         used.update(db).await?;
     }
-    let scope = Scope {
-        key_prefix: Some(key.prefix),
-        admin: key.scopes.split_whitespace().any(|s| s == "admin"),
-        write: key.scopes.split_whitespace().any(|s| s == "write"),
-        ..Scope::of_partner(&owner)
-    };
+    let scope = scope_of(&key, &owner);
     let mut verified = VERIFIED.lock().expect("not poisoned");
     if verified.len() >= KEY_CACHE_SIZE {
         verified.clear();
     }
     verified.insert(digest, (scope.clone(), key.expires_at, std::time::Instant::now()));
     Ok(Ok(scope))
+}
+
+/// The scope a key grants its holder.
+fn scope_of(key: &api_key::Model, owner: &partner::Model) -> Scope {
+    Scope {
+        key_prefix: Some(key.prefix.clone()),
+        admin: key.scopes.split_whitespace().any(|s| s == "admin"),
+        write: key.scopes.split_whitespace().any(|s| s == "write"),
+        ..Scope::of_partner(owner)
+    }
+}
+
+/// A key named by its prefix alone (a signed link carries no secret): the scope it grants and the digest it is
+/// stored as, which signs its links; or why it is refused (unknown, revoked, expired), read now, in one statement.
+pub async fn by_prefix(db: &DatabaseConnection, prefix: &str) -> Result<Result<(Scope, String), KeyRefusal>, ApiError> {
+    let Some((key, Some(owner))) = api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(prefix))
+        .find_also_related(partner::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(Err(KeyRefusal::Unknown));
+    };
+    if key.revoked_at.is_some() {
+        return Ok(Err(KeyRefusal::Revoked));
+    }
+    if let Some(expires) = key.expires_at
+        && expires <= Utc::now()
+    {
+        return Ok(Err(KeyRefusal::Expired(expires)));
+    }
+    Ok(Ok((scope_of(&key, &owner), key.hash)))
 }
