@@ -31,7 +31,7 @@ async fn get(app: &TestApp, path: &str, key: Option<&str>) -> Reply {
     app.send(request.body(Body::empty()).unwrap()).await
 }
 
-/// What `indicators` answers this caller for the month, sector-wide and by region, compared with the previous month
+/// What `indicators` answers this caller for the month, sector-wide, by region and by activity, compared with the previous month
 /// and with the same month a year before.
 async fn indicators(app: &TestApp, key: Option<&str>, month: &str) -> Value {
     let catalogue = app.graphql_as(key, "{ indicatorCatalog { field } }", json!({})).await;
@@ -52,7 +52,7 @@ async fn indicators(app: &TestApp, key: Option<&str>, month: &str) -> Value {
     let region: Vec<String> = BROKEN_DOWN
         .iter()
         .filter(catalogued)
-        .map(|m| format!("{m} {{ value previous suppressed }}"))
+        .map(|m| format!("{m} {{ value previous target targetAchievement suppressed }}"))
         .collect();
     let query = format!(
         "query($p: PeriodRange!) {{
@@ -85,12 +85,8 @@ fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The fields by economic activity, once the page shows them (`api::dashboard::BY_ACTIVITY`): the same measures as
-/// by region.
+/// The fields by economic activity: the same measures as by region.
 fn by_activity(measures: &str) -> String {
-    if !api::dashboard::BY_ACTIVITY {
-        return String::new();
-    }
     format!(
         "activity: indicators(period: $p, groupBy: [ACTIVITY], compareTo: PREVIOUS_PERIOD) {{ activity {measures} }}
          activityYearAgo: indicators(period: $p, groupBy: [ACTIVITY], compareTo: SAME_PERIOD_PREVIOUS_YEAR) {{

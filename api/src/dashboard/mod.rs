@@ -11,23 +11,15 @@ pub mod link;
 pub mod render;
 pub mod routes;
 
-use crate::indicator::catalog::{MEASURES, MeasureDef};
+use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
 use crate::labels::Language;
 use crate::period::Month;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Whether the tables and the document break the blocks down by economic activity too. Switch on once `indicators`
-/// answers `groupBy: [ACTIVITY]` (rows carrying `activity`): nothing else changes.
-pub const BY_ACTIVITY: bool = false;
-
 /// The breakdowns of every block, in the page's order: each is one more grouping of the same `indicators` fields,
 /// and one more table of each block.
-pub const BREAKDOWNS: &[Grouping] = if BY_ACTIVITY {
-    &[Grouping::Region, Grouping::Activity]
-} else {
-    &[Grouping::Region]
-};
+pub const BREAKDOWNS: &[Grouping] = &[Grouping::Region, Grouping::Activity];
 
 /// A grouping of the figures: sector-wide, or one of the breakdowns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,7 +177,8 @@ fn groupings() -> impl Iterator<Item = Grouping> {
 const COMPARISONS: [(&str, &str); 2] = [("", "PREVIOUS_PERIOD"), ("YearAgo", "SAME_PERIOD_PREVIOUS_YEAR")];
 
 /// The `indicators` document of a month's dashboard: for each grouping, one field compared with the previous month
-/// (with targets where they apply: sector-wide) and one compared with the same month a year before.
+/// (with targets where the measure has them: sector-wide, by region and by activity where set) and one compared with
+/// the same month a year before.
 pub fn document(month: Month) -> String {
     let measures = all_measures();
     let mut document = String::from("query Dashboard {\n");
@@ -193,10 +186,10 @@ pub fn document(month: Month) -> String {
         for (suffix, comparison) in COMPARISONS {
             let selection: Vec<String> = measures
                 .iter()
-                .filter(|m| grouping != Grouping::Activity || activity_measure(m.field))
+                .filter(|m| grouping != Grouping::Activity || m.dims().contains(&Dim::Activity))
                 .map(|m| {
                     let parts = match (suffix, grouping, m.target.is_some()) {
-                        ("", Grouping::Sector, true) => "value previous suppressed target targetAchievement",
+                        ("", _, true) => "value previous suppressed target targetAchievement",
                         ("", _, _) => "value previous suppressed",
                         _ => "previous suppressed",
                     };
@@ -215,24 +208,6 @@ pub fn document(month: Month) -> String {
     }
     document.push('}');
     document
-}
-
-/// Whether `indicators` breaks this measure down by economic activity (loans by activity carry no client figures).
-fn activity_measure(field: &str) -> bool {
-    matches!(
-        field,
-        "disbursedCount"
-            | "disbursedAmount"
-            | "averageDisbursedLoan"
-            | "activeLoans"
-            | "outstandingAmount"
-            | "averageOutstandingLoan"
-            | "par30Amount"
-            | "par30Rate"
-            | "collectionRate"
-            | "repaymentsDue"
-            | "repaymentsCollected"
-    )
 }
 
 /// One measure of one group, as `indicators` answered it (`None`: null in the answer).
@@ -345,7 +320,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_document_asks_every_grouping_with_both_comparisons_and_targets_only_sector_wide() {
+    fn the_document_asks_every_grouping_with_both_comparisons_and_targets_where_measures_have_them() {
         let document = document(Month(202012));
         let fields = document.matches("indicators(").count();
         assert_eq!(fields, 2 * (1 + BREAKDOWNS.len()));
@@ -357,8 +332,20 @@ mod tests {
             .find(|l| l.trim_start().starts_with("region:"))
             .unwrap();
         assert!(
-            !region_line.contains("target"),
-            "targets apply sector-wide only: {region_line}"
+            region_line.contains("disbursedAmount { value previous suppressed target targetAchievement }"),
+            "regional targets: {region_line}"
+        );
+        assert!(
+            region_line.contains("par30Rate { value previous suppressed }"),
+            "no target for a measure without: {region_line}"
+        );
+        let activity_line = document
+            .lines()
+            .find(|l| l.trim_start().starts_with("activity:"))
+            .unwrap();
+        assert!(
+            !activity_line.contains("newClients"),
+            "only the measures the loans by activity carry: {activity_line}"
         );
         let sector_line = document
             .lines()
@@ -375,7 +362,13 @@ mod tests {
         };
         assert_eq!(
             shown("targets"),
-            ["newClients", "disbursedCount", "disbursedAmount", "outstandingAmount"]
+            [
+                "newClients",
+                "disbursedCount",
+                "disbursedAmount",
+                "outstandingAmount",
+                "repaymentsCollected"
+            ]
         );
         assert_eq!(shown("disbursements"), ["disbursedCount", "disbursedAmount"]);
         assert!(shown("collections").ends_with(&["collectionRate"]));

@@ -246,11 +246,9 @@ fn block(block: &Block, figures: &Figures, language: Language) -> BlockView {
                 .iter()
                 .flat_map(|m| {
                     let figure = row.figure(m.field);
-                    kinds(m).into_iter().map(move |kind| {
-                        // Targets apply sector-wide only: a group's target column is left empty.
-                        (kind != "target" || grouping == Grouping::Sector)
-                            .then(|| cell(&figure, m, grouping, &row.code, kind, language))
-                    })
+                    kinds(m)
+                        .into_iter()
+                        .map(move |kind| Some(cell(&figure, m, grouping, &row.code, kind, language)))
                 })
                 .collect(),
         };
