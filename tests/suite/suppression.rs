@@ -229,8 +229,14 @@ impl Shape {
         let mut fields = vec![self.field("truth", &self.group_by, &previous(self.from), false, true)];
         let targeted = |d: &&str| ["REGION", "ACTIVITY"].contains(d);
         if self.filter.iter().all(|(d, _)| targeted(d)) {
-            // Targets exist per association, sector-wide and by region and activity: read at the request's level.
-            let group_by: Vec<&str> = self.group_by.iter().copied().filter(targeted).collect();
+            // Targets exist per association, sector-wide and by region (and by activity, which no fixture sets):
+            // read at the level of the fields without the activity.
+            let group_by: Vec<&str> = self
+                .group_by
+                .iter()
+                .copied()
+                .filter(|d| targeted(d) && *d != "ACTIVITY")
+                .collect();
             fields.push(self.field("targets", &group_by, &previous(self.from), false, true));
         }
         format!("{{ {} }}", fields.join("\n"))
@@ -1154,3 +1160,52 @@ async fn no_two_public_answers_at_two_instants_give_one_associations_figure(back
     assert!(compared > 100, "only {compared} visible cells were compared");
 }
 on_both_backends!(no_two_public_answers_at_two_instants_give_one_associations_figure);
+
+/// Fields of one document whose sums come from the same statement (same source, grouping and kinds) each get their
+/// own aggregates: a field answers the same in the company of others as alone, whichever runs first.
+async fn a_field_answers_the_same_alone_and_beside_fields_sharing_its_statement(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let fields = [
+        r#"sector: indicators(period: { from: "2020-12", to: "2020-12" }) { newClients { value target } }"#,
+        r#"region: indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [REGION]) {
+             region { code } disbursedAmount { value target } }"#,
+        r#"clients: indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [REGION]) {
+             region { code } activeClients { value } }"#,
+        r#"women: indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [REGION]) {
+             region { code } womenShare { value numerator } }"#,
+        r#"activity: indicators(period: { from: "2020-12", to: "2020-12" }, groupBy: [ACTIVITY]) {
+             activity disbursedAmount { value } }"#,
+    ];
+    let alias = |field: &str| field.split(':').next().unwrap().to_owned();
+    let mut alone = serde_json::Map::new();
+    for field in fields {
+        let reply = app.graphql_as(None, &format!("{{ {field} }}"), json!({})).await;
+        alone.insert(alias(field), reply.data()[alias(field)].clone());
+    }
+    // Every field has figures to compare, targets included.
+    assert!(
+        alone["sector"][0]["newClients"]["target"].is_number(),
+        "{}",
+        alone["sector"]
+    );
+    assert!(
+        alone["women"][0]["womenShare"]["value"].is_number(),
+        "{}",
+        alone["women"]
+    );
+    for order in [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [1, 0, 3, 2, 4]] {
+        let document: Vec<&str> = order.iter().map(|i| fields[*i]).collect();
+        let reply = app
+            .graphql_as(None, &format!("{{ {} }}", document.join("\n")), json!({}))
+            .await;
+        for field in fields {
+            assert_eq!(
+                reply.data()[alias(field)],
+                alone[&alias(field)],
+                "{} beside the others (order {order:?})",
+                alias(field)
+            );
+        }
+    }
+}
+on_both_backends!(a_field_answers_the_same_alone_and_beside_fields_sharing_its_statement);

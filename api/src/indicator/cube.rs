@@ -107,7 +107,21 @@ impl CubeRequest {
     /// The dimensions a source is summed by: those asked for; for a caller who must not see small groups, every
     /// dimension of the source but the association that a field of the document groups by (suppression is decided
     /// on all their groupings at once, the same for every field of one response).
+    ///
+    /// Targets by activity are rows of their own (few associations set them): the activity is in a targets lattice
+    /// only when the request itself groups or filters by it, and then with the request's own dimensions alone.
     pub fn lattice_dims(&self, source: Source) -> Vec<Dim> {
+        let own_activity = self.group_by.contains(&Dim::Activity) || self.filter.activities.is_some();
+        if source == Source::Targets && self.small_groups.is_some() && own_activity {
+            let mut dims: Vec<Dim> = self
+                .group_by
+                .iter()
+                .copied()
+                .filter(|d| *d != Dim::Association)
+                .collect();
+            dims.sort();
+            return dims;
+        }
         let mut dims = match self.small_groups {
             Some(_) => source
                 .dims()
@@ -124,6 +138,7 @@ impl CubeRequest {
                     };
                     part || self.group_by.contains(d) || self.document_dims.as_ref().is_none_or(|dims| dims.contains(d))
                 })
+                .filter(|d| source != Source::Targets || *d != Dim::Activity)
                 .collect(),
             None => self.group_by.clone(),
         };

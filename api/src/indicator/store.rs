@@ -125,9 +125,8 @@ pub fn monthly_statement(backend: DbBackend, source: Source, aggs: &[Agg], reque
         Some(statement) => format!("({}) AS {table}", b.splice(statement)),
         None => table.to_owned(),
     };
-    let select: Vec<String> = Agg::ALL
+    let select: Vec<String> = statement_aggs(source, aggs)
         .iter()
-        .filter(|agg| agg.source() == source && aggs.iter().any(|asked| asked.kind() == agg.kind()))
         .map(|agg| {
             // The association totals keep women and rural clients in columns of their own.
             let (column, condition) = match shares.iter().find(|share| share.column == agg.alias()) {
@@ -365,6 +364,15 @@ pub async fn target_coverage<C: ConnectionTrait>(
         }
     }
     Ok(coverage)
+}
+
+/// The aggregates a source's statement sums when `aggs` are asked for: every one of the source of the same kinds
+/// (see [`monthly_statement`]).
+fn statement_aggs(source: Source, aggs: &[Agg]) -> Vec<Agg> {
+    Agg::ALL
+        .into_iter()
+        .filter(|agg| agg.source() == source && aggs.iter().any(|asked| asked.kind() == agg.kind()))
+        .collect()
 }
 
 /// The condition on the rows a caller may sum (see [`RowAccess`]), values bound; `released_then`: the months released
@@ -623,7 +631,9 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &
             .filter(|(source, _)| *source != Source::Branches)
             .filter_map(
                 |(source, aggs)| match monthly_statement(backend, *source, aggs, request) {
-                    Monthly::Finest(statement) => Some((*source, aggs.clone(), statement)),
+                    // Every aggregate the statement sums: two fields whose statements read the same words share its
+                    // derived lattice, whichever of their aggregates each asked for.
+                    Monthly::Finest(statement) => Some((*source, statement_aggs(*source, aggs), statement)),
                     Monthly::Plain(_) => None,
                 },
             )
