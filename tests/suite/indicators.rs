@@ -1251,3 +1251,61 @@ async fn regional_targets_sum_the_associations_and_wait_for_every_one(backend: B
     }
 }
 on_both_backends!(regional_targets_sum_the_associations_and_wait_for_every_one);
+
+/// The write-off ratio and client turnover are annualised over the average of the month-ends from the one before
+/// the period to its last, computed by hand here, and differ from the common wrong rules (opening plus closing ÷ 2,
+/// not annualised).
+async fn write_off_ratio_and_client_turnover_annualise_over_the_average_of_month_ends(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    // September (the quarter's opening) to December 2020: outstanding, write-offs (MAD), active and new clients.
+    let months = [
+        (202009, 800, 0, 90, 0),
+        (202010, 1_000, 10, 100, 15),
+        (202011, 1_600, 30, 110, 20),
+        (202012, 1_400, 20, 105, 5),
+    ];
+    let mut statements = vec![associations(&["AAA"])];
+    for (period, outstanding, write_off, active, new) in months {
+        statements.push(clients("AAA", "MA-06", period, active, new));
+        statements.push(format!(
+            "INSERT INTO loan_stat (association_id, region_id, period, segment, gender, area, disbursed_count, \
+             disbursed_amount, active_loans, outstanding_amount, par30_amount, par90_amount, write_off_amount, \
+             rescheduled_amount, repayments_due, repayments_collected) VALUES ({}, 0, 0, 1, {}, 0, 0, {}, 0, 0, 0)",
+            cell("AAA", "MA-06", period, "INDIVIDUAL", "FEMALE", "URBAN"),
+            outstanding * 100,
+            write_off * 100
+        ));
+    }
+    seed(&app, &statements).await;
+    let selection = "writeOffRatio { value numerator denominator } clientTurnover { value numerator denominator }";
+    let quarter = indicators(
+        &app,
+        r#"period: { from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }"#,
+        selection,
+    )
+    .await;
+    let ratio = &quarter[0]["writeOffRatio"];
+    // (10 + 30 + 20) × 12 ÷ 3 = 240; (800 + 1,000 + 1,600 + 1,400) ÷ 4 = 1,200.
+    assert_eq!(ratio["numerator"], 240.0);
+    assert_eq!(ratio["denominator"], 1_200.0);
+    assert_eq!(
+        ratio["value"], 20.0,
+        "not 240 ÷ ((800 + 1,400) ÷ 2) = 21.8, nor 60 ÷ 1,200 = 5"
+    );
+    let turnover = &quarter[0]["clientTurnover"];
+    // Left: 90 + 40 − 105 = 25, × 4 = 100; (90 + 100 + 110 + 105) ÷ 4 = 101.25.
+    assert_eq!(turnover["numerator"], 100.0);
+    assert_eq!(turnover["denominator"], 101.25);
+    assert!((turnover["value"].as_f64().unwrap() - 100.0 / 101.25 * 100.0).abs() < 1e-9);
+    let december = indicators(&app, r#"period: { from: "2020-12", to: "2020-12" }"#, selection).await;
+    // A month: 20 × 12 = 240 over (1,600 + 1,400) ÷ 2 = 1,500; clients: (110 + 5 − 105) × 12 = 120 over 107.5.
+    assert_eq!(december[0]["writeOffRatio"]["value"], 16.0);
+    assert!((december[0]["clientTurnover"]["value"].as_f64().unwrap() - 120.0 / 107.5 * 100.0).abs() < 1e-9);
+    // September has no month-end before it: no average, no value.
+    let september = indicators(&app, r#"period: { from: "2020-09", to: "2020-09" }"#, selection).await;
+    assert!(
+        september.iter().all(|r| r["writeOffRatio"]["value"].is_null()),
+        "{september:?}"
+    );
+}
+on_both_backends!(write_off_ratio_and_client_turnover_annualise_over_the_average_of_month_ends);

@@ -119,6 +119,10 @@ pub enum Agg {
     TargetDisbursedAmount,
     TargetOutstanding,
     TargetRepaymentsCollected,
+    /// The month-end outstanding summed over the months of a period (for its average).
+    OutstandingMonthSum,
+    /// The month-end active clients summed over the months of a period (for its average).
+    ActiveClientsMonthSum,
     ActivityDisbursedCount,
     ActivityDisbursedAmount,
     ActivityActiveLoans,
@@ -130,7 +134,7 @@ pub enum Agg {
 
 impl Agg {
     /// Every aggregate.
-    pub const ALL: [Agg; 29] = [
+    pub const ALL: [Agg; 31] = [
         Agg::ActiveClients,
         Agg::ActiveFemale,
         Agg::ActiveRural,
@@ -153,6 +157,8 @@ impl Agg {
         Agg::TargetDisbursedAmount,
         Agg::TargetOutstanding,
         Agg::TargetRepaymentsCollected,
+        Agg::OutstandingMonthSum,
+        Agg::ActiveClientsMonthSum,
         Agg::ActivityDisbursedCount,
         Agg::ActivityDisbursedAmount,
         Agg::ActivityActiveLoans,
@@ -188,9 +194,9 @@ impl Agg {
     pub fn source(self) -> Source {
         use Agg::*;
         match self {
-            ActiveClients | ActiveFemale | ActiveRural | NewClients => Source::Clients,
+            ActiveClients | ActiveFemale | ActiveRural | NewClients | ActiveClientsMonthSum => Source::Clients,
             DisbursedCount | DisbursedAmount | ActiveLoans | Outstanding | Par30 | Par90 | WriteOff | Rescheduled
-            | RepaymentsDue | RepaymentsCollected => Source::Loans,
+            | RepaymentsDue | RepaymentsCollected | OutstandingMonthSum => Source::Loans,
             Staff => Source::Staff,
             Agencies | MobileBranches => Source::Branches,
             TargetNewClients
@@ -234,6 +240,8 @@ impl Agg {
             TargetDisbursedAmount => "target_disbursed_amount",
             TargetOutstanding => "target_outstanding",
             TargetRepaymentsCollected => "target_repayments_collected",
+            OutstandingMonthSum => "outstanding_month_sum",
+            ActiveClientsMonthSum => "active_clients_month_sum",
             ActivityDisbursedCount => "activity_disbursed_count",
             ActivityDisbursedAmount => "activity_disbursed_amount",
             ActivityActiveLoans => "activity_active_loans",
@@ -255,6 +263,8 @@ impl Agg {
             TargetDisbursedAmount => ("value", Some("measure = 'DISBURSED_AMOUNT'")),
             TargetOutstanding => ("value", Some("measure = 'OUTSTANDING_AMOUNT'")),
             TargetRepaymentsCollected => ("value", Some("measure = 'REPAYMENTS_COLLECTED'")),
+            OutstandingMonthSum => ("outstanding_amount", None),
+            ActiveClientsMonthSum => ("active_clients", None),
             other if other.source() == Source::Activities => (other.of_loans().alias(), None),
             other => (other.alias(), None),
         }
@@ -272,7 +282,9 @@ impl Agg {
             | TargetNewClients
             | TargetDisbursedCount
             | TargetDisbursedAmount
-            | TargetRepaymentsCollected => Kind::Flow,
+            | TargetRepaymentsCollected
+            | OutstandingMonthSum
+            | ActiveClientsMonthSum => Kind::Flow,
             _ => Kind::Stock,
         }
     }
@@ -311,6 +323,25 @@ pub enum Formula {
         denominator: Agg,
         percent: bool,
     },
+    /// A rate over a period's average stock, annualised: the numerator × 12 ÷ m (m months in the period) ÷ the
+    /// average of the m + 1 month-ends from the one before the period to its last (`Average`), × 100. The numerator
+    /// is a flow summed over the period (`outflow: None`), or the stock's outflow: the opening stock plus the flow
+    /// minus the closing stock (clients who left).
+    OverAverage {
+        flow: Agg,
+        average: Average,
+        outflow: bool,
+    },
+}
+
+/// The average of a stock over the m + 1 month-ends from the one before a period to its last: the opening stock (the
+/// previous period's closing) plus the month-ends of the period, ÷ (m + 1).
+#[derive(Debug, Clone, Copy)]
+pub struct Average {
+    /// The stock (at a period's last month).
+    pub stock: Agg,
+    /// The stock summed over the months of a period.
+    pub month_sum: Agg,
 }
 
 impl Formula {
@@ -320,7 +351,13 @@ impl Formula {
             Formula::Ratio {
                 numerator, denominator, ..
             } => vec![numerator, denominator],
+            Formula::OverAverage { flow, average, .. } => vec![flow, average.stock, average.month_sum],
         }
+    }
+
+    /// Whether the formula reads the period before each period too (the opening stock of an average).
+    pub fn opens(&self) -> bool {
+        matches!(self, Formula::OverAverage { .. })
     }
 
     /// The same formula over the loans by activity, when that table carries every quantity it reads.
@@ -336,6 +373,7 @@ impl Formula {
                 denominator: denominator.by_activity()?,
                 percent,
             },
+            Formula::OverAverage { .. } => return None,
         })
     }
 }
@@ -640,6 +678,47 @@ pub static MEASURES: &[MeasureDef] = &[
         None
     ),
     measure!(
+        "writeOffRatio",
+        "WRITE_OFF_RATIO",
+        "Taux de passage en perte",
+        "نسبة الديون المشطوبة",
+        "Write-off ratio",
+        Percent,
+        Flow,
+        "Amount written off during the period × 12 ÷ m (m months in the period) ÷ the average gross outstanding of the \
+         m + 1 month-ends from the one before the period to its last × 100: annualised.",
+        Formula::OverAverage {
+            flow: WriteOff,
+            average: Average {
+                stock: Outstanding,
+                month_sum: OutstandingMonthSum,
+            },
+            outflow: false,
+        },
+        None
+    ),
+    measure!(
+        "clientTurnover",
+        "CLIENT_TURNOVER",
+        "Taux de rotation de la clientèle",
+        "نسبة دوران الزبناء",
+        "Client turnover",
+        Percent,
+        Flow,
+        "(Active clients at the end of the month before the period + new clients during the period − active clients \
+         at its end) × 12 ÷ m (m months in the period) ÷ the average active clients of the m + 1 month-ends from the \
+         one before the period to its last × 100: clients who left, annualised.",
+        Formula::OverAverage {
+            flow: NewClients,
+            average: Average {
+                stock: ActiveClients,
+                month_sum: ActiveClientsMonthSum,
+            },
+            outflow: true,
+        },
+        None
+    ),
+    measure!(
         "repaymentsDue",
         "REPAYMENTS_DUE",
         "Remboursements dus",
@@ -824,6 +903,22 @@ pub const FORMULAS_FR_AR: &[(&str, &str, &str)] = &[
         "WRITE_OFF_AMOUNT",
         "Montant passé en perte pendant la période, en dirhams.",
         "المبلغ المشطوب خلال الفترة، بالدرهم.",
+    ),
+    (
+        "WRITE_OFF_RATIO",
+        "Créances passées en perte pendant la période × 12 ÷ m (m mois dans la période) ÷ l'encours brut moyen des \
+         m + 1 fins de mois, de celle qui précède la période à la dernière × 100 : annualisé.",
+        "الديون المشطوبة خلال الفترة × 12 ÷ m (عدد أشهر الفترة) ÷ متوسط جاري القروض الإجمالي في نهايات الأشهر m + 1، من \
+         نهاية الشهر السابق للفترة إلى آخر شهر فيها × 100: على أساس سنوي.",
+    ),
+    (
+        "CLIENT_TURNOVER",
+        "(Clients actifs à la fin du mois précédant la période + nouveaux clients de la période − clients actifs à sa \
+         fin) × 12 ÷ m ÷ la moyenne des clients actifs des m + 1 fins de mois, de celle qui précède la période à la \
+         dernière × 100 : les clients sortis, annualisé.",
+        "(الزبناء النشيطون في نهاية الشهر السابق للفترة + الزبناء الجدد خلال الفترة − الزبناء النشيطون في نهايتها) × 12 ÷ m \
+         ÷ متوسط الزبناء النشيطين في نهايات الأشهر m + 1، من نهاية الشهر السابق للفترة إلى آخر شهر فيها × 100: الزبناء \
+         المغادرون، على أساس سنوي.",
     ),
     (
         "REPAYMENTS_DUE",

@@ -241,6 +241,11 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
     if let Some(compare) = compare {
         all_periods.extend(periods.iter().map(|p| compare.of(*p)));
     }
+    if measures.iter().any(|m| m.def.formula.opens()) {
+        // An average over month-ends opens with the month-end before the period: the previous period's closing.
+        let openings: Vec<Period> = all_periods.iter().map(|p| p.shift(-1)).collect();
+        all_periods.extend(openings);
+    }
     let months = all_periods.first().expect("a range has a period").first_month()
         ..=all_periods.last().expect("a range has a period").last_month();
     // Callers whose small groups are hidden read every month as released; the others the data at `as_of`.
@@ -407,8 +412,28 @@ impl Answer {
 
     /// The value of a measure and, for a ratio, its numerator and denominator.
     fn evaluate(&self, def: &MeasureDef, period: Period, key: &GroupKey) -> (Option<f64>, Option<f64>, Option<f64>) {
-        let get = |agg: Agg| self.cube.get(period, key, agg).map(|raw| agg.public(raw));
+        let at = |period: Period, agg: Agg| self.cube.get(period, key, agg).map(|raw| agg.public(raw));
+        let get = |agg: Agg| at(period, agg);
         match self.formula(def) {
+            Formula::OverAverage { flow, average, outflow } => {
+                let months = f64::from(period.granularity.months());
+                let (opening, closing) = (at(period.shift(-1), average.stock), get(average.stock));
+                let (Some(opening), Some(month_sum), Some(flow)) = (opening, get(average.month_sum), get(flow)) else {
+                    return (None, None, None);
+                };
+                let mean = (opening + month_sum) / (months + 1.0);
+                let moved = if outflow {
+                    match closing {
+                        Some(closing) => opening + flow - closing,
+                        None => return (None, None, None),
+                    }
+                } else {
+                    flow
+                };
+                let annualised = moved * 12.0 / months;
+                let value = (mean != 0.0).then(|| annualised / mean * 100.0);
+                (value, Some(annualised), Some(mean))
+            }
             Formula::Sum(agg) => (get(agg), None, None),
             Formula::Ratio {
                 numerator,
@@ -432,11 +457,16 @@ impl Answer {
         self.supports(def)?;
         // A measure is hidden in a period when any aggregate it reads is.
         let formula = self.formula(def);
-        let hidden = |period| {
-            formula
-                .aggs()
-                .into_iter()
-                .any(|agg| self.hidden.contains(period, key, agg))
+        let hidden = |period: Period| {
+            let opening = match formula {
+                Formula::OverAverage { average, .. } => self.hidden.contains(period.shift(-1), key, average.stock),
+                _ => false,
+            };
+            opening
+                || formula
+                    .aggs()
+                    .into_iter()
+                    .any(|agg| self.hidden.contains(period, key, agg))
         };
         let suppressed = hidden(period);
         let previous = self
@@ -456,7 +486,7 @@ impl Answer {
                     denominator: d,
                     ..
                 } => (Some(n), Some(d)),
-                Formula::Sum(_) => (None, None),
+                Formula::Sum(_) | Formula::OverAverage { .. } => (None, None),
             };
             return Ok(Some(Measure {
                 suppressed: true,

@@ -288,6 +288,8 @@ measure_fields! {
     rescheduled_amount => "rescheduledAmount", "Outstanding balance of rescheduled (renegotiated) loans at the end of the period (MAD, stock).";
     rescheduled_rate => "rescheduledRate", "Rescheduled portfolio ÷ gross outstanding at the end of the period (%, stock).";
     write_off_amount => "writeOffAmount", "Amount written off during the period (MAD, flow).";
+    write_off_ratio => "writeOffRatio", "Amount written off, annualised (× 12 ÷ months of the period), ÷ the average gross outstanding of the month-ends from the one before the period to its last (%; numerator: the annualised write-offs, denominator: the average outstanding).";
+    client_turnover => "clientTurnover", "Clients who left (active clients at the end of the month before the period + new clients − active clients at its end), annualised, ÷ the average active clients of the month-ends from the one before the period to its last (%; numerator and denominator as for writeOffRatio).";
     repayments_due => "repaymentsDue", "Principal and interest falling due during the period (MAD, flow).";
     repayments_collected => "repaymentsCollected", "Repayments collected during the period (MAD, flow).";
     collection_rate => "collectionRate", "Repayments collected ÷ repayments due during the period (%, flow).";
