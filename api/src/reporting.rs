@@ -29,6 +29,24 @@ pub fn deadline_day() -> u32 {
     })
 }
 
+/// The first month whose report must carry the loans by activity: the month the activities table came in, unless
+/// `ACTIVITY_REQUIRED_FROM` (`YYYY-MM`) says otherwise. Before it the table may be left out.
+pub const ACTIVITIES_REQUIRED_FROM: Month = Month(202612);
+
+/// The first month whose report must carry the activities table in force: `ACTIVITY_REQUIRED_FROM` when it is a
+/// month, else [`ACTIVITIES_REQUIRED_FROM`]. Read once.
+pub fn activities_required_from() -> Month {
+    static FROM: std::sync::OnceLock<Month> = std::sync::OnceLock::new();
+    *FROM.get_or_init(|| {
+        std::env::var("ACTIVITY_REQUIRED_FROM")
+            .ok()
+            .and_then(|v| crate::period::Period::parse(v.trim()).ok())
+            .filter(|p| p.granularity == crate::period::Granularity::Month)
+            .map(|p| p.first_month())
+            .unwrap_or(ACTIVITIES_REQUIRED_FROM)
+    })
+}
+
 /// The instant after which a month's report is late: the end of day [`deadline_day`] of the following month (UTC).
 pub fn deadline(month: Month) -> chrono::DateTime<Utc> {
     let next = month.shift(1);

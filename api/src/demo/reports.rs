@@ -312,6 +312,7 @@ pub(crate) async fn send_all<C: ConnectionTrait>(db: &C, statistics: &Statistics
             regions: regions.clone(),
             foreign_branches: Default::default(),
             previous: (t > 0).then(|| totals(&statistics.month_figures(a, t - 1))),
+            activities_required_from: crate::reporting::activities_required_from(),
         };
         let (valid, validation) = validate::validate(&tables, &context);
         let Some(valid) = valid else {

@@ -95,6 +95,7 @@ pub async fn context<C: ConnectionTrait>(
         regions: regions.into_iter().map(|r| (r.code, r.id)).collect(),
         foreign_branches,
         previous,
+        activities_required_from: crate::reporting::activities_required_from(),
     })
 }
 

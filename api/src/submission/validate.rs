@@ -37,6 +37,7 @@ pub mod rule {
     pub const COLLECTION_RATE_LOW: &str = "COLLECTION_RATE_LOW";
     pub const LOANS_WITHOUT_CLIENTS: &str = "LOANS_WITHOUT_CLIENTS";
     pub const ACTIVITY_TOTAL_MISMATCH: &str = "ACTIVITY_TOTAL_MISMATCH";
+    pub const ACTIVITIES_MISSING: &str = "ACTIVITIES_MISSING";
 }
 
 /// A stock moving more than this share from the previous month is flagged.
@@ -231,6 +232,8 @@ pub struct Context {
     pub foreign_branches: HashSet<String>,
     /// The association's totals of the previous month, when it reported one.
     pub previous: Option<Totals>,
+    /// The first month whose report must carry the activities table (`reporting::activities_required_from`).
+    pub activities_required_from: Month,
 }
 
 impl ValidationReport {
@@ -714,6 +717,21 @@ pub fn validate(report: &RawReport, context: &Context) -> (Option<Figures>, Vali
             });
         }
     }
+    if context.month >= context.activities_required_from && !report.contains_key(&Table::Activities) {
+        check.push_error(Problem {
+            table: Table::Activities.name().into(),
+            line: None,
+            subject: Subject::Table,
+            column: None,
+            value: None,
+            rule: rule::ACTIVITIES_MISSING.into(),
+            message: format!(
+                "the `activities` table is missing: from {} every report splits its loans by economic activity, one \
+                 row per region and activity (see the template)",
+                context.activities_required_from
+            ),
+        });
+    }
     let mut figures = Figures::default();
     let mut client_lines: BTreeMap<CellKey, usize> = BTreeMap::new();
     if let Some(raw) = report.get(&Table::Clients) {
@@ -1104,5 +1122,62 @@ fn warn(
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::submission::table::read_csv;
+
+    /// The templates of the required tables (their example rows), without the activities.
+    fn report_without_activities() -> RawReport {
+        [Table::Clients, Table::Loans, Table::Staff]
+            .into_iter()
+            .map(|table| {
+                (
+                    table,
+                    read_csv(table, table.template().as_bytes()).expect("a template reads"),
+                )
+            })
+            .collect()
+    }
+
+    fn context(month: i32, required_from: i32) -> Context {
+        Context {
+            month: Month(month),
+            current: Month(203001),
+            regions: [("MA-06".to_owned(), 6)].into_iter().collect(),
+            foreign_branches: HashSet::new(),
+            previous: None,
+            activities_required_from: Month(required_from),
+        }
+    }
+
+    fn rules(report: &ValidationReport) -> Vec<&str> {
+        report.errors.iter().map(|p| p.rule.as_str()).collect()
+    }
+
+    #[test]
+    fn the_activities_table_is_required_from_its_month_only() {
+        let report = report_without_activities();
+        let (_, before) = validate(&report, &context(202611, 202612));
+        assert!(
+            !rules(&before).contains(&rule::ACTIVITIES_MISSING),
+            "{:?}",
+            before.errors
+        );
+        let (figures, from) = validate(&report, &context(202612, 202612));
+        assert!(figures.is_none());
+        let missing = from
+            .errors
+            .iter()
+            .find(|p| p.rule == rule::ACTIVITIES_MISSING)
+            .unwrap_or_else(|| panic!("{:?}", from.errors));
+        assert_eq!(
+            (missing.table.as_str(), missing.subject),
+            ("activities", Subject::Table)
+        );
+        assert!(missing.message.contains("2026-12"), "{}", missing.message);
     }
 }
