@@ -22,6 +22,7 @@ mod m20261205_000012_add_association_name_en;
 mod m20261206_000013_create_alerts;
 mod m20261206_000014_create_activity_stat;
 mod m20261206_000015_targets_by_region;
+mod m20261206_000016_create_training_history;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_create_alerts::Migration),
             Box::new(m20261206_000014_create_activity_stat::Migration),
             Box::new(m20261206_000015_targets_by_region::Migration),
+            Box::new(m20261206_000016_create_training_history::Migration),
         ]
     }
 }

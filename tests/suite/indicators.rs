@@ -1309,3 +1309,57 @@ async fn write_off_ratio_and_client_turnover_annualise_over_the_average_of_month
     );
 }
 on_both_backends!(write_off_ratio_and_client_turnover_annualise_over_the_average_of_month_ends);
+
+/// Training since the centre began: the published total at the end of 2020 (70,995 participants, 160,979
+/// person-days), plus the actions recorded after it; no total for years before the first published one.
+async fn cumulative_training_runs_from_the_published_total(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let query =
+        r#"{ trainingIndicators(groupBy: [YEAR]) { year participants cumulativeParticipants cumulativePersonDays } }"#;
+    let rows = app.query(query, json!({})).await["trainingIndicators"].clone();
+    let year = |rows: &Value, y: i64| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["year"] == y)
+            .cloned()
+            .unwrap_or_else(|| panic!("{y} in {rows}"))
+    };
+    assert_eq!(year(&rows, 2020)["cumulativeParticipants"], 70_995);
+    assert_eq!(year(&rows, 2020)["cumulativePersonDays"], 160_979);
+    assert!(
+        year(&rows, 2019)["cumulativeParticipants"].is_null(),
+        "no published total before 2020"
+    );
+    app.db
+        .execute_unprepared(
+            "INSERT INTO training_action (code, format, audience, topic, delivery, starts_on, ends_on, training_days, \
+             participants, person_days) VALUES ('T-2021-1', 'PLANNED_STAFF_TRAINING', 'ASSOCIATION_STAFF', \
+             'Risk management', 'ON_SITE', '2021-03-01', '2021-03-03', 3, 100, 250)",
+        )
+        .await
+        .unwrap();
+    let rows = app.query(query, json!({})).await["trainingIndicators"].clone();
+    assert_eq!(year(&rows, 2021)["cumulativeParticipants"], 70_995 + 100);
+    assert_eq!(year(&rows, 2021)["cumulativePersonDays"], 160_979 + 250);
+    assert_eq!(
+        year(&rows, 2020)["cumulativeParticipants"],
+        70_995,
+        "a later action leaves 2020 as published"
+    );
+    let by_format = app
+        .query(
+            r#"{ trainingIndicators(groupBy: [YEAR, FORMAT]) { cumulativeParticipants } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(
+        by_format["trainingIndicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["cumulativeParticipants"].is_null()),
+        "running totals are of the whole activity, year by year"
+    );
+}
+on_both_backends!(cumulative_training_runs_from_the_published_total);

@@ -211,6 +211,13 @@ pub struct TrainingIndicatorRow {
     pub participants: i64,
     /// Person-days of training as reported (days; not recomputed from days × participants).
     pub person_days: i64,
+    /// Participants since the centre began (2008), at the end of the row's year: the latest published total at or
+    /// before it plus the actions recorded after. Only when grouped by YEAR alone and filtered by years only; null for
+    /// years before the first published total (the end of 2020: 70,995).
+    pub cumulative_participants: Option<i64>,
+    /// Person-days of training since the centre began, at the end of the row's year, as `cumulativeParticipants`
+    /// (end of 2020: 160,979).
+    pub cumulative_person_days: Option<i64>,
 }
 
 /// Aggregates of the centre's training activity.
@@ -240,9 +247,28 @@ impl TrainingSummaryQuery {
             deliveries: to_db::<_, db_enums::Delivery>(&f.deliveries),
         };
         let rows = summary::summarise(db(ctx), &dims, &filter).await?;
+        // Running totals make sense for the whole activity year by year.
+        let yearly = dims == [summary::TrainingDim::Year]
+            && filter.formats.is_none()
+            && filter.audiences.is_none()
+            && filter.deliveries.is_none();
+        let cumulative = if yearly {
+            let years: Vec<i32> = rows.iter().filter_map(|r| r.year).collect();
+            summary::cumulative(db(ctx), &years).await?
+        } else {
+            Vec::new()
+        };
+        let since = |year: Option<i32>| {
+            cumulative
+                .iter()
+                .find(|(y, _)| Some(*y) == year)
+                .and_then(|(_, total)| *total)
+        };
         Ok(rows
             .into_iter()
             .map(|r| TrainingIndicatorRow {
+                cumulative_participants: since(r.year).map(|c| c.participants),
+                cumulative_person_days: since(r.year).map(|c| c.person_days),
                 year: r.year,
                 format: r.format.map(Into::into),
                 audience: r.audience.map(Into::into),

@@ -144,3 +144,51 @@ pub async fn summarise<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// Participants and person-days of training since the centre began, at the end of a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cumulative {
+    pub participants: i64,
+    pub person_days: i64,
+}
+
+/// The running totals since the centre began, at the end of each year from the first published total
+/// (`training_history`): the latest published total at or before the year, plus the training actions recorded in the
+/// years after it. Years before the first published total have none (their history is not known).
+pub async fn cumulative<C: ConnectionTrait>(db: &C, years: &[i32]) -> ApiResult<Vec<(i32, Option<Cumulative>)>> {
+    let backend = db.get_database_backend();
+    let published: Vec<(i32, Cumulative)> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT year, participants, person_days FROM training_history ORDER BY year",
+        ))
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<i32>("", "year")?,
+                Cumulative {
+                    participants: row.try_get("", "participants")?,
+                    person_days: row.try_get("", "person_days")?,
+                },
+            ))
+        })
+        .collect::<ApiResult<_>>()?;
+    let recorded = summarise(db, &[TrainingDim::Year], &TrainingSummaryFilter::default()).await?;
+    Ok(years
+        .iter()
+        .map(|&year| {
+            let base = published.iter().rev().find(|(y, _)| *y <= year);
+            let total = base.map(|(from, base)| {
+                let after = recorded
+                    .iter()
+                    .filter(|r| r.year.is_some_and(|y| y > *from && y <= year));
+                Cumulative {
+                    participants: base.participants + after.clone().map(|r| r.participants).sum::<i64>(),
+                    person_days: base.person_days + after.map(|r| r.person_days).sum::<i64>(),
+                }
+            });
+            (year, total)
+        })
+        .collect())
+}
