@@ -668,4 +668,138 @@ mod tests {
             outcome.aggregates
         );
     }
+
+    /// One association's figure for one region and activity (the loans by activity).
+    fn activity_row(association: i32, region: i32, activity: usize, value: i64) -> Finest {
+        Finest {
+            bucket: month(0),
+            association,
+            key: GroupKey {
+                region: Some(region),
+                activity: Some(db_enums::Activity::ALL[activity]),
+                ..GroupKey::default()
+            },
+            values: vec![Some(value)],
+        }
+    }
+
+    /// Hiding across the loans and the loans by activity, on generated sectors (up to 6 regions × 4 activities, up to
+    /// 7 associations, some amounts zero, some callers knowing one association's figures). The loans' groupings (by
+    /// region, the activities summed away) are decided first; the activities' groupings are decided with those totals
+    /// fixed. Checked: (a) the totals over every activity are hidden exactly as the loans' groupings decided;
+    /// (b) under a total the loans show, a hidden activity group holding a small figure (fewer than 3 contributors, or
+    /// one other association's part for a caller knowing its own) is never the only hidden one holding someone
+    /// else's amount. And without the loans' decisions fixed, the activities' groupings alone do hide totals the
+    /// loans show, or show totals the loans hide: the fixing is needed.
+    #[test]
+    fn activity_groups_are_hidden_under_the_loans_totals() {
+        let mut rng = Rng(0x5eed_ac71_0000_0001);
+        let (mut diverging, mut hidden_cells) = (0, 0);
+        for _ in 0..400 {
+            let regions = 1 + rng.below(6) as i32;
+            let activities = 1 + rng.below(4) as usize;
+            let associations = 1 + rng.below(7) as i32;
+            let presence = 20 + rng.below(80);
+            let mut rows = Vec::new();
+            for association in 1..=associations {
+                for region in 1..=regions {
+                    for activity in 0..activities {
+                        if rng.below(100) >= presence {
+                            continue;
+                        }
+                        let value = if rng.below(5) == 0 {
+                            0
+                        } else {
+                            1 + rng.below(1_000) as i64
+                        };
+                        rows.push(activity_row(association, region, activity, value));
+                    }
+                }
+            }
+            let known = (rng.below(2) == 0).then(|| 1 + rng.below(associations as u64) as i32);
+            // The loans: the same figures with the activity summed away.
+            let loans_rows: Vec<Finest> = rows
+                .iter()
+                .map(|r| Finest {
+                    key: GroupKey {
+                        activity: None,
+                        ..r.key
+                    },
+                    ..r.clone()
+                })
+                .collect();
+            let mut loans = Cube::default();
+            assert!(derive_lattice(
+                &mut loans,
+                Granularity::Month,
+                &[Dim::Region],
+                &[AGG],
+                known,
+                &loans_rows
+            ));
+            let mut by_activity = Cube::default();
+            let dims = [Dim::Region, Dim::Activity];
+            assert!(derive_lattice(
+                &mut by_activity,
+                Granularity::Month,
+                &dims,
+                &[AGG],
+                known,
+                &rows
+            ));
+            let period = Period::containing(Granularity::Month, Month(month(0) as i32));
+            let fixed = Lattice::new(&loans).hidden(period, AGG, &[Dim::Region], None);
+            let lattice = Lattice::new(&by_activity);
+            let hidden = lattice.hidden(period, AGG, &dims, Some(&fixed));
+            let alone = lattice.hidden(period, AGG, &dims, None);
+            let totals = |set: &BTreeSet<GroupKey>| -> BTreeSet<GroupKey> {
+                set.iter().filter(|k| k.activity.is_none()).copied().collect()
+            };
+            // (a)
+            assert_eq!(totals(&hidden), fixed, "the totals are the loans'");
+            if totals(&alone) != fixed {
+                diverging += 1;
+            }
+            // (b): every line of activities under a total the loans show.
+            let contributors = |key: &GroupKey| by_activity.contributors(period, key, AGG);
+            let sensitive = |key: &GroupKey| match known {
+                None => (1..MIN_ASSOCIATIONS).contains(&contributors(key).all),
+                Some(_) => contributors(key).others == 1,
+            };
+            let mut lines: BTreeMap<GroupKey, Vec<GroupKey>> = BTreeMap::new();
+            for key in by_activity
+                .cells
+                .keys()
+                .map(|(_, k)| *k)
+                .filter(|k| k.activity.is_some())
+            {
+                lines.entry(without(key, Dim::Activity)).or_default().push(key);
+            }
+            for (total, line) in lines {
+                if hidden.contains(&total) || by_activity.get(period, &total, AGG).is_none() {
+                    continue;
+                }
+                let guarding: Vec<&GroupKey> = line
+                    .iter()
+                    .filter(|k| hidden.contains(k) && contributors(k).others > 0)
+                    .collect();
+                hidden_cells += guarding.len();
+                if let [only] = guarding[..] {
+                    assert!(
+                        !sensitive(only),
+                        "{only:?} is {total:?} minus its visible siblings: {:?}",
+                        contributors(only)
+                    );
+                }
+            }
+        }
+        assert!(
+            hidden_cells > 100,
+            "the sectors do hide activity groups: {hidden_cells}"
+        );
+        assert!(
+            diverging > 0,
+            "the activities' groupings alone never disagreed with the loans' on a total"
+        );
+    }
 }
