@@ -14,7 +14,7 @@ impl MigrationName for Migration {
 }
 
 /// The activities reported (leaf codes of the list; the groups above them are sums).
-const ACTIVITIES: &[&str] = &[
+pub(crate) const ACTIVITIES: &[&str] = &[
     "AGRICULTURE",
     "LIVESTOCK",
     "COMMERCE",

@@ -4,6 +4,7 @@
 //! constraint, which SQLite cannot alter), its rows kept.
 
 use crate::ddl::*;
+use crate::m20261206_000014_create_activity_stat::ACTIVITIES;
 use sea_orm_migration::prelude::*;
 
 pub struct Migration;
@@ -13,19 +14,6 @@ impl MigrationName for Migration {
         "m20261206_000015_targets_by_region"
     }
 }
-
-const ACTIVITIES: &[&str] = &[
-    "AGRICULTURE",
-    "LIVESTOCK",
-    "COMMERCE",
-    "CRAFTS",
-    "PRODUCTION",
-    "SERVICES",
-    "OTHER_IGA",
-    "HOUSING",
-    "UTILITIES_CONNECTION",
-    "UNSPECIFIED",
-];
 
 fn target(measures: &[&'static str], by_region: bool) -> TableCreateStatement {
     let mut table = Table::create();

@@ -519,6 +519,17 @@ const SEGMENTS: [&str; 3] = ["INDIVIDUAL", "SOLIDARITY_GROUP", "VERY_SMALL_ENTER
 const GENDERS: [&str; 2] = ["FEMALE", "MALE"];
 const AREAS: [&str; 2] = ["URBAN", "RURAL"];
 
+/// Pseudo-random draws below `n` from a seed (a linear congruential generator): the same fixtures on every run.
+fn draws(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut state = seed;
+    move |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % n
+    }
+}
+
 /// The fixtures: the demo as is, the issue's reproduction, and pseudo-random small groups.
 fn fixtures() -> Vec<Vec<String>> {
     let both = |condition: String| {
@@ -558,13 +569,7 @@ fn fixtures() -> Vec<Vec<String>> {
     ));
     let mut all = vec![Vec::new(), reproduction];
     for seed in [7u64, 1234] {
-        let mut state = seed;
-        let mut next = |n: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) as usize) % n
-        };
+        let mut next = draws(seed);
         let mut statements = Vec::new();
         for _ in 0..3 {
             let r = format!("MA-{:02}", 1 + next(12));
@@ -663,35 +668,24 @@ async fn no_combination_of_visible_fields_gives_a_hidden_aggregate_back(backend:
 }
 on_both_backends!(no_combination_of_visible_fields_gives_a_hidden_aggregate_back);
 
-/// The columns of the loans by activity.
-const ACTIVITY_COLUMNS: [&str; 7] = [
-    "disbursed_count",
-    "disbursed_amount",
-    "active_loans",
-    "outstanding_amount",
-    "par30_amount",
-    "repayments_due",
-    "repayments_collected",
-];
-const ACTIVITIES: [&str; 9] = [
-    "AGRICULTURE",
-    "LIVESTOCK",
-    "COMMERCE",
-    "CRAFTS",
-    "PRODUCTION",
-    "SERVICES",
-    "OTHER_IGA",
-    "HOUSING",
-    "UTILITIES_CONNECTION",
-];
+/// The activities the demo finances (every leaf code but UNSPECIFIED, which the fixtures use as a mark).
+fn activities() -> Vec<&'static str> {
+    entity::enums::Activity::ALL
+        .iter()
+        .filter(|a| **a != entity::enums::Activity::Unspecified)
+        .map(|a| a.as_str())
+        .collect()
+}
 
 /// Moves one activity's loans into another, for the rows matching `condition`: the activities still add up to the
 /// loans table, region by region, and the moved activity keeps only the other rows' contributors.
 fn move_activity(from: &str, to: &str, condition: &str) -> Vec<String> {
     let same = "x.association_id = activity_stat.association_id AND x.region_id = activity_stat.region_id \
                 AND x.period = activity_stat.period";
-    let sets: Vec<String> = ACTIVITY_COLUMNS
+    let sets: Vec<String> = api::facts::ACTIVITIES
+        .measures
         .iter()
+        .map(|m| m.column)
         .map(|c| format!("{c} = {c} + (SELECT x.{c} FROM activity_stat x WHERE {same} AND x.activity = '{from}')"))
         .collect();
     let both = format!(
@@ -750,13 +744,8 @@ fn activity_fixtures() -> Vec<Vec<String>> {
     ));
     let mut all = vec![Vec::new(), reproduction];
     for seed in [11u64, 4321] {
-        let mut state = seed;
-        let mut next = |n: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) as usize) % n
-        };
+        let mut next = draws(seed);
+        let activities = activities();
         let mut statements = Vec::new();
         for _ in 0..3 {
             let r = format!("MA-{:02}", 1 + next(12));
@@ -767,7 +756,7 @@ fn activity_fixtures() -> Vec<Vec<String>> {
                 association(a),
                 association(b)
             )));
-            let (from, to) = (ACTIVITIES[next(9)], ACTIVITIES[next(9)]);
+            let (from, to) = (activities[next(activities.len())], activities[next(activities.len())]);
             if from != to {
                 let r = format!("MA-{:02}", 1 + next(12));
                 let condition = if next(2) == 0 {

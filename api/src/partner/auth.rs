@@ -92,26 +92,10 @@ pub async fn authenticate(
             _ => Ok(scope),
         });
     }
-    let prefix = &secret[..keys::PREFIX_LEN];
-    let Some((key, Some(owner))) = api_key::Entity::find()
-        .filter(api_key::Column::Prefix.eq(prefix))
-        .find_also_related(partner::Entity)
-        .one(db)
-        .await?
-    else {
-        return Ok(Err(KeyRefusal::Unknown));
+    let (key, owner) = match standing(db, &secret[..keys::PREFIX_LEN], Some(&digest)).await? {
+        Ok(found) => found,
+        Err(refusal) => return Ok(Err(refusal)),
     };
-    if !same_digest(&key.hash, &digest) {
-        return Ok(Err(KeyRefusal::Unknown));
-    }
-    if key.revoked_at.is_some() {
-        return Ok(Err(KeyRefusal::Revoked));
-    }
-    if let Some(expires) = key.expires_at
-        && expires <= now
-    {
-        return Ok(Err(KeyRefusal::Expired(expires)));
-    }
     if key.last_used_at.is_none_or(|used| now - used > Duration::minutes(1)) {
         // Last use is kept to the minute: one write per key and minute at most.
         let mut used: api_key::ActiveModel = key.clone().into();
@@ -140,6 +124,18 @@ fn scope_of(key: &api_key::Model, owner: &partner::Model) -> Scope {
 /// A key named by its prefix alone (a signed link carries no secret): the scope it grants and the digest it is
 /// stored as, which signs its links; or why it is refused (unknown, revoked, expired), read now, in one statement.
 pub async fn by_prefix(db: &DatabaseConnection, prefix: &str) -> Result<Result<(Scope, String), KeyRefusal>, ApiError> {
+    Ok(standing(db, prefix, None)
+        .await?
+        .map(|(key, owner)| (scope_of(&key, &owner), key.hash)))
+}
+
+/// The key of a prefix with its partner, read now in one statement, when it stands: known (and, given a digest,
+/// stored as it: checked before anything else is said of the key), not revoked, not expired.
+async fn standing(
+    db: &DatabaseConnection,
+    prefix: &str,
+    digest: Option<&str>,
+) -> Result<Result<(api_key::Model, partner::Model), KeyRefusal>, ApiError> {
     let Some((key, Some(owner))) = api_key::Entity::find()
         .filter(api_key::Column::Prefix.eq(prefix))
         .find_also_related(partner::Entity)
@@ -148,6 +144,9 @@ pub async fn by_prefix(db: &DatabaseConnection, prefix: &str) -> Result<Result<(
     else {
         return Ok(Err(KeyRefusal::Unknown));
     };
+    if digest.is_some_and(|digest| !same_digest(&key.hash, digest)) {
+        return Ok(Err(KeyRefusal::Unknown));
+    }
     if key.revoked_at.is_some() {
         return Ok(Err(KeyRefusal::Revoked));
     }
@@ -156,5 +155,5 @@ pub async fn by_prefix(db: &DatabaseConnection, prefix: &str) -> Result<Result<(
     {
         return Ok(Err(KeyRefusal::Expired(expires)));
     }
-    Ok(Ok((scope_of(&key, &owner), key.hash)))
+    Ok(Ok((key, owner)))
 }
