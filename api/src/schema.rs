@@ -10,7 +10,7 @@ use crate::programme::{ProgrammeQuery, ProgrammeSummaryQuery};
 use crate::region::RegionQuery;
 use crate::release::ReleaseMutation;
 use crate::release::ReleaseQuery;
-use crate::statistics::StatisticsQuery;
+use crate::statistics::{StatisticsQuery, TargetMutation};
 use crate::submission::{SubmissionMutation, SubmissionQuery};
 use crate::training::{TrainingQuery, TrainingSummaryQuery};
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema};
@@ -35,10 +35,16 @@ pub struct Query(
     AlertQuery,
 );
 
-/// Changes: the associations' monthly reports, partners' webhooks, and, reserved to the observatory, partners, keys,
+/// Changes: the associations' monthly reports and targets, partners' webhooks, and, reserved to the observatory, partners, keys,
 /// releases and alert rules. Every change is audited.
 #[derive(MergedObject, Default)]
-pub struct Mutation(PartnerMutation, ReleaseMutation, SubmissionMutation, AlertMutation);
+pub struct Mutation(
+    PartnerMutation,
+    ReleaseMutation,
+    SubmissionMutation,
+    TargetMutation,
+    AlertMutation,
+);
 
 /// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).
 #[derive(MergedSubscription, Default)]

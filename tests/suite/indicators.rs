@@ -1363,3 +1363,100 @@ async fn cumulative_training_runs_from_the_published_total(backend: Backend) {
     );
 }
 on_both_backends!(cumulative_training_runs_from_the_published_total);
+
+/// An association sets its year's targets (over all its regions, by region, for repayments collected) with its
+/// `write` key; they replace the year's earlier ones and are what `indicators` sums. A target that does not read is
+/// refused naming it, and nothing is stored; another association's key is refused.
+async fn an_association_sets_its_years_targets_by_region(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let nour = app
+        .key_with(observatory_tests::PartnerKind::Association, Some("NOUR"), &["write"])
+        .await;
+    let other = app
+        .key_with(observatory_tests::PartnerKind::Association, Some("ATLAS"), &["write"])
+        .await;
+    // January 2021 is not released: the observatory reads it.
+    let partner = app.issue_key(observatory_tests::PartnerKind::Observatory, None).await;
+    let set = |targets: &str| {
+        format!(
+            r#"mutation {{ setTargets(association: "NOUR", year: 2021, targets: [{targets}]) {{ year targets }} }}"#
+        )
+    };
+    let targets = r#"{ month: 1, measure: DISBURSED_AMOUNT, amount: "1000.50" },
+        { month: 1, measure: DISBURSED_AMOUNT, region: "MA-06", amount: "600" },
+        { month: 1, measure: DISBURSED_AMOUNT, region: "MA-07", amount: "400.50" },
+        { month: 1, measure: REPAYMENTS_COLLECTED, amount: "900" },
+        { month: 2, measure: NEW_CLIENTS, count: 10 }"#;
+    let reply = app.graphql_as(Some(&nour), &set(targets), json!({})).await;
+    assert_eq!(reply.data()["setTargets"], json!({ "year": 2021, "targets": 5 }));
+    let (app, partner) = (&app, &partner);
+    let read = |group_by: &str| {
+        let query = format!(
+            r#"{{ indicators(period: {{ from: "2021-01", to: "2021-01" }}, groupBy: [{group_by}],
+                 filter: {{ associations: ["NOUR"] }}) {{ region {{ code }} disbursedAmount {{ target }}
+                 repaymentsCollected {{ target }} }} }}"#
+        );
+        async move { app.graphql_as(Some(partner), &query, json!({})).await.data()["indicators"].clone() }
+    };
+    let own = read("ASSOCIATION").await;
+    assert_eq!(own[0]["disbursedAmount"]["target"], 1000.5, "{own}");
+    assert_eq!(own[0]["repaymentsCollected"]["target"], 900.0);
+    let regions = read("REGION").await;
+    let region = |code: &str| {
+        regions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["region"]["code"] == code)
+            .cloned()
+    };
+    assert_eq!(
+        region("MA-06").unwrap()["disbursedAmount"]["target"],
+        600.0,
+        "{regions}"
+    );
+    assert_eq!(region("MA-07").unwrap()["disbursedAmount"]["target"], 400.5);
+    // Problems are named and nothing is stored.
+    for (bad, field) in [
+        (r#"{ month: 13, measure: NEW_CLIENTS, count: 1 }"#, "targets[1].month"),
+        (r#"{ month: 1, measure: NEW_CLIENTS, amount: "5" }"#, "targets[1].count"),
+        (
+            r#"{ month: 1, measure: DISBURSED_AMOUNT, region: "MA-99", amount: "5" }"#,
+            "targets[1].region",
+        ),
+        (
+            r#"{ month: 1, measure: NEW_CLIENTS, count: 1 }, { month: 1, measure: NEW_CLIENTS, count: 2 }"#,
+            "targets[2].month",
+        ),
+    ] {
+        let reply = app.graphql_as(Some(&nour), &set(bad), json!({})).await;
+        assert_eq!(reply.codes(), vec!["BAD_USER_INPUT".to_owned()], "{}", reply.body);
+        assert!(reply.message().contains(field), "{field}: {}", reply.message());
+    }
+    assert_eq!(
+        read("ASSOCIATION").await[0]["disbursedAmount"]["target"],
+        1000.5,
+        "a refused set stores nothing"
+    );
+    let forbidden = app.graphql_as(Some(&other), &set(targets), json!({})).await;
+    assert_eq!(forbidden.codes(), vec!["FORBIDDEN".to_owned()], "{}", forbidden.body);
+    // A new set replaces the year.
+    let reply = app
+        .graphql_as(
+            Some(&nour),
+            &set(r#"{ month: 1, measure: DISBURSED_AMOUNT, amount: "2000" }"#),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reply.data()["setTargets"]["targets"], 1);
+    assert_eq!(read("ASSOCIATION").await[0]["disbursedAmount"]["target"], 2000.0);
+    assert!(
+        read("REGION")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["disbursedAmount"]["target"].is_null())
+    );
+}
+on_both_backends!(an_association_sets_its_years_targets_by_region);

@@ -5,6 +5,7 @@
 //! indicator layer, which applies the stock and flow rules.
 
 pub mod store;
+pub mod targets;
 
 use crate::association::Association;
 use crate::context::{db, scope, wants_total};
@@ -443,12 +444,7 @@ connection!(
 );
 
 fn is_amount(measure: db_enums::TargetMeasure) -> bool {
-    matches!(
-        measure,
-        db_enums::TargetMeasure::DisbursedAmount
-            | db_enums::TargetMeasure::OutstandingAmount
-            | db_enums::TargetMeasure::RepaymentsCollected
-    )
+    targets::is_amount(measure)
 }
 
 /// An association's objective for one measure in one month.
@@ -671,5 +667,93 @@ impl StatisticsQuery {
         )
         .await?;
         Ok(TargetConnection(rows))
+    }
+}
+
+/// One monthly objective of an association, as set by `setTargets`.
+#[derive(InputObject)]
+pub struct TargetInput {
+    /// Month of the year (1 to 12).
+    pub month: i32,
+    /// Measure the objective is for.
+    pub measure: TargetMeasure,
+    /// Region code (`MA-06`) the objective is for; none: all the association's regions.
+    pub region: Option<String>,
+    /// Economic activity the objective is for; none: all activities.
+    pub activity: Option<Activity>,
+    /// The objective, for measures counted in units (new clients, loans disbursed).
+    pub count: Option<i64>,
+    /// The objective in MAD, for amount measures (amount disbursed, gross outstanding, repayments collected).
+    pub amount: Option<Money>,
+}
+
+/// The targets stored by `setTargets`.
+#[derive(async_graphql::SimpleObject)]
+pub struct TargetsSet {
+    /// The association's code.
+    pub association: String,
+    /// The year whose targets were replaced.
+    pub year: i32,
+    /// How many monthly targets the year now has.
+    pub targets: i32,
+}
+
+/// Setting targets.
+#[derive(Default)]
+pub struct TargetMutation;
+
+#[Object]
+impl TargetMutation {
+    /// Sets an association's monthly targets for a year, replacing every target it had for that year (over all its
+    /// regions, by region and by activity) in one transaction: an association key with the `write` scope for its own
+    /// association, or an observatory key with `write` for any. A group's target in `indicators` is the sum of its
+    /// associations' targets for it, shown when every association with figures there set one. A target that does
+    /// not read (a month outside 1 to 12, an unknown region, a count for an amount measure, the same month, measure,
+    /// region and activity twice) answers `BAD_USER_INPUT` naming it (`targets[3].amount`) and stores nothing.
+    /// Audited.
+    async fn set_targets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code of the association.")] association: String,
+        #[graphql(desc = "The year (2019, 2020, ...).")] year: i32,
+        #[graphql(desc = "Every monthly target of the year; an empty list removes them.")] targets: Vec<TargetInput>,
+    ) -> Result<TargetsSet> {
+        let mut rows = Vec::with_capacity(targets.len());
+        for (i, t) in targets.into_iter().enumerate() {
+            let measure: db_enums::TargetMeasure = t.measure.into();
+            let value = match (targets::is_amount(measure), t.count, t.amount) {
+                (false, Some(count), None) if count >= 0 => count,
+                (true, None, Some(amount)) => amount.0,
+                (false, Some(_), None) => {
+                    return Err(ApiError::bad_input(format!("targets[{}].count: a count is 0 or more", i + 1)).into());
+                }
+                (amount, ..) => {
+                    let (field, other) = if amount {
+                        ("amount", "count")
+                    } else {
+                        ("count", "amount")
+                    };
+                    return Err(ApiError::bad_input(format!(
+                        "targets[{}].{field}: {} is set with `{field}` alone (not `{other}`)",
+                        i + 1,
+                        measure.as_str()
+                    ))
+                    .into());
+                }
+            };
+            rows.push(targets::NewTarget {
+                month: t.month,
+                measure,
+                region: t.region,
+                activity: t.activity.map(Into::into),
+                value,
+            });
+        }
+        let count = targets::set(db(ctx), scope(ctx), &association, year, rows).await?;
+        Ok(TargetsSet {
+            association,
+            year,
+            targets: count as i32,
+        })
     }
 }
