@@ -556,14 +556,16 @@ impl Reads {
         }
     }
 
-    /// Every grouping `derive` works out from a finest statement's rows: once per request.
+    /// Every grouping `derive` works out from a finest statement's rows for the aggregates `aggs`: once per request
+    /// and set of aggregates (the rows are read once whatever the aggregates).
     async fn lattice<C: ConnectionTrait>(
         &self,
         db: &C,
         statement: Statement,
+        aggs: &[Agg],
         derive: impl FnOnce(&[QueryResult]) -> ApiResult<Option<Cube>>,
     ) -> ApiResult<Option<Arc<Cube>>> {
-        let cell = cell(&self.lattices, &crate::sql::key(&statement));
+        let cell = cell(&self.lattices, &format!("{} {aggs:?}", crate::sql::key(&statement)));
         cell.get_or_try_init(|| async {
             let rows = self.rows(db, statement).await?;
             Ok::<_, crate::error::ApiError>(derive(&rows)?.map(Arc::new))
@@ -631,9 +633,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &
             .filter(|(source, _)| *source != Source::Branches)
             .filter_map(
                 |(source, aggs)| match monthly_statement(backend, *source, aggs, request) {
-                    // Every aggregate the statement sums: two fields whose statements read the same words share its
-                    // derived lattice, whichever of their aggregates each asked for.
-                    Monthly::Finest(statement) => Some((*source, statement_aggs(*source, aggs), statement)),
+                    Monthly::Finest(statement) => Some((*source, aggs.clone(), statement)),
                     Monthly::Plain(_) => None,
                 },
             )
@@ -642,7 +642,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: &CubeRequest, reads: &
         let derived = futures_util::future::try_join_all(finest.iter().map(|(source, aggs, statement)| {
             let mut bounded = statement.clone();
             bounded.sql = format!("{} LIMIT {}", bounded.sql, MAX_FINEST_ROWS + 1);
-            reads.lattice(db, bounded, move |rows| {
+            reads.lattice(db, bounded, aggs, move |rows| {
                 let mut derived = Cube::default();
                 let lattice = request.lattice_dims(*source);
                 Ok((rows.len() <= MAX_FINEST_ROWS
