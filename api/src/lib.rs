@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod facts;
+pub mod finance;
 pub mod graphql;
 pub mod http;
 pub mod keys;

@@ -58,6 +58,32 @@ pub fn deadline(month: Month) -> chrono::DateTime<Utc> {
         .and_utc()
 }
 
+/// Days after a quarter's last day by which its financial statement is due (inclusive, UTC), unless
+/// `STATEMENT_DEADLINE_DAYS` (1 to 365) says otherwise.
+pub const STATEMENT_DEADLINE_DAYS: u32 = 45;
+
+/// The statement deadline in force, in days after the quarter's end. Read once.
+pub fn statement_deadline_days() -> u32 {
+    static DAYS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *DAYS.get_or_init(|| {
+        std::env::var("STATEMENT_DEADLINE_DAYS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|d| (1..=365).contains(d))
+            .unwrap_or(STATEMENT_DEADLINE_DAYS)
+    })
+}
+
+/// The instant after which a quarter's statement is late: the end of the quarter's last day plus
+/// [`statement_deadline_days`] (UTC). 2020-Q4 is due by 14 February 2021 inclusive.
+pub fn statement_deadline(quarter: crate::period::Period) -> chrono::DateTime<Utc> {
+    let last_day = quarter.last_month().last_day();
+    (last_day + chrono::Days::new(u64::from(statement_deadline_days()) + 1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+}
+
 /// The first month any association has an accepted report of: reporting starts there.
 pub async fn first_reported_month<C: ConnectionTrait>(db: &C) -> ApiResult<Option<Month>> {
     let first: Option<Option<i32>> = Entity::find()

@@ -33,6 +33,7 @@ pub struct Query(
     SubmissionQuery,
     crate::labels::LabelQuery,
     AlertQuery,
+    crate::finance::StatementQuery,
 );
 
 /// Changes: the associations' monthly reports and targets, partners' webhooks, and, reserved to the observatory, partners, keys,
@@ -44,6 +45,7 @@ pub struct Mutation(
     SubmissionMutation,
     TargetMutation,
     AlertMutation,
+    crate::finance::StatementMutation,
 );
 
 /// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).

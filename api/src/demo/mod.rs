@@ -27,6 +27,7 @@ mod activity;
 mod branches;
 mod reference;
 pub(crate) mod reports;
+mod statements;
 mod stats;
 mod util;
 
@@ -65,6 +66,8 @@ pub struct Summary {
     pub programmes: usize,
     /// Released months (all 24).
     pub releases: usize,
+    /// Quarterly financial statements accepted: every association's 8 quarters, 2019-Q1 to 2020-Q4.
+    pub statements: usize,
 }
 
 /// Inserts the whole demo dataset. Expects the regions (seeded by migration) and no other rows.
@@ -91,6 +94,7 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
     let statistics = stats::Statistics::generate();
     let branches = util::insert_all(db, branches::rows(&statistics, &ids)).await?;
     let sent = reports::send_all(db, &statistics, &ids).await?;
+    let statements = statements::send_all(db, &statistics, &ids).await?;
     let target_rows = util::insert_all(db, statistics.target_rows(&ids)).await?;
     let (programmes, programme_ids) = activity::insert_programmes(db, &ids).await?;
     let training_actions = activity::insert_training(db, &ids, &programme_ids).await?;
@@ -106,6 +110,7 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
         training_actions,
         programmes,
         releases: sent.releases,
+        statements,
     })
 }
 
@@ -124,6 +129,14 @@ pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     }
     for facts in crate::facts::ALL {
         db.execute(&Query::delete().from_table(facts.revisions).take()).await?;
+    }
+    for table in [
+        "fin_stat_revision",
+        "fin_stat",
+        "statement_submission",
+        "quarter_release",
+    ] {
+        db.execute(&Query::delete().from_table(table).take()).await?;
     }
     audit_event::Entity::delete_many().exec(db).await?;
     submission::Entity::delete_many().exec(db).await?;

@@ -104,12 +104,13 @@ async fn before_the_body(
     association: &str,
     month: &str,
     parts: &axum::http::request::Parts,
-) -> Result<crate::period::Month, Response> {
-    let month = match Period::parse(month) {
-        Ok(period) if period.granularity == Granularity::Month => period.start,
+) -> Result<Period, Response> {
+    let period = match Period::parse(month) {
+        Ok(period) if matches!(period.granularity, Granularity::Month | Granularity::Quarter) => period,
         _ => {
             return Err(bad_request(&format!(
-                "`{month}` is not a month: write it YYYY-MM, for example 2021-01"
+                "`{month}` is neither a month nor a quarter: write a month's report's period YYYY-MM (2021-01) and a \
+                 statement's YYYY-Qn (2020-Q4)"
             )));
         }
     };
@@ -128,10 +129,13 @@ async fn before_the_body(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Err(unsupported(
+        return Err(unsupported(if period.granularity == Granularity::Quarter {
+            "send the statement as multipart/form-data with one part `statements`, a CSV file (line,value), or one \
+             `workbook`"
+        } else {
             "send the report as multipart/form-data with the parts clients, loans, staff (and optionally branches), \
-             each a CSV file",
-        ));
+             each a CSV file"
+        }));
     }
     let declared = parts
         .headers
@@ -141,7 +145,7 @@ async fn before_the_body(
     if declared.is_some_and(|length| length > MAX_REPORT_BYTES) {
         return Err(too_large());
     }
-    Ok(month)
+    Ok(period)
 }
 
 /// The parts of a report as sent: CSV files by table, or one workbook.
@@ -158,8 +162,8 @@ async fn receive(
     parts: axum::http::request::Parts,
     body: Body,
 ) -> Response {
-    let month = match before_the_body(state, &scope, &association, &month, &parts).await {
-        Ok(month) => month,
+    let period = match before_the_body(state, &scope, &association, &month, &parts).await {
+        Ok(period) => period,
         Err(refused) => return closing(refused),
     };
     let idempotency_key = match parts.headers.get("idempotency-key").map(|v| v.to_str()) {
@@ -182,12 +186,41 @@ async fn receive(
     };
     // Reading files is work for a blocking thread, not for the threads that answer requests.
     let read = tokio::task::spawn_blocking(move || read_sent(sent)).await;
-    let (tables, payload) = match read {
+    let (mut tables, payload) = match read {
         Ok(Ok(read)) => read,
         Ok(Err(Malformed::Encoding(message))) => return unsupported(&message),
         Ok(Err(Malformed::Shape(message))) => return bad_request(&message),
         Err(_) => return error_response(ApiError::Internal("reading a report failed".into())),
     };
+    if period.granularity == Granularity::Quarter {
+        if let Some(other) = tables.keys().find(|t| **t != Table::Statements) {
+            return bad_request(&format!(
+                "a quarter takes its financial statement alone: the `{}` table belongs to a month's report, sent to \
+                 /reports/{{association}}/YYYY-MM",
+                other.name()
+            ));
+        }
+        let statement = crate::finance::store::NewStatement {
+            association,
+            quarter: period,
+            table: tables.remove(&Table::Statements),
+            payload,
+            idempotency_key,
+        };
+        return match crate::finance::store::submit(&state.inner.db, &scope, statement).await {
+            Ok(model) => match crate::finance::view(&state.inner.db, &model).await {
+                Ok(view) => respond(StatusCode::CREATED, MediaType::Json, view.to_string().into_bytes()),
+                Err(error) => error_response(error),
+            },
+            Err(error) => error_response(error),
+        };
+    }
+    if tables.remove(&Table::Statements).is_some() {
+        return bad_request(
+            "the `statements` table is a quarter's financial statement: send it alone to /reports/{association}/YYYY-Qn",
+        );
+    }
+    let month = period.start;
     let report = NewReport {
         association,
         month,
@@ -257,7 +290,8 @@ async fn parts_of(parts: axum::http::request::Parts, bytes: axum::body::Bytes) -
         }
         let Some(table) = Table::from_name(&name) else {
             return Err(bad_request(&format!(
-                "unknown part `{name}`: the parts are clients, loans, staff and, optionally, branches and activities"
+                "unknown part `{name}`: a month's parts are clients, loans, staff and, optionally, branches and \
+                 activities; a quarter's is statements"
             )));
         };
         if files.iter().any(|(t, _)| *t == table) {
@@ -317,7 +351,7 @@ pub async fn template(Path(file): Path<String>) -> Response {
             StatusCode::NOT_FOUND,
             MediaType::Json,
             code::NOT_FOUND,
-            "no such template: use clients.csv, loans.csv, staff.csv or branches.csv",
+            "no such template: use clients.csv, loans.csv, staff.csv, branches.csv, activities.csv or statements.csv",
         );
     };
     let mut response = (StatusCode::OK, table.template()).into_response();

@@ -99,20 +99,20 @@ pub async fn context<C: ConnectionTrait>(
     })
 }
 
-/// The message of a rejected report.
-fn rejection(report: &ValidationReport) -> ApiError {
+/// The message of a rejected report (`what`: report or statement; `period`: month or quarter).
+pub(crate) fn rejection(report: &ValidationReport, what: &str, period: &str) -> ApiError {
     let count = report.error_count;
     let message = if report.truncated {
         format!(
-            "the report was rejected with {count} problems; nothing was stored: `extensions.report.errors` lists the \
+            "the {what} was rejected with {count} problems; nothing was stored: `extensions.report.errors` lists the \
              first {} (every rule at least once) and `extensions.report.errorsByRule` counts them all; fix them and \
-             send the whole month again",
+             send the whole {period} again",
             report.errors.len()
         )
     } else {
         format!(
-            "the report was rejected with {count} problem{}; nothing was stored: see `extensions.report.errors`, fix \
-             every line listed and send the whole month again",
+            "the {what} was rejected with {count} problem{}; nothing was stored: see `extensions.report.errors`, fix \
+             every line listed and send the whole {period} again",
             if count == 1 { "" } else { "s" }
         )
     };
@@ -151,7 +151,7 @@ pub async fn submit(db: &DatabaseConnection, actor: &Scope, report: NewReport) -
     let context = context(db, owner.id, report.month, branch_codes(&report.tables)).await?;
     let (figures, validation) = validate::validate(&report.tables, &context);
     let Some(figures) = figures else {
-        return Err(rejection(&validation));
+        return Err(rejection(&validation, "report", "month"));
     };
     let warnings = serde_json::to_string(&validation).unwrap_or_default();
     super::accept::accept(

@@ -17,9 +17,12 @@ pub enum Table {
     Staff,
     Branches,
     Activities,
+    /// The quarterly financial statement (`line,value`): sent for a quarter, never with a month's tables.
+    Statements,
 }
 
 impl Table {
+    /// The tables of a monthly report.
     pub const ALL: [Table; 5] = [
         Table::Clients,
         Table::Loans,
@@ -36,16 +39,20 @@ impl Table {
             Table::Staff => "staff",
             Table::Branches => "branches",
             Table::Activities => "activities",
+            Table::Statements => "statements",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Table> {
-        Table::ALL.into_iter().find(|t| t.name() == name)
+        Table::ALL
+            .into_iter()
+            .chain([Table::Statements])
+            .find(|t| t.name() == name)
     }
 
     /// Whether every report must carry this table (branches and activities may be left out).
     pub fn required(self) -> bool {
-        !matches!(self, Table::Branches | Table::Activities)
+        !matches!(self, Table::Branches | Table::Activities | Table::Statements)
     }
 
     /// The fact table the report table fills (branches are checked, not stored as facts).
@@ -57,6 +64,7 @@ impl Table {
     pub fn columns(self) -> Vec<&'static str> {
         match self.facts() {
             Some(facts) => facts.fields(),
+            None if self == Table::Statements => vec!["line", "value"],
             None => vec![
                 "code",
                 "name",
@@ -93,6 +101,7 @@ impl Table {
                 "587500.00",
             ],
             Table::Staff => &["NETWORK", "FEMALE", "42"],
+            Table::Statements => &["BS_CASH", "1250000.00"],
             // The loans example's row, financing commerce: the two tables reconcile.
             Table::Activities => &[
                 "MA-06",
@@ -122,6 +131,9 @@ impl Table {
 
     /// The CSV template: the header and one example row.
     pub fn template(self) -> String {
+        if self == Table::Statements {
+            return crate::finance::chart::template();
+        }
         format!("{}\n{}\n", self.columns().join(","), self.example().join(","))
     }
 }

@@ -264,7 +264,7 @@ impl Default for Month {
 /// Collects the problems of a report: every warning, and the errors up to [`MAX_LISTED_ERRORS`] (every error
 /// counted by rule), so that a report of a million bad rows takes no more memory than one of a thousand.
 #[derive(Default)]
-struct Checker {
+pub(crate) struct Checker {
     errors: Vec<Problem>,
     /// Errors found by rule, listed or not.
     counts: BTreeMap<String, usize>,
@@ -272,6 +272,11 @@ struct Checker {
 }
 
 impl Checker {
+    /// Whether any error was found.
+    pub(crate) fn has_errors(&self) -> bool {
+        !self.counts.is_empty()
+    }
+
     /// Whether an error of `rule` is to be listed; counts it in any case.
     fn admit(&mut self, rule: &str) -> bool {
         let first = match self.counts.get_mut(rule) {
@@ -304,14 +309,14 @@ impl Checker {
         true
     }
 
-    fn push_error(&mut self, problem: Problem) {
+    pub(crate) fn push_error(&mut self, problem: Problem) {
         if self.admit(&problem.rule) {
             self.errors.push(problem);
         }
     }
 
     /// An error of a row: of one of its cells when `column` is given, of the whole row otherwise.
-    fn error(&mut self, table: Table, line: usize, column: &str, value: &str, rule: &str, message: String) {
+    pub(crate) fn error(&mut self, table: Table, line: usize, column: &str, value: &str, rule: &str, message: String) {
         let subject = if column.is_empty() { Subject::Row } else { Subject::Cell };
         self.error_about(subject, table, line, column, value, rule, message);
     }
@@ -346,7 +351,7 @@ impl Checker {
         });
     }
 
-    fn into_report(self) -> ValidationReport {
+    pub(crate) fn into_report(self) -> ValidationReport {
         let error_count = self.counts.values().sum();
         ValidationReport {
             truncated: error_count > self.errors.len(),
@@ -358,7 +363,7 @@ impl Checker {
     }
 
     /// A warning about a cell of `line`, or about the whole month (one of its totals) without a line.
-    fn warning(
+    pub(crate) fn warning(
         &mut self,
         table: &str,
         line: Option<usize>,
@@ -380,9 +385,9 @@ impl Checker {
 }
 
 /// One row being read: its cells by column name.
-struct Row<'a> {
+pub(crate) struct Row<'a> {
     table: Table,
-    line: usize,
+    pub(crate) line: usize,
     cells: HashMap<&'a str, &'a str>,
     /// Columns of the table that are missing from the file: not reported again per row.
     absent: &'a HashSet<&'static str>,
@@ -390,7 +395,7 @@ struct Row<'a> {
 
 impl Row<'_> {
     /// The cell's text, or `None` after reporting it missing (or when the whole column is missing).
-    fn text(&self, column: &'static str, check: &mut Checker) -> Option<&str> {
+    pub(crate) fn text(&self, column: &'static str, check: &mut Checker) -> Option<&str> {
         if self.absent.contains(column) {
             return None;
         }
@@ -434,7 +439,7 @@ impl Row<'_> {
     }
 
     /// A whole, non-negative count.
-    fn count(&self, column: &'static str, check: &mut Checker) -> Option<i64> {
+    pub(crate) fn count(&self, column: &'static str, check: &mut Checker) -> Option<i64> {
         let text = self.text(column, check)?;
         let centimes = self.number(column, text, check)?;
         if centimes % 100 != 0 {
@@ -452,9 +457,18 @@ impl Row<'_> {
     }
 
     /// An amount in MAD with at most two decimals, returned in centimes.
-    fn amount(&self, column: &'static str, check: &mut Checker) -> Option<i64> {
+    pub(crate) fn amount(&self, column: &'static str, check: &mut Checker) -> Option<i64> {
         let text = self.text(column, check)?;
         self.number(column, text, check)
+    }
+
+    /// An amount in MAD with at most two decimals that may be negative (a loss), returned in centimes.
+    pub(crate) fn signed_amount(&self, column: &'static str, check: &mut Checker) -> Option<i64> {
+        let text = self.text(column, check)?;
+        match text.strip_prefix('-') {
+            Some(magnitude) => self.number(column, magnitude, check).map(|v| -v),
+            None => self.number(column, text, check),
+        }
     }
 
     /// A non-negative decimal number with at most two decimals, in hundredths.
@@ -539,7 +553,7 @@ const CATEGORY_CODES: &[(&str, StaffCategory)] = &[
 const KIND_CODES: &[(&str, BranchKind)] = &[("AGENCY", BranchKind::Agency), ("MOBILE", BranchKind::Mobile)];
 
 /// Checks the header of a table: missing and unknown columns. Returns the columns missing.
-fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&'static str> {
+pub(crate) fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&'static str> {
     let expected = table.columns();
     let mut seen = HashSet::new();
     for name in &raw.columns {
@@ -586,7 +600,11 @@ fn check_columns(table: Table, raw: &RawTable, check: &mut Checker) -> HashSet<&
     absent
 }
 
-fn rows<'a>(table: Table, raw: &'a RawTable, absent: &'a HashSet<&'static str>) -> impl Iterator<Item = Row<'a>> + 'a {
+pub(crate) fn rows<'a>(
+    table: Table,
+    raw: &'a RawTable,
+    absent: &'a HashSet<&'static str>,
+) -> impl Iterator<Item = Row<'a>> + 'a {
     let names: Vec<String> = raw.columns.iter().map(|c| c.to_ascii_lowercase()).collect();
     raw.rows.iter().map(move |(line, cells)| {
         let mut map = HashMap::new();
@@ -662,7 +680,7 @@ fn par30_within_outstanding(row: &Row<'_>, outstanding: Option<i64>, par30: Opti
     );
 }
 
-fn duplicate(table: Table, line: usize, first: usize, check: &mut Checker) {
+pub(crate) fn duplicate(table: Table, line: usize, first: usize, check: &mut Checker) {
     check.error(
         table,
         line,
