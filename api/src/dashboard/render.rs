@@ -306,7 +306,8 @@ pub fn format(value: f64, unit: Unit, language: Language) -> String {
     match unit {
         Unit::Mad => number(value / 1_000_000.0, 1, language),
         Unit::Percent => percent(value, 2, language),
-        Unit::ClientsPerStaff => number(value, 1, language),
+        Unit::ClientsPerStaff | Unit::ClientsPerLoanOfficer => number(value, 1, language),
+        Unit::Multiple => number(value, 2, language),
         Unit::Count | Unit::MadPerLoan | Unit::MadPerClient => number(value, 0, language),
     }
 }

@@ -79,7 +79,7 @@ pub(crate) fn statements(statistics: &Statistics, a: usize) -> Vec<Lines> {
     let capital_ratio = 0.22 + 0.18 * (profile.founded - 1993) as f64 / 17.0;
     let small = profile.size < 3.0;
     // The balance sheet's other items, as shares of the portfolio.
-    let assets_of = |glp: i64, allowance: i64, late: bool| -> [i64; 7] {
+    let assets_of = |glp: i64, late: bool| -> [i64; 7] {
         let g = glp as f64;
         [
             round(g * 0.05),
@@ -88,17 +88,13 @@ pub(crate) fn statements(statistics: &Statistics, a: usize) -> Vec<Lines> {
             round(g * 0.008),
             round(g * 0.005),
             round(g * 0.025),
-            round(g * 0.004) + 0 * allowance,
+            round(g * 0.004),
         ]
     };
     let total = |glp: i64, allowance: i64, others: &[i64; 7]| glp - allowance + others.iter().sum::<i64>();
     // The opening balance, at the end of 2018.
     let mut allowance = round(m.par30[0] as f64 * coverage);
-    let opening_assets = total(
-        m.outstanding[0],
-        allowance,
-        &assets_of(m.outstanding[0], allowance, false),
-    );
+    let opening_assets = total(m.outstanding[0], allowance, &assets_of(m.outstanding[0], false));
     let mut equity = round(opening_assets as f64 * capital_ratio);
     let donated = round(equity as f64 * 0.35);
     let other_equity = round(equity as f64 * 0.10);
@@ -149,7 +145,7 @@ pub(crate) fn statements(statistics: &Statistics, a: usize) -> Vec<Lines> {
         allowance = closing_allowance;
         equity += net_income;
         year_result += net_income;
-        let others = assets_of(glp, allowance, year_2020 && q >= 5);
+        let others = assets_of(glp, year_2020 && q >= 5);
         let assets = total(glp, allowance, &others);
         let liabilities = assets - equity;
         let interest_payable = round(liabilities as f64 * 0.004);
@@ -351,7 +347,7 @@ mod tests {
     fn the_statements_hold_every_identity_and_2020_shows_the_crisis() {
         let statistics = Statistics::generate();
         let mut below = 0;
-        for a in 0..ASSOCIATIONS.len() {
+        for (a, association) in ASSOCIATIONS.iter().enumerate() {
             let quarters = statements(&statistics, a);
             for (q, lines) in quarters.iter().enumerate() {
                 for identity in IDENTITIES {
@@ -377,7 +373,7 @@ mod tests {
                 }
             }
             let year = |y: usize| quarters[y * 4..y * 4 + 4].iter().map(oss).sum::<f64>() / 4.0;
-            assert!(year(0) > 1.0, "{} in 2019: {}", ASSOCIATIONS[a].code, year(0));
+            assert!(year(0) > 1.0, "{} in 2019: {}", association.code, year(0));
             if quarters[4..].iter().any(|q| oss(q) < 1.0) {
                 below += 1;
             }

@@ -3,6 +3,7 @@
 //! `releaseQuarter`, `statementSubmissions`, `financialStatements` and `chartOfAccounts`.
 
 pub mod chart;
+pub mod ratios;
 pub mod store;
 pub mod validate;
 

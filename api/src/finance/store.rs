@@ -476,3 +476,146 @@ pub async fn release(
     txn.commit().await?;
     Ok(model)
 }
+
+/// Which statements a read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The current accepted statements.
+    Now,
+    /// Each association-quarter's statement as it stood at an instant (its last revision received by then).
+    At(chrono::DateTime<Utc>),
+    /// Each quarter as it stood at its own release (of the quarters released by the instant, or now).
+    AsReleased(Option<chrono::DateTime<Utc>>),
+}
+
+/// The lines of the association-quarters the caller may read, as they stood (`standing`): association → quarter
+/// (last month) → lines. Partners and the public read released quarters (released by the instant, for a read as of
+/// one), an association its own, the observatory everything.
+pub async fn standing_lines<C: ConnectionTrait>(
+    db: &C,
+    access: RowAccess,
+    associations: Option<&[i32]>,
+    quarters: std::ops::RangeInclusive<i32>,
+    standing: Standing,
+) -> ApiResult<BTreeMap<i32, BTreeMap<i32, Lines>>> {
+    if standing == Standing::Now {
+        return lines(db, access, associations, quarters).await;
+    }
+    if access == RowAccess::None {
+        return Ok(BTreeMap::new());
+    }
+    let released: BTreeMap<i32, chrono::DateTime<Utc>> = entity::quarter_release::Entity::find()
+        .filter(entity::quarter_release::Column::Period.between(*quarters.start(), *quarters.end()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.period, r.released_at))
+        .collect();
+    let instant = match standing {
+        Standing::At(at) | Standing::AsReleased(Some(at)) => Some(at),
+        _ => None,
+    };
+    // The instant each quarter is read as of, and whether the caller may read it at all.
+    let as_of = |period: i32| -> Option<Option<chrono::DateTime<Utc>>> {
+        let release = released.get(&period).copied();
+        let visible = match access {
+            RowAccess::Released => release.is_some_and(|r| instant.is_none_or(|at| r <= at)),
+            _ => true,
+        };
+        if !visible {
+            return None;
+        }
+        Some(match standing {
+            Standing::AsReleased(_) => release.or(instant),
+            _ => instant,
+        })
+    };
+    let mut select = Entity::find()
+        .filter(statement_submission::Column::Period.between(*quarters.start(), *quarters.end()))
+        .filter(statement_submission::Column::Status.is_in([SubmissionStatus::Accepted, SubmissionStatus::Superseded]));
+    if let RowAccess::OwnOnly(own) = access {
+        select = select.filter(statement_submission::Column::AssociationId.eq(own));
+    }
+    if let Some(ids) = associations {
+        select = select.filter(statement_submission::Column::AssociationId.is_in(ids.iter().copied()));
+    }
+    // The standing submission of each association-quarter: its last revision received by the instant.
+    let mut standing_of: BTreeMap<(i32, i32), Model> = BTreeMap::new();
+    for model in select.all(db).await? {
+        let Some(at) = as_of(model.period) else { continue };
+        if at.is_some_and(|at| model.received_at > at) {
+            continue;
+        }
+        let key = (model.association_id, model.period);
+        if standing_of.get(&key).is_none_or(|s| s.revision < model.revision) {
+            standing_of.insert(key, model);
+        }
+    }
+    let mut out: BTreeMap<i32, BTreeMap<i32, Lines>> = BTreeMap::new();
+    let mut put = |association: i32, period: i32, line: &str, value: i64| {
+        if let Some(line) = super::chart::line_of(line) {
+            out.entry(association)
+                .or_default()
+                .entry(period)
+                .or_default()
+                .insert(line.code, value);
+        }
+    };
+    let current: Vec<(i32, i32)> = standing_of
+        .iter()
+        .filter(|(_, m)| m.status == SubmissionStatus::Accepted)
+        .map(|(key, _)| *key)
+        .collect();
+    if !current.is_empty() {
+        let current: std::collections::HashSet<(i32, i32)> = current.into_iter().collect();
+        let rows = entity::fin_stat::Entity::find()
+            .filter(entity::fin_stat::Column::Period.between(*quarters.start(), *quarters.end()))
+            .all(db)
+            .await?;
+        for row in rows {
+            if current.contains(&(row.association_id, row.period)) {
+                put(row.association_id, row.period, &row.line, row.value);
+            }
+        }
+    }
+    let superseded: Vec<i64> = standing_of
+        .values()
+        .filter(|m| m.status == SubmissionStatus::Superseded)
+        .map(|m| m.id)
+        .collect();
+    #[derive(FromQueryResult)]
+    struct Kept {
+        association_id: i32,
+        period: i32,
+        line: String,
+        value: i64,
+    }
+    for chunk in superseded.chunks(500) {
+        let mut binder = crate::sql::Binder::new(db.get_database_backend());
+        let condition = binder.one_of("submission_id", chunk);
+        let sql = format!("SELECT association_id, period, line, value FROM fin_stat_revision WHERE {condition}");
+        for kept in Kept::find_by_statement(binder.statement(sql)).all(db).await? {
+            put(kept.association_id, kept.period, &kept.line, kept.value);
+        }
+    }
+    Ok(out)
+}
+
+/// The reference series by year: inflation and the market rate of funds (decimals).
+pub async fn reference_series<C: ConnectionTrait>(
+    db: &C,
+) -> ApiResult<(std::collections::HashMap<i32, f64>, std::collections::HashMap<i32, f64>)> {
+    let (mut inflation, mut market) = (std::collections::HashMap::new(), std::collections::HashMap::new());
+    for row in entity::reference_series::Entity::find().all(db).await? {
+        match row.code.as_str() {
+            "INFLATION" => {
+                inflation.insert(row.year, row.value);
+            }
+            "MARKET_RATE_FUNDS" => {
+                market.insert(row.year, row.value);
+            }
+            _ => {}
+        }
+    }
+    Ok((inflation, market))
+}

@@ -2,6 +2,7 @@
 //! whether it is a stock or a flow, and which dimensions break it down.
 
 use crate::facts::{Facts, Quantity};
+pub use crate::finance::ratios::Ratio;
 
 /// A dimension of the indicator cube.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +56,9 @@ pub enum Unit {
     MadPerLoan,
     MadPerClient,
     ClientsPerStaff,
+    /// A plain quotient (2.5 means two and a half times).
+    Multiple,
+    ClientsPerLoanOfficer,
 }
 
 /// Where a summed quantity is read.
@@ -332,6 +336,9 @@ pub enum Formula {
         average: Average,
         outflow: bool,
     },
+    /// A financial ratio of the quarterly statements (with the monthly rows and reference series it reads),
+    /// computed by `finance::ratios` at QUARTER and YEAR granularity.
+    Financial(Ratio),
 }
 
 /// The average of a stock over the m + 1 month-ends from the one before a period to its last: the opening stock (the
@@ -352,6 +359,7 @@ impl Formula {
                 numerator, denominator, ..
             } => vec![numerator, denominator],
             Formula::OverAverage { flow, average, .. } => vec![flow, average.stock, average.month_sum],
+            Formula::Financial(_) => Vec::new(),
         }
     }
 
@@ -373,7 +381,7 @@ impl Formula {
                 denominator: denominator.by_activity()?,
                 percent,
             },
-            Formula::OverAverage { .. } => return None,
+            Formula::OverAverage { .. } | Formula::Financial(_) => return None,
         })
     }
 }
@@ -803,6 +811,279 @@ pub static MEASURES: &[MeasureDef] = &[
         None,
         only & [Dim::Association]
     ),
+    measure!(
+        "operationalSelfSufficiency",
+        "OSS",
+        "Autosuffisance opérationnelle",
+        "الاكتفاء الذاتي التشغيلي",
+        "Operational self-sufficiency",
+        Percent,
+        Flow,
+        "Financial revenue ÷ (financial expense + net impairment loss + operating expense) × 100, over the period (statements; QUARTER and YEAR).",
+        Formula::Financial(Ratio::OperationalSelfSufficiency),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "financialSelfSufficiency",
+        "FSS",
+        "Autosuffisance financière",
+        "الاكتفاء الذاتي المالي",
+        "Financial self-sufficiency",
+        Percent,
+        Flow,
+        "Financial revenue ÷ (financial expense + net impairment loss + operating expense + adjustments) × 100; adjustments: (Avg_Q(equity) − Avg_Q(net fixed assets)) × inflation × m ÷ 12, plus max(0, Avg_Q(subsidised funding) × market rate × m ÷ 12 − interest paid on it), plus in-kind subsidies (statements; QUARTER and YEAR).",
+        Formula::Financial(Ratio::FinancialSelfSufficiency),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "returnOnAssets",
+        "ROA",
+        "Rendement des actifs",
+        "العائد على الأصول",
+        "Return on assets",
+        Percent,
+        Flow,
+        "(Net operating income − taxes) × 12 ÷ m ÷ the average total assets of the quarter-ends from the one before the period to its last × 100 (statements; QUARTER and YEAR).",
+        Formula::Financial(Ratio::ReturnOnAssets),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "adjustedReturnOnAssets",
+        "AROA",
+        "Rendement ajusté des actifs",
+        "العائد المعدل على الأصول",
+        "Adjusted return on assets",
+        Percent,
+        Flow,
+        "(Net operating income − the self-sufficiency adjustments − taxes) × 12 ÷ m ÷ the average total assets of the quarter-ends from the one before the period to its last × 100 (statements; QUARTER and YEAR).",
+        Formula::Financial(Ratio::AdjustedReturnOnAssets),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "returnOnEquity",
+        "ROE",
+        "Rendement des fonds propres",
+        "العائد على الأموال الذاتية",
+        "Return on equity",
+        Percent,
+        Flow,
+        "(Net operating income − taxes) × 12 ÷ m ÷ the average total equity of the quarter-ends from the one before the period to its last × 100 (statements; QUARTER and YEAR).",
+        Formula::Financial(Ratio::ReturnOnEquity),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "portfolioYield",
+        "YIELD_NOMINAL",
+        "Rendement nominal du portefeuille",
+        "المردودية الاسمية للمحفظة",
+        "Nominal portfolio yield",
+        Percent,
+        Flow,
+        "(Interest + fees on the loan portfolio) × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (statements and monthly reports; QUARTER and YEAR).",
+        Formula::Financial(Ratio::PortfolioYield),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "realPortfolioYield",
+        "YIELD_REAL",
+        "Rendement réel du portefeuille",
+        "المردودية الحقيقية للمحفظة",
+        "Real portfolio yield",
+        Percent,
+        Flow,
+        "(Nominal yield − inflation) ÷ (1 + inflation) × 100, with the year's inflation (reference series INFLATION); numerator and denominator are the nominal yield's (QUARTER and YEAR).",
+        Formula::Financial(Ratio::RealPortfolioYield),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "operatingExpenseRatio",
+        "OPEX_RATIO",
+        "Ratio de charges d'exploitation",
+        "نسبة مصاريف الاستغلال",
+        "Operating expense ratio",
+        Percent,
+        Flow,
+        "Operating expense × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::OperatingExpenseRatio),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "costPerClient",
+        "COST_PER_CLIENT",
+        "Coût par client",
+        "التكلفة لكل زبون",
+        "Cost per client",
+        MadPerClient,
+        Flow,
+        "Operating expense × 12 ÷ m ÷ the average active clients of the month-ends from the one before the period to its last (MAD per client per year; QUARTER and YEAR).",
+        Formula::Financial(Ratio::CostPerClient),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "costPerLoan",
+        "COST_PER_LOAN",
+        "Coût par prêt",
+        "التكلفة لكل قرض",
+        "Cost per loan",
+        MadPerLoan,
+        Flow,
+        "Operating expense × 12 ÷ m ÷ the average active loans of the month-ends from the one before the period to its last (MAD per loan per year; QUARTER and YEAR).",
+        Formula::Financial(Ratio::CostPerLoan),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "fundingExpenseRatio",
+        "FUNDING_EXPENSE_RATIO",
+        "Ratio de charges financières",
+        "نسبة المصاريف المالية",
+        "Funding expense ratio",
+        Percent,
+        Flow,
+        "Financial expense × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::FundingExpenseRatio),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "costOfFunds",
+        "COST_OF_FUNDS",
+        "Coût des ressources",
+        "تكلفة الموارد",
+        "Cost of funds",
+        Percent,
+        Flow,
+        "Interest and fees on funding liabilities × 12 ÷ m ÷ the average deposits and borrowings of the quarter-ends from the one before the period to its last × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::CostOfFunds),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "impairmentExpenseRatio",
+        "IMPAIRMENT_EXPENSE_RATIO",
+        "Ratio de coût du risque",
+        "نسبة تكلفة المخاطر",
+        "Impairment expense ratio",
+        Percent,
+        Flow,
+        "(Impairment expense − recoveries) × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::ImpairmentExpenseRatio),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "loanLossRate",
+        "LOAN_LOSS_RATE",
+        "Taux de perte sur prêts",
+        "معدل الخسارة على القروض",
+        "Loan loss rate",
+        Percent,
+        Flow,
+        "(Amount written off in the monthly reports − recoveries) × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::LoanLossRate),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "riskCoverage",
+        "RISK_COVERAGE",
+        "Taux de couverture du risque",
+        "نسبة تغطية المخاطر",
+        "Risk coverage ratio",
+        Percent,
+        Stock,
+        "Impairment loss allowance at the period's end ÷ PAR30 at its last month × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::RiskCoverage),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "debtToEquity",
+        "DEBT_TO_EQUITY",
+        "Ratio d'endettement",
+        "نسبة المديونية",
+        "Debt to equity",
+        Multiple,
+        Stock,
+        "Total liabilities ÷ total equity at the period's end (times; QUARTER and YEAR).",
+        Formula::Financial(Ratio::DebtToEquity),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "capitalToAssets",
+        "CAPITAL_TO_ASSETS",
+        "Fonds propres sur actifs",
+        "الأموال الذاتية إلى الأصول",
+        "Capital to assets",
+        Percent,
+        Stock,
+        "Total equity ÷ total assets at the period's end × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::CapitalToAssets),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "portfolioToAssets",
+        "PORTFOLIO_TO_ASSETS",
+        "Portefeuille sur actifs",
+        "المحفظة إلى الأصول",
+        "Portfolio to assets",
+        Percent,
+        Stock,
+        "Gross loan portfolio ÷ total assets at the period's end × 100 (statements; QUARTER and YEAR).",
+        Formula::Financial(Ratio::PortfolioToAssets),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "liquidRatio",
+        "LIQUID_RATIO",
+        "Ratio de liquidité",
+        "نسبة السيولة",
+        "Liquid ratio",
+        Percent,
+        Stock,
+        "(Cash + short-term placements) ÷ (deposits + short-term borrowings + interest payable + other current liabilities) at the period's end × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::LiquidRatio),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "borrowersPerLoanOfficer",
+        "BORROWERS_PER_LOAN_OFFICER",
+        "Emprunteurs par agent de crédit",
+        "عدد المقترضين لكل مكلف بالقروض",
+        "Borrowers per loan officer",
+        ClientsPerLoanOfficer,
+        Stock,
+        "Active clients at the period's last month ÷ loan officers at its end (statements; QUARTER and YEAR).",
+        Formula::Financial(Ratio::BorrowersPerLoanOfficer),
+        None,
+        only & [Dim::Association]
+    ),
+    measure!(
+        "personnelAllocation",
+        "PERSONNEL_ALLOCATION",
+        "Part des agents de crédit",
+        "نسبة المكلفين بالقروض",
+        "Personnel allocation ratio",
+        Percent,
+        Stock,
+        "Loan officers at the period's end ÷ staff at its last month × 100 (QUARTER and YEAR).",
+        Formula::Financial(Ratio::PersonnelAllocation),
+        None,
+        only & [Dim::Association]
+    ),
 ];
 
 pub fn measure(field: &str) -> &'static MeasureDef {
@@ -954,6 +1235,111 @@ pub const FORMULAS_FR_AR: &[(&str, &str, &str)] = &[
         "CLIENTS_PER_STAFF",
         "Clients actifs ÷ effectif du personnel à la fin de la période.",
         "الزبناء النشيطون ÷ عدد المستخدمين في نهاية الفترة.",
+    ),
+    (
+        "OSS",
+        "Produits financiers ÷ (charges financières + dotations nettes aux provisions + charges d'exploitation) × 100, sur la période (états financiers ; trimestre et année).",
+        "الإيرادات المالية ÷ (المصاريف المالية + صافي مخصصات انخفاض القيمة + مصاريف الاستغلال) × 100، خلال الفترة (القوائم المالية؛ ربع سنة وسنة).",
+    ),
+    (
+        "FSS",
+        "Produits financiers ÷ (charges financières + dotations nettes aux provisions + charges d'exploitation + ajustements) × 100 ; ajustements : (moyenne trimestrielle des fonds propres − moyenne des immobilisations nettes) × inflation × m ÷ 12, plus max(0, moyenne des financements bonifiés × taux du marché × m ÷ 12 − intérêts payés), plus dons en nature.",
+        "الإيرادات المالية ÷ (المصاريف المالية + صافي المخصصات + مصاريف الاستغلال + التعديلات) × 100؛ التعديلات: (متوسط الأموال الذاتية − متوسط الأصول الثابتة الصافية) × التضخم × m ÷ 12، زائد max(0، متوسط التمويلات المدعمة × سعر السوق × m ÷ 12 − الفوائد المؤداة)، زائد الهبات العينية.",
+    ),
+    (
+        "ROA",
+        "(Résultat d'exploitation − impôts) × 12 ÷ m ÷ moyenne du total actif des fins de trimestre, de celle qui précède la période à sa dernière × 100.",
+        "(نتيجة الاستغلال − الضرائب) × 12 ÷ m ÷ متوسط مجموع الأصول في نهايات الأرباع، من التي تسبق الفترة إلى آخرها × 100.",
+    ),
+    (
+        "AROA",
+        "(Résultat d'exploitation − ajustements de l'autosuffisance financière − impôts) × 12 ÷ m ÷ moyenne trimestrielle du total actif × 100.",
+        "(نتيجة الاستغلال − تعديلات الاكتفاء الذاتي المالي − الضرائب) × 12 ÷ m ÷ متوسط مجموع الأصول الربعي × 100.",
+    ),
+    (
+        "ROE",
+        "(Résultat d'exploitation − impôts) × 12 ÷ m ÷ moyenne trimestrielle des fonds propres × 100.",
+        "(نتيجة الاستغلال − الضرائب) × 12 ÷ m ÷ متوسط الأموال الذاتية الربعي × 100.",
+    ),
+    (
+        "YIELD_NOMINAL",
+        "(Intérêts + commissions sur crédits) × 12 ÷ m ÷ moyenne de l'encours brut des fins de mois, de celle qui précède la période à sa dernière × 100.",
+        "(الفوائد + العمولات على القروض) × 12 ÷ m ÷ متوسط المبلغ الجاري الإجمالي في نهايات الأشهر، من التي تسبق الفترة إلى آخرها × 100.",
+    ),
+    (
+        "YIELD_REAL",
+        "(Rendement nominal − inflation) ÷ (1 + inflation) × 100, avec l'inflation de l'année (série de référence INFLATION).",
+        "(المردودية الاسمية − التضخم) ÷ (1 + التضخم) × 100، بتضخم السنة (السلسلة المرجعية INFLATION).",
+    ),
+    (
+        "OPEX_RATIO",
+        "Charges d'exploitation × 12 ÷ m ÷ moyenne mensuelle de l'encours brut × 100.",
+        "مصاريف الاستغلال × 12 ÷ m ÷ المتوسط الشهري للمبلغ الجاري الإجمالي × 100.",
+    ),
+    (
+        "COST_PER_CLIENT",
+        "Charges d'exploitation × 12 ÷ m ÷ moyenne mensuelle des clients actifs (MAD par client et par an).",
+        "مصاريف الاستغلال × 12 ÷ m ÷ المتوسط الشهري للزبناء النشيطين (درهم لكل زبون في السنة).",
+    ),
+    (
+        "COST_PER_LOAN",
+        "Charges d'exploitation × 12 ÷ m ÷ moyenne mensuelle des prêts actifs (MAD par prêt et par an).",
+        "مصاريف الاستغلال × 12 ÷ m ÷ المتوسط الشهري للقروض النشيطة (درهم لكل قرض في السنة).",
+    ),
+    (
+        "FUNDING_EXPENSE_RATIO",
+        "Charges financières × 12 ÷ m ÷ moyenne mensuelle de l'encours brut × 100.",
+        "المصاريف المالية × 12 ÷ m ÷ المتوسط الشهري للمبلغ الجاري الإجمالي × 100.",
+    ),
+    (
+        "COST_OF_FUNDS",
+        "Charges d'intérêts sur financements × 12 ÷ m ÷ moyenne trimestrielle des dépôts et emprunts × 100.",
+        "فوائد التمويلات × 12 ÷ m ÷ المتوسط الربعي للودائع والاقتراضات × 100.",
+    ),
+    (
+        "IMPAIRMENT_EXPENSE_RATIO",
+        "(Dotations aux provisions − récupérations) × 12 ÷ m ÷ moyenne mensuelle de l'encours brut × 100.",
+        "(مخصصات انخفاض القيمة − المسترجعات) × 12 ÷ m ÷ المتوسط الشهري للمبلغ الجاري الإجمالي × 100.",
+    ),
+    (
+        "LOAN_LOSS_RATE",
+        "(Montants radiés des rapports mensuels − récupérations) × 12 ÷ m ÷ moyenne mensuelle de l'encours brut × 100.",
+        "(المبالغ المشطوبة في التقارير الشهرية − المسترجعات) × 12 ÷ m ÷ المتوسط الشهري للمبلغ الجاري الإجمالي × 100.",
+    ),
+    (
+        "RISK_COVERAGE",
+        "Provisions pour créances en souffrance à la fin de la période ÷ PAR30 du dernier mois × 100.",
+        "مخصصات الديون المتعثرة في نهاية الفترة ÷ المحفظة المعرضة للخطر 30 يوما في آخر شهر × 100.",
+    ),
+    (
+        "DEBT_TO_EQUITY",
+        "Total du passif exigible ÷ total des fonds propres à la fin de la période (en nombre de fois).",
+        "مجموع الخصوم ÷ مجموع الأموال الذاتية في نهاية الفترة (عدد المرات).",
+    ),
+    (
+        "CAPITAL_TO_ASSETS",
+        "Total des fonds propres ÷ total actif à la fin de la période × 100.",
+        "مجموع الأموال الذاتية ÷ مجموع الأصول في نهاية الفترة × 100.",
+    ),
+    (
+        "PORTFOLIO_TO_ASSETS",
+        "Encours brut de crédits ÷ total actif à la fin de la période × 100 (états financiers).",
+        "المبلغ الجاري الإجمالي للقروض ÷ مجموع الأصول في نهاية الفترة × 100 (القوائم المالية).",
+    ),
+    (
+        "LIQUID_RATIO",
+        "(Caisse et banques + placements à court terme) ÷ (dépôts + emprunts à court terme + intérêts courus à payer + autres dettes à court terme) à la fin de la période × 100.",
+        "(النقد + التوظيفات قصيرة الأجل) ÷ (الودائع + الاقتراضات قصيرة الأجل + الفوائد المستحقة + الخصوم الجارية الأخرى) في نهاية الفترة × 100.",
+    ),
+    (
+        "BORROWERS_PER_LOAN_OFFICER",
+        "Clients actifs du dernier mois ÷ agents de crédit à la fin de la période.",
+        "الزبناء النشيطون في آخر شهر ÷ المكلفون بالقروض في نهاية الفترة.",
+    ),
+    (
+        "PERSONNEL_ALLOCATION",
+        "Agents de crédit à la fin de la période ÷ effectif du dernier mois × 100.",
+        "المكلفون بالقروض في نهاية الفترة ÷ عدد المستخدمين في آخر شهر × 100.",
     ),
 ];
 

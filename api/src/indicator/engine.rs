@@ -3,7 +3,7 @@
 //! groups hidden for the callers who must not see them (see `hiding`). The sums are read by `store`; nothing here
 //! knows GraphQL: `indicators` (in `mod.rs`) and the alert judge both call it.
 
-use super::catalog::{Agg, Dim, Formula, MeasureDef, Source};
+use super::catalog::{Agg, Dim, Formula, MeasureDef, Ratio, Source};
 use super::cube::{Cube, CubeFilter, CubeRequest, Derived, GroupKey};
 use super::hiding::{self, Hidden};
 use super::store;
@@ -157,8 +157,28 @@ impl Reports {
     }
 }
 
+/// The financial ratios of an answer's periods and groups (`finance::ratios`), and the inflation of each year.
+#[derive(Default)]
+struct Finance {
+    groups: crate::finance::ratios::Grouped,
+    inflation: HashMap<i32, f64>,
+}
+
+impl Finance {
+    fn sums(&self, period: Period, key: &GroupKey, ratio: Ratio) -> Option<crate::finance::ratios::Sums> {
+        if key.dims().iter().any(|d| *d != Dim::Association) {
+            return None;
+        }
+        self.groups
+            .get(&(period, key.association))
+            .and_then(|ratios| ratios.get(&ratio))
+            .copied()
+    }
+}
+
 /// What every row of one answer shares; each measure of a row is evaluated from it when asked for.
 pub struct Answer {
+    granularity: Granularity,
     /// The periods of the rows.
     periods: Vec<Period>,
     cube: Cube,
@@ -176,6 +196,11 @@ pub struct Answer {
     changes: Option<Cube>,
     /// Per target read, period and group: the associations with figures that set a target, and those with figures.
     target_coverage: store::TargetCoverage,
+    /// Read when a financial ratio is asked for.
+    finance: Option<Finance>,
+    /// The caller must not see small groups: a financial ratio of fewer than `MIN_ASSOCIATIONS` associations is
+    /// hidden.
+    hides_small_groups: bool,
 }
 
 /// Computes an answer: one statement per source touched (and per source again for `revised`), coverage when asked
@@ -199,6 +224,7 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
     group_by.sort();
     group_by.dedup();
     let mut answer = Answer {
+        granularity,
         periods,
         cube: Cube::default(),
         compare,
@@ -209,6 +235,8 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         reports: None,
         changes: None,
         target_coverage: store::TargetCoverage::new(),
+        finance: None,
+        hides_small_groups: small_groups.is_some(),
     };
     let mut aggs = BTreeSet::new();
     let mut refused = None;
@@ -226,7 +254,10 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
             aggs.insert(target);
         }
     }
-    if let Some(error) = refused.filter(|_| aggs.is_empty()) {
+    let financial = measures
+        .iter()
+        .any(|m| matches!(m.def.formula, Formula::Financial(_)) && answer.supports(m.def).is_ok());
+    if let Some(error) = refused.filter(|_| aggs.is_empty() && !financial) {
         // No measure asked for can be computed: there would be no row to carry the field errors.
         return Err(error);
     }
@@ -274,7 +305,26 @@ pub async fn compute<C: ConnectionTrait>(db: &C, request: Request) -> Result<Ans
         .associations
         .as_ref()
         .map(|ids| ids.iter().copied().collect());
-    answer.cube = store::compute(db, &request, &reads).await?;
+    if !aggs.is_empty() {
+        answer.cube = store::compute(db, &request, &reads).await?;
+    }
+    if financial {
+        let periods: Vec<Period> = request.periods.iter().copied().collect();
+        answer.finance = Some(
+            read_finance(
+                db,
+                &periods,
+                &request,
+                match (as_of, small_groups) {
+                    (at, Some(_)) => crate::finance::store::Standing::AsReleased(at),
+                    (Some(at), None) => crate::finance::store::Standing::At(at),
+                    (None, None) => crate::finance::store::Standing::Now,
+                },
+                &reads,
+            )
+            .await?,
+        );
+    }
     let targets: Vec<Agg> = aggs
         .iter()
         .copied()
@@ -343,7 +393,27 @@ impl Answer {
     pub fn rows(&self) -> Vec<(Period, GroupKey)> {
         self.periods
             .iter()
-            .flat_map(|p| self.cube.groups(*p).into_iter().map(move |key| (*p, key)))
+            .flat_map(|p| {
+                let mut keys = self.cube.groups(*p);
+                if let Some(finance) = &self.finance {
+                    let by_association = self.group_by == [Dim::Association];
+                    if by_association || self.group_by.is_empty() {
+                        keys.extend(
+                            finance
+                                .groups
+                                .keys()
+                                .filter(|(period, _)| period == p)
+                                .map(|(_, a)| GroupKey {
+                                    association: *a,
+                                    ..GroupKey::default()
+                                }),
+                        );
+                        keys.sort();
+                        keys.dedup();
+                    }
+                }
+                keys.into_iter().map(move |key| (*p, key))
+            })
             .collect()
     }
 
@@ -363,6 +433,12 @@ impl Answer {
     }
 
     fn supports(&self, def: &MeasureDef) -> Result<(), ApiError> {
+        if matches!(def.formula, Formula::Financial(_)) && self.granularity == Granularity::Month {
+            return Err(ApiError::bad_input(format!(
+                "{} is computed from the quarterly financial statements: ask it at QUARTER or YEAR granularity",
+                def.field
+            )));
+        }
         let dims = def.dims();
         let asked = || self.group_by.iter().chain(&self.filter_dims);
         if self.by_activity
@@ -435,6 +511,20 @@ impl Answer {
                 (value, Some(annualised), Some(mean))
             }
             Formula::Sum(agg) => (get(agg), None, None),
+            Formula::Financial(ratio) => {
+                let Some(sums) = self.finance.as_ref().and_then(|f| f.sums(period, key, ratio)) else {
+                    return (None, None, None);
+                };
+                let inflation = self
+                    .finance
+                    .as_ref()
+                    .and_then(|f| f.inflation.get(&period.first_month().year()).copied());
+                (
+                    crate::finance::ratios::value(ratio, sums.numerator, sums.denominator, inflation),
+                    Some(sums.numerator),
+                    Some(sums.denominator),
+                )
+            }
             Formula::Ratio {
                 numerator,
                 denominator,
@@ -458,6 +548,16 @@ impl Answer {
         // A measure is hidden in a period when any aggregate it reads is.
         let formula = self.formula(def);
         let hidden = |period: Period| {
+            if let Formula::Financial(ratio) = formula {
+                // A ratio of fewer associations than a small group's is hidden; there is no finer breakdown to
+                // difference it from.
+                return self.hides_small_groups
+                    && self
+                        .finance
+                        .as_ref()
+                        .and_then(|f| f.sums(period, key, ratio))
+                        .is_some_and(|s| i64::from(s.contributors) < crate::scope::MIN_ASSOCIATIONS);
+            }
             let opening = match formula {
                 Formula::OverAverage { average, .. } => self.hidden.contains(period.shift(-1), key, average.stock),
                 _ => false,
@@ -486,7 +586,7 @@ impl Answer {
                     denominator: d,
                     ..
                 } => (Some(n), Some(d)),
-                Formula::Sum(_) | Formula::OverAverage { .. } => (None, None),
+                Formula::Sum(_) | Formula::OverAverage { .. } | Formula::Financial(_) => (None, None),
             };
             return Ok(Some(Measure {
                 suppressed: true,
@@ -601,5 +701,90 @@ fn derived(vintage: &crate::vintage::Vintage) -> Arc<Derived> {
                 .collect()
         },
         released: Some(vintage.released.clone()),
+    })
+}
+
+/// The financial ratios of a request's periods: the association-month figures they read from the monthly rows (one
+/// aggregate statement by association and month, with the request's access and vintage), the statements as they
+/// stood (`standing`), the reference series, each association's parts, then the sector's or each association's sums.
+async fn read_finance<C: ConnectionTrait>(
+    db: &C,
+    periods: &[Period],
+    request: &CubeRequest,
+    standing: crate::finance::store::Standing,
+    reads: &store::Reads,
+) -> Result<Finance, ApiError> {
+    use crate::finance::ratios::{self, MonthEnd};
+    let periods: Vec<Period> = periods
+        .iter()
+        .copied()
+        .filter(|p| p.granularity != Granularity::Month)
+        .collect();
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Ok(Finance::default());
+    };
+    let (from, to) = (first.first_month().shift(-1), last.last_month());
+    let mut months = BTreeSet::new();
+    let mut month = from;
+    while month <= to {
+        months.insert(Period::containing(Granularity::Month, month));
+        month = month.shift(1);
+    }
+    let monthly = CubeRequest {
+        granularity: Granularity::Month,
+        periods: months,
+        group_by: vec![Dim::Association],
+        filter: CubeFilter {
+            associations: request.filter.associations.clone(),
+            ..CubeFilter::default()
+        },
+        aggs: [
+            Agg::Outstanding,
+            Agg::Par30,
+            Agg::ActiveClients,
+            Agg::ActiveLoans,
+            Agg::WriteOff,
+            Agg::Staff,
+        ]
+        .into_iter()
+        .collect(),
+        use_rollups: true,
+        access: request.access,
+        small_groups: None,
+        document_dims: None,
+        derived: request.derived.clone(),
+    };
+    let cube = store::compute(db, &monthly, reads).await?;
+    let mut month_ends: HashMap<(i32, i32), MonthEnd> = HashMap::new();
+    for period in &monthly.periods {
+        for key in cube.groups(*period) {
+            let Some(association) = key.association else { continue };
+            let get = |agg: Agg| cube.get(*period, &key, agg).map(|raw| agg.public(raw));
+            month_ends.insert(
+                (association, period.start.0),
+                MonthEnd {
+                    outstanding: get(Agg::Outstanding),
+                    par30: get(Agg::Par30),
+                    active_clients: get(Agg::ActiveClients),
+                    active_loans: get(Agg::ActiveLoans),
+                    write_offs: get(Agg::WriteOff),
+                    staff: get(Agg::Staff),
+                },
+            );
+        }
+    }
+    let statements = crate::finance::store::standing_lines(
+        db,
+        request.access,
+        request.filter.associations.as_deref(),
+        from.0..=to.0,
+        standing,
+    )
+    .await?;
+    let (inflation, market_rate) = crate::finance::store::reference_series(db).await?;
+    let per = ratios::per_association(&periods, &statements, &month_ends, &inflation, &market_rate);
+    Ok(Finance {
+        groups: ratios::group(&per, request.group_by.contains(&Dim::Association)),
+        inflation,
     })
 }

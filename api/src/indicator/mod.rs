@@ -297,6 +297,27 @@ measure_fields! {
     mobile_branches => "mobileBranches", "Mobile branches open on the last day of the period (count, stock; by association, region and area).";
     staff => "staff", "Staff members at the end of the period (count, stock; by association and gender).";
     clients_per_staff => "clientsPerStaff", "Active clients ÷ staff members at the end of the period (stock; by association).";
+    operational_self_sufficiency => "operationalSelfSufficiency", "Operational self-sufficiency: Financial revenue ÷ (financial expense + net impairment loss + operating expense) × 100, over the period (statements; QUARTER and YEAR).";
+    financial_self_sufficiency => "financialSelfSufficiency", "Financial self-sufficiency: Financial revenue ÷ (financial expense + net impairment loss + operating expense + adjustments) × 100; adjustments: (Avg_Q(equity) − Avg_Q(net fixed assets)) × inflation × m ÷ 12, plus max(0, Avg_Q(subsidised funding) × market rate × m ÷ 12 − interest paid on it), plus in-kind subsidies (statements; QUARTER and YEAR).";
+    return_on_assets => "returnOnAssets", "Return on assets: (Net operating income − taxes) × 12 ÷ m ÷ the average total assets of the quarter-ends from the one before the period to its last × 100 (statements; QUARTER and YEAR).";
+    adjusted_return_on_assets => "adjustedReturnOnAssets", "Adjusted return on assets: (Net operating income − the self-sufficiency adjustments − taxes) × 12 ÷ m ÷ the average total assets of the quarter-ends from the one before the period to its last × 100 (statements; QUARTER and YEAR).";
+    return_on_equity => "returnOnEquity", "Return on equity: (Net operating income − taxes) × 12 ÷ m ÷ the average total equity of the quarter-ends from the one before the period to its last × 100 (statements; QUARTER and YEAR).";
+    portfolio_yield => "portfolioYield", "Nominal portfolio yield: (Interest + fees on the loan portfolio) × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (statements and monthly reports; QUARTER and YEAR).";
+    real_portfolio_yield => "realPortfolioYield", "Real portfolio yield: (Nominal yield − inflation) ÷ (1 + inflation) × 100, with the year's inflation (reference series INFLATION); numerator and denominator are the nominal yield's (QUARTER and YEAR).";
+    operating_expense_ratio => "operatingExpenseRatio", "Operating expense ratio: Operating expense × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).";
+    cost_per_client => "costPerClient", "Cost per client: Operating expense × 12 ÷ m ÷ the average active clients of the month-ends from the one before the period to its last (MAD per client per year; QUARTER and YEAR).";
+    cost_per_loan => "costPerLoan", "Cost per loan: Operating expense × 12 ÷ m ÷ the average active loans of the month-ends from the one before the period to its last (MAD per loan per year; QUARTER and YEAR).";
+    funding_expense_ratio => "fundingExpenseRatio", "Funding expense ratio: Financial expense × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).";
+    cost_of_funds => "costOfFunds", "Cost of funds: Interest and fees on funding liabilities × 12 ÷ m ÷ the average deposits and borrowings of the quarter-ends from the one before the period to its last × 100 (QUARTER and YEAR).";
+    impairment_expense_ratio => "impairmentExpenseRatio", "Impairment expense ratio: (Impairment expense − recoveries) × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).";
+    loan_loss_rate => "loanLossRate", "Loan loss rate: (Amount written off in the monthly reports − recoveries) × 12 ÷ m ÷ the average gross outstanding of the month-ends from the one before the period to its last × 100 (QUARTER and YEAR).";
+    risk_coverage => "riskCoverage", "Risk coverage ratio: Impairment loss allowance at the period's end ÷ PAR30 at its last month × 100 (QUARTER and YEAR).";
+    debt_to_equity => "debtToEquity", "Debt to equity: Total liabilities ÷ total equity at the period's end (times; QUARTER and YEAR).";
+    capital_to_assets => "capitalToAssets", "Capital to assets: Total equity ÷ total assets at the period's end × 100 (QUARTER and YEAR).";
+    portfolio_to_assets => "portfolioToAssets", "Portfolio to assets: Gross loan portfolio ÷ total assets at the period's end × 100 (statements; QUARTER and YEAR).";
+    liquid_ratio => "liquidRatio", "Liquid ratio: (Cash + short-term placements) ÷ (deposits + short-term borrowings + interest payable + other current liabilities) at the period's end × 100 (QUARTER and YEAR).";
+    borrowers_per_loan_officer => "borrowersPerLoanOfficer", "Borrowers per loan officer: Active clients at the period's last month ÷ loan officers at its end (statements; QUARTER and YEAR).";
+    personnel_allocation => "personnelAllocation", "Personnel allocation ratio: Loan officers at the period's end ÷ staff at its last month × 100 (QUARTER and YEAR).";
 }
 
 /// Unit of a measure's value.
@@ -315,6 +336,10 @@ pub enum MeasureUnit {
     MadPerClient,
     /// Active clients per staff member.
     ClientsPerStaff,
+    /// A plain quotient: 2.5 means two and a half times.
+    Multiple,
+    /// Active clients per loan officer.
+    ClientsPerLoanOfficer,
 }
 
 /// Stock or flow.

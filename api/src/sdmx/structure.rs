@@ -159,6 +159,8 @@ pub fn unit_code(unit: Unit) -> &'static str {
         Unit::MadPerLoan => "MAD_PER_LOAN",
         Unit::MadPerClient => "MAD_PER_CLIENT",
         Unit::ClientsPerStaff => "CLIENTS_PER_STAFF",
+        Unit::Multiple => "RATIO",
+        Unit::ClientsPerLoanOfficer => "CLIENTS_PER_LOAN_OFFICER",
     }
 }
 
@@ -279,6 +281,18 @@ pub fn codelists(regions: &[(String, String, String, String)]) -> Vec<Codelist> 
                 (
                     "CLIENTS_PER_STAFF".into(),
                     names("Clients par employé", "زبناء لكل مستخدم", "Clients per staff member"),
+                ),
+                (
+                    "RATIO".into(),
+                    names("Nombre de fois", "عدد المرات", "Times (a plain ratio)"),
+                ),
+                (
+                    "CLIENTS_PER_LOAN_OFFICER".into(),
+                    names(
+                        "Clients par agent de crédit",
+                        "زبناء لكل مكلف بالقروض",
+                        "Clients per loan officer",
+                    ),
                 ),
             ],
         },
