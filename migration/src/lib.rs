@@ -24,6 +24,7 @@ mod m20261206_000014_create_activity_stat;
 mod m20261206_000015_targets_by_region;
 mod m20261206_000016_create_training_history;
 mod m20261207_000017_create_statements;
+mod m20261207_000018_create_peer_groups;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_targets_by_region::Migration),
             Box::new(m20261206_000016_create_training_history::Migration),
             Box::new(m20261207_000017_create_statements::Migration),
+            Box::new(m20261207_000018_create_peer_groups::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 /// Inserts fixture rows (plain SQL valid on both backends) and brings the rollups in step.
-async fn seed(app: &TestApp, statements: &[String]) {
+pub(crate) async fn seed(app: &TestApp, statements: &[String]) {
     for sql in statements {
         app.db
             .execute_unprepared(sql)
@@ -21,7 +21,7 @@ async fn seed(app: &TestApp, statements: &[String]) {
     api::rollup::refresh(&app.db, None).await.expect("rollups refresh");
 }
 
-fn associations(codes: &[&str]) -> String {
+pub(crate) fn associations(codes: &[&str]) -> String {
     let rows: Vec<String> = codes
         .iter()
         .map(|c| format!("('{c}', '{c}', '{c}', 2000, 'ACTIVE', 'Rabat')"))
@@ -32,7 +32,7 @@ fn associations(codes: &[&str]) -> String {
     )
 }
 
-fn cell(association: &str, region: &str, period: i32, segment: &str, gender: &str, area: &str) -> String {
+pub(crate) fn cell(association: &str, region: &str, period: i32, segment: &str, gender: &str, area: &str) -> String {
     format!(
         "(SELECT id FROM association WHERE code = '{association}'), (SELECT id FROM region WHERE code = '{region}'), \
          {period}, '{segment}', '{gender}', '{area}'"
@@ -40,7 +40,7 @@ fn cell(association: &str, region: &str, period: i32, segment: &str, gender: &st
 }
 
 /// Active and new clients of one cell (individual, women, urban unless said).
-fn clients(association: &str, region: &str, period: i32, active: i64, new: i64) -> String {
+pub(crate) fn clients(association: &str, region: &str, period: i32, active: i64, new: i64) -> String {
     format!(
         "INSERT INTO client_stat (association_id, region_id, period, segment, gender, area, active_clients, new_clients) \
          VALUES ({}, {active}, {new})",
@@ -81,7 +81,7 @@ fn no_loans() -> Loans {
     }
 }
 
-async fn indicators(app: &TestApp, arguments: &str, selection: &str) -> Vec<Value> {
+pub(crate) async fn indicators(app: &TestApp, arguments: &str, selection: &str) -> Vec<Value> {
     let data = app
         .query(
             &format!("{{ indicators({arguments}) {{ period {selection} }} }}"),

@@ -7,6 +7,7 @@ mod calibration;
 mod crash;
 mod dashboard;
 mod demo_reports;
+mod finance;
 mod hostile;
 mod http;
 mod indicators;

@@ -1344,6 +1344,55 @@ pub const FORMULAS_FR_AR: &[(&str, &str, &str)] = &[
 ];
 
 impl MeasureDef {
+    /// The financial ratio, when the measure is one.
+    pub fn financial(&self) -> Option<Ratio> {
+        match self.formula {
+            Formula::Financial(ratio) => Some(ratio),
+            _ => None,
+        }
+    }
+
+    /// The granularities `indicators` computes the measure at.
+    pub fn granularities(&self) -> Vec<crate::period::Granularity> {
+        use crate::period::Granularity::*;
+        match self.formula {
+            Formula::Financial(_) => vec![Quarter, Year],
+            _ => vec![Month, Quarter, Year],
+        }
+    }
+
+    /// Whether a flow set against a stock is annualised.
+    pub fn annualised(&self) -> bool {
+        match self.formula {
+            Formula::Financial(ratio) => ratio.about().annualised,
+            Formula::OverAverage { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How the stocks it reads are averaged.
+    pub fn averaging(&self) -> crate::finance::ratios::Averaging {
+        use crate::finance::ratios::Averaging;
+        match self.formula {
+            Formula::Financial(ratio) => ratio.about().averaging,
+            Formula::OverAverage { .. } => Averaging::Monthly,
+            _ => Averaging::None,
+        }
+    }
+
+    /// Which way is better.
+    pub fn better_when(&self) -> crate::finance::ratios::BetterWhen {
+        use crate::finance::ratios::BetterWhen;
+        match (self.formula, self.code) {
+            (Formula::Financial(ratio), _) => ratio.about().better_when,
+            (_, "PAR30_RATE" | "PAR90_RATE" | "RESCHEDULED_RATE" | "WRITE_OFF_RATIO" | "CLIENT_TURNOVER") => {
+                BetterWhen::Lower
+            }
+            (_, "COLLECTION_RATE") => BetterWhen::Higher,
+            _ => BetterWhen::Neutral,
+        }
+    }
+
     /// How the measure is computed, in French, Arabic and English.
     pub fn formulas(&self) -> (&'static str, &'static str, &'static str) {
         let (fr, ar) = FORMULAS_FR_AR

@@ -352,6 +352,42 @@ pub enum MeasureKind {
     Flow,
 }
 
+/// How a measure's stocks are averaged.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::finance::ratios::Averaging")]
+pub enum Averaging {
+    /// Over the month-ends from the one before the period to its last (m + 1 points, from the monthly reports).
+    Monthly,
+    /// Over the quarter-ends from the one before the period to its last (m ÷ 3 + 1 points, from the statements).
+    Quarterly,
+    /// Not averaged: stocks at the period's end, flows over the period.
+    None,
+}
+
+/// Which way a measure is better.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::finance::ratios::BetterWhen")]
+pub enum BetterWhen {
+    /// Higher is better (self-sufficiency, risk coverage).
+    Higher,
+    /// Lower is better (portfolio at risk, costs).
+    Lower,
+    /// Neither: read it in context.
+    Neutral,
+}
+
+/// What a ratio divides.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::finance::ratios::RatioKind")]
+pub enum RatioKind {
+    /// A flow over an (averaged) stock: annualised.
+    FlowOverStock,
+    /// A flow over a flow of the same period.
+    FlowOverFlow,
+    /// A stock over a stock at the same date.
+    StockOverStock,
+}
+
 /// A measure of the catalogue.
 pub struct MeasureInfo(&'static MeasureDef);
 
@@ -427,6 +463,39 @@ impl MeasureInfo {
     /// True when associations set targets for this measure (`Measure.target`).
     async fn has_target(&self) -> bool {
         self.0.target.is_some()
+    }
+    /// The granularities `indicators` computes it at: the financial ratios of the quarterly statements at QUARTER
+    /// and YEAR only (a MONTH request answers a field error naming them).
+    async fn granularities(&self) -> Vec<GranularityValue> {
+        self.0.granularities().into_iter().map(Into::into).collect()
+    }
+    /// Whether a flow set against a stock is annualised (× 12 ÷ the months of the period).
+    async fn annualised(&self) -> bool {
+        self.0.annualised()
+    }
+    /// How the stocks it reads are averaged over the period.
+    async fn averaging(&self) -> Averaging {
+        self.0.averaging().into()
+    }
+    /// Which way is better (for reading a peer quartile: quartile 1 holds the lowest values).
+    async fn better_when(&self) -> BetterWhen {
+        self.0.better_when().into()
+    }
+    /// For the financial ratios: the numerator, in the chart of accounts' line codes.
+    async fn numerator(&self) -> Option<&str> {
+        self.0.financial().map(|r| r.about().numerator)
+    }
+    /// For the financial ratios: the denominator, in the chart of accounts' line codes.
+    async fn denominator(&self) -> Option<&str> {
+        self.0.financial().map(|r| r.about().denominator)
+    }
+    /// For the financial ratios: what it divides.
+    async fn ratio_kind(&self) -> Option<RatioKind> {
+        self.0.financial().map(|r| r.about().kind.into())
+    }
+    /// For the financial ratios: the SEEP (2005) category it belongs to.
+    async fn category(&self) -> Option<&str> {
+        self.0.financial().map(|r| r.about().category)
     }
 }
 

@@ -136,8 +136,12 @@ impl Flow {
         dimensions
     }
 
-    /// Whether the flow carries a measure: it has the breakdowns the flow requires.
+    /// Whether the flow carries a measure: it has the breakdowns the flow requires. The financial ratios of the
+    /// quarterly statements are not monthly indicators: these flows leave them out.
     pub fn carries(&self, measure: &MeasureDef) -> bool {
+        if matches!(measure.formula, crate::indicator::catalog::Formula::Financial(_)) {
+            return false;
+        }
         let dims = measure.dims();
         self.requires.iter().all(|d| dims.contains(d))
     }

@@ -13,6 +13,7 @@ mod acceptance;
 mod activities;
 mod files;
 mod releases;
+mod statements;
 mod validation;
 
 /// The association most tests report for: a small one of the demo data, in two regions.
