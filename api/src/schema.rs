@@ -34,6 +34,7 @@ pub struct Query(
     crate::labels::LabelQuery,
     AlertQuery,
     crate::finance::StatementQuery,
+    crate::finance::PeerQuery,
 );
 
 /// Changes: the associations' monthly reports and targets, partners' webhooks, and, reserved to the observatory, partners, keys,

@@ -268,3 +268,138 @@ async fn every_ratio_answers_on_the_demo_for_the_sector_and_each_association(bac
     }
 }
 on_both_backends!(every_ratio_answers_on_the_demo_for_the_sector_and_each_association);
+
+fn type7(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() as f64 - 1.0) * p + 1.0;
+    let below = h.floor() as usize;
+    let at = |i: usize| sorted[(i - 1).min(sorted.len() - 1)];
+    at(below) + (h - below as f64) * (at(below + 1) - at(below))
+}
+
+/// Peer quartiles on the demo, for every dimension and reader: the partner's quartiles are the type-7 quartiles of
+/// the members' own values in its `indicators` by association, and its ratio of sums theirs; the public and an
+/// association see quartiles only from 5 members and never the members or the ratio of sums, partners from 3; an
+/// association sees its own position.
+async fn peer_quartiles_follow_the_members_values_and_the_disclosure_rules(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let partner = app.key_with(PartnerKind::Fund, None, &["read"]).await;
+    let member = app.key_with(PartnerKind::Association, Some("TAFOUKT"), &["read"]).await;
+    app.set_key(Some(partner.clone()));
+    let own = indicators(
+        &app,
+        r#"period: { from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }, groupBy: [ASSOCIATION]"#,
+        "association { code } operationalSelfSufficiency { value numerator denominator }",
+    )
+    .await;
+    let value_of = |code: &str| {
+        own.iter()
+            .find(|r| r["association"]["code"] == code)
+            .map(|r| r["operationalSelfSufficiency"].clone())
+            .unwrap()
+    };
+    let query = |dimension: &str| {
+        format!(
+            r#"{{ peers(period: "2020-Q4", measure: "operationalSelfSufficiency", dimension: {dimension}) {{
+                 group {{ code }} n p25 median p75 suppressed reason smallGroup members
+                 aggregate {{ value numerator denominator }} position {{ association rank outOf quartile value }} }} }}"#
+        )
+    };
+    let mut shown_to_partner_only = 0;
+    for dimension in [
+        "SCALE",
+        "OUTREACH",
+        "AGE",
+        "METHODOLOGY",
+        "RURAL_FOCUS",
+        "SUSTAINABILITY",
+        "REGION",
+    ] {
+        let partner_view = app.graphql_as(Some(&partner), &query(dimension), json!({})).await;
+        let public_view = app.graphql_as(None, &query(dimension), json!({})).await;
+        let member_view = app.graphql_as(Some(&member), &query(dimension), json!({})).await;
+        let groups = partner_view.data()["peers"].as_array().unwrap().clone();
+        for (i, group) in groups.iter().enumerate() {
+            let n = group["n"].as_u64().unwrap() as usize;
+            let members: Vec<String> = group["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(members.len(), n, "{dimension} {group}");
+            let mut values: Vec<f64> = members.iter().map(|m| value_of(m)["value"].as_f64().unwrap()).collect();
+            values.sort_by(f64::total_cmp);
+            if n >= 3 {
+                for (field, p) in [("p25", 0.25), ("median", 0.5), ("p75", 0.75)] {
+                    close(&group[field], type7(&values, p), &format!("{dimension} {field}"));
+                }
+                let (numerator, denominator) = members.iter().fold((0.0, 0.0), |(n, d), m| {
+                    let v = value_of(m);
+                    (
+                        n + v["numerator"].as_f64().unwrap(),
+                        d + v["denominator"].as_f64().unwrap(),
+                    )
+                });
+                close(
+                    &group["aggregate"]["value"],
+                    numerator / denominator * 100.0,
+                    "ratio of sums",
+                );
+            } else {
+                assert!(
+                    group["median"].is_null() && group["suppressed"] == true,
+                    "{dimension} {group}"
+                );
+                assert_eq!(group["reason"], "PEER_GROUP_TOO_SMALL");
+            }
+            assert_eq!(group["smallGroup"], n < 5);
+            for view in [&public_view, &member_view] {
+                let seen = &view.data()["peers"][i];
+                assert_eq!(seen["n"], group["n"]);
+                assert!(seen["members"].is_null() && seen["aggregate"].is_null(), "{seen}");
+                if n >= 5 {
+                    assert_eq!(seen["median"], group["median"], "{dimension}: the released figures");
+                } else {
+                    assert!(
+                        seen["p25"].is_null() && seen["median"].is_null() && seen["p75"].is_null(),
+                        "{seen}"
+                    );
+                    assert_eq!(seen["suppressed"], true);
+                }
+            }
+            if (3..5).contains(&n) {
+                shown_to_partner_only += 1;
+            }
+            let mine = &member_view.data()["peers"][i]["position"];
+            if n >= 5 && members.iter().any(|m| m == "TAFOUKT") {
+                assert_eq!(mine["association"], "TAFOUKT");
+                let rank = mine["rank"].as_u64().unwrap() as usize;
+                assert_eq!(values[rank - 1], mine["value"].as_f64().unwrap());
+            } else {
+                assert!(mine.is_null(), "{dimension}: {mine}");
+            }
+        }
+    }
+    assert!(shown_to_partner_only > 0, "the demo has groups of 3 or 4");
+    let month = app
+        .graphql_as(
+            Some(&partner),
+            r#"{ peers(period: "2020-12", measure: "operationalSelfSufficiency", dimension: SCALE) { n } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(month.codes(), vec!["BAD_USER_INPUT"]);
+    let other = app
+        .graphql_as(
+            Some(&member),
+            r#"{ peers(period: "2020-Q4", measure: "OSS", dimension: SCALE, association: "ATLAS") { n } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        other.codes(),
+        vec!["FORBIDDEN"],
+        "an association sees no one else's position"
+    );
+}
+on_both_backends!(peer_quartiles_follow_the_members_values_and_the_disclosure_rules);

@@ -39,3 +39,14 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, codes: &Option<Vec<String>>) ->
         None => Ok(None),
     }
 }
+
+/// Every association's code by id.
+pub async fn codes<C: ConnectionTrait>(db: &C) -> ApiResult<std::collections::HashMap<i32, String>> {
+    use sea_orm::EntityTrait;
+    Ok(entity::association::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.code))
+        .collect())
+}

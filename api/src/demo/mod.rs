@@ -131,6 +131,7 @@ pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
         db.execute(&Query::delete().from_table(facts.revisions).take()).await?;
     }
     for table in [
+        "peer_membership",
         "fin_stat_revision",
         "fin_stat",
         "statement_submission",

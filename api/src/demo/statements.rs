@@ -327,6 +327,16 @@ pub(crate) async fn send_all<C: ConnectionTrait>(db: &C, statistics: &Statistics
         }
         .insert(db)
         .await?;
+        crate::finance::peers::assign_quarter(db, quarter(q))
+            .await
+            .map_err(|e| match e {
+                crate::error::ApiError::Database(e) => e,
+                other => DbErr::Custom(format!(
+                    "assigning the peer groups of {}: {}",
+                    quarter(q),
+                    other.detail()
+                )),
+            })?;
     }
     Ok(sent)
 }

@@ -3,6 +3,7 @@
 //! `releaseQuarter`, `statementSubmissions`, `financialStatements` and `chartOfAccounts`.
 
 pub mod chart;
+pub mod peers;
 pub mod ratios;
 pub mod store;
 pub mod validate;
@@ -432,5 +433,249 @@ impl StatementMutation {
             released_at: DateTime(model.released_at),
             note: model.note,
         })
+    }
+}
+
+/// A dimension of a peer-group scheme.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "peers::PeerDimension")]
+pub enum PeerDimension {
+    /// Gross portfolio at the quarter's end: LARGE (1,000 M MAD and more), MEDIUM (100 to 1,000 M), SMALL.
+    Scale,
+    /// Active clients: LARGE (100,000 and more), MEDIUM (10,000 to 100,000), SMALL.
+    Outreach,
+    /// Years since founding: NEW (1 to 4), YOUNG (5 to 8), MATURE (over 8).
+    Age,
+    /// INDIVIDUAL or SOLIDARITY_GROUP when that segment holds half the portfolio or more, else MIXED.
+    Methodology,
+    /// RURAL when half the active clients or more are rural, else NOT_RURAL.
+    RuralFocus,
+    /// FSS when the quarter's financial self-sufficiency is 100 % or more, else NON_FSS.
+    Sustainability,
+    /// The region holding the largest share of the association's portfolio (ISO 3166-2:MA code).
+    Region,
+}
+
+/// Why a peer group's statistics are withheld.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PeerSuppression {
+    /// Fewer members with a value than this caller may see quartiles of: 5 for the public and associations, 3 for
+    /// partners.
+    PeerGroupTooSmall,
+}
+
+/// A peer group of a scheme's dimension.
+#[derive(SimpleObject, Clone)]
+pub struct PeerGroup {
+    /// The group's code, for example `LARGE` or `MA-06`.
+    pub code: String,
+    /// Label in French.
+    pub label_fr: String,
+    /// Label in Arabic.
+    pub label_ar: String,
+    /// Label in English.
+    pub label_en: String,
+}
+
+/// An association's place among its peers.
+#[derive(SimpleObject)]
+pub struct PeerPosition {
+    /// The association.
+    pub association: String,
+    /// Its value of the measure.
+    pub value: f64,
+    /// Its rank from the lowest value (1).
+    pub rank: i32,
+    /// Members with a value.
+    pub out_of: i32,
+    /// Its quartile: 1 holds the lowest values (read the measure's `betterWhen`).
+    pub quartile: i32,
+}
+
+/// The ratio of sums of a peer group: Σ numerators ÷ Σ denominators of its members.
+#[derive(SimpleObject)]
+pub struct PeerAggregate {
+    /// The group's value.
+    pub value: Option<f64>,
+    /// Σ numerators.
+    pub numerator: f64,
+    /// Σ denominators.
+    pub denominator: f64,
+}
+
+/// One peer group's statistics of one measure.
+#[derive(SimpleObject)]
+pub struct PeerStatistics {
+    /// The measure (catalogue field name).
+    pub measure: String,
+    /// The group.
+    pub group: PeerGroup,
+    /// Members with a value of the measure (a statement for every quarter of the period and a denominator that is not
+    /// zero).
+    pub n: i32,
+    /// 25th percentile of the members' values (linear interpolation between order statistics, type 7).
+    pub p25: Option<f64>,
+    /// Median of the members' values.
+    pub median: Option<f64>,
+    /// 75th percentile of the members' values.
+    pub p75: Option<f64>,
+    /// True when the quartiles are withheld from this caller.
+    pub suppressed: bool,
+    /// Why they are withheld.
+    pub reason: Option<PeerSuppression>,
+    /// True when the group has fewer than 5 members with a value: shown to partners (from 3) and the observatory,
+    /// withheld from the public and associations.
+    pub small_group: bool,
+    /// The group's ratio of sums: for partners and the observatory only (a group of a few members with one large
+    /// one would give that member's ratio almost exactly).
+    pub aggregate: Option<PeerAggregate>,
+    /// The members' codes: for partners and the observatory only.
+    pub members: Option<Vec<String>>,
+    /// The position of the association asking (or, for partners and the observatory, of `association`), when it is
+    /// a member and the quartiles are shown.
+    pub position: Option<PeerPosition>,
+}
+
+/// Queries on peer groups.
+#[derive(Default)]
+pub struct PeerQuery;
+
+#[Object]
+impl PeerQuery {
+    /// Quartiles of a financial ratio by peer group, as MIX published its benchmarks: for each group of a dimension
+    /// of the scheme, the members with a value, the 25th percentile, median and 75th percentile. The public and
+    /// associations see the quartiles of groups of 5 members or more, partners from 3, the observatory all (small
+    /// groups flagged); the group's ratio of sums and its members are for partners and the observatory. An
+    /// association sees its own position; partners and the observatory that of `association`. Memberships are those
+    /// stored when the period's last quarter was released.
+    async fn peers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A quarter (`2020-Q4`) or a year (`2020`).")] period: Period,
+        #[graphql(desc = "The measure: a financial ratio's field or code, for example `operationalSelfSufficiency`.")]
+        measure: String,
+        #[graphql(desc = "The dimension whose groups to compare.")] dimension: PeerDimension,
+        #[graphql(desc = "The peer-group scheme; default `MA-2020`.")] scheme: Option<String>,
+        #[graphql(desc = "Partners and the observatory: whose position to give (an association's code).")]
+        association: Option<String>,
+    ) -> Result<Vec<PeerStatistics>> {
+        use crate::indicator::catalog::MEASURES;
+        let caller = scope(ctx);
+        let period = period.0;
+        if period.granularity == Granularity::Month {
+            return Err(ApiError::bad_input(format!(
+                "peer statistics are quarterly or yearly: `{period}` is a month (write 2020-Q4 or 2020)"
+            ))
+            .into());
+        }
+        let Some(def) = MEASURES.iter().find(|m| m.field == measure || m.code == measure) else {
+            return Err(ApiError::bad_input(format!("`{measure}` is not a measure of `indicatorCatalog`")).into());
+        };
+        let Some(ratio) = def.financial() else {
+            return Err(ApiError::bad_input(format!(
+                "{} is not a financial ratio: peer statistics compare the ratios of the quarterly statements",
+                def.field
+            ))
+            .into());
+        };
+        let scheme = scheme.unwrap_or_else(|| peers::DEFAULT_SCHEME.to_owned());
+        let rules = peers::rules(db(ctx), &scheme).await?;
+        if rules.is_empty() {
+            return Err(ApiError::NotFound(format!("no peer-group scheme `{scheme}`")).into());
+        }
+        let (reader, access, as_released) = match caller.role {
+            crate::scope::Role::Observatory => (peers::Reader::Observatory, crate::scope::RowAccess::All, false),
+            crate::scope::Role::Partner => (peers::Reader::Partner, crate::scope::RowAccess::Released, false),
+            _ => (peers::Reader::Public, crate::scope::RowAccess::Released, true),
+        };
+        let of = match (&association, caller.role) {
+            (None, crate::scope::Role::Association) => caller.association_id,
+            (None, _) => None,
+            (Some(code), crate::scope::Role::Observatory | crate::scope::Role::Partner) => Some(
+                crate::store::by_code::<entity::association::Entity, _>(
+                    db(ctx),
+                    entity::association::Column::Code,
+                    "association",
+                    code,
+                )
+                .await?
+                .id,
+            ),
+            (Some(_), _) => {
+                return Err(ApiError::Forbidden(
+                    "the position of an association is for partners, the observatory and the association itself".into(),
+                )
+                .into());
+            }
+        };
+        let dimension: peers::PeerDimension = dimension.into();
+        let members = peers::members(db(ctx), &scheme, dimension, period).await?;
+        let (parts, inflation) =
+            crate::indicator::engine::financial_per_association(db(ctx), period, access, as_released).await?;
+        let parts: std::collections::HashMap<i32, (f64, f64)> = parts
+            .into_iter()
+            .filter_map(|(a, ratios)| Some((a, *ratios.get(&ratio)?)))
+            .collect();
+        // Every group of the dimension: the scheme's, or the regions present.
+        let mut groups: Vec<PeerGroup> = rules
+            .iter()
+            .filter(|r| r.dimension == dimension.code())
+            .map(|r| PeerGroup {
+                code: r.group_code.clone(),
+                label_fr: r.label_fr.clone(),
+                label_ar: r.label_ar.clone(),
+                label_en: r.label_en.clone(),
+            })
+            .collect();
+        if dimension == peers::PeerDimension::Region {
+            use sea_orm::EntityTrait;
+            for region in entity::region::Entity::find().all(db(ctx)).await? {
+                if members.contains_key(&region.code) {
+                    groups.push(PeerGroup {
+                        code: region.code.clone(),
+                        label_fr: region.name_fr.clone(),
+                        label_ar: region.name_ar.clone(),
+                        label_en: region.name_en.clone(),
+                    });
+                }
+            }
+        }
+        let mut all: std::collections::BTreeMap<String, Vec<i32>> = members;
+        for group in &groups {
+            all.entry(group.code.clone()).or_default();
+        }
+        let statistics = peers::statistics(ratio, &all, &parts, inflation, reader, of);
+        let codes = crate::association::store::codes(db(ctx)).await?;
+        let code_of = |id: i32| codes.get(&id).cloned().unwrap_or_default();
+        Ok(groups
+            .into_iter()
+            .filter_map(|group| {
+                let stats = statistics.iter().find(|s| s.group == group.code)?;
+                Some(PeerStatistics {
+                    measure: def.field.to_owned(),
+                    group,
+                    n: stats.n as i32,
+                    p25: stats.p25,
+                    median: stats.median,
+                    p75: stats.p75,
+                    suppressed: stats.suppressed,
+                    reason: stats.suppressed.then_some(PeerSuppression::PeerGroupTooSmall),
+                    small_group: stats.small,
+                    aggregate: stats.aggregate.map(|(numerator, denominator, value)| PeerAggregate {
+                        value,
+                        numerator,
+                        denominator,
+                    }),
+                    members: stats.members.as_ref().map(|m| m.iter().map(|a| code_of(*a)).collect()),
+                    position: stats.position.map(|p| PeerPosition {
+                        association: code_of(p.association),
+                        value: p.value,
+                        rank: p.rank as i32,
+                        out_of: p.out_of as i32,
+                        quartile: i32::from(p.quartile),
+                    }),
+                })
+            })
+            .collect())
     }
 }

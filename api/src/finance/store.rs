@@ -464,13 +464,14 @@ pub async fn release(
     .insert(&txn)
     .await
     .map_err(conflict_if_duplicate(|| format!("{quarter} is released already")))?;
+    let memberships = super::peers::assign_quarter(&txn, quarter).await?;
     crate::audit::record(
         &txn,
         actor,
         "quarter_release.create",
         "quarter_release",
         &quarter.to_string(),
-        serde_json::json!({ "note": model.note, "forced": force, "missing": missing }),
+        serde_json::json!({ "note": model.note, "forced": force, "missing": missing, "peer_memberships": memberships }),
     )
     .await?;
     txn.commit().await?;

@@ -788,3 +788,53 @@ async fn read_finance<C: ConnectionTrait>(
         inflation,
     })
 }
+
+/// Each association's parts of every financial ratio over one quarter or year, with the year's inflation, for peer
+/// statistics: the monthly rows and statements the access allows, as released when `as_released` (for the readers
+/// whose small groups are hidden), else as they stand.
+pub async fn financial_per_association<C: ConnectionTrait>(
+    db: &C,
+    period: Period,
+    access: RowAccess,
+    as_released: bool,
+) -> Result<(HashMap<i32, std::collections::BTreeMap<Ratio, (f64, f64)>>, Option<f64>), ApiError> {
+    let months = period.first_month().shift(-1)..=period.last_month();
+    let vintage = if as_released {
+        Some(crate::vintage::as_released(db, None, Some(&months)).await?)
+    } else {
+        None
+    };
+    let request = CubeRequest {
+        granularity: period.granularity,
+        periods: [period].into_iter().collect(),
+        group_by: vec![Dim::Association],
+        filter: CubeFilter::default(),
+        aggs: BTreeSet::new(),
+        use_rollups: true,
+        access,
+        small_groups: None,
+        document_dims: None,
+        derived: vintage.as_ref().map(derived),
+    };
+    let standing = if as_released {
+        crate::finance::store::Standing::AsReleased(None)
+    } else {
+        crate::finance::store::Standing::Now
+    };
+    let finance = read_finance(db, &[period], &request, standing, &store::Reads::default()).await?;
+    let inflation = finance.inflation.get(&period.first_month().year()).copied();
+    let parts = finance
+        .groups
+        .into_iter()
+        .filter_map(|((_, association), ratios)| {
+            Some((
+                association?,
+                ratios
+                    .into_iter()
+                    .map(|(ratio, sums)| (ratio, (sums.numerator, sums.denominator)))
+                    .collect(),
+            ))
+        })
+        .collect();
+    Ok((parts, inflation))
+}
