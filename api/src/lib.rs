@@ -32,6 +32,7 @@ pub mod vintage;
 mod context;
 mod enums;
 mod loader;
+pub mod note;
 mod pagination;
 mod scalars;
 mod store;

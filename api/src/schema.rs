@@ -35,6 +35,7 @@ pub struct Query(
     AlertQuery,
     crate::finance::StatementQuery,
     crate::finance::PeerQuery,
+    crate::note::NoteQuery,
 );
 
 /// Changes: the associations' monthly reports and targets, partners' webhooks, and, reserved to the observatory, partners, keys,

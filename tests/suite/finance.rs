@@ -403,3 +403,102 @@ async fn peer_quartiles_follow_the_members_values_and_the_disclosure_rules(backe
     );
 }
 on_both_backends!(peer_quartiles_follow_the_members_values_and_the_disclosure_rules);
+
+/// The quarterly note gives, for each figure of its layout, exactly what `indicators` gives the same caller for the
+/// quarter, the one before and the same quarter a year before (hidden where `indicators` hides it), and the
+/// financial section's peer quartiles as `peers` gives them.
+async fn the_quarterly_note_is_what_indicators_and_peers_answer(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let partner = app.key_with(PartnerKind::Ministry, None, &["read"]).await;
+    for key in [None, Some(partner)] {
+        app.set_key(key.clone());
+        let note = app
+            .query(
+                r#"{ quarterlyNote(quarter: "2020-Q4") { layout quarter coverage { reporting expected }
+                     statementsCoverage { reporting expected }
+                     figures { section measure { field unit } dimension group { code } value previousQuarter
+                       sameQuarterPreviousYear changeFromPreviousQuarter suppressed peers { group { code } n median } } } }"#,
+                json!({}),
+            )
+            .await["quarterlyNote"]
+            .clone();
+        assert_eq!(note["layout"], "QN-1");
+        assert_eq!(note["coverage"], json!({ "reporting": 13, "expected": 13 }));
+        assert_eq!(note["statementsCoverage"], json!({ "reporting": 13, "expected": 13 }));
+        let figures = note["figures"].as_array().unwrap();
+        let mut asked: std::collections::BTreeMap<(String, String), Vec<&Value>> = Default::default();
+        for figure in figures {
+            let key = (
+                figure["measure"]["field"].as_str().unwrap().to_owned(),
+                figure["dimension"].as_str().unwrap_or("").to_owned(),
+            );
+            asked.entry(key).or_default().push(figure);
+        }
+        assert!(asked.len() >= 40, "{}", asked.len());
+        for ((field, dimension), figures) in &asked {
+            let group_field = match dimension.as_str() {
+                "" => String::new(),
+                "REGION" => "region { code }".into(),
+                other => other.to_lowercase(),
+            };
+            let rows = indicators(
+                &app,
+                &format!(
+                    r#"period: {{ from: "2019-Q4", to: "2020-Q4", granularity: QUARTER }}, groupBy: [{dimension}]"#
+                ),
+                &format!("{group_field} {field} {{ value suppressed }}"),
+            )
+            .await;
+            let code_of = |row: &Value| -> String {
+                match dimension.as_str() {
+                    "" => String::new(),
+                    "REGION" => row["region"]["code"].as_str().unwrap().to_owned(),
+                    other => row[other.to_lowercase()].as_str().unwrap().to_owned(),
+                }
+            };
+            for figure in figures {
+                let code = figure["group"]["code"].as_str().unwrap_or("").to_owned();
+                let at = |period: &str| {
+                    rows.iter()
+                        .find(|r| r["period"] == period && code_of(r) == code)
+                        .map(|r| r[field.as_str()].clone())
+                        .unwrap_or(Value::Null)
+                };
+                let now = at("2020-Q4");
+                assert_eq!(figure["value"], now["value"], "{field} {dimension} {code}");
+                assert_eq!(
+                    figure["suppressed"],
+                    now["suppressed"].as_bool().unwrap_or(false),
+                    "{field} {code}"
+                );
+                assert_eq!(
+                    figure["previousQuarter"],
+                    at("2020-Q3")["value"],
+                    "{field} {dimension} {code}"
+                );
+                assert_eq!(
+                    figure["sameQuarterPreviousYear"],
+                    at("2019-Q4")["value"],
+                    "{field} {code}"
+                );
+                if figure["measure"]["unit"] == "PERCENT" {
+                    if let (Some(v), Some(p)) = (now["value"].as_f64(), at("2020-Q3")["value"].as_f64()) {
+                        close(&figure["changeFromPreviousQuarter"], v - p, "points");
+                    }
+                }
+            }
+        }
+        let oss = figures
+            .iter()
+            .find(|f| f["measure"]["field"] == "operationalSelfSufficiency")
+            .unwrap();
+        let peers = app
+            .query(
+                r#"{ peers(period: "2020-Q4", measure: "operationalSelfSufficiency", dimension: SCALE) { group { code } n median } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(oss["peers"], peers["peers"], "{key:?}");
+    }
+}
+on_both_backends!(the_quarterly_note_is_what_indicators_and_peers_answer);

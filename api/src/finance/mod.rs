@@ -559,8 +559,6 @@ impl PeerQuery {
         #[graphql(desc = "Partners and the observatory: whose position to give (an association's code).")]
         association: Option<String>,
     ) -> Result<Vec<PeerStatistics>> {
-        use crate::indicator::catalog::MEASURES;
-        let caller = scope(ctx);
         let period = period.0;
         if period.granularity == Granularity::Month {
             return Err(ApiError::bad_input(format!(
@@ -568,26 +566,7 @@ impl PeerQuery {
             ))
             .into());
         }
-        let Some(def) = MEASURES.iter().find(|m| m.field == measure || m.code == measure) else {
-            return Err(ApiError::bad_input(format!("`{measure}` is not a measure of `indicatorCatalog`")).into());
-        };
-        let Some(ratio) = def.financial() else {
-            return Err(ApiError::bad_input(format!(
-                "{} is not a financial ratio: peer statistics compare the ratios of the quarterly statements",
-                def.field
-            ))
-            .into());
-        };
-        let scheme = scheme.unwrap_or_else(|| peers::DEFAULT_SCHEME.to_owned());
-        let rules = peers::rules(db(ctx), &scheme).await?;
-        if rules.is_empty() {
-            return Err(ApiError::NotFound(format!("no peer-group scheme `{scheme}`")).into());
-        }
-        let (reader, access, as_released) = match caller.role {
-            crate::scope::Role::Observatory => (peers::Reader::Observatory, crate::scope::RowAccess::All, false),
-            crate::scope::Role::Partner => (peers::Reader::Partner, crate::scope::RowAccess::Released, false),
-            _ => (peers::Reader::Public, crate::scope::RowAccess::Released, true),
-        };
+        let caller = scope(ctx);
         let of = match (&association, caller.role) {
             (None, crate::scope::Role::Association) => caller.association_id,
             (None, _) => None,
@@ -608,74 +587,145 @@ impl PeerQuery {
                 .into());
             }
         };
-        let dimension: peers::PeerDimension = dimension.into();
-        let members = peers::members(db(ctx), &scheme, dimension, period).await?;
-        let (parts, inflation) =
-            crate::indicator::engine::financial_per_association(db(ctx), period, access, as_released).await?;
-        let parts: std::collections::HashMap<i32, (f64, f64)> = parts
-            .into_iter()
-            .filter_map(|(a, ratios)| Some((a, *ratios.get(&ratio)?)))
-            .collect();
-        // Every group of the dimension: the scheme's, or the regions present.
-        let mut groups: Vec<PeerGroup> = rules
+        let Some(def) = crate::indicator::catalog::MEASURES
             .iter()
-            .filter(|r| r.dimension == dimension.code())
-            .map(|r| PeerGroup {
-                code: r.group_code.clone(),
-                label_fr: r.label_fr.clone(),
-                label_ar: r.label_ar.clone(),
-                label_en: r.label_en.clone(),
-            })
-            .collect();
-        if dimension == peers::PeerDimension::Region {
-            use sea_orm::EntityTrait;
-            for region in entity::region::Entity::find().all(db(ctx)).await? {
-                if members.contains_key(&region.code) {
-                    groups.push(PeerGroup {
-                        code: region.code.clone(),
-                        label_fr: region.name_fr.clone(),
-                        label_ar: region.name_ar.clone(),
-                        label_en: region.name_en.clone(),
-                    });
-                }
+            .find(|m| m.field == measure || m.code == measure)
+        else {
+            return Err(ApiError::bad_input(format!("`{measure}` is not a measure of `indicatorCatalog`")).into());
+        };
+        let scheme = scheme.unwrap_or_else(|| peers::DEFAULT_SCHEME.to_owned());
+        Ok(peer_statistics(db(ctx), caller, period, def, dimension.into(), &scheme, of, None).await?)
+    }
+}
+
+/// Each peer group's statistics of a financial ratio over a quarter or year, as `caller` may see them, with `of`'s
+/// position: the `peers` query's answer, and the quarterly note's.
+/// Each association's parts of every ratio over a period, as a caller's peer statistics read them, and the year's
+/// inflation.
+pub struct PeerFigures {
+    reader: peers::Reader,
+    parts: std::collections::HashMap<i32, std::collections::BTreeMap<ratios::Ratio, (f64, f64)>>,
+    inflation: Option<f64>,
+}
+
+impl PeerFigures {
+    /// The figures `caller` may compare: everything for the observatory, released quarters for partners, released
+    /// quarters as released for the public and associations.
+    pub async fn read(
+        db: &sea_orm::DatabaseConnection,
+        caller: &crate::scope::Scope,
+        period: crate::period::Period,
+    ) -> Result<PeerFigures, ApiError> {
+        let (reader, access, as_released) = match caller.role {
+            crate::scope::Role::Observatory => (peers::Reader::Observatory, crate::scope::RowAccess::All, false),
+            crate::scope::Role::Partner => (peers::Reader::Partner, crate::scope::RowAccess::Released, false),
+            _ => (peers::Reader::Public, crate::scope::RowAccess::Released, true),
+        };
+        let (parts, inflation) =
+            crate::indicator::engine::financial_per_association(db, period, access, as_released).await?;
+        Ok(PeerFigures {
+            reader,
+            parts,
+            inflation,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn peer_statistics(
+    db: &sea_orm::DatabaseConnection,
+    caller: &crate::scope::Scope,
+    period: crate::period::Period,
+    def: &'static crate::indicator::catalog::MeasureDef,
+    dimension: peers::PeerDimension,
+    scheme: &str,
+    of: Option<i32>,
+    figures: Option<&PeerFigures>,
+) -> Result<Vec<PeerStatistics>, ApiError> {
+    let Some(ratio) = def.financial() else {
+        return Err(ApiError::bad_input(format!(
+            "{} is not a financial ratio: peer statistics compare the ratios of the quarterly statements",
+            def.field
+        )));
+    };
+    let rules = peers::rules(db, scheme).await?;
+    if rules.is_empty() {
+        return Err(ApiError::NotFound(format!("no peer-group scheme `{scheme}`")));
+    }
+    let members = peers::members(db, scheme, dimension, period).await?;
+    let read;
+    let figures = match figures {
+        Some(figures) => figures,
+        None => {
+            read = PeerFigures::read(db, caller, period).await?;
+            &read
+        }
+    };
+    let (reader, inflation) = (figures.reader, figures.inflation);
+    let parts: std::collections::HashMap<i32, (f64, f64)> = figures
+        .parts
+        .iter()
+        .filter_map(|(a, ratios)| Some((*a, *ratios.get(&ratio)?)))
+        .collect();
+    // Every group of the dimension: the scheme's, or the regions present.
+    let mut groups: Vec<PeerGroup> = rules
+        .iter()
+        .filter(|r| r.dimension == dimension.code())
+        .map(|r| PeerGroup {
+            code: r.group_code.clone(),
+            label_fr: r.label_fr.clone(),
+            label_ar: r.label_ar.clone(),
+            label_en: r.label_en.clone(),
+        })
+        .collect();
+    if dimension == peers::PeerDimension::Region {
+        use sea_orm::EntityTrait;
+        for region in entity::region::Entity::find().all(db).await? {
+            if members.contains_key(&region.code) {
+                groups.push(PeerGroup {
+                    code: region.code.clone(),
+                    label_fr: region.name_fr.clone(),
+                    label_ar: region.name_ar.clone(),
+                    label_en: region.name_en.clone(),
+                });
             }
         }
-        let mut all: std::collections::BTreeMap<String, Vec<i32>> = members;
-        for group in &groups {
-            all.entry(group.code.clone()).or_default();
-        }
-        let statistics = peers::statistics(ratio, &all, &parts, inflation, reader, of);
-        let codes = crate::association::store::codes(db(ctx)).await?;
-        let code_of = |id: i32| codes.get(&id).cloned().unwrap_or_default();
-        Ok(groups
-            .into_iter()
-            .filter_map(|group| {
-                let stats = statistics.iter().find(|s| s.group == group.code)?;
-                Some(PeerStatistics {
-                    measure: def.field.to_owned(),
-                    group,
-                    n: stats.n as i32,
-                    p25: stats.p25,
-                    median: stats.median,
-                    p75: stats.p75,
-                    suppressed: stats.suppressed,
-                    reason: stats.suppressed.then_some(PeerSuppression::PeerGroupTooSmall),
-                    small_group: stats.small,
-                    aggregate: stats.aggregate.map(|(numerator, denominator, value)| PeerAggregate {
-                        value,
-                        numerator,
-                        denominator,
-                    }),
-                    members: stats.members.as_ref().map(|m| m.iter().map(|a| code_of(*a)).collect()),
-                    position: stats.position.map(|p| PeerPosition {
-                        association: code_of(p.association),
-                        value: p.value,
-                        rank: p.rank as i32,
-                        out_of: p.out_of as i32,
-                        quartile: i32::from(p.quartile),
-                    }),
-                })
-            })
-            .collect())
     }
+    let mut all: std::collections::BTreeMap<String, Vec<i32>> = members;
+    for group in &groups {
+        all.entry(group.code.clone()).or_default();
+    }
+    let statistics = peers::statistics(ratio, &all, &parts, inflation, reader, of);
+    let codes = crate::association::store::codes(db).await?;
+    let code_of = |id: i32| codes.get(&id).cloned().unwrap_or_default();
+    Ok(groups
+        .into_iter()
+        .filter_map(|group| {
+            let stats = statistics.iter().find(|s| s.group == group.code)?;
+            Some(PeerStatistics {
+                measure: def.field.to_owned(),
+                group,
+                n: stats.n as i32,
+                p25: stats.p25,
+                median: stats.median,
+                p75: stats.p75,
+                suppressed: stats.suppressed,
+                reason: stats.suppressed.then_some(PeerSuppression::PeerGroupTooSmall),
+                small_group: stats.small,
+                aggregate: stats.aggregate.map(|(numerator, denominator, value)| PeerAggregate {
+                    value,
+                    numerator,
+                    denominator,
+                }),
+                members: stats.members.as_ref().map(|m| m.iter().map(|a| code_of(*a)).collect()),
+                position: stats.position.map(|p| PeerPosition {
+                    association: code_of(p.association),
+                    value: p.value,
+                    rank: p.rank as i32,
+                    out_of: p.out_of as i32,
+                    quartile: i32::from(p.quartile),
+                }),
+            })
+        })
+        .collect())
 }

@@ -590,7 +590,11 @@ pub type Grouped = HashMap<(Period, Option<i32>), BTreeMap<Ratio, Sums>>;
 /// The associations' parts summed into the sector's, or kept per association (`by_association`).
 pub fn group(per: &PerAssociation, by_association: bool) -> Grouped {
     let mut out = Grouped::new();
-    for ((period, association), parts) in per {
+    // In a fixed order, so that the same figures always sum to the same last digit.
+    let mut keys: Vec<&(Period, i32)> = per.keys().collect();
+    keys.sort();
+    for key in keys {
+        let ((period, association), parts) = (key, &per[key]);
         let key = (*period, by_association.then_some(*association));
         let group = out.entry(key).or_default();
         for (ratio, ((numerator, denominator), complete)) in parts {

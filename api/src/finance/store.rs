@@ -620,3 +620,13 @@ pub async fn reference_series<C: ConnectionTrait>(
     }
     Ok((inflation, market))
 }
+
+/// How many associations have an accepted statement for the quarter.
+pub async fn accepted_count<C: ConnectionTrait>(db: &C, quarter: Period) -> ApiResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(Entity::find()
+        .filter(statement_submission::Column::Period.eq(quarter.last_month().0))
+        .filter(statement_submission::Column::Status.eq(SubmissionStatus::Accepted))
+        .count(db)
+        .await?)
+}

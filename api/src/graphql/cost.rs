@@ -47,6 +47,11 @@ pub const MAX_INDICATORS_FIELDS: u64 = 64;
 pub const MAX_LIST_ITEMS: usize = 1_000;
 /// Items priced for a list that has no page size (`first`).
 const UNPAGED_LIST: u64 = 100;
+/// Statements of a `quarterlyNote`: an aggregate read per source for each of its six groupings, the statements, the
+/// reference series and, per financial ratio, the peer memberships and figures.
+const NOTE_STATEMENTS: u64 = 120;
+/// Statements of a `peers` field: the scheme's rules, the memberships, the statements and the monthly figures.
+const PEER_STATEMENTS: u64 = 8;
 /// Page size priced when `first` is not given.
 const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE_SIZE;
 
@@ -479,6 +484,9 @@ impl Pricer<'_> {
                 (work.rows, work.statements)
             }
             (Some("Query"), "trainingIndicators" | "programmeIndicators") => (UNPAGED_LIST, 1),
+            // The note reads each of its groupings (six) and, for each financial ratio, the peers' statistics.
+            (Some("Query"), "quarterlyNote") => (1, NOTE_STATEMENTS),
+            (Some("Query"), "peers") => (1, PEER_STATEMENTS),
             _ if field.get_argument("first").is_some()
                 || child_type.as_deref().is_some_and(|t| t.ends_with("Connection")) =>
             {

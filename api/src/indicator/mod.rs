@@ -391,6 +391,12 @@ pub enum RatioKind {
 /// A measure of the catalogue.
 pub struct MeasureInfo(&'static MeasureDef);
 
+impl MeasureInfo {
+    pub fn of(def: &'static MeasureDef) -> MeasureInfo {
+        MeasureInfo(def)
+    }
+}
+
 /// A measure partners can ask `indicators` for.
 #[Object]
 impl MeasureInfo {
