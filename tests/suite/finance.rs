@@ -481,10 +481,10 @@ async fn the_quarterly_note_is_what_indicators_and_peers_answer(backend: Backend
                     at("2019-Q4")["value"],
                     "{field} {code}"
                 );
-                if figure["measure"]["unit"] == "PERCENT" {
-                    if let (Some(v), Some(p)) = (now["value"].as_f64(), at("2020-Q3")["value"].as_f64()) {
-                        close(&figure["changeFromPreviousQuarter"], v - p, "points");
-                    }
+                if figure["measure"]["unit"] == "PERCENT"
+                    && let (Some(v), Some(p)) = (now["value"].as_f64(), at("2020-Q3")["value"].as_f64())
+                {
+                    close(&figure["changeFromPreviousQuarter"], v - p, "points");
                 }
             }
         }
