@@ -247,6 +247,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(crate::dashboard::routes::create_link),
         )
         .route("/dashboards/{month}", get(crate::dashboard::routes::page))
+        .route("/notes/{file}", get(crate::note::routes::note))
 }
 
 /// Every transport's routes wrapped in what they all share: request tracing, the configured CORS, and compression

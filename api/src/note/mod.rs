@@ -8,6 +8,9 @@
 //! (`GET /notes/{quarter}`) and the CSV (`GET /notes/{quarter}.csv`) run a `quarterlyNote` document through the
 //! service's request pipeline.
 
+pub mod page;
+pub mod routes;
+
 use crate::context::{db, scope};
 use crate::error::ApiError;
 use crate::finance::PeerStatistics;
