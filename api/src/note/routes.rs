@@ -47,25 +47,23 @@ pub fn refused(status: StatusCode, message: &str) -> Response {
 }
 
 /// A quarter written `2020-Q4`.
-fn quarter(text: &str) -> Result<Period, Response> {
+fn quarter(text: &str) -> Result<Period, String> {
     match Period::parse(text) {
         Ok(period) if period.granularity == Granularity::Quarter => Ok(period),
-        _ => Err(refused(
-            StatusCode::BAD_REQUEST,
-            &format!("`{text}` is not a quarter: write it YYYY-Qn, for example /notes/2020-Q4"),
+        _ => Err(format!(
+            "`{text}` is not a quarter: write it YYYY-Qn, for example /notes/2020-Q4"
         )),
     }
 }
 
 /// The `lang` parameter: French when absent.
-pub fn language(lang: Option<&str>) -> Result<Language, Response> {
+pub fn language(lang: Option<&str>) -> Result<Language, String> {
     match lang {
         None | Some("fr") => Ok(Language::Fr),
         Some("ar") => Ok(Language::Ar),
         Some("en") => Ok(Language::En),
-        Some(other) => Err(refused(
-            StatusCode::BAD_REQUEST,
-            &format!("`{other}` is not a language of the note: use lang=fr, lang=ar or lang=en"),
+        Some(other) => Err(format!(
+            "`{other}` is not a language of the note: use lang=fr, lang=ar or lang=en"
         )),
     }
 }
@@ -169,11 +167,11 @@ pub async fn note(
     };
     let quarter = match quarter(text) {
         Ok(quarter) => quarter,
-        Err(refusal) => return refusal,
+        Err(message) => return refused(StatusCode::BAD_REQUEST, &message),
     };
     let language = match language(params.get("lang").map(String::as_str)) {
         Ok(language) => language,
-        Err(refusal) => return refusal,
+        Err(message) => return refused(StatusCode::BAD_REQUEST, &message),
     };
     let answered = match answer(&state, &parts, quarter, language).await {
         Ok(answered) => answered,
