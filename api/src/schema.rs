@@ -35,6 +35,7 @@ pub struct Query(
     AlertQuery,
     crate::finance::StatementQuery,
     crate::finance::PeerQuery,
+    crate::finance::PeerBenchmarkQuery,
     crate::note::NoteQuery,
 );
 

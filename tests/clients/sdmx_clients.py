@@ -100,4 +100,32 @@ for what, url, accept in [
     if not schema.validate(document):
         raise SystemExit(f"{what} is not valid SDMX-ML 2.1: {schema.error_log}")
     print(f"{what}: valid against the SDMX-ML 2.1 schemas")
+# The financial ratios' dataflow: the sector's operational self-sufficiency and the peer groups' medians by scale,
+# read by sdmx1 with its structure, equal to GraphQL's.
+fin = graphql(
+    '{ indicators(period: { from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }) { operationalSelfSufficiency { value } }'
+    ' peers(period: "2020-Q4", measure: "OSS", dimension: SCALE) { group { code } median } }'
+)
+fin_truth = {("_T", "AGG"): fin["indicators"][0]["operationalSelfSufficiency"]["value"]}
+for group in fin["peers"]:
+    if group["median"] is not None:
+        fin_truth[("SCALE_" + group["group"]["code"], "MEDIAN")] = group["median"]
+fin_structures = client.dataflow("MICROFINANCE_FIN", params={"references": "all"})
+fin_dsd = fin_structures.structure["DSD_MICROFINANCE_FIN"]
+assert [d.id for d in fin_dsd.dimensions] == ["FREQ", "REF_AREA", "INDICATOR", "PEER_GROUP", "STATISTIC", "TIME_PERIOD"]
+fin_data = client.data(
+    "MICROFINANCE_FIN",
+    key="Q._T.OSS..AGG+MEDIAN",
+    params={"startPeriod": "2020-Q4", "endPeriod": "2020-Q4"},
+    dsd=fin_dsd,
+)
+found = {}
+fin_frame = sdmx.to_pandas(fin_data)
+for index, value in fin_frame.items():
+    labels = dict(zip(fin_frame.index.names, index))
+    if value == value:
+        found[(labels["PEER_GROUP"], labels["STATISTIC"])] = float(value)
+for k, v in fin_truth.items():
+    assert abs(found[k] - v) < 1e-5, ("MICROFINANCE_FIN", k, found.get(k), v)
+print(f"sdmx1 MICROFINANCE_FIN: {len(fin_truth)} observations equal to GraphQL's")
 print("ok")

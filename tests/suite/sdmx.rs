@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use observatory_tests::{Backend, Fixture, TestApp, on_both_backends, spawn_app};
+use observatory_tests::{Backend, Fixture, PartnerKind, TestApp, on_both_backends, spawn_app};
 use serde_json::json;
 
 async fn get(app: &TestApp, url: &str, headers: &[(&str, &str)]) -> observatory_tests::Reply {
@@ -437,3 +437,90 @@ async fn the_activity_dataflow_gives_indicators_by_activity(backend: Backend) {
     }
 }
 on_both_backends!(the_activity_dataflow_gives_indicators_by_activity);
+
+/// The third dataflow, `MICROFINANCE_FIN` (`FREQ.REF_AREA.INDICATOR.PEER_GROUP.STATISTIC`), carries the financial
+/// ratios: under `_T` and `AGG` the sector's ratio of sums as `indicators` gives it, under a peer group the
+/// statistics `peers` gives the same caller (withheld ones, and a group's ratio of sums for the public, `C`).
+async fn the_financial_dataflow_gives_ratios_and_peer_statistics(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let partner = app.key_with(PartnerKind::Fund, None, &["read"]).await;
+    for key in [None, Some(partner)] {
+        app.set_key(key.clone());
+        let truth = app
+            .query(
+                r#"{ sector: indicators(period: { from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }) {
+                       operationalSelfSufficiency { value } riskCoverage { value } }
+                     peers(period: "2020-Q4", measure: "OSS", dimension: SCALE) {
+                       group { code } n p25 median p75 suppressed aggregate { value } } }"#,
+                json!({}),
+            )
+            .await;
+        let url = "/sdmx/rest/data/MICROFINANCE_FIN/Q._T.OSS+RISK_COVERAGE..AGG+MEDIAN+P25+P75+N\
+                   ?startPeriod=2020-Q4&endPeriod=2020-Q4&format=csvfile";
+        let bearer = key.as_ref().map(|k| format!("Bearer {k}"));
+        let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("authorization", b.as_str())).collect();
+        let reply = get(&app, url, &headers).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let mut lines = reply.text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "DATAFLOW,FREQ,REF_AREA,INDICATOR,PEER_GROUP,STATISTIC,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS"
+        );
+        let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_owned).collect()).collect();
+        let find = |indicator: &str, group: &str, statistic: &str| {
+            rows.iter()
+                .find(|r| r[3] == indicator && r[4] == group && r[5] == statistic && r[6] == "2020-Q4")
+                .cloned()
+                .unwrap_or_else(|| panic!("{indicator} {group} {statistic} in\n{}", reply.text))
+        };
+        let number = |row: &[String]| row[7].parse::<f64>().unwrap_or_else(|_| panic!("a value in {row:?}"));
+        let sector = &truth["sector"][0];
+        assert!(
+            (number(&find("OSS", "_T", "AGG")) - sector["operationalSelfSufficiency"]["value"].as_f64().unwrap()).abs()
+                < 1e-5
+        );
+        assert!(
+            (number(&find("RISK_COVERAGE", "_T", "AGG")) - sector["riskCoverage"]["value"].as_f64().unwrap()).abs()
+                < 1e-5
+        );
+        for group in truth["peers"].as_array().unwrap() {
+            let code = format!("SCALE_{}", group["group"]["code"].as_str().unwrap());
+            assert_eq!(number(&find("OSS", &code, "N")), group["n"].as_f64().unwrap());
+            for (statistic, field) in [("P25", "p25"), ("MEDIAN", "median"), ("P75", "p75")] {
+                let row = find("OSS", &code, statistic);
+                if group["suppressed"] == json!(true) {
+                    assert_eq!((row[7].as_str(), row[10].as_str()), ("", "C"), "{row:?}");
+                } else {
+                    assert!((number(&row) - group[field].as_f64().unwrap()).abs() < 1e-5, "{row:?}");
+                }
+            }
+            let aggregate = find("OSS", &code, "AGG");
+            match group["aggregate"]["value"].as_f64() {
+                Some(value) => assert!((number(&aggregate) - value).abs() < 1e-5),
+                None => assert_eq!(aggregate[10], "C", "the public never reads a group's ratio of sums"),
+            }
+        }
+        if key.is_none() {
+            assert!(rows.iter().any(|r| r[10] == "C"), "the public has withheld statistics");
+        }
+    }
+    let monthly = get(&app, "/sdmx/rest/data/MICROFINANCE_FIN/M._T.OSS.._T", &[]).await;
+    assert_eq!(monthly.status, StatusCode::NOT_FOUND);
+    assert!(
+        monthly.text.contains("quarterly (Q) and annual (A)"),
+        "{}",
+        monthly.text
+    );
+    let structure = get(&app, "/sdmx/rest/dataflow/OBSERVATORY/MICROFINANCE_FIN/latest", &[]).await;
+    for id in [
+        r#"Dataflow id="MICROFINANCE_FIN""#,
+        r#"DataStructure id="DSD_MICROFINANCE_FIN""#,
+        r#"Codelist id="CL_PEER_GROUP""#,
+        r#"Code id="SCALE_LARGE""#,
+        r#"Codelist id="CL_STATISTIC""#,
+        r#"Code id="MEDIAN""#,
+    ] {
+        assert!(structure.text.contains(id), "{id}");
+    }
+}
+on_both_backends!(the_financial_dataflow_gives_ratios_and_peer_statistics);

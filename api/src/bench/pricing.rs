@@ -324,7 +324,7 @@ pub async fn run(db: &DatabaseConnection, documents: u64) -> Result<(), BoxError
         };
         let last = crate::period::Month(names.last).shift(-(rng.below(12) as i32));
         let first = last.shift(-23);
-        let query = crate::sdmx::data::DataQuery::parse(flow, &key, &names.regions)?;
+        let query = crate::sdmx::data::DataQuery::parse(flow, &key, &names.regions, &[])?;
         let document = query.document(first, last);
         let path = format!("/sdmx/rest/data/{}/{key}?startPeriod={first}&endPeriod={last}", flow.id);
         for (role, client) in clients.iter_mut() {

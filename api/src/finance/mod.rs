@@ -729,3 +729,87 @@ pub async fn peer_statistics(
         })
         .collect())
 }
+
+/// One peer group's statistics of one ratio in one period.
+#[derive(SimpleObject)]
+pub struct PeerBenchmark {
+    /// The quarter or year.
+    pub period: Period,
+    /// The dimension of the scheme.
+    pub dimension: PeerDimension,
+    /// The group's statistics, as `peers` gives them to this caller.
+    #[graphql(flatten)]
+    pub statistics: PeerStatistics,
+}
+
+/// Most periods one `peerBenchmarks` request may cover.
+pub const MAX_BENCHMARK_PERIODS: usize = 40;
+
+/// Peer statistics over a range of periods.
+#[derive(Default)]
+pub struct PeerBenchmarkQuery;
+
+#[Object]
+impl PeerBenchmarkQuery {
+    /// The peer statistics of several financial ratios and dimensions over a range of quarters or years, as `peers`
+    /// gives each (the same disclosure rules): what benchmark series and the SDMX dataflow `MICROFINANCE_FIN` read.
+    /// At most 40 periods.
+    async fn peer_benchmarks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The periods: QUARTER or YEAR granularity.")] period: crate::indicator::PeriodRange,
+        #[graphql(desc = "The financial ratios (catalogue fields or codes).")] measures: Vec<String>,
+        #[graphql(desc = "The dimensions whose groups to compare.")] dimensions: Vec<PeerDimension>,
+        #[graphql(desc = "The peer-group scheme; default `MA-2020`.")] scheme: Option<String>,
+    ) -> Result<Vec<PeerBenchmark>> {
+        let periods = period.periods()?;
+        if periods.iter().any(|p| p.granularity == Granularity::Month) {
+            return Err(ApiError::bad_input("peer statistics are quarterly or yearly: use QUARTER or YEAR").into());
+        }
+        if periods.len() > MAX_BENCHMARK_PERIODS {
+            return Err(ApiError::bad_input(format!(
+                "at most {MAX_BENCHMARK_PERIODS} periods of peer statistics at once: shorten the range"
+            ))
+            .into());
+        }
+        let defs = measures
+            .iter()
+            .map(|m| {
+                crate::indicator::catalog::MEASURES
+                    .iter()
+                    .find(|d| d.field == m || d.code == m)
+                    .ok_or_else(|| ApiError::bad_input(format!("`{m}` is not a measure of `indicatorCatalog`")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let scheme = scheme.unwrap_or_else(|| peers::DEFAULT_SCHEME.to_owned());
+        let caller = scope(ctx);
+        let of = caller
+            .association_id
+            .filter(|_| caller.role == crate::scope::Role::Association);
+        let mut out = Vec::new();
+        for period in periods {
+            let figures = PeerFigures::read(db(ctx), caller, period).await?;
+            for dimension in &dimensions {
+                for def in &defs {
+                    let statistics = peer_statistics(
+                        db(ctx),
+                        caller,
+                        period,
+                        def,
+                        (*dimension).into(),
+                        &scheme,
+                        of,
+                        Some(&figures),
+                    )
+                    .await?;
+                    out.extend(statistics.into_iter().map(|statistics| PeerBenchmark {
+                        period: Period(period),
+                        dimension: *dimension,
+                        statistics,
+                    }));
+                }
+            }
+        }
+        Ok(out)
+    }
+}

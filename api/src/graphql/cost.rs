@@ -487,6 +487,7 @@ impl Pricer<'_> {
             // The note reads each of its groupings (six) and, for each financial ratio, the peers' statistics.
             (Some("Query"), "quarterlyNote") => (1, NOTE_STATEMENTS),
             (Some("Query"), "peers") => (1, PEER_STATEMENTS),
+            (Some("Query"), "peerBenchmarks") => (UNPAGED_LIST, PEER_STATEMENTS * 8),
             _ if field.get_argument("first").is_some()
                 || child_type.as_deref().is_some_and(|t| t.ends_with("Connection")) =>
             {

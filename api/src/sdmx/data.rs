@@ -65,6 +65,9 @@ pub struct DataQuery {
     pub indicators: Vec<&'static MeasureDef>,
     /// One selection per breakdown position of the flow.
     pub breakdowns: Vec<Selection>,
+    /// The financial flow's peer groups (`_T`: the sector) and statistics.
+    pub peer_groups: Selection,
+    pub statistics: Vec<&'static str>,
 }
 
 /// How a flow's key is written, for messages.
@@ -117,8 +120,9 @@ pub fn check_key_syntax(flow: &Flow, key: &str) -> Result<(), String> {
 }
 
 impl DataQuery {
-    /// Reads a key (`M.MA-06+_T.PAR30_RATE...`, `all`, or empty positions for every code).
-    pub fn parse(flow: &'static Flow, key: &str, regions: &[String]) -> Result<Self, String> {
+    /// Reads a key (`M.MA-06+_T.PAR30_RATE...`, `all`, or empty positions for every code); `peer_groups` are the
+    /// financial flow's peer-group codes.
+    pub fn parse(flow: &'static Flow, key: &str, regions: &[String], peer_groups: &[String]) -> Result<Self, String> {
         let positions = flow.dimensions().len();
         let parts: Vec<&str> = if key.is_empty() || key == "all" {
             vec![""; positions]
@@ -129,7 +133,11 @@ impl DataQuery {
             return Err(format!("{}, `{key}` has {}", key_shape(flow), parts.len()));
         }
         let frequencies = if parts[0].is_empty() {
-            vec![Granularity::Month, Granularity::Quarter, Granularity::Year]
+            if flow.financial {
+                vec![Granularity::Quarter, Granularity::Year]
+            } else {
+                vec![Granularity::Month, Granularity::Quarter, Granularity::Year]
+            }
         } else {
             parts[0]
                 .split('+')
@@ -159,9 +167,41 @@ impl DataQuery {
                 .collect::<Result<_, _>>()?
         };
         let sdmx = |codes: &[(&'static str, &'static str)]| codes.iter().map(|(s, _)| *s).collect::<Vec<_>>();
+        let (mut peer_selection, mut statistics) = (Selection::all(), Vec::new());
+        if flow.financial {
+            if frequencies.contains(&Granularity::Month) {
+                return Err(format!(
+                    "{} is quarterly (Q) and annual (A): the statements are quarterly",
+                    flow.id
+                ));
+            }
+            let areas = Selection::parse(parts[1], &region_codes)?;
+            if areas.codes.as_ref().is_some_and(|c| !c.is_empty()) {
+                return Err(format!("{} is national: REF_AREA is _T", flow.id));
+            }
+            let groups: Vec<&str> = peer_groups.iter().map(String::as_str).collect();
+            peer_selection = Selection::parse(parts[3], &groups)?;
+            let known: Vec<&str> = super::structure::STATISTICS.iter().map(|s| s.0).collect();
+            statistics = if parts[4].is_empty() || parts[4] == "*" {
+                known.clone()
+            } else {
+                parts[4]
+                    .split('+')
+                    .map(|code| {
+                        known
+                            .iter()
+                            .find(|k| **k == code)
+                            .copied()
+                            .ok_or_else(|| format!("`{code}` is not a statistic ({})", known.join(", ")))
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+        }
         Ok(DataQuery {
             flow,
             frequencies,
+            peer_groups: peer_selection,
+            statistics,
             areas: Selection::parse(parts[1], &region_codes)?,
             indicators,
             breakdowns: flow
@@ -189,6 +229,9 @@ impl DataQuery {
     /// The GraphQL document computing every series asked for, from `first` to `last`: one `indicators` field per
     /// frequency and combination of totals and breakdowns, with the indicators that break down that way.
     pub fn document(&self, first: Month, last: Month) -> String {
+        if self.flow.financial {
+            return self.financial_document(first, last);
+        }
         let mut fields = Vec::new();
         for granularity in &self.frequencies {
             let from = Period::containing(*granularity, first);
@@ -267,6 +310,151 @@ impl DataQuery {
             }
         }
         format!("{{ {} }}", fields.join(" "))
+    }
+}
+
+impl DataQuery {
+    /// The peer dimensions the selected peer groups belong to (every one when none is named).
+    fn peer_dimensions(&self) -> Vec<&'static str> {
+        let all = crate::finance::peers::PeerDimension::ALL.map(|d| d.code());
+        match &self.peer_groups.codes {
+            None => all.to_vec(),
+            Some(codes) => all
+                .into_iter()
+                .filter(|d| codes.iter().any(|c| c.starts_with(&format!("{d}_"))))
+                .collect(),
+        }
+    }
+
+    /// The financial flow's document: per frequency, the sector's ratios (`indicators`) when `_T` and `AGG` are asked
+    /// for, and the peer groups' statistics (`peerBenchmarks`) when groups are.
+    fn financial_document(&self, first: Month, last: Month) -> String {
+        let mut fields = Vec::new();
+        let codes: Vec<&str> = self.indicators.iter().map(|m| m.code).collect();
+        for granularity in &self.frequencies {
+            let from = Period::containing(*granularity, first);
+            let to = Period::containing(*granularity, last);
+            let granularity_name = if *granularity == Granularity::Year {
+                "YEAR"
+            } else {
+                "QUARTER"
+            };
+            let frequency = frequency_code(*granularity);
+            let period = format!("period: {{ from: \"{from}\", to: \"{to}\", granularity: {granularity_name} }}");
+            if self.peer_groups.total && self.statistics.contains(&"AGG") && !codes.is_empty() {
+                let measures: Vec<String> = self
+                    .indicators
+                    .iter()
+                    .map(|m| format!("{}: {} {{ value suppressed }}", m.code, m.field))
+                    .collect();
+                fields.push(format!(
+                    "{frequency}_S: indicators({period}) {{ period {} }}",
+                    measures.join(" ")
+                ));
+            }
+            let dimensions = self.peer_dimensions();
+            if self.peer_groups.grouped() && !dimensions.is_empty() && !codes.is_empty() {
+                fields.push(format!(
+                    "{frequency}_P: peerBenchmarks({period}, measures: [{}], dimensions: [{}]) {{ period dimension \
+                     measure group {{ code }} n p25 median p75 suppressed aggregate {{ value }} }}",
+                    codes.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
+                    dimensions.join(", ")
+                ));
+            }
+        }
+        format!("{{ {} }}", fields.join(" "))
+    }
+
+    /// The financial flow's observations from its document's data, in key then period order: the sector's ratio of
+    /// sums under `_T` and `AGG`, and each selected peer group's statistics (quartiles withheld from this caller, and
+    /// a group's ratio of sums for the public, are confidential: `C`).
+    pub fn financial_observations(&self, data: &Value) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for (alias, rows) in data.as_object().into_iter().flatten() {
+            let frequency = alias.split('_').next().unwrap_or("Q").to_owned();
+            for row in rows.as_array().into_iter().flatten() {
+                let period = row["period"].as_str().unwrap_or("").to_owned();
+                if alias.ends_with("_S") {
+                    for measure in &self.indicators {
+                        let cell = &row[measure.code];
+                        let confidential = cell["suppressed"].as_bool().unwrap_or(false);
+                        let value = cell["value"].as_f64();
+                        if value.is_none() && !confidential {
+                            continue;
+                        }
+                        out.push(Observation {
+                            key: vec![
+                                frequency.clone(),
+                                "_T".into(),
+                                measure.code.to_owned(),
+                                "_T".into(),
+                                "AGG".into(),
+                            ],
+                            period: period.clone(),
+                            value,
+                            unit: unit_code(measure.unit),
+                            confidential,
+                        });
+                    }
+                    continue;
+                }
+                let Some(measure) = MEASURES.iter().find(|m| Some(m.field) == row["measure"].as_str()) else {
+                    continue;
+                };
+                let group = format!(
+                    "{}_{}",
+                    row["dimension"].as_str().unwrap_or(""),
+                    row["group"]["code"].as_str().unwrap_or("")
+                );
+                if self
+                    .peer_groups
+                    .codes
+                    .as_ref()
+                    .is_some_and(|codes| !codes.contains(&group))
+                {
+                    continue;
+                }
+                let suppressed = row["suppressed"].as_bool().unwrap_or(false);
+                for statistic in &self.statistics {
+                    let (value, confidential, unit) = match *statistic {
+                        "N" => (row["n"].as_f64(), false, "NUMBER"),
+                        "AGG" => (
+                            row["aggregate"]["value"].as_f64(),
+                            row["aggregate"].is_null(),
+                            unit_code(measure.unit),
+                        ),
+                        quartile => (
+                            row[match quartile {
+                                "P25" => "p25",
+                                "P75" => "p75",
+                                _ => "median",
+                            }]
+                            .as_f64(),
+                            suppressed,
+                            unit_code(measure.unit),
+                        ),
+                    };
+                    if value.is_none() && !confidential {
+                        continue;
+                    }
+                    out.push(Observation {
+                        key: vec![
+                            frequency.clone(),
+                            "_T".into(),
+                            measure.code.to_owned(),
+                            group.clone(),
+                            (*statistic).to_owned(),
+                        ],
+                        period: period.clone(),
+                        value,
+                        unit,
+                        confidential,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key).then(a.period.cmp(&b.period)));
+        out
     }
 }
 

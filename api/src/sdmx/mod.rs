@@ -71,6 +71,43 @@ async fn regions(state: &AppState) -> Result<Vec<(String, String, String, String
         })
 }
 
+/// The peer groups of the default scheme, as SDMX codes (`SCALE_LARGE`, `REGION_MA-06`) with their names: the
+/// scheme's groups, and a group for each region.
+async fn peer_groups(
+    state: &AppState,
+    regions: &[(String, String, String, String)],
+) -> Result<Vec<(String, structure::Names)>, Response> {
+    let rules = crate::finance::peers::rules(state.db(), crate::finance::peers::DEFAULT_SCHEME)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "SDMX peer groups read failed");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable; retry shortly",
+            )
+        })?;
+    let mut groups: Vec<(String, structure::Names)> = rules
+        .into_iter()
+        .map(|r| {
+            (
+                format!("{}_{}", r.dimension, r.group_code),
+                [r.label_fr, r.label_ar, r.label_en],
+            )
+        })
+        .collect();
+    groups.extend(regions.iter().map(|(code, fr, ar, en)| {
+        (
+            format!("REGION_{code}"),
+            [
+                format!("Région : {fr}"),
+                format!("الجهة: {ar}"),
+                format!("Region: {en}"),
+            ],
+        )
+    }));
+    Ok(groups)
+}
+
 /// `GET /sdmx/rest/{dataflow|datastructure|codelist|conceptscheme}/...`: the whole structure message (the dataflow
 /// with everything it references), whichever of its artefacts is asked for.
 pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) -> Response {
@@ -81,6 +118,10 @@ pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) 
         structure::MICROFINANCE.dsd,
         structure::MICROFINANCE_ACT.id,
         structure::MICROFINANCE_ACT.dsd,
+        structure::MICROFINANCE_FIN.id,
+        structure::MICROFINANCE_FIN.dsd,
+        "CL_PEER_GROUP",
+        "CL_STATISTIC",
         structure::CONCEPTS,
         "CL_ACTIVITY",
         "CL_FREQ",
@@ -104,7 +145,11 @@ pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) 
         Ok(regions) => regions,
         Err(response) => return response,
     };
-    let message = structure::message(&structure::codelists(&regions), &prepared());
+    let peer_groups = match peer_groups(&state, &regions).await {
+        Ok(groups) => groups,
+        Err(response) => return response,
+    };
+    let message = structure::message(&structure::codelists(&regions, &peer_groups), &prepared());
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(STRUCTURE_XML))],
         message,
@@ -267,7 +312,7 @@ async fn data(
     let Some(flow) = structure::Flow::named(&flow) else {
         return error(
             StatusCode::NOT_FOUND,
-            "NoResultsFound: the dataflows are MICROFINANCE and MICROFINANCE_ACT",
+            "NoResultsFound: the dataflows are MICROFINANCE, MICROFINANCE_ACT and MICROFINANCE_FIN",
         );
     };
     let (scope, decision) = match crate::http::admission::admit(&state, &parts, MediaType::Json).await {
@@ -288,7 +333,12 @@ async fn data(
         Err(response) => return response,
     };
     let codes: Vec<String> = regions.iter().map(|r| r.0.clone()).collect();
-    let query = match data::DataQuery::parse(flow, &key, &codes) {
+    let peer_groups = match peer_groups(&state, &regions).await {
+        Ok(groups) => groups,
+        Err(response) => return response,
+    };
+    let peer_codes: Vec<String> = peer_groups.iter().map(|(code, _)| code.clone()).collect();
+    let query = match data::DataQuery::parse(flow, &key, &codes, &peer_codes) {
         Ok(query) => query,
         Err(message) => return error(StatusCode::NOT_FOUND, &format!("NoResultsFound: {message}")),
     };
@@ -371,7 +421,11 @@ async fn data(
             ),
         );
     }
-    let observations = data::observations(flow, &value["data"]);
+    let observations = if flow.financial {
+        query.financial_observations(&value["data"])
+    } else {
+        data::observations(flow, &value["data"])
+    };
     if observations.is_empty() {
         return error(
             StatusCode::NOT_FOUND,
@@ -390,7 +444,7 @@ async fn data(
         )
             .into_response(),
         Format::Csv { labels, file, bom } => {
-            let codelists = structure::codelists(&regions);
+            let codelists = structure::codelists(&regions, &peer_groups);
             let body = data::csv(flow, &observations, labels, &codelists, bom);
             let mut response = (
                 [(

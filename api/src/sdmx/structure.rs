@@ -1,6 +1,6 @@
-//! The SDMX structures: two dataflows (the indicators by segment, sex and urbanisation; the loan indicators by
-//! economic activity), their data structure definitions, concepts and code lists, with names in French, Arabic and
-//! English, written as an SDMX-ML 2.1 structure message.
+//! The SDMX structures: three dataflows (the indicators by segment, sex and urbanisation; the loan indicators by
+//! economic activity; the financial ratios by peer group and statistic), their data structure definitions, concepts
+//! and code lists, with names in French, Arabic and English, written as an SDMX-ML 2.1 structure message.
 
 use super::xml::Xml;
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef, Unit};
@@ -50,6 +50,9 @@ pub struct Flow {
     pub breakdowns: &'static [Breakdown],
     /// The breakdowns every indicator of the flow must have (the others are `_T` where an indicator lacks them).
     pub requires: &'static [Dim],
+    /// The financial ratios' flow: its indicators are the ratios of the quarterly statements, its key ends with the
+    /// peer group and the statistic (`PEER_GROUP`, `STATISTIC`) rather than breakdowns.
+    pub financial: bool,
 }
 
 /// The indicators by segment, sex and urbanisation: `FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION`.
@@ -93,6 +96,7 @@ pub const MICROFINANCE: Flow = Flow {
         },
     ],
     requires: &[],
+    financial: false,
 };
 
 /// The loan indicators by economic activity financed: `FREQ.REF_AREA.INDICATOR.ACTIVITY`. A flow of its own, so that
@@ -119,10 +123,44 @@ pub const MICROFINANCE_ACT: Flow = Flow {
         field: "activity",
     }],
     requires: &[Dim::Activity],
+    financial: false,
 };
 
+/// The financial ratios of the quarterly statements, sector-wide and by peer group:
+/// `FREQ.REF_AREA.INDICATOR.PEER_GROUP.STATISTIC` (FREQ Q or A; REF_AREA `_T`; PEER_GROUP `_T` for the sector or a
+/// scheme's group, `SCALE_LARGE`; STATISTIC `AGG`, the ratio of sums, or `P25`, `MEDIAN`, `P75`, `N`).
+pub const MICROFINANCE_FIN: Flow = Flow {
+    id: "MICROFINANCE_FIN",
+    dsd: "DSD_MICROFINANCE_FIN",
+    names: [
+        "Ratios financiers des associations de microcrédit, Maroc",
+        "النسب المالية لجمعيات القروض الصغرى بالمغرب",
+        "Financial ratios of the microcredit associations, Morocco",
+    ],
+    structure_names: [
+        "Structure des ratios financiers",
+        "بنية النسب المالية",
+        "Financial ratios structure",
+    ],
+    breakdowns: &[],
+    requires: &[],
+    financial: true,
+};
+
+/// The positions of the financial flow's key after INDICATOR, with their code lists.
+pub const FINANCIAL_POSITIONS: [(&str, &str); 2] = [("PEER_GROUP", "CL_PEER_GROUP"), ("STATISTIC", "CL_STATISTIC")];
+
+/// The statistics of the financial flow: SDMX code and labels.
+pub const STATISTICS: [(&str, &str, &str, &str); 5] = [
+    ("AGG", "Ratio des sommes", "نسبة المجاميع", "Ratio of sums"),
+    ("P25", "25e centile", "المئين 25", "25th percentile"),
+    ("MEDIAN", "Médiane", "الوسيط", "Median"),
+    ("P75", "75e centile", "المئين 75", "75th percentile"),
+    ("N", "Nombre d'associations", "عدد الجمعيات", "Number of associations"),
+];
+
 /// Every dataflow.
-pub const FLOWS: [&Flow; 2] = [&MICROFINANCE, &MICROFINANCE_ACT];
+pub const FLOWS: [&Flow; 3] = [&MICROFINANCE, &MICROFINANCE_ACT, &MICROFINANCE_FIN];
 
 impl Flow {
     /// The dimensions of the data structure, in key order (the time dimension comes after them): id and code list.
@@ -133,13 +171,16 @@ impl Flow {
             ("INDICATOR", "CL_INDICATOR"),
         ];
         dimensions.extend(self.breakdowns.iter().map(|b| (b.concept, b.codelist)));
+        if self.financial {
+            dimensions.extend(FINANCIAL_POSITIONS);
+        }
         dimensions
     }
 
-    /// Whether the flow carries a measure: it has the breakdowns the flow requires. The financial ratios of the
-    /// quarterly statements are not monthly indicators: these flows leave them out.
+    /// Whether the flow carries a measure: the financial ratios of the quarterly statements are the financial flow's
+    /// alone; the other flows carry the indicators with the breakdowns they require.
     pub fn carries(&self, measure: &MeasureDef) -> bool {
-        if matches!(measure.formula, crate::indicator::catalog::Formula::Financial(_)) {
+        if measure.financial().is_some() != self.financial {
             return false;
         }
         let dims = measure.dims();
@@ -209,8 +250,8 @@ fn total(what: &str) -> (String, Names) {
     )
 }
 
-/// Every code list, regions given as (code, fr, ar, en).
-pub fn codelists(regions: &[(String, String, String, String)]) -> Vec<Codelist> {
+/// Every code list, regions given as (code, fr, ar, en), and the peer groups as (SDMX code, names).
+pub fn codelists(regions: &[(String, String, String, String)], peer_groups: &[(String, Names)]) -> Vec<Codelist> {
     let with_total = |what: &str, mut codes: Vec<(String, Names)>| {
         codes.insert(0, total(what));
         codes
@@ -301,6 +342,19 @@ pub fn codelists(regions: &[(String, String, String, String)]) -> Vec<Codelist> 
             ],
         },
         Codelist {
+            id: "CL_PEER_GROUP",
+            names: names("Groupe de pairs", "مجموعة الأقران", "Peer group"),
+            codes: with_total("all associations", peer_groups.to_vec()),
+        },
+        Codelist {
+            id: "CL_STATISTIC",
+            names: names("Statistique", "الإحصائية", "Statistic"),
+            codes: STATISTICS
+                .iter()
+                .map(|(code, fr, ar, en)| (code.to_string(), names(fr, ar, en)))
+                .collect(),
+        },
+        Codelist {
             id: "CL_OBS_STATUS",
             names: names("Statut de l'observation", "وضعية الملاحظة", "Observation status"),
             codes: vec![
@@ -332,6 +386,8 @@ pub const CONCEPT_NAMES: &[(&str, &str, &str, &str)] = &[
         "النشاط الممول",
         "Economic activity financed",
     ),
+    ("PEER_GROUP", "Groupe de pairs", "مجموعة الأقران", "Peer group"),
+    ("STATISTIC", "Statistique", "الإحصائية", "Statistic"),
     ("TIME_PERIOD", "Période", "الفترة", "Time period"),
     ("OBS_VALUE", "Valeur", "القيمة", "Observation value"),
     ("UNIT_MEASURE", "Unité", "الوحدة", "Unit of measure"),
