@@ -25,6 +25,7 @@ mod m20261206_000015_targets_by_region;
 mod m20261206_000016_create_training_history;
 mod m20261207_000017_create_statements;
 mod m20261207_000018_create_peer_groups;
+mod m20261207_000019_seed_quarterly_alert_rules;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_create_training_history::Migration),
             Box::new(m20261207_000017_create_statements::Migration),
             Box::new(m20261207_000018_create_peer_groups::Migration),
+            Box::new(m20261207_000019_seed_quarterly_alert_rules::Migration),
         ]
     }
 }

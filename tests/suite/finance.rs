@@ -502,3 +502,58 @@ async fn the_quarterly_note_is_what_indicators_and_peers_answer(backend: Backend
     }
 }
 on_both_backends!(the_quarterly_note_is_what_indicators_and_peers_answer);
+
+/// The quarterly alert rules are judged when a quarter is released: an alert on each association whose operational
+/// self-sufficiency is below 100 % in a quarter, and on the sector when its risk coverage is, with the values
+/// `indicators` gives, and none elsewhere.
+async fn quarterly_alerts_follow_the_ratios(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let ratios = indicators(
+        &app,
+        r#"period: { from: "2019-Q1", to: "2020-Q4", granularity: QUARTER }, groupBy: [ASSOCIATION]"#,
+        "association { code } operationalSelfSufficiency { value }",
+    )
+    .await;
+    let sector = indicators(
+        &app,
+        r#"period: { from: "2019-Q1", to: "2020-Q4", granularity: QUARTER }"#,
+        "riskCoverage { value }",
+    )
+    .await;
+    let alerts = app
+        .query(
+            r#"{ alerts(first: 500, filter: { rules: ["OSS_BELOW_100_ASSOCIATION", "RISK_COVERAGE_BELOW_100_SECTOR"] }) {
+                 nodes { rule { code } association { code } period status value } } }"#,
+            json!({}),
+        )
+        .await["alerts"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |rule: &str, association: Option<&str>, period: &str| {
+        alerts.iter().find(|a| {
+            a["rule"]["code"] == rule && a["association"]["code"].as_str() == association && a["period"] == period
+        })
+    };
+    let mut below = 0;
+    for row in &ratios {
+        let value = row["operationalSelfSufficiency"]["value"].as_f64().unwrap();
+        let code = row["association"]["code"].as_str().unwrap();
+        let alert = find("OSS_BELOW_100_ASSOCIATION", Some(code), row["period"].as_str().unwrap());
+        if value < 100.0 {
+            below += 1;
+            let alert = alert.unwrap_or_else(|| panic!("an alert for {row}"));
+            assert_eq!(alert["status"], "OPEN");
+            close(&alert["value"], value, "the alert's value");
+        } else {
+            assert!(alert.is_none(), "{row}");
+        }
+    }
+    assert!(below > 0, "2020 has associations below 100 %");
+    for row in &sector {
+        let value = row["riskCoverage"]["value"].as_f64().unwrap();
+        let alert = find("RISK_COVERAGE_BELOW_100_SECTOR", None, row["period"].as_str().unwrap());
+        assert_eq!(alert.is_some(), value < 100.0, "{row}");
+    }
+}
+on_both_backends!(quarterly_alerts_follow_the_ratios);

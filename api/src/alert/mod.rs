@@ -97,9 +97,9 @@ impl Alert {
             .and_then(|s| entity::enums::Segment::ALL.iter().find(|v| v.as_str() == s))
             .map(|s| (*s).into())
     }
-    /// The month judged.
+    /// The month judged, or the quarter for a rule on a financial ratio of the quarterly statements.
     async fn period(&self) -> Period {
-        Period::month(Month(self.0.alert.period))
+        Period(judged_period(&self.0.rule, self.0.alert.period))
     }
     /// Open while the last judgement breached the threshold.
     async fn status(&self) -> AlertStatus {
@@ -392,7 +392,7 @@ pub fn payload(
             "association": association,
             "region": region,
             "segment": alert.segment,
-            "period": Month(alert.period).to_string(),
+            "period": judged_period(rule, alert.period).to_string(),
             "status": alert.status.as_str(),
             "value": alert.value,
             "threshold": alert.threshold,
@@ -400,4 +400,14 @@ pub fn payload(
             "resolvedAt": alert.resolved_at.map(time),
         }
     })
+}
+
+/// The period an alert judged: its month, or the quarter ending that month for a rule on a financial ratio.
+fn judged_period(rule: &alert_rule::Model, month: i32) -> crate::period::Period {
+    let granularity = if rules::quarterly(rule) {
+        crate::period::Granularity::Quarter
+    } else {
+        crate::period::Granularity::Month
+    };
+    crate::period::Period::containing(granularity, Month(month))
 }

@@ -7,8 +7,8 @@
 use crate::error::ApiResult;
 use crate::indicator::catalog::{Dim, MEASURES, MeasureDef};
 use crate::indicator::cube::{CubeFilter, GroupKey};
-use crate::indicator::engine::{Comparison, Measure, measure_per_group};
-use crate::period::Month;
+use crate::indicator::engine::{Comparison, Measure, measure_per_group_at};
+use crate::period::{Granularity, Month, Period};
 use crate::scope::{AlertFacts, RowAccess, Scope, SmallGroups};
 use chrono::{DateTime, Utc};
 use entity::enums::{
@@ -60,6 +60,26 @@ pub enum Trigger {
     },
     /// The observatory released a month.
     Release { month: Month },
+    /// An association's statement of a quarter was accepted.
+    Statement { association: i32, quarter: Period },
+    /// The observatory released a quarter's statements.
+    QuarterRelease { quarter: Period },
+}
+
+impl Trigger {
+    /// The quarter, for the triggers of the quarterly statements.
+    fn quarter(self) -> Option<Period> {
+        match self {
+            Trigger::Statement { quarter, .. } | Trigger::QuarterRelease { quarter } => Some(quarter),
+            Trigger::Report { .. } | Trigger::Release { .. } => None,
+        }
+    }
+}
+
+/// Whether a rule judges a financial ratio of the quarterly statements (judged on quarters, when they are released
+/// and when a released quarter's statement is revised).
+pub fn quarterly(rule: &alert_rule::Model) -> bool {
+    matches!(judged(&rule.measure), Some(Judged::Measure(def)) if def.financial().is_some())
 }
 
 /// The month a comparison reads besides the judged one, and the months whose judgement a change of `month` moves.
@@ -136,22 +156,46 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
     let mut codes = LazyCodes::default();
     let month = match trigger {
         Trigger::Report { month, .. } | Trigger::Release { month } => month,
+        // A quarter's alerts are kept under its last month.
+        Trigger::Statement { quarter, .. } | Trigger::QuarterRelease { quarter } => quarter.last_month(),
     };
-    let mut candidates: BTreeSet<i32> = [month.0, month.shift(1).0, month.shift(12).0].into();
-    candidates.extend(lateness_month(at).map(|m| m.0));
-    let released: BTreeSet<i32> = release::Entity::find()
-        .filter(release::Column::Period.is_in(candidates.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.period)
-        .collect();
+    let released: BTreeSet<i32> = match trigger.quarter() {
+        None => {
+            let mut candidates: BTreeSet<i32> = [month.0, month.shift(1).0, month.shift(12).0].into();
+            candidates.extend(lateness_month(at).map(|m| m.0));
+            release::Entity::find()
+                .filter(release::Column::Period.is_in(candidates.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| r.period)
+                .collect()
+        }
+        // A quarter counts as released when its statements are.
+        Some(quarter) => entity::quarter_release::Entity::find()
+            .filter(entity::quarter_release::Column::Period.eq(quarter.last_month().0))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.period)
+            .collect(),
+    };
     let mut verdicts = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
         let Some(Judged::Measure(def)) = judged(&rule.measure) else {
             continue;
         };
+        // Monthly rules on months, quarterly rules on quarters.
+        if quarterly(rule) != trigger.quarter().is_some() {
+            continue;
+        }
         let jobs: Vec<(Month, Option<i32>)> = match (trigger, rule.scope) {
+            // Quarters are judged once released (every group, every association), and again when a statement of a
+            // released quarter is revised.
+            (Trigger::QuarterRelease { .. }, _) => vec![(month, None)],
+            (Trigger::Statement { .. }, _) if !released.contains(&month.0) => Vec::new(),
+            (Trigger::Statement { association, .. }, AlertScope::Association) => vec![(month, Some(association))],
+            (Trigger::Statement { .. }, _) => vec![(month, None)],
             (Trigger::Report { association, .. }, AlertScope::Association) => affected(month, rule.comparison)
                 .into_iter()
                 .map(|m| (m, Some(association)))
@@ -175,10 +219,14 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
                 continue;
             };
             let group_by: Vec<Dim> = dimension(rule.scope).into_iter().collect();
-            let values = measure_per_group(
+            let judged_period = match trigger.quarter() {
+                Some(quarter) => quarter,
+                None => Period::containing(Granularity::Month, judged_month),
+            };
+            let values = measure_per_group_at(
                 db,
                 def,
-                judged_month,
+                judged_period,
                 group_by.clone(),
                 filter.clone(),
                 comparison(rule),
@@ -190,10 +238,10 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
             let public: HashMap<GroupKey, Measure> = if rule.scope == AlertScope::Association {
                 HashMap::new()
             } else {
-                measure_per_group(
+                measure_per_group_at(
                     db,
                     def,
-                    judged_month,
+                    judged_period,
                     group_by,
                     filter,
                     comparison(rule),
@@ -228,6 +276,7 @@ pub async fn evaluate<C: ConnectionTrait>(db: &C, trigger: Trigger, at: DateTime
     if let Some(index) = rules
         .iter()
         .position(|r| matches!(judged(&r.measure), Some(Judged::Lateness)))
+        .filter(|_| trigger.quarter().is_none())
     {
         lateness(db, &rules[index], index, trigger, at, &mut codes, &mut verdicts).await?;
     }

@@ -327,16 +327,21 @@ pub(crate) async fn send_all<C: ConnectionTrait>(db: &C, statistics: &Statistics
         }
         .insert(db)
         .await?;
+        // Released as `finance::store::release` does: the peer groups assigned, the quarterly alert rules judged.
+        let failed = |e: crate::error::ApiError| match e {
+            crate::error::ApiError::Database(e) => e,
+            other => DbErr::Custom(format!("releasing {}: {}", quarter(q), other.detail())),
+        };
         crate::finance::peers::assign_quarter(db, quarter(q))
             .await
-            .map_err(|e| match e {
-                crate::error::ApiError::Database(e) => e,
-                other => DbErr::Custom(format!(
-                    "assigning the peer groups of {}: {}",
-                    quarter(q),
-                    other.detail()
-                )),
-            })?;
+            .map_err(failed)?;
+        crate::alert::rules::evaluate(
+            db,
+            crate::alert::rules::Trigger::QuarterRelease { quarter: quarter(q) },
+            received_at(q) + chrono::Days::new(10),
+        )
+        .await
+        .map_err(failed)?;
     }
     Ok(sent)
 }

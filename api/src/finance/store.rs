@@ -302,6 +302,15 @@ impl Acceptance<'_> {
             })
             .collect();
         entity::fin_stat::Entity::insert_many(rows).exec(txn).await?;
+        crate::alert::rules::evaluate(
+            txn,
+            crate::alert::rules::Trigger::Statement {
+                association: owner.id,
+                quarter: self.statement.quarter,
+            },
+            self.received_at,
+        )
+        .await?;
         let warnings = serde_json::from_str::<crate::submission::validate::ValidationReport>(self.validation)
             .map(|r| r.warnings.len())
             .unwrap_or(0);
@@ -465,6 +474,12 @@ pub async fn release(
     .await
     .map_err(conflict_if_duplicate(|| format!("{quarter} is released already")))?;
     let memberships = super::peers::assign_quarter(&txn, quarter).await?;
+    crate::alert::rules::evaluate(
+        &txn,
+        crate::alert::rules::Trigger::QuarterRelease { quarter },
+        model.released_at,
+    )
+    .await?;
     crate::audit::record(
         &txn,
         actor,

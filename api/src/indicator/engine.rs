@@ -660,10 +660,26 @@ pub async fn measure_per_group<C: ConnectionTrait>(
     small_groups: Option<SmallGroups>,
 ) -> Result<Vec<(GroupKey, Measure)>, ApiError> {
     let period = Period::containing(Granularity::Month, month);
+    measure_per_group_at(db, def, period, group_by, filter, compare, access, small_groups).await
+}
+
+/// One measure of one period (a month, or a quarter for the financial ratios), per group of `group_by`, as
+/// `measure_per_group` gives it.
+#[allow(clippy::too_many_arguments)]
+pub async fn measure_per_group_at<C: ConnectionTrait>(
+    db: &C,
+    def: &'static MeasureDef,
+    period: Period,
+    group_by: Vec<Dim>,
+    filter: CubeFilter,
+    compare: Option<Comparison>,
+    access: RowAccess,
+    small_groups: Option<SmallGroups>,
+) -> Result<Vec<(GroupKey, Measure)>, ApiError> {
     let answer = compute(
         db,
         Request {
-            granularity: Granularity::Month,
+            granularity: period.granularity,
             periods: vec![period],
             document_dims: Some(group_by.iter().copied().collect()),
             group_by,
