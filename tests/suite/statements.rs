@@ -58,3 +58,32 @@ async fn a_page_of_branches_with_their_association_is_one_statement(backend: Bac
     }
 }
 on_both_backends!(a_page_of_branches_with_their_association_is_one_statement);
+
+/// The quarterly note and the peer statistics run no more statements than they are priced at (`graphql::cost`), for
+/// the public and for a partner: what the price promises is what the work is.
+async fn the_note_and_peers_run_what_they_are_priced_at(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    let partner = app
+        .key_with(observatory_tests::PartnerKind::Fund, None, &["read"])
+        .await;
+    for key in [None, Some(partner)] {
+        app.set_key(key);
+        let (note, data) = app
+            .statements_of(
+                r#"{ quarterlyNote(quarter: "2020-Q4") { figures { value peers { median } } } }"#,
+                json!({}),
+            )
+            .await;
+        assert!(data["quarterlyNote"]["figures"].as_array().unwrap().len() > 100);
+        let (peers, _) = app
+            .statements_of(
+                r#"{ peers(period: "2020-Q4", measure: "OSS", dimension: SCALE) { median } }"#,
+                json!({}),
+            )
+            .await;
+        eprintln!("statements: quarterlyNote {note}, peers {peers}");
+        assert!(note as u64 <= api::graphql::cost::NOTE_STATEMENTS, "{note}");
+        assert!(peers as u64 <= api::graphql::cost::PEER_STATEMENTS, "{peers}");
+    }
+}
+on_both_backends!(the_note_and_peers_run_what_they_are_priced_at);

@@ -376,3 +376,79 @@ async fn partners_read_released_quarters_and_the_public_no_statement(backend: Ba
     );
 }
 on_both_backends!(partners_read_released_quarters_and_the_public_no_statement);
+
+/// A revision of a released quarter's statement: the current figures move, `asOf` an instant before it gives the
+/// figures as they stood, and the public keeps reading the quarter as released.
+async fn a_revised_statement_keeps_its_past_readable(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let own = key_with(&app, PartnerKind::Association, Some(ASSOCIATION), &["read", "write"]).await;
+    let oss = |filter: &'static str, as_of: Option<String>| {
+        let app = &app;
+        async move {
+            let as_of = as_of.map(|t| format!(", asOf: \"{t}\"")).unwrap_or_default();
+            let data = app
+                .query(
+                    &format!(
+                        r#"{{ indicators(period: {{ from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }}{filter}{as_of})
+                           {{ operationalSelfSufficiency {{ value numerator }} }} }}"#
+                    ),
+                    json!({}),
+                )
+                .await;
+            data["indicators"][0]["operationalSelfSufficiency"].clone()
+        }
+    };
+    let mine = ", filter: { associations: [\"TAFOUKT\"] }";
+    let before = oss(mine, None).await;
+    let sector_before = oss("", None).await;
+    let public_before = app
+        .graphql_as(
+            None,
+            r#"{ indicators(period: { from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }) { operationalSelfSufficiency { value } } }"#,
+            json!({}),
+        )
+        .await
+        .data()["indicators"][0]["operationalSelfSufficiency"]["value"]
+        .clone();
+    let instant = chrono::Utc::now().to_rfc3339();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut lines = statement(&app, ASSOCIATION, QUARTER).await;
+    // 1,000.00 MAD more interest: revenue, income and equity move with it; borrowings balance the sheet.
+    for line in [
+        "IS_INTEREST_ON_LOANS",
+        "IS_FINANCIAL_REVENUE",
+        "IS_NET_OPERATING_INCOME",
+        "IS_NET_INCOME",
+        "BS_CURRENT_YEAR_RESULT",
+        "BS_TOTAL_EQUITY",
+    ] {
+        adjust(&mut lines, line, 100_000);
+    }
+    adjust(&mut lines, "BS_LONG_TERM_BORROWINGS", -100_000);
+    adjust(&mut lines, "BS_TOTAL_LIABILITIES", -100_000);
+    let path = format!("/reports/{ASSOCIATION}/{QUARTER}");
+    let reply = post_report(&app, Some(&own), &path, multipart(&[("statements", csv(&lines))]), &[]).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let after = oss(mine, None).await;
+    assert!(
+        (after["numerator"].as_f64().unwrap() - before["numerator"].as_f64().unwrap() - 1_000.0).abs() < 1e-6,
+        "{before} {after}"
+    );
+    assert_eq!(
+        oss(mine, Some(instant.clone())).await,
+        before,
+        "as it stood before the revision"
+    );
+    assert_ne!(oss("", None).await, sector_before);
+    let public_after = app
+        .graphql_as(
+            None,
+            r#"{ indicators(period: { from: "2020-Q4", to: "2020-Q4", granularity: QUARTER }) { operationalSelfSufficiency { value } } }"#,
+            json!({}),
+        )
+        .await
+        .data()["indicators"][0]["operationalSelfSufficiency"]["value"]
+        .clone();
+    assert_eq!(public_after, public_before, "the public reads the quarter as released");
+}
+on_both_backends!(a_revised_statement_keeps_its_past_readable);
