@@ -606,68 +606,31 @@ pub struct PeerFigures {
     reader: peers::Reader,
     parts: std::collections::HashMap<i32, std::collections::BTreeMap<ratios::Ratio, (f64, f64)>>,
     inflation: Option<f64>,
+    /// The groups and members of each scheme's dimension, and the associations' codes, read once for every ratio.
+    memo: std::sync::Mutex<PeerMemo>,
 }
 
-impl PeerFigures {
-    /// The figures `caller` may compare: everything for the observatory, released quarters for partners, released
-    /// quarters as released for the public and associations.
-    pub async fn read(
-        db: &sea_orm::DatabaseConnection,
-        caller: &crate::scope::Scope,
-        period: crate::period::Period,
-    ) -> Result<PeerFigures, ApiError> {
-        let (reader, access, as_released) = match caller.role {
-            crate::scope::Role::Observatory => (peers::Reader::Observatory, crate::scope::RowAccess::All, false),
-            crate::scope::Role::Partner => (peers::Reader::Partner, crate::scope::RowAccess::Released, false),
-            _ => (peers::Reader::Public, crate::scope::RowAccess::Released, true),
-        };
-        let (parts, inflation) =
-            crate::indicator::engine::financial_per_association(db, period, access, as_released).await?;
-        Ok(PeerFigures {
-            reader,
-            parts,
-            inflation,
-        })
-    }
+/// A scheme dimension's groups (in order) and their members.
+type Groups = (Vec<PeerGroup>, std::collections::BTreeMap<String, Vec<i32>>);
+
+#[derive(Default)]
+struct PeerMemo {
+    groups: std::collections::HashMap<(String, peers::PeerDimension), Groups>,
+    codes: Option<std::collections::HashMap<i32, String>>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn peer_statistics(
+/// Every group of a scheme's dimension at a period's end (the scheme's, or the regions present), with its members.
+async fn groups_of(
     db: &sea_orm::DatabaseConnection,
-    caller: &crate::scope::Scope,
-    period: crate::period::Period,
-    def: &'static crate::indicator::catalog::MeasureDef,
-    dimension: peers::PeerDimension,
     scheme: &str,
-    of: Option<i32>,
-    figures: Option<&PeerFigures>,
-) -> Result<Vec<PeerStatistics>, ApiError> {
-    let Some(ratio) = def.financial() else {
-        return Err(ApiError::bad_input(format!(
-            "{} is not a financial ratio: peer statistics compare the ratios of the quarterly statements",
-            def.field
-        )));
-    };
+    dimension: peers::PeerDimension,
+    period: crate::period::Period,
+) -> Result<Groups, ApiError> {
     let rules = peers::rules(db, scheme).await?;
     if rules.is_empty() {
         return Err(ApiError::NotFound(format!("no peer-group scheme `{scheme}`")));
     }
     let members = peers::members(db, scheme, dimension, period).await?;
-    let read;
-    let figures = match figures {
-        Some(figures) => figures,
-        None => {
-            read = PeerFigures::read(db, caller, period).await?;
-            &read
-        }
-    };
-    let (reader, inflation) = (figures.reader, figures.inflation);
-    let parts: std::collections::HashMap<i32, (f64, f64)> = figures
-        .parts
-        .iter()
-        .filter_map(|(a, ratios)| Some((*a, *ratios.get(&ratio)?)))
-        .collect();
-    // Every group of the dimension: the scheme's, or the regions present.
     let mut groups: Vec<PeerGroup> = rules
         .iter()
         .filter(|r| r.dimension == dimension.code())
@@ -691,12 +654,93 @@ pub async fn peer_statistics(
             }
         }
     }
-    let mut all: std::collections::BTreeMap<String, Vec<i32>> = members;
+    let mut all = members;
     for group in &groups {
         all.entry(group.code.clone()).or_default();
     }
+    Ok((groups, all))
+}
+
+impl PeerFigures {
+    /// The figures `caller` may compare: everything for the observatory, released quarters for partners, released
+    /// quarters as released for the public and associations.
+    pub async fn read(
+        db: &sea_orm::DatabaseConnection,
+        caller: &crate::scope::Scope,
+        period: crate::period::Period,
+    ) -> Result<PeerFigures, ApiError> {
+        let (reader, access, as_released) = match caller.role {
+            crate::scope::Role::Observatory => (peers::Reader::Observatory, crate::scope::RowAccess::All, false),
+            crate::scope::Role::Partner => (peers::Reader::Partner, crate::scope::RowAccess::Released, false),
+            _ => (peers::Reader::Public, crate::scope::RowAccess::Released, true),
+        };
+        let (parts, inflation) =
+            crate::indicator::engine::financial_per_association(db, period, access, as_released).await?;
+        Ok(PeerFigures {
+            reader,
+            parts,
+            inflation,
+            memo: std::sync::Mutex::default(),
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn peer_statistics(
+    db: &sea_orm::DatabaseConnection,
+    caller: &crate::scope::Scope,
+    period: crate::period::Period,
+    def: &'static crate::indicator::catalog::MeasureDef,
+    dimension: peers::PeerDimension,
+    scheme: &str,
+    of: Option<i32>,
+    figures: Option<&PeerFigures>,
+) -> Result<Vec<PeerStatistics>, ApiError> {
+    let Some(ratio) = def.financial() else {
+        return Err(ApiError::bad_input(format!(
+            "{} is not a financial ratio: peer statistics compare the ratios of the quarterly statements",
+            def.field
+        )));
+    };
+    let read;
+    let figures = match figures {
+        Some(figures) => figures,
+        None => {
+            read = PeerFigures::read(db, caller, period).await?;
+            &read
+        }
+    };
+    let (reader, inflation) = (figures.reader, figures.inflation);
+    let parts: std::collections::HashMap<i32, (f64, f64)> = figures
+        .parts
+        .iter()
+        .filter_map(|(a, ratios)| Some((*a, *ratios.get(&ratio)?)))
+        .collect();
+    let memo_key = (scheme.to_owned(), dimension);
+    let known = figures.memo.lock().expect("the memo").groups.get(&memo_key).cloned();
+    let (groups, all) = match known {
+        Some(groups) => groups,
+        None => {
+            let read = groups_of(db, scheme, dimension, period).await?;
+            figures
+                .memo
+                .lock()
+                .expect("the memo")
+                .groups
+                .insert(memo_key, read.clone());
+            read
+        }
+    };
     let statistics = peers::statistics(ratio, &all, &parts, inflation, reader, of);
-    let codes = crate::association::store::codes(db).await?;
+    let known = figures.memo.lock().expect("the memo").codes.clone();
+    let codes = match known {
+        Some(codes) => codes,
+        None => {
+            let read = crate::association::store::codes(db).await?;
+            figures.memo.lock().expect("the memo").codes = Some(read.clone());
+            read
+        }
+    };
     let code_of = |id: i32| codes.get(&id).cloned().unwrap_or_default();
     Ok(groups
         .into_iter()

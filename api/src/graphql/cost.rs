@@ -48,9 +48,9 @@ pub const MAX_LIST_ITEMS: usize = 1_000;
 /// Items priced for a list that has no page size (`first`).
 const UNPAGED_LIST: u64 = 100;
 /// Statements of a `quarterlyNote`: an aggregate read per source for each of its six groupings, the statements, the
-/// reference series and, per financial ratio, the peer memberships (96 measured on the demo, for the public and a
-/// partner: `tests/suite/statements.rs`).
-pub const NOTE_STATEMENTS: u64 = 120;
+/// reference series and the peer groups (45 measured on the demo for the public, 32 for a partner:
+/// `tests/suite/statements.rs`).
+pub const NOTE_STATEMENTS: u64 = 60;
 /// Statements of a `peers` field: the scheme's rules, the memberships, the releases, the statements and the monthly
 /// figures (12 measured for the public, which reads them as released).
 pub const PEER_STATEMENTS: u64 = 16;
