@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-/// A refusal of the page: its status and a sentence, as plain text.
-fn refused(status: StatusCode, message: &str) -> Response {
+/// A refusal of a page (the dashboard's, the note's): its status and a sentence, as plain text.
+pub fn refused(status: StatusCode, message: &str) -> Response {
     (
         status,
         [
@@ -36,14 +36,14 @@ fn refused(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-/// The `lang` parameter: French when absent.
-fn language(lang: Option<&str>) -> Result<Language, String> {
+/// The `lang` parameter of a page: French when absent.
+pub fn language(lang: Option<&str>) -> Result<Language, String> {
     match lang {
         None | Some("fr") => Ok(Language::Fr),
         Some("ar") => Ok(Language::Ar),
         Some("en") => Ok(Language::En),
         Some(other) => Err(format!(
-            "`{other}` is not a language of the dashboard: use lang=fr, lang=ar or lang=en"
+            "`{other}` is not a language of the page: use lang=fr, lang=ar or lang=en"
         )),
     }
 }

@@ -30,21 +30,7 @@ pub fn document(quarter: Period) -> String {
     )
 }
 
-/// A refusal: its status and a sentence, as plain text.
-pub fn refused(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        format!("{message}\n"),
-    )
-        .into_response()
-}
+pub use crate::dashboard::routes::{language, refused};
 
 /// A quarter written `2020-Q4`.
 fn quarter(text: &str) -> Result<Period, String> {
@@ -52,18 +38,6 @@ fn quarter(text: &str) -> Result<Period, String> {
         Ok(period) if period.granularity == Granularity::Quarter => Ok(period),
         _ => Err(format!(
             "`{text}` is not a quarter: write it YYYY-Qn, for example /notes/2020-Q4"
-        )),
-    }
-}
-
-/// The `lang` parameter: French when absent.
-pub fn language(lang: Option<&str>) -> Result<Language, String> {
-    match lang {
-        None | Some("fr") => Ok(Language::Fr),
-        Some("ar") => Ok(Language::Ar),
-        Some("en") => Ok(Language::En),
-        Some(other) => Err(format!(
-            "`{other}` is not a language of the note: use lang=fr, lang=ar or lang=en"
         )),
     }
 }
