@@ -452,3 +452,63 @@ async fn a_revised_statement_keeps_its_past_readable(backend: Backend) {
     assert_eq!(public_after, public_before, "the public reads the quarter as released");
 }
 on_both_backends!(a_revised_statement_keeps_its_past_readable);
+
+/// A statement sent as a workbook's `statements` sheet is read like the CSV file; a month's table sent for a quarter,
+/// or the statements sent for a month, are refused naming where each belongs.
+async fn a_statement_workbook_is_read_like_the_csv_file(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let own = key_with(&app, PartnerKind::Association, Some(ASSOCIATION), &["read", "write"]).await;
+    let lines = statement(&app, ASSOCIATION, QUARTER).await;
+    let mut rows = vec![vec![json!("line"), json!("value")]];
+    for (line, value) in &lines {
+        let text = if line == "PF_LOAN_OFFICERS" {
+            value.to_string()
+        } else {
+            format!("{}{}", if *value < 0 { "-" } else { "" }, money(value.abs()))
+        };
+        rows.push(vec![json!(line), json!(text)]);
+    }
+    let book = workbook(&[("statements", rows)]);
+    let path = format!("/reports/{ASSOCIATION}/{QUARTER}");
+    let reply = post_report(&app, Some(&own), &path, multipart(&[("workbook", book)]), &[]).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.body["revision"], 2);
+    assert_eq!(statement(&app, ASSOCIATION, QUARTER).await, lines);
+    let mixed = post_report(
+        &app,
+        Some(&own),
+        &path,
+        multipart(&[("statements", csv(&lines)), ("clients", b"region\n".to_vec())]),
+        &[],
+    )
+    .await;
+    assert_eq!(mixed.status, 400, "{}", mixed.body);
+    let monthly = post_report(
+        &app,
+        Some(&own),
+        &format!("/reports/{ASSOCIATION}/2021-01"),
+        multipart(&[("statements", csv(&lines))]),
+        &[],
+    )
+    .await;
+    assert_eq!(monthly.status, 400, "{}", monthly.body);
+    let template = app
+        .send(
+            axum::http::Request::get("/reports/templates/statements.csv")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(template.status, 200);
+    assert!(
+        template.text.starts_with("line,value\nBS_CASH,0\n"),
+        "{}",
+        template.text
+    );
+    assert_eq!(
+        template.text.lines().count(),
+        49,
+        "the header and the 48 lines of the chart"
+    );
+}
+on_both_backends!(a_statement_workbook_is_read_like_the_csv_file);
