@@ -232,6 +232,33 @@ async fn every_ratio_follows_its_formula_on_a_hand_computed_quarter(backend: Bac
     let message = reply.message();
     assert!(message.contains("QUARTER") && message.contains("YEAR"), "{message}");
     assert_eq!(reply.body["data"]["indicators"][0]["activeClients"]["value"], 105.0);
+    // The inflation and market rate used above are the reference series, with their sources.
+    let series = app
+        .query("{ referenceSeries { code year value source vintage } }", json!({}))
+        .await;
+    let of = |code: &str| {
+        series["referenceSeries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["code"] == code && v["year"] == 2020)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(of("INFLATION")["value"], 0.007);
+    assert!(
+        of("INFLATION")["source"]
+            .as_str()
+            .unwrap()
+            .contains("Haut-Commissariat au Plan")
+    );
+    assert_eq!(of("MARKET_RATE_FUNDS")["value"], 0.0453);
+    assert!(
+        of("MARKET_RATE_FUNDS")["source"]
+            .as_str()
+            .unwrap()
+            .contains("Bank Al-Maghrib")
+    );
 }
 on_both_backends!(every_ratio_follows_its_formula_on_a_hand_computed_quarter);
 

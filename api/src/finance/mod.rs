@@ -177,6 +177,21 @@ impl FinancialStatement {
     }
 }
 
+/// One value of a reference series.
+#[derive(SimpleObject)]
+pub struct ReferenceValue {
+    /// The series: `INFLATION` or `MARKET_RATE_FUNDS`.
+    pub code: String,
+    /// The year it is for.
+    pub year: i32,
+    /// A rate as a decimal: 0.007 is 0.7 %.
+    pub value: f64,
+    /// Where it comes from.
+    pub source: String,
+    /// The day it was read from its source.
+    pub vintage: crate::scalars::Date,
+}
+
 /// A quarter whose statements are released to partners.
 #[derive(SimpleObject)]
 pub struct QuarterRelease {
@@ -370,6 +385,27 @@ impl StatementQuery {
                     period,
                     lines,
                 })
+            })
+            .collect())
+    }
+
+    /// The observatory's reference series the ratios read (`INFLATION`, the annual change of consumer prices, for the
+    /// real yield and financial self-sufficiency; `MARKET_RATE_FUNDS`, the market rate of funds, for the subsidy
+    /// adjustment), each value with its source and vintage. Public.
+    async fn reference_series(&self, ctx: &Context<'_>) -> Result<Vec<ReferenceValue>> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        Ok(entity::reference_series::Entity::find()
+            .order_by_asc(entity::reference_series::Column::Code)
+            .order_by_asc(entity::reference_series::Column::Year)
+            .all(db(ctx))
+            .await?
+            .into_iter()
+            .map(|r| ReferenceValue {
+                code: r.code,
+                year: r.year,
+                value: r.value,
+                source: r.source,
+                vintage: crate::scalars::Date(r.vintage),
             })
             .collect())
     }

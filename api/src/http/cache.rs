@@ -49,6 +49,7 @@ const REUSABLE_ROOTS: &[&str] = &[
     "programmes",
     "quarterReleases",
     "quarterlyNote",
+    "referenceSeries",
     "region",
     "regions",
     "releases",
