@@ -13,6 +13,7 @@ mod http;
 mod indicators;
 mod limits;
 mod migrations;
+mod note_page;
 mod protocol;
 mod reads;
 mod reporting;

@@ -44,13 +44,9 @@ pub fn page(figures: &Figures, language: Language, viewer: &Viewer<'_>) -> Resul
         link_expires => viewer.link_expires.clone(),
         legend_month => month.clone(),
         legend_year_ago => month_name(figures.month.shift(-12), language),
-        hidden_note => t(
-            "— : chiffre masqué pour protéger un petit groupe (moins de 3 associations y contribuent).",
-            "— : رقم محجوب لحماية مجموعة صغيرة (أقل من 3 جمعيات تساهم فيه).",
-            "— : figure hidden to protect a small group (fewer than 3 associations contribute to it).",
-        ),
+        hidden_note => hidden_note(language),
         any_hidden => any_hidden,
-        missing_note => t("n.d. : pas de chiffre pour cette période.", "غ.م : لا رقم لهذه الفترة.", "n/a: no figure for this period."),
+        missing_note => missing_note(language),
         source_note => t(
             "Source : rapports mensuels des associations de microcrédit, calculés par l'API de l'Observatoire (indicators) avec les règles d'accès et de masquage du rôle ci-dessus.",
             "المصدر: التقارير الشهرية لجمعيات القروض الصغرى، محسوبة بواجهة المرصد (indicators) وفق قواعد الولوج والحجب الخاصة بالصفة أعلاه.",
@@ -59,6 +55,32 @@ pub fn page(figures: &Figures, language: Language, viewer: &Viewer<'_>) -> Resul
         blocks => minijinja::Value::from(minijinja::value::Serde(blocks)),
     };
     environment.get_template("dashboard.html")?.render(context)
+}
+
+/// What a figure hidden to protect a small group shows.
+pub const HIDDEN: &str = "—";
+
+/// What a figure the answer left null (not reported) shows.
+pub fn missing(language: Language) -> &'static str {
+    language.pick("n.d.", "غ.م", "n/a")
+}
+
+/// The note under a page that shows hidden figures: why they are dashes.
+pub fn hidden_note(language: Language) -> &'static str {
+    language.pick(
+        "— : chiffre masqué pour protéger un petit groupe (moins de 3 associations y contribuent).",
+        "— : رقم محجوب لحماية مجموعة صغيرة (أقل من 3 جمعيات تساهم فيه).",
+        "— : figure hidden to protect a small group (fewer than 3 associations contribute to it).",
+    )
+}
+
+/// The note under a page on what `missing` means.
+pub fn missing_note(language: Language) -> &'static str {
+    language.pick(
+        "n.d. : pas de chiffre pour cette période.",
+        "غ.م : لا رقم لهذه الفترة.",
+        "n/a: no figure for this period.",
+    )
 }
 
 /// One figure cell.
@@ -144,8 +166,8 @@ fn cell(
     let text = match value {
         Some(value) if unit == Unit::Percent && kind == "achievement" => percent(value, 1, language),
         Some(value) => format(value, unit, language),
-        None if hidden => "—".to_owned(),
-        None => language.pick("n.d.", "غ.م", "n/a").to_owned(),
+        None if hidden => HIDDEN.to_owned(),
+        None => missing(language).to_owned(),
     };
     Cell {
         text,
