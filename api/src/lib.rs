@@ -36,6 +36,7 @@ pub mod note;
 mod pagination;
 mod scalars;
 mod store;
+pub mod survey;
 
 mod association;
 mod branch;

@@ -37,6 +37,7 @@ pub struct Query(
     crate::finance::PeerQuery,
     crate::finance::PeerBenchmarkQuery,
     crate::note::NoteQuery,
+    crate::survey::SurveyQuery,
 );
 
 /// Changes: the associations' monthly reports and targets, partners' webhooks, and, reserved to the observatory, partners, keys,

@@ -26,6 +26,7 @@ mod m20261206_000016_create_training_history;
 mod m20261207_000017_create_statements;
 mod m20261207_000018_create_peer_groups;
 mod m20261207_000019_seed_quarterly_alert_rules;
+mod m20261207_000020_create_surveys;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_create_statements::Migration),
             Box::new(m20261207_000018_create_peer_groups::Migration),
             Box::new(m20261207_000019_seed_quarterly_alert_rules::Migration),
+            Box::new(m20261207_000020_create_surveys::Migration),
         ]
     }
 }

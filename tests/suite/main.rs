@@ -24,4 +24,5 @@ mod schema;
 mod sdmx;
 mod statements;
 mod suppression;
+mod surveys;
 mod writes;

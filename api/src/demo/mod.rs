@@ -29,6 +29,7 @@ mod reference;
 pub(crate) mod reports;
 mod statements;
 mod stats;
+mod surveys;
 mod util;
 
 use entity::{
@@ -68,6 +69,8 @@ pub struct Summary {
     pub releases: usize,
     /// Quarterly financial statements accepted: every association's 8 quarters, 2019-Q1 to 2020-Q4.
     pub statements: usize,
+    /// Synthetic respondents of the 2020 clients' survey (its income-source question).
+    pub survey_respondents: usize,
 }
 
 /// Inserts the whole demo dataset. Expects the regions (seeded by migration) and no other rows.
@@ -95,6 +98,7 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
     let branches = util::insert_all(db, branches::rows(&statistics, &ids)).await?;
     let sent = reports::send_all(db, &statistics, &ids).await?;
     let statements = statements::send_all(db, &statistics, &ids).await?;
+    let survey_respondents = surveys::insert(db, &ids).await?;
     let target_rows = util::insert_all(db, statistics.target_rows(&ids)).await?;
     let (programmes, programme_ids) = activity::insert_programmes(db, &ids).await?;
     let training_actions = activity::insert_training(db, &ids, &programme_ids).await?;
@@ -111,6 +115,7 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Summary, DbErr> {
         programmes,
         releases: sent.releases,
         statements,
+        survey_respondents,
     })
 }
 
@@ -131,6 +136,13 @@ pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
         db.execute(&Query::delete().from_table(facts.revisions).take()).await?;
     }
     for table in [
+        "survey_answer",
+        "survey_respondent",
+        "survey_published",
+        "survey_net",
+        "survey_option",
+        "survey_question",
+        "survey",
         "peer_membership",
         "fin_stat_revision",
         "fin_stat",

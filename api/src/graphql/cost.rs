@@ -490,6 +490,13 @@ impl Pricer<'_> {
             (Some("Query"), "quarterlyNote") => (1, NOTE_STATEMENTS),
             (Some("Query"), "peers") => (1, PEER_STATEMENTS),
             (Some("Query"), "peerBenchmarks") => (UNPAGED_LIST, PEER_STATEMENTS * 8),
+            // The survey, its questions, options, nets and codes, then one microdata read per question.
+            (Some("Query"), "surveyResults") => (UNPAGED_LIST, 20),
+            // Surveys are few and small (the bounds of `survey::MAX_*`).
+            (Some("Query"), "surveys") => (crate::survey::MAX_SURVEYS, 1),
+            (Some("Survey"), "questions") => (crate::survey::MAX_QUESTIONS, 1),
+            (Some("SurveyQuestion"), "options") => (crate::survey::MAX_OPTIONS, 0),
+            (Some("SurveyQuestion"), "nets") => (crate::survey::MAX_NETS, 0),
             _ if field.get_argument("first").is_some()
                 || child_type.as_deref().is_some_and(|t| t.ends_with("Connection")) =>
             {

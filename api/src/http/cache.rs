@@ -54,6 +54,8 @@ const REUSABLE_ROOTS: &[&str] = &[
     "regions",
     "releases",
     "staffStatistics",
+    "surveyResults",
+    "surveys",
     "targets",
     "trainingAction",
     "trainingActions",
