@@ -50,6 +50,7 @@ pub struct Mutation(
     TargetMutation,
     AlertMutation,
     crate::finance::StatementMutation,
+    crate::survey::SurveyMutation,
 );
 
 /// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).

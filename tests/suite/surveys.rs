@@ -272,3 +272,89 @@ async fn breakdowns_follow_the_small_base_rules_and_access(backend: Backend) {
     assert_eq!(unknown.codes(), vec!["BAD_USER_INPUT"]);
 }
 on_both_backends!(breakdowns_follow_the_small_base_rules_and_access);
+
+/// The observatory loads a survey's microdata: a file with any problem is refused whole, each problem with its line,
+/// column and rule, and stores nothing; a valid one replaces the microdata (audited), and the results are estimated
+/// from it with its weights; no one else may load.
+async fn microdata_is_loaded_whole_or_not_at_all(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let partner = app.key_with(PartnerKind::Fund, None, &["read", "write"]).await;
+    let load = "mutation($csv: String!) { loadSurveyMicrodata(survey: \"COVID-STAFF-2020\", csv: $csv) }";
+    let bad = "respondent,weight,region,REPAYMENT_DISCIPLINE,SHOE_SIZE\n\
+               1,1,MA-06,FELL_SHARPLY,42\n\
+               2,0,MA-99,FELL_SHARPLY|FELL_SLIGHTLY,41\n\
+               2,2,MA-06,NEVER,40\n";
+    let reply = app.graphql(load, json!({ "csv": bad })).await;
+    assert_eq!(reply.codes(), vec!["BAD_USER_INPUT"], "{}", reply.body);
+    let rules: Vec<(i64, String)> = reply.body["errors"][0]["extensions"]["report"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_i64().unwrap(), e["rule"].as_str().unwrap().to_owned()))
+        .collect();
+    for expected in [
+        (1, "UNKNOWN_COLUMN"),
+        (3, "INVALID_WEIGHT"),
+        (3, "UNKNOWN_CODE"),
+        (3, "TOO_MANY_ANSWERS"),
+        (4, "DUPLICATE_CELL"),
+        (4, "UNKNOWN_OPTION"),
+    ] {
+        assert!(
+            rules.contains(&(expected.0, expected.1.to_owned())),
+            "{expected:?} in {rules:?}"
+        );
+    }
+    let published = results(
+        &app,
+        None,
+        r#"survey: "COVID-STAFF-2020", questions: ["REPAYMENT_DISCIPLINE"]"#,
+    )
+    .await;
+    assert_eq!(
+        published.data()["surveyResults"][0]["source"],
+        "PUBLISHED",
+        "nothing was stored"
+    );
+    // Weights 1, 2, 3 and 2: FELL_SHARPLY weighs 3 of 8, 37.5 %; the effective base is 64 ÷ 18.
+    let good = "respondent,weight,REPAYMENT_DISCIPLINE\n1,1,FELL_SHARPLY\n2,2,FELL_SHARPLY\n3,3,FELL_SLIGHTLY\n4,2,FELL_SLIGHTLY\n";
+    let reply = app.graphql(load, json!({ "csv": good })).await;
+    assert_eq!(reply.data()["loadSurveyMicrodata"], 4);
+    let seen = app
+        .query(
+            &format!(
+                "{{ surveyResults(survey: \"COVID-STAFF-2020\", questions: [\"REPAYMENT_DISCIPLINE\"]) {{ {RESULTS} effectiveBase }} }}"
+            ),
+            json!({}),
+        )
+        .await["surveyResults"][0]
+        .clone();
+    assert_eq!(seen["source"], "MICRODATA");
+    assert_eq!(seen["base"], 4);
+    assert_eq!(seen["belowMinimumBase"], true);
+    assert_eq!(seen["options"][0]["share"], 37.5);
+    assert!((seen["effectiveBase"].as_f64().unwrap() - 64.0 / 18.0).abs() < 1e-9);
+    assert!(
+        (seen["options"][0]["ciLow"].as_f64().unwrap() - 8.50).abs() < 0.01,
+        "{seen}"
+    );
+    assert!(
+        (seen["options"][0]["ciHigh"].as_f64().unwrap() - 79.48).abs() < 0.01,
+        "{seen}"
+    );
+    let public = results(
+        &app,
+        None,
+        r#"survey: "COVID-STAFF-2020", questions: ["REPAYMENT_DISCIPLINE"]"#,
+    )
+    .await;
+    let public = &public.data()["surveyResults"][0];
+    assert_eq!(
+        (public["suppressed"].as_bool(), public["reason"].as_str()),
+        (Some(true), Some("LOW_BASE"))
+    );
+    assert!(public["options"][0]["share"].is_null());
+    let refused = app.graphql_as(Some(&partner), load, json!({ "csv": good })).await;
+    assert_eq!(refused.codes(), vec!["FORBIDDEN"]);
+}
+on_both_backends!(microdata_is_loaded_whole_or_not_at_all);

@@ -4,6 +4,7 @@
 //! unaccounted, and the small-base rules). Estimation is `estimate`'s, reads `store`'s.
 
 pub mod estimate;
+pub mod load;
 pub mod store;
 
 use crate::context::{db, scope};
@@ -452,5 +453,28 @@ impl SurveyQuery {
             }
         }
         Ok(out)
+    }
+}
+
+/// Loading survey microdata.
+#[derive(Default)]
+pub struct SurveyMutation;
+
+#[Object]
+impl SurveyMutation {
+    /// Loads a survey's microdata (an observatory key with `admin`): a CSV text with a header `respondent,weight`,
+    /// optionally `association,region,gender,area,segment,activity,staff_level`, and a column per question holding
+    /// the option codes a respondent chose (joined by `|` for a multiple-choice question; empty when not asked).
+    /// Every problem is listed at once (`BAD_USER_INPUT` with `extensions.report.errors`: line, column, rule): unknown
+    /// options or codes, a missing or non-positive weight, several answers to a single-choice question, a repeated
+    /// respondent; a file with any of them stores nothing. A valid file replaces the survey's microdata in one
+    /// transaction, audited. Answers the respondents stored.
+    async fn load_survey_microdata(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The survey's code.")] survey: String,
+        #[graphql(desc = "The CSV text, at most 100,000 respondents.")] csv: String,
+    ) -> Result<i32> {
+        Ok(load::load(db(ctx), scope(ctx), &survey, &csv).await? as i32)
     }
 }
