@@ -358,3 +358,36 @@ async fn microdata_is_loaded_whole_or_not_at_all(backend: Backend) {
     assert_eq!(refused.codes(), vec!["FORBIDDEN"]);
 }
 on_both_backends!(microdata_is_loaded_whole_or_not_at_all);
+
+/// Each survey's study and questionnaire as DDI-Codebook 2.5: the study's titles, fieldwork and methods, one variable
+/// per question with its categories and the shares (and counts) the caller may read.
+async fn each_survey_has_a_ddi_codebook(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Demo).await;
+    let get = |path: &'static str| {
+        let app = &app;
+        async move {
+            app.send(axum::http::Request::get(path).body(axum::body::Body::empty()).unwrap())
+                .await
+        }
+    };
+    let reply = get("/ddi/COVID-CLIENTS-2020.xml").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(reply.content_type.starts_with("application/xml"));
+    for part in [
+        r#"<codeBook xmlns="ddi:codebook:2_5""#,
+        "<IDNo>COVID-CLIENTS-2020</IDNo>",
+        r#"<collDate date="2020-06-11" event="start">"#,
+        r#"<var ID="V3" name="INCOME_SOURCE""#,
+        "<catValu>FELL_SHARPLY</catValu>",
+        r#"<catStat type="percent">77</catStat><catStat type="freq">770</catStat>"#,
+        r#"<catStat type="percent">71</catStat></catgry>"#,
+        "</codeBook>",
+    ] {
+        assert!(reply.text.contains(part), "{part} in {}", reply.text);
+    }
+    let staff = get("/ddi/COVID-STAFF-2020.xml").await;
+    assert!(staff.text.contains("<catValu>SMALL_TRADE</catValu>"), "{}", staff.text);
+    assert_eq!(get("/ddi/NOPE.xml").await.status, 404);
+    assert_eq!(get("/ddi/COVID-CLIENTS-2020.json").await.status, 404);
+}
+on_both_backends!(each_survey_has_a_ddi_codebook);

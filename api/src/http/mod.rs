@@ -248,6 +248,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboards/{month}", get(crate::dashboard::routes::page))
         .route("/notes/{file}", get(crate::note::routes::note))
+        .route("/ddi/{file}", get(crate::survey::ddi::codebook))
 }
 
 /// Every transport's routes wrapped in what they all share: request tracing, the configured CORS, and compression

@@ -50,22 +50,32 @@ pub struct Answered {
     pub rate_headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-/// Admits the caller and runs the note's document through the request pipeline.
-pub async fn answer(
+/// A page's document answered for the caller: its data, the caller's role and the rate-limit headers, or the
+/// refusal (as plain text, with the status the error's code calls for).
+pub struct Ran {
+    pub data: Value,
+    pub role: crate::scope::Role,
+    pub rate_headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// Admits the caller as every request is and runs a document through the request pipeline with its role: the
+/// note's page and CSV, and the surveys' codebooks, read what it answers.
+pub async fn run_document(
     state: &AppState,
     parts: &axum::http::request::Parts,
-    quarter: Period,
+    document: String,
+    operation: &str,
     language: Language,
-) -> Result<Answered, Response> {
+) -> Result<Ran, Response> {
     let (scope, decision) = admit(state, parts, MediaType::Json).await?;
-    let mut request = async_graphql::Request::new(document(quarter)).operation_name("QuarterlyNote");
+    let mut request = async_graphql::Request::new(document).operation_name(operation);
     let parsed = match execution::parse(state, &mut request) {
         Ok(parsed) => parsed,
         Err((_, message)) => {
-            tracing::error!(%message, "the note's document did not parse");
+            tracing::error!(%message, operation, "a page's document did not parse");
             return Err(refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the note could not be computed",
+                "the page could not be computed",
             ));
         }
     };
@@ -87,6 +97,7 @@ pub async fn answer(
         let status = match code {
             "FORBIDDEN" => StatusCode::FORBIDDEN,
             "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+            "NOT_FOUND" => StatusCode::NOT_FOUND,
             "BAD_USER_INPUT" | "BAD_REQUEST" => StatusCode::BAD_REQUEST,
             _ if status != StatusCode::OK => status,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -95,13 +106,32 @@ pub async fn answer(
             status,
             &format!(
                 "{code}: {}",
-                first["message"].as_str().unwrap_or("the note could not be computed")
+                first["message"].as_str().unwrap_or("the page could not be computed")
             ),
         );
         response.headers_mut().extend(rate_headers);
         return Err(response);
     }
-    let note = value["data"]["quarterlyNote"].clone();
+    Ok(Ran {
+        data: value["data"].clone(),
+        role,
+        rate_headers,
+    })
+}
+
+/// Admits the caller and runs the note's document through the request pipeline.
+pub async fn answer(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    quarter: Period,
+    language: Language,
+) -> Result<Answered, Response> {
+    let Ran {
+        data,
+        role,
+        rate_headers,
+    } = run_document(state, parts, document(quarter), "QuarterlyNote", language).await?;
+    let note = data["quarterlyNote"].clone();
     // A quarter with reports has active clients; the branch registry alone is no note.
     let shown = note["figures"].as_array().is_some_and(|figures| {
         figures

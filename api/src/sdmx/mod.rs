@@ -4,7 +4,7 @@
 
 pub mod data;
 pub mod structure;
-mod xml;
+pub mod xml;
 
 use crate::http::AppState;
 use crate::http::protocol::MediaType;

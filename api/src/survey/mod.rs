@@ -3,6 +3,7 @@
 //! question and group: the base, the shares with their counts and 95 % Wilson intervals, nets, the share a report left
 //! unaccounted, and the small-base rules). Estimation is `estimate`'s, reads `store`'s.
 
+pub mod ddi;
 pub mod estimate;
 pub mod load;
 pub mod store;
