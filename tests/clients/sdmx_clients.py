@@ -128,4 +128,41 @@ for index, value in fin_frame.items():
 for k, v in fin_truth.items():
     assert abs(found[k] - v) < 1e-5, ("MICROFINANCE_FIN", k, found.get(k), v)
 print(f"sdmx1 MICROFINANCE_FIN: {len(fin_truth)} observations equal to GraphQL's")
+
+# The survey results' dataflow, read by sdmx1 with its structure: the income-source shares by sex, equal to GraphQL's.
+survey_truth = {}
+for row in graphql(
+    '{ surveyResults(survey: "COVID-CLIENTS-2020", questions: ["INCOME_SOURCE"], groupBy: [GENDER]) '
+    "{ group { gender } options { code share } } }"
+)["surveyResults"]:
+    for option in row["options"]:
+        survey_truth[({"FEMALE": "F", "MALE": "M"}[row["group"]["gender"]], option["code"])] = option["share"]
+survey_structures = client.dataflow("SURVEY", params={"references": "all"})
+survey_dsd = survey_structures.structure["DSD_SURVEY"]
+assert [d.id for d in survey_dsd.dimensions][:8] == [
+    "SURVEY", "QUESTION", "RESPONSE", "REF_AREA", "SEX", "URBANISATION", "STAFF_LEVEL", "STATISTIC"
+]
+survey_data = client.data("SURVEY", key="COVID-CLIENTS-2020.INCOME_SOURCE.._T.F+M._T._T.SHARE", dsd=survey_dsd)
+survey_frame = sdmx.to_pandas(survey_data)
+found = {}
+for index, value in survey_frame.items():
+    labels = dict(zip(survey_frame.index.names, index))
+    found[(labels["SEX"], labels["RESPONSE"])] = float(value)
+for k, v in survey_truth.items():
+    assert abs(found[k] - v) < 1e-5, ("SURVEY", k, found.get(k), v)
+print(f"sdmx1 SURVEY: {len(survey_truth)} observations equal to GraphQL's")
+
+# Each survey's DDI-Codebook 2.5: well-formed, with the study's identifier and the published shares.
+ddi = etree.fromstring(get(base + "/ddi/COVID-STAFF-2020.xml").encode("utf-8"))
+ns = {"ddi": "ddi:codebook:2_5"}
+assert ddi.findtext("ddi:stdyDscr/ddi:citation/ddi:titlStmt/ddi:IDNo", namespaces=ns) == "COVID-STAFF-2020"
+variables = ddi.findall("ddi:dataDscr/ddi:var", namespaces=ns)
+shares = {
+    (v.get("name"), c.findtext("ddi:catValu", namespaces=ns)): c.findtext("ddi:catStat[@type='percent']", namespaces=ns)
+    for v in variables
+    for c in v.findall("ddi:catgry", namespaces=ns)
+}
+assert shares[("PAR_DURING_CRISIS", "ROSE")] == "97", shares
+assert shares[("MOST_AFFECTED_ACTIVITY", "SMALL_TRADE")] is None, "a share the report did not print stays empty"
+print(f"DDI codebook: {len(variables)} variables read with lxml")
 print("ok")

@@ -524,3 +524,76 @@ async fn the_financial_dataflow_gives_ratios_and_peer_statistics(backend: Backen
     }
 }
 on_both_backends!(the_financial_dataflow_gives_ratios_and_peer_statistics);
+
+/// The fourth dataflow, `SURVEY` (`SURVEY.QUESTION.RESPONSE.REF_AREA.SEX.URBANISATION.STAFF_LEVEL.STATISTIC`), gives
+/// what `surveyResults` gives the same caller: shares, interval bounds and bases, withheld groups `C`, estimates from
+/// fewer than 50 respondents `U`.
+async fn the_survey_dataflow_gives_survey_results(backend: Backend) {
+    let mut app = spawn_app(&backend, Fixture::Demo).await;
+    app.set_key(None);
+    let truth = app
+        .query(
+            r#"{ surveyResults(survey: "COVID-CLIENTS-2020", questions: ["INCOME_SOURCE"], groupBy: [REGION]) {
+                 group { region } base suppressed lowReliability options { code share ciLow ciHigh } } }"#,
+            json!({}),
+        )
+        .await;
+    let url = "/sdmx/rest/data/SURVEY/COVID-CLIENTS-2020.INCOME_SOURCE..._T._T._T.SHARE+CI_LOW+CI_HIGH+BASE_N\
+               ?format=csvfile";
+    let reply = get(&app, url, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let mut lines = reply.text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "DATAFLOW,SURVEY,QUESTION,RESPONSE,REF_AREA,SEX,URBANISATION,STAFF_LEVEL,STATISTIC,TIME_PERIOD,OBS_VALUE,\
+         UNIT_MEASURE,UNIT_MULT,OBS_STATUS"
+    );
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_owned).collect()).collect();
+    let mut compared = 0;
+    for group in truth["surveyResults"].as_array().unwrap() {
+        let region = group["group"]["region"].as_str().unwrap();
+        for option in group["options"].as_array().unwrap() {
+            let code = option["code"].as_str().unwrap();
+            for (statistic, value) in [
+                ("SHARE", &option["share"]),
+                ("CI_LOW", &option["ciLow"]),
+                ("BASE_N", &group["base"]),
+            ] {
+                let row = rows
+                    .iter()
+                    .find(|r| r[3] == code && r[4] == region && r[8] == statistic)
+                    .unwrap_or_else(|| panic!("{code} {region} {statistic} in\n{}", reply.text));
+                assert_eq!(row[9], "2020");
+                let status = if group["suppressed"] == json!(true) {
+                    "C"
+                } else if group["lowReliability"] == json!(true) {
+                    "U"
+                } else {
+                    "A"
+                };
+                assert_eq!(row[13], status, "{row:?}");
+                match value.as_f64() {
+                    Some(v) => assert!((row[10].parse::<f64>().unwrap() - v).abs() < 1e-5, "{row:?}"),
+                    None => assert_eq!(row[10], "", "{row:?}"),
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "{compared}");
+    assert!(rows.iter().any(|r| r[13] == "C") && rows.iter().any(|r| r[13] == "U"));
+    let structure = get(&app, "/sdmx/rest/dataflow/OBSERVATORY/SURVEY/latest", &[]).await;
+    for id in [
+        r#"Dataflow id="SURVEY""#,
+        r#"DataStructure id="DSD_SURVEY""#,
+        r#"Codelist id="CL_RESPONSE""#,
+        r#"Code id="FELL_SHARPLY""#,
+        r#"Codelist id="CL_SURVEY_STATISTIC""#,
+        r#"Code id="U""#,
+    ] {
+        assert!(structure.text.contains(id), "{id}");
+    }
+    let short = get(&app, "/sdmx/rest/data/SURVEY/COVID-CLIENTS-2020.INCOME_SOURCE", &[]).await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+}
+on_both_backends!(the_survey_dataflow_gives_survey_results);

@@ -54,6 +54,8 @@ pub const NOTE_STATEMENTS: u64 = 60;
 /// Statements of a `peers` field: the scheme's rules, the memberships, the releases, the statements and the monthly
 /// figures (12 measured for the public, which reads them as released).
 pub const PEER_STATEMENTS: u64 = 16;
+/// Rows priced for a `surveyResults` field: questions × groups of a survey.
+const SURVEY_RESULT_ROWS: u64 = 40;
 /// Page size priced when `first` is not given.
 const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE_SIZE;
 
@@ -490,13 +492,16 @@ impl Pricer<'_> {
             (Some("Query"), "quarterlyNote") => (1, NOTE_STATEMENTS),
             (Some("Query"), "peers") => (1, PEER_STATEMENTS),
             (Some("Query"), "peerBenchmarks") => (UNPAGED_LIST, PEER_STATEMENTS * 8),
-            // The survey, its questions, options, nets and codes, then one microdata read per question.
-            (Some("Query"), "surveyResults") => (UNPAGED_LIST, 20),
+            // The survey, its questions, options, nets and codes, then one microdata read per question (a few
+            // statements and a few dozen rows: a survey has a handful of questions and its groups are few).
+            (Some("Query"), "surveyResults") => (SURVEY_RESULT_ROWS, 8),
             // Surveys are few and small (the bounds of `survey::MAX_*`).
             (Some("Query"), "surveys") => (crate::survey::MAX_SURVEYS, 1),
             (Some("Survey"), "questions") => (crate::survey::MAX_QUESTIONS, 1),
             (Some("SurveyQuestion"), "options") => (crate::survey::MAX_OPTIONS, 0),
             (Some("SurveyQuestion"), "nets") => (crate::survey::MAX_NETS, 0),
+            (Some("SurveyResult"), "options") => (crate::survey::MAX_OPTIONS, 0),
+            (Some("SurveyResult"), "nets") => (crate::survey::MAX_NETS, 0),
             _ if field.get_argument("first").is_some()
                 || child_type.as_deref().is_some_and(|t| t.ends_with("Connection")) =>
             {

@@ -23,7 +23,7 @@ impl Selection {
         }
     }
 
-    fn parse(part: &str, known: &[&str]) -> Result<Self, String> {
+    pub(crate) fn parse(part: &str, known: &[&str]) -> Result<Self, String> {
         if part.is_empty() || part == "*" {
             return Ok(Selection::all());
         }
@@ -394,6 +394,7 @@ impl DataQuery {
                             value,
                             unit: unit_code(measure.unit),
                             confidential,
+                            low_reliability: false,
                         });
                     }
                     continue;
@@ -449,6 +450,7 @@ impl DataQuery {
                         value,
                         unit,
                         confidential,
+                        low_reliability: false,
                     });
                 }
             }
@@ -467,6 +469,21 @@ pub struct Observation {
     pub value: Option<f64>,
     pub unit: &'static str,
     pub confidential: bool,
+    /// An estimate from few respondents (a survey's base under 50): status `U`.
+    pub low_reliability: bool,
+}
+
+impl Observation {
+    /// `C` when confidential, `U` when of low reliability, `A` otherwise.
+    pub fn status(&self) -> &'static str {
+        if self.confidential {
+            "C"
+        } else if self.low_reliability {
+            "U"
+        } else {
+            "A"
+        }
+    }
 }
 
 /// The observations of an executed document's data, in key then period order.
@@ -503,6 +520,7 @@ pub fn observations(flow: &Flow, data: &Value) -> Vec<Observation> {
                     value,
                     unit: unit_code(measure.unit),
                     confidential,
+                    low_reliability: false,
                 });
             }
         }
@@ -527,10 +545,7 @@ fn series(observations: &[Observation]) -> impl Iterator<Item = (&Observation, &
 
 /// An observation's value as written (`NaN` when confidential) and its status.
 fn value_and_status(observation: &Observation) -> (String, &'static str) {
-    (
-        observation.value.map_or("NaN".to_owned(), number),
-        if observation.confidential { "C" } else { "A" },
-    )
+    (observation.value.map_or("NaN".to_owned(), number), observation.status())
 }
 
 /// SDMX-ML 2.1 generic data.
@@ -653,7 +668,7 @@ pub fn csv(
         record.push(observation.value.map(number).unwrap_or_default());
         record.push(coded("CL_UNIT", observation.unit));
         record.push("0".to_owned());
-        record.push(coded("CL_OBS_STATUS", if observation.confidential { "C" } else { "A" }));
+        record.push(coded("CL_OBS_STATUS", observation.status()));
         let _ = writer.write_record(&record);
     }
     let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };

@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod structure;
+pub mod survey;
 pub mod xml;
 
 use crate::http::AppState;
@@ -108,6 +109,57 @@ async fn peer_groups(
     Ok(groups)
 }
 
+/// The released surveys' codes, their questions' and their responses' (options and nets), with their names.
+async fn survey_codes(state: &AppState) -> Result<structure::SurveyCodes, Response> {
+    let failed = |e: crate::error::ApiError| {
+        tracing::error!(error = ?e, "SDMX survey codes read failed");
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is unavailable; retry shortly",
+        )
+    };
+    let mut codes = structure::SurveyCodes::default();
+    let mut seen = std::collections::HashSet::new();
+    for survey in crate::survey::store::surveys(state.db()).await.map_err(failed)? {
+        if survey.released_at.is_none() {
+            continue;
+        }
+        codes.surveys.push((
+            survey.code.clone(),
+            [
+                survey.title_fr.clone(),
+                survey.title_ar.clone(),
+                survey.title_en.clone(),
+            ],
+        ));
+        for (question, options, nets) in crate::survey::store::questions(state.db(), survey.id)
+            .await
+            .map_err(failed)?
+        {
+            if seen.insert(("Q", question.code.clone())) {
+                codes
+                    .questions
+                    .push((question.code, [question.text_fr, question.text_ar, question.text_en]));
+            }
+            for option in options {
+                if seen.insert(("R", option.code.clone())) {
+                    codes
+                        .responses
+                        .push((option.code, [option.label_fr, option.label_ar, option.label_en]));
+                }
+            }
+            for net in nets {
+                if seen.insert(("R", net.code.clone())) {
+                    codes
+                        .responses
+                        .push((net.code, [net.label_fr, net.label_ar, net.label_en]));
+                }
+            }
+        }
+    }
+    Ok(codes)
+}
+
 /// `GET /sdmx/rest/{dataflow|datastructure|codelist|conceptscheme}/...`: the whole structure message (the dataflow
 /// with everything it references), whichever of its artefacts is asked for.
 pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) -> Response {
@@ -122,6 +174,13 @@ pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) 
         structure::MICROFINANCE_FIN.dsd,
         "CL_PEER_GROUP",
         "CL_STATISTIC",
+        structure::SURVEY.id,
+        structure::SURVEY.dsd,
+        "CL_SURVEY",
+        "CL_SURVEY_QUESTION",
+        "CL_RESPONSE",
+        "CL_STAFF_LEVEL",
+        "CL_SURVEY_STATISTIC",
         structure::CONCEPTS,
         "CL_ACTIVITY",
         "CL_FREQ",
@@ -149,7 +208,11 @@ pub async fn structure(State(state): State<AppState>, Path(path): Path<String>) 
         Ok(groups) => groups,
         Err(response) => return response,
     };
-    let message = structure::message(&structure::codelists(&regions, &peer_groups), &prepared());
+    let surveys = match survey_codes(&state).await {
+        Ok(codes) => codes,
+        Err(response) => return response,
+    };
+    let message = structure::message(&structure::codelists(&regions, &peer_groups, &surveys), &prepared());
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static(STRUCTURE_XML))],
         message,
@@ -301,6 +364,12 @@ fn format(headers: &HeaderMap, params: &HashMap<String, String>, language: Langu
     )
 }
 
+/// A parsed data query: the indicators' flows, or the survey results'.
+enum Parsed {
+    Indicators(data::DataQuery),
+    Survey(survey::SurveyQuery),
+}
+
 async fn data(
     state: AppState,
     flow: String,
@@ -312,7 +381,7 @@ async fn data(
     let Some(flow) = structure::Flow::named(&flow) else {
         return error(
             StatusCode::NOT_FOUND,
-            "NoResultsFound: the dataflows are MICROFINANCE, MICROFINANCE_ACT and MICROFINANCE_FIN",
+            "NoResultsFound: the dataflows are MICROFINANCE, MICROFINANCE_ACT, MICROFINANCE_FIN and SURVEY",
         );
     };
     let (scope, decision) = match crate::http::admission::admit(&state, &parts, MediaType::Json).await {
@@ -338,7 +407,16 @@ async fn data(
         Err(response) => return response,
     };
     let peer_codes: Vec<String> = peer_groups.iter().map(|(code, _)| code.clone()).collect();
-    let query = match data::DataQuery::parse(flow, &key, &codes, &peer_codes) {
+    let surveys = match survey_codes(&state).await {
+        Ok(codes) => codes,
+        Err(response) => return response,
+    };
+    let parsed_query = if flow.survey {
+        survey::SurveyQuery::parse(&key, &surveys, &codes).map(Parsed::Survey)
+    } else {
+        data::DataQuery::parse(flow, &key, &codes, &peer_codes).map(Parsed::Indicators)
+    };
+    let query = match parsed_query {
         Ok(query) => query,
         Err(message) => return error(StatusCode::NOT_FOUND, &format!("NoResultsFound: {message}")),
     };
@@ -360,7 +438,10 @@ async fn data(
     if first > last {
         return error(StatusCode::BAD_REQUEST, "SemanticError: startPeriod is after endPeriod");
     }
-    let document = query.document(first, last);
+    let document = match &query {
+        Parsed::Indicators(query) => query.document(first, last),
+        Parsed::Survey(query) => query.document(),
+    };
     let mut request = async_graphql::Request::new(document);
     let parsed = match crate::http::execution::parse(&state, &mut request) {
         Ok(parsed) => parsed,
@@ -421,10 +502,10 @@ async fn data(
             ),
         );
     }
-    let observations = if flow.financial {
-        query.financial_observations(&value["data"])
-    } else {
-        data::observations(flow, &value["data"])
+    let observations = match &query {
+        Parsed::Survey(query) => query.observations(&value["data"]),
+        Parsed::Indicators(query) if flow.financial => query.financial_observations(&value["data"]),
+        Parsed::Indicators(_) => data::observations(flow, &value["data"]),
     };
     if observations.is_empty() {
         return error(
@@ -444,7 +525,7 @@ async fn data(
         )
             .into_response(),
         Format::Csv { labels, file, bom } => {
-            let codelists = structure::codelists(&regions, &peer_groups);
+            let codelists = structure::codelists(&regions, &peer_groups, &surveys);
             let body = data::csv(flow, &observations, labels, &codelists, bom);
             let mut response = (
                 [(

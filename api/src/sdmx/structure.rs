@@ -53,6 +53,8 @@ pub struct Flow {
     /// The financial ratios' flow: its indicators are the ratios of the quarterly statements, its key ends with the
     /// peer group and the statistic (`PEER_GROUP`, `STATISTIC`) rather than breakdowns.
     pub financial: bool,
+    /// The survey results' flow: its key is `SURVEY_POSITIONS`.
+    pub survey: bool,
 }
 
 /// The indicators by segment, sex and urbanisation: `FREQ.REF_AREA.INDICATOR.SEGMENT.SEX.URBANISATION`.
@@ -97,6 +99,7 @@ pub const MICROFINANCE: Flow = Flow {
     ],
     requires: &[],
     financial: false,
+    survey: false,
 };
 
 /// The loan indicators by economic activity financed: `FREQ.REF_AREA.INDICATOR.ACTIVITY`. A flow of its own, so that
@@ -124,6 +127,7 @@ pub const MICROFINANCE_ACT: Flow = Flow {
     }],
     requires: &[Dim::Activity],
     financial: false,
+    survey: false,
 };
 
 /// The financial ratios of the quarterly statements, sector-wide and by peer group:
@@ -145,6 +149,7 @@ pub const MICROFINANCE_FIN: Flow = Flow {
     breakdowns: &[],
     requires: &[],
     financial: true,
+    survey: false,
 };
 
 /// The positions of the financial flow's key after INDICATOR, with their code lists.
@@ -159,12 +164,102 @@ pub const STATISTICS: [(&str, &str, &str, &str); 5] = [
     ("N", "Nombre d'associations", "عدد الجمعيات", "Number of associations"),
 ];
 
+/// The survey results: `SURVEY.QUESTION.RESPONSE.REF_AREA.SEX.URBANISATION.STAFF_LEVEL.STATISTIC` (STATISTIC `SHARE`,
+/// `CI_LOW`, `CI_HIGH`, `BASE_N`, `BASE_W`), the time period the fieldwork's year.
+pub const SURVEY: Flow = Flow {
+    id: "SURVEY",
+    dsd: "DSD_SURVEY",
+    names: [
+        "Résultats des enquêtes de l'Observatoire",
+        "نتائج استطلاعات المرصد",
+        "Results of the Observatory's surveys",
+    ],
+    structure_names: [
+        "Structure des résultats d'enquête",
+        "بنية نتائج الاستطلاعات",
+        "Survey results structure",
+    ],
+    breakdowns: &[],
+    requires: &[],
+    financial: false,
+    survey: true,
+};
+
+/// The survey flow's key positions and their code lists.
+pub const SURVEY_POSITIONS: [(&str, &str); 8] = [
+    ("SURVEY", "CL_SURVEY"),
+    ("QUESTION", "CL_SURVEY_QUESTION"),
+    ("RESPONSE", "CL_RESPONSE"),
+    ("REF_AREA", "CL_REF_AREA"),
+    ("SEX", "CL_SEX"),
+    ("URBANISATION", "CL_URBANISATION"),
+    ("STAFF_LEVEL", "CL_STAFF_LEVEL"),
+    ("STATISTIC", "CL_SURVEY_STATISTIC"),
+];
+
+/// The survey flow's statistics: SDMX code and labels.
+pub const SURVEY_STATISTICS: [(&str, &str, &str, &str); 5] = [
+    (
+        "SHARE",
+        "Part des répondants (%)",
+        "نسبة المجيبين (%)",
+        "Share of respondents (%)",
+    ),
+    (
+        "CI_LOW",
+        "Borne basse de l'intervalle à 95 %",
+        "الحد الأدنى لمجال الثقة 95 %",
+        "Lower bound of the 95 % interval",
+    ),
+    (
+        "CI_HIGH",
+        "Borne haute de l'intervalle à 95 %",
+        "الحد الأعلى لمجال الثقة 95 %",
+        "Upper bound of the 95 % interval",
+    ),
+    (
+        "BASE_N",
+        "Base (répondants)",
+        "القاعدة (المجيبون)",
+        "Base (respondents)",
+    ),
+    ("BASE_W", "Base pondérée", "القاعدة المرجحة", "Weighted base"),
+];
+
+/// The staff levels of staff surveys, SDMX code and labels.
+pub const STAFF_LEVELS: [(&str, &str, &str, &str); 3] = [
+    ("TOP_MANAGEMENT", "Direction", "الإدارة العليا", "Top management"),
+    (
+        "MIDDLE_MANAGEMENT_BACK_OFFICE",
+        "Encadrement intermédiaire (back office)",
+        "الأطر الوسطى (المكاتب الخلفية)",
+        "Middle management (back office)",
+    ),
+    (
+        "FRONT_OFFICE",
+        "Front office (terrain)",
+        "المكاتب الأمامية (الميدان)",
+        "Front office (field staff)",
+    ),
+];
+
+/// The codes of the surveys, their questions and responses (options and nets), with their names.
+#[derive(Debug, Clone, Default)]
+pub struct SurveyCodes {
+    pub surveys: Vec<(String, Names)>,
+    pub questions: Vec<(String, Names)>,
+    pub responses: Vec<(String, Names)>,
+}
+
 /// Every dataflow.
-pub const FLOWS: [&Flow; 3] = [&MICROFINANCE, &MICROFINANCE_ACT, &MICROFINANCE_FIN];
+pub const FLOWS: [&Flow; 4] = [&MICROFINANCE, &MICROFINANCE_ACT, &MICROFINANCE_FIN, &SURVEY];
 
 impl Flow {
     /// The dimensions of the data structure, in key order (the time dimension comes after them): id and code list.
     pub fn dimensions(&self) -> Vec<(&'static str, &'static str)> {
+        if self.survey {
+            return SURVEY_POSITIONS.to_vec();
+        }
         let mut dimensions = vec![
             ("FREQ", "CL_FREQ"),
             ("REF_AREA", "CL_REF_AREA"),
@@ -180,7 +275,7 @@ impl Flow {
     /// Whether the flow carries a measure: the financial ratios of the quarterly statements are the financial flow's
     /// alone; the other flows carry the indicators with the breakdowns they require.
     pub fn carries(&self, measure: &MeasureDef) -> bool {
-        if measure.financial().is_some() != self.financial {
+        if self.survey || measure.financial().is_some() != self.financial {
             return false;
         }
         let dims = measure.dims();
@@ -251,7 +346,11 @@ fn total(what: &str) -> (String, Names) {
 }
 
 /// Every code list, regions given as (code, fr, ar, en), and the peer groups as (SDMX code, names).
-pub fn codelists(regions: &[(String, String, String, String)], peer_groups: &[(String, Names)]) -> Vec<Codelist> {
+pub fn codelists(
+    regions: &[(String, String, String, String)],
+    peer_groups: &[(String, Names)],
+    surveys: &SurveyCodes,
+) -> Vec<Codelist> {
     let with_total = |what: &str, mut codes: Vec<(String, Names)>| {
         codes.insert(0, total(what));
         codes
@@ -355,10 +454,52 @@ pub fn codelists(regions: &[(String, String, String, String)], peer_groups: &[(S
                 .collect(),
         },
         Codelist {
+            id: "CL_SURVEY",
+            names: names("Enquête", "الاستطلاع", "Survey"),
+            codes: surveys.surveys.clone(),
+        },
+        Codelist {
+            id: "CL_SURVEY_QUESTION",
+            names: names("Question", "السؤال", "Question"),
+            codes: surveys.questions.clone(),
+        },
+        Codelist {
+            id: "CL_RESPONSE",
+            names: names("Réponse", "الجواب", "Response"),
+            codes: surveys.responses.clone(),
+        },
+        Codelist {
+            id: "CL_STAFF_LEVEL",
+            names: names("Niveau du personnel", "مستوى المستخدمين", "Staff level"),
+            codes: with_total(
+                "staff levels",
+                STAFF_LEVELS
+                    .iter()
+                    .map(|(code, fr, ar, en)| (code.to_string(), names(fr, ar, en)))
+                    .collect(),
+            ),
+        },
+        Codelist {
+            id: "CL_SURVEY_STATISTIC",
+            names: names("Statistique d'enquête", "إحصائية الاستطلاع", "Survey statistic"),
+            codes: SURVEY_STATISTICS
+                .iter()
+                .map(|(code, fr, ar, en)| (code.to_string(), names(fr, ar, en)))
+                .collect(),
+        },
+        Codelist {
             id: "CL_OBS_STATUS",
             names: names("Statut de l'observation", "وضعية الملاحظة", "Observation status"),
             codes: vec![
                 ("A".into(), names("Normal", "عادي", "Normal value")),
+                (
+                    "U".into(),
+                    names(
+                        "Peu fiable (moins de 50 répondants)",
+                        "ضعيف الموثوقية (أقل من 50 مجيبا)",
+                        "Low reliability (fewer than 50 respondents)",
+                    ),
+                ),
                 (
                     "C".into(),
                     names(
@@ -387,6 +528,10 @@ pub const CONCEPT_NAMES: &[(&str, &str, &str, &str)] = &[
         "Economic activity financed",
     ),
     ("PEER_GROUP", "Groupe de pairs", "مجموعة الأقران", "Peer group"),
+    ("SURVEY", "Enquête", "الاستطلاع", "Survey"),
+    ("QUESTION", "Question", "السؤال", "Question"),
+    ("RESPONSE", "Réponse", "الجواب", "Response"),
+    ("STAFF_LEVEL", "Niveau du personnel", "مستوى المستخدمين", "Staff level"),
     ("STATISTIC", "Statistique", "الإحصائية", "Statistic"),
     ("TIME_PERIOD", "Période", "الفترة", "Time period"),
     ("OBS_VALUE", "Valeur", "القيمة", "Observation value"),
