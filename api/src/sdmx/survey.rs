@@ -20,14 +20,16 @@ pub struct SurveyQuery {
     pub statistics: Vec<&'static str>,
 }
 
-/// The groupings the flow's positions stand for: key position, `surveyResults`' dimension, the row's group field,
-/// SDMX code ↔ the schema's code (none: the same).
-const GROUPINGS: [(usize, &str, &str, &[(&str, &str)]); 4] = [
-    (3, "REGION", "region", &[]),
-    (4, "GENDER", "gender", SEX_CODES),
-    (5, "AREA", "area", URBANISATION_CODES),
-    (6, "STAFF_LEVEL", "staffLevel", &[]),
+/// The groupings the flow's positions REF_AREA, SEX, URBANISATION and STAFF_LEVEL stand for, in key order.
+const GROUPINGS: [Grouping; 4] = [
+    ("REGION", "region", &[]),
+    ("GENDER", "gender", SEX_CODES),
+    ("AREA", "area", URBANISATION_CODES),
+    ("STAFF_LEVEL", "staffLevel", &[]),
 ];
+
+/// A grouping of the survey flow: `surveyResults`' dimension, the row's group field, SDMX ↔ our codes.
+type Grouping = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
 
 impl SurveyQuery {
     /// Reads a key of 8 positions (`all` or empty positions: every code and the total).
@@ -105,7 +107,7 @@ impl SurveyQuery {
             for combination in 0..(1u32 << GROUPINGS.len()) {
                 let mut group_by = Vec::new();
                 let mut possible = true;
-                for (bit, ((_, dimension, _, _), selection)) in GROUPINGS.iter().zip(self.selections()).enumerate() {
+                for (bit, ((dimension, _, _), selection)) in GROUPINGS.iter().zip(self.selections()).enumerate() {
                     if combination & (1 << bit) != 0 {
                         possible &= selection.codes.as_ref().is_none_or(|c| !c.is_empty());
                         group_by.push(*dimension);
@@ -161,7 +163,7 @@ impl SurveyQuery {
                     continue;
                 }
                 let mut key_groups = Vec::new();
-                for (_, _, field, codes) in GROUPINGS {
+                for (_, field, codes) in GROUPINGS {
                     let ours = row["group"][field].as_str();
                     key_groups.push(match ours {
                         None => "_T".to_owned(),
