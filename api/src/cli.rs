@@ -240,6 +240,14 @@ pub struct ServeArgs {
     /// Requests per minute with one key.
     #[arg(long, env = "KEYED_PER_MINUTE", default_value_t = HttpLimits::default().keyed_per_minute)]
     pub keyed_per_minute: u32,
+    /// Redis shared by every process behind one address, for the rate limits (for example redis://127.0.0.1:6379);
+    /// without it each process keeps its own buckets.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// How many processes serve behind one address: while Redis cannot be reached, each enforces this share of the
+    /// rate limits.
+    #[arg(long, env = "PROCESSES", default_value_t = 1)]
+    pub processes: u32,
     /// Addresses of reverse proxies whose `X-Forwarded-For` header names the client (comma-separated); requests
     /// from any other peer are rate-limited under the peer's own address.
     #[arg(long = "trusted-proxy", env = "TRUSTED_PROXIES", value_delimiter = ',')]
@@ -803,6 +811,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         request_timeout: Duration::from_secs(args.request_timeout_secs),
         anonymous_per_minute: args.anonymous_per_minute,
         keyed_per_minute: args.keyed_per_minute,
+        redis_url: args.redis_url.clone(),
+        processes: args.processes,
         trusted_proxies: args.trusted_proxies.clone(),
         public_budget: args.public_budget,
         keyed_budget: args.keyed_budget,

@@ -2,6 +2,9 @@
 //! line. This is the only crate that knows axum and GraphQL; storage models
 //! live in the `entity` crate and the schema history in `migration`.
 
+// The merged query object resolves through many nested async bodies.
+#![recursion_limit = "256"]
+
 pub mod alert;
 pub mod app;
 pub mod apportion;

@@ -72,6 +72,7 @@ pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<
     let inner = &state.inner;
     let address = client_address(parts, &inner.limits.trusted_proxies);
     let by_address = || inner.rate.by_address(&address);
+
     let too_many = |decision: Decision| {
         let message = format!(
             "too many requests: at most {} a minute; retry in {} s",
@@ -87,7 +88,7 @@ pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<
         Err(message) => return Err(refuse(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, message)),
     };
     let Some(header) = header else {
-        let decision = by_address();
+        let decision = by_address().await;
         return if decision.allowed {
             Ok((Scope::public(), decision))
         } else {
@@ -97,7 +98,7 @@ pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<
     let header = header.to_str().unwrap_or("");
     match crate::partner::auth::authenticate(&inner.db, Some(header)).await {
         Ok(Ok(scope)) => {
-            let decision = inner.rate.by_key(scope.key_prefix.as_deref().unwrap_or_default());
+            let decision = inner.rate.by_key(scope.key_prefix.as_deref().unwrap_or_default()).await;
             if decision.allowed {
                 Ok((scope, decision))
             } else {
@@ -105,7 +106,7 @@ pub async fn admit(state: &AppState, parts: &Parts, media: MediaType) -> Result<
             }
         }
         Ok(Err(refusal)) => {
-            let decision = by_address();
+            let decision = by_address().await;
             if !decision.allowed {
                 return Err(too_many(decision));
             }
@@ -157,11 +158,11 @@ pub async fn authenticate_value(state: &AppState, value: Option<&str>) -> Result
 
 /// Counts one operation of a caller against its rate limit (its key's, or its address's without a key), as an HTTP
 /// request would be; the refusal's message when the limit is reached.
-pub fn count_operation(state: &AppState, scope: &Scope, address: &str) -> Result<(), String> {
+pub async fn count_operation(state: &AppState, scope: &Scope, address: &str) -> Result<(), String> {
     let inner = &state.inner;
     let decision = match &scope.key_prefix {
-        Some(prefix) => inner.rate.by_key(prefix),
-        None => inner.rate.by_address(address),
+        Some(prefix) => inner.rate.by_key(prefix).await,
+        None => inner.rate.by_address(address).await,
     };
     if decision.allowed {
         Ok(())

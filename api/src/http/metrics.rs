@@ -42,10 +42,13 @@ pub struct Gauges {
     /// Answers kept for reuse, and the bytes of their keys and bodies.
     pub kept_answers: u64,
     pub kept_answer_bytes: u64,
+    /// Rate limits shared through Redis: 1 when Redis answers, 0 when this process falls back to its own share, −1
+    /// when not configured.
+    pub rate_limits_shared: i64,
 }
 
 /// The gauges' names and help, in the order of [`Gauges`]' fields.
-const GAUGES: [(&str, &str); 7] = [
+const GAUGES: [(&str, &str); 8] = [
     (
         "observatory_db_pool_connections",
         "Open connections of the database pool.",
@@ -64,6 +67,11 @@ const GAUGES: [(&str, &str); 7] = [
     (
         "observatory_kept_answer_bytes",
         "Bytes of the answers kept for reuse and of their requests (at most 64 MiB).",
+    ),
+    (
+        "observatory_rate_limits_shared",
+        "1 while the rate limits are shared through Redis, 0 while this process enforces its own share because Redis \
+         cannot be reached, -1 when no Redis is configured.",
     ),
 ];
 
@@ -178,6 +186,7 @@ impl Metrics {
             i64::from(gauges.aggregate_places),
             gauges.kept_answers as i64,
             gauges.kept_answer_bytes as i64,
+            gauges.rate_limits_shared,
         ];
         for (gauge, value) in self.gauges.iter().zip(values) {
             gauge.set(value);
@@ -212,6 +221,7 @@ mod tests {
             aggregate_places: 2,
             kept_answers: 0,
             kept_answer_bytes: 0,
+            rate_limits_shared: -1,
         });
         assert!(
             text.contains(r#"observatory_graphql_requests_total{operation="a\\b\"cdefg",outcome="ok"} 1"#),

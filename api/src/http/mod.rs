@@ -51,6 +51,10 @@ pub struct HttpLimits {
     pub anonymous_per_minute: u32,
     /// Requests per minute with one key.
     pub keyed_per_minute: u32,
+    /// Redis shared by every process for the rate limits (`None`: each process keeps its own buckets).
+    pub redis_url: Option<String>,
+    /// How many processes share the limits: each enforces this share of them while Redis cannot be reached.
+    pub processes: u32,
     /// Proxies whose `X-Forwarded-For` names the client (requests from any other peer are counted under the peer).
     pub trusted_proxies: Vec<IpAddr>,
     /// Highest price of one request without a key (see `crate::graphql::cost`).
@@ -83,6 +87,8 @@ impl Default for HttpLimits {
             request_timeout: Duration::from_secs(10),
             anonymous_per_minute: 120,
             keyed_per_minute: 1_200,
+            redis_url: None,
+            processes: 1,
             trusted_proxies: Vec::new(),
             public_budget: crate::graphql::cost::PUBLIC_BUDGET,
             keyed_budget: crate::graphql::cost::KEYED_BUDGET,
@@ -147,6 +153,13 @@ impl AppState {
     pub fn new(db: DatabaseConnection, limits: HttpLimits) -> Self {
         let schema = crate::schema::serving(limits.webhooks.clone());
         let rate = RateLimiter::new(limits.anonymous_per_minute, limits.keyed_per_minute);
+        let rate = match &limits.redis_url {
+            Some(url) => rate.shared(url, limits.processes).unwrap_or_else(|message| {
+                tracing::error!(%message, "the rate limits stay in this process");
+                RateLimiter::new(limits.anonymous_per_minute, limits.keyed_per_minute)
+            }),
+            None => rate,
+        };
         let types = TypeIndex::from_sdl(&schema.sdl());
         let heavy_places = (crate::db::pool_size(db.get_database_backend()) / 2).max(1);
         let heavy = tokio::sync::Semaphore::new(heavy_places as usize);
@@ -369,6 +382,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         aggregate_places: inner.heavy_places,
         kept_answer_bytes: inner.answers.bytes(),
         kept_answers: inner.answers.entries(),
+        rate_limits_shared: inner.rate.shared_up().map_or(-1, i64::from),
     });
     (
         [(

@@ -395,7 +395,7 @@ impl Connection {
                 format!("a socket runs at most {MAX_OPERATIONS} subscriptions at once: complete one first"),
             ));
         }
-        if let Err(refused) = admission::count_operation(&self.state, &scope, &self.client) {
+        if let Err(refused) = admission::count_operation(&self.state, &scope, &self.client).await {
             return Err(refuse(code::RATE_LIMITED, refused));
         }
         let request: async_graphql::Request = serde_json::from_value(payload).map_err(|e| {
