@@ -3,7 +3,9 @@
 //! - the PostgreSQL variants run when `TEST_DATABASE_URL` is set (cfg `postgres`);
 //! - the browser test runs when Chromium is found: `CHROMIUM`, else `chromium` on the path (cfg `browser`; the
 //!   path is handed to the test as `OBSERVATORY_TEST_CHROMIUM`);
-//! - the SDMX client test runs when `SDMX_PYTHON` names a Python with sdmx1 and pysdmx (cfg `sdmx_clients`).
+//! - the SDMX client test runs when `SDMX_PYTHON` names a Python with sdmx1 and pysdmx (cfg `sdmx_clients`);
+//! - the shared rate limits' test runs when `TEST_REDIS_URL` is set (cfg `redis`; the URL is handed to the test as
+//!   `OBSERVATORY_TEST_REDIS_URL`).
 //!
 //! A tool installed after the build is seen at the next build that changes one of these variables (or after
 //! `touch tests/build.rs`).
@@ -12,7 +14,8 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(postgres)");
     println!("cargo::rustc-check-cfg=cfg(browser)");
     println!("cargo::rustc-check-cfg=cfg(sdmx_clients)");
-    for variable in ["TEST_DATABASE_URL", "CHROMIUM", "SDMX_PYTHON"] {
+    println!("cargo::rustc-check-cfg=cfg(redis)");
+    for variable in ["TEST_DATABASE_URL", "CHROMIUM", "SDMX_PYTHON", "TEST_REDIS_URL"] {
         println!("cargo::rerun-if-env-changed={variable}");
     }
     let set = |variable: &str| std::env::var(variable).ok().filter(|value| !value.is_empty());
@@ -29,6 +32,10 @@ fn main() {
     if let Some(chromium) = chromium {
         println!("cargo::rustc-cfg=browser");
         println!("cargo::rustc-env=OBSERVATORY_TEST_CHROMIUM={}", chromium.display());
+    }
+    if let Some(url) = set("TEST_REDIS_URL") {
+        println!("cargo::rustc-cfg=redis");
+        println!("cargo::rustc-env=OBSERVATORY_TEST_REDIS_URL={url}");
     }
     if let Some(python) = set("SDMX_PYTHON") {
         println!("cargo::rustc-cfg=sdmx_clients");

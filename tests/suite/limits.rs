@@ -394,3 +394,42 @@ async fn ordinary_requests_are_admitted_for_every_role() {
         }
     }
 }
+
+/// Two processes' limiters sharing Redis hold one limit between them, whichever process each request reaches; a
+/// process whose Redis cannot be reached falls back to its share of the limit and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(redis), ignore = "TEST_REDIS_URL was not set when the tests were built")]
+async fn processes_share_one_rate_limit_through_redis() {
+    use api::ratelimit::RateLimiter;
+    let url = option_env!("OBSERVATORY_TEST_REDIS_URL").expect("TEST_REDIS_URL was set when the tests were built");
+    let key = format!(
+        "test-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
+    let first = RateLimiter::new(10, 30).shared(url, 2).unwrap();
+    let second = RateLimiter::new(10, 30).shared(url, 2).unwrap();
+    let mut allowed = 0;
+    for i in 0..60 {
+        let limiter = if i % 2 == 0 { &first } else { &second };
+        if limiter.by_key(&key).await.allowed {
+            allowed += 1;
+        }
+    }
+    // A refill of one request every 2 s may add one while the loop runs.
+    assert!(
+        (30..=31).contains(&allowed),
+        "{allowed} of 60 allowed with one limit of 30 shared by two processes"
+    );
+    assert_eq!((first.shared_up(), second.shared_up()), (Some(true), Some(true)));
+    // Redis out of reach: this process enforces half of the limit, its share of two.
+    let alone = RateLimiter::new(10, 30).shared("redis://127.0.0.1:1", 2).unwrap();
+    let mut allowed = 0;
+    for _ in 0..40 {
+        if alone.by_key(&key).await.allowed {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 15, "half of the limit while Redis cannot be reached");
+    assert_eq!(alone.shared_up(), Some(false));
+}
