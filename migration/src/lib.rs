@@ -27,6 +27,7 @@ mod m20261207_000017_create_statements;
 mod m20261207_000018_create_peer_groups;
 mod m20261207_000019_seed_quarterly_alert_rules;
 mod m20261207_000020_create_surveys;
+mod m20261207_000021_create_persisted_documents;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_create_peer_groups::Migration),
             Box::new(m20261207_000019_seed_quarterly_alert_rules::Migration),
             Box::new(m20261207_000020_create_surveys::Migration),
+            Box::new(m20261207_000021_create_persisted_documents::Migration),
         ]
     }
 }

@@ -682,3 +682,32 @@ async fn trusted_documents_mode_runs_only_listed_documents() {
         assert_eq!(reply.codes(), ["TRUSTED_DOCUMENT_REQUIRED"], "{refused}");
     }
 }
+
+/// A document learnt by one process runs by hash alone on another process of the same database: the other reads it
+/// once from the shared table and remembers it.
+async fn a_persisted_document_learnt_by_one_process_runs_on_another(backend: Backend) {
+    let app = spawn_app(&backend, Fixture::Empty).await;
+    let other = api::router(api::AppState::load(app.db.clone(), api::HttpLimits::default()).await);
+    let post = |router: &axum::Router, body: Value| {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let router = router.clone();
+        async move {
+            use tower::ServiceExt;
+            let response = router.oneshot(request).await.unwrap();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    let unknown = post(&other, json!({ "extensions": persisted(OTHER_HASH) })).await;
+    assert_eq!(unknown["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND");
+    let learnt = app
+        .post_json(&json!({ "query": OTHER, "extensions": persisted(OTHER_HASH) }).to_string())
+        .await;
+    assert_eq!(learnt.status, StatusCode::OK, "{}", learnt.text);
+    let elsewhere = post(&other, json!({ "extensions": persisted(OTHER_HASH) })).await;
+    assert_eq!(&elsewhere["data"], learnt.data(), "{elsewhere}");
+}
+on_both_backends!(a_persisted_document_learnt_by_one_process_runs_on_another);

@@ -136,6 +136,7 @@ pub async fn clear<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
         db.execute(&Query::delete().from_table(facts.revisions).take()).await?;
     }
     for table in [
+        "persisted_document",
         "survey_answer",
         "survey_respondent",
         "survey_published",

@@ -474,8 +474,11 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
         Ok(incoming) => incoming,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, media, code::BAD_REQUEST, &message),
     };
-    // The document: the text sent, or the one its persisted hash names.
-    let text = persisted::hash_of(incoming.extensions.as_ref()).and_then(|hash| {
+    // The document: the text sent, or the one its persisted hash names (learnt here, or by another process).
+    let hash = persisted::hash_of(incoming.extensions.as_ref());
+    let known_hash: Option<String> = hash.as_ref().ok().cloned().flatten();
+    let sent_text = incoming.query.is_some();
+    let text = hash.and_then(|hash| {
         persisted::resolve(
             limits.trusted_documents.as_deref(),
             &state.inner.remembered,
@@ -483,6 +486,18 @@ async fn answer_graphql(state: &AppState, request: axum::extract::Request) -> Re
             hash,
         )
     });
+    let text = match (text, &known_hash) {
+        (Err(persisted::Refusal::NotFound), Some(hash)) if limits.trusted_documents.is_none() => {
+            persisted::shared(&state.inner.db, &state.inner.remembered, hash)
+                .await
+                .ok_or(persisted::Refusal::NotFound)
+        }
+        (Ok(text), Some(hash)) if sent_text && limits.trusted_documents.is_none() => {
+            persisted::share(&state.inner.db, hash, &text).await;
+            Ok(text)
+        }
+        (text, _) => text,
+    };
     let mut request = match text {
         Ok(text) => incoming.into_request(text),
         Err(refusal) => {

@@ -8,10 +8,10 @@
 //! - Trusted documents (`--trusted-documents FILE`): only the documents listed in the file run, sent by hash or as
 //!   text; anything else is refused with `TRUSTED_DOCUMENT_REQUIRED`.
 //!
-//! Remembered texts are kept per process (each process learns them from its clients); a process that has not seen
-//! one asks for it with `PersistedQueryNotFound`, which clients answer by sending it. Only texts that parse are
-//! remembered, and a full store forgets one document at a time, the least recently used of those sent only once
-//! first (see [`Remembered`]).
+//! Remembered texts are kept in each process and shared through the database (`persisted_document`): a hash that
+//! one process learnt runs by hash alone on the others, which read it once and remember it. Only texts that parse
+//! are remembered, a full store forgets one document at a time, the least recently used of those sent only once
+//! first (see [`Remembered`]), and the shared table keeps the [`MAX_SHARED`] documents learnt last.
 
 use crate::error::code;
 use sha2::{Digest, Sha256};
@@ -25,6 +25,76 @@ const MAX_REMEMBERED_BYTES: usize = 32 << 20;
 /// The share of the store (in documents and in bytes) kept for documents used more than once: documents sent once
 /// and never again (a flood) only ever push each other out.
 const PROTECTED_PERCENT: usize = 80;
+
+/// Most documents the shared table keeps: past it, the ones learnt first are forgotten.
+pub const MAX_SHARED: i64 = 10_000;
+
+/// A document another process learnt, by its hash (checked against its text), remembered here from now on.
+pub async fn shared(db: &sea_orm::DatabaseConnection, remembered: &Remembered, hash: &str) -> Option<String> {
+    use sea_orm::FromQueryResult;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    #[derive(FromQueryResult)]
+    struct Shared {
+        text: String,
+    }
+    let select = Query::select()
+        .column(Alias::new("text"))
+        .from(Alias::new("persisted_document"))
+        .and_where(Expr::col(Alias::new("hash")).eq(hash))
+        .to_owned();
+    let found = Shared::find_by_statement(db.get_database_backend().build(&select))
+        .one(db)
+        .await
+        .map_err(|error| tracing::warn!(%error, "the shared persisted documents could not be read"))
+        .ok()
+        .flatten()?;
+    if sha256_hex(&found.text) != hash || async_graphql::parser::parse_query(&found.text).is_err() {
+        return None;
+    }
+    let mut texts = remembered.texts.lock().unwrap_or_else(|e| e.into_inner());
+    if !texts.by_hash.contains_key(hash) {
+        texts.learn(hash.to_owned(), &found.text);
+    }
+    Some(found.text)
+}
+
+/// Shares a document this process learnt (a text that parses, sent with its hash) with the others; the oldest beyond
+/// [`MAX_SHARED`] are forgotten. A failure is logged: the other processes then ask the client, as before.
+pub async fn share(db: &sea_orm::DatabaseConnection, hash: &str, text: &str) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
+    if async_graphql::parser::parse_query(text).is_err() {
+        return;
+    }
+    let insert = Query::insert()
+        .into_table(Alias::new("persisted_document"))
+        .columns([Alias::new("hash"), Alias::new("text"), Alias::new("learnt_at")])
+        .values_panic([hash.into(), text.into(), chrono::Utc::now().into()])
+        .on_conflict(OnConflict::column(Alias::new("hash")).do_nothing().to_owned())
+        .to_owned();
+    let oldest = Query::select()
+        .column(Alias::new("hash"))
+        .from(Alias::new("persisted_document"))
+        .order_by(Alias::new("learnt_at"), Order::Desc)
+        .limit(u64::MAX >> 1)
+        .offset(MAX_SHARED as u64)
+        .to_owned();
+    let forget = Query::delete()
+        .from_table(Alias::new("persisted_document"))
+        .and_where(Expr::col(Alias::new("hash")).in_subquery(oldest))
+        .to_owned();
+    let outcome = async {
+        let inserted = db.execute(&insert).await?.rows_affected();
+        if inserted > 0 {
+            db.execute(&forget).await?;
+        }
+        Ok::<(), sea_orm::DbErr>(())
+    }
+    .await;
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "a persisted document could not be shared with the other processes");
+    }
+}
 
 /// The hex SHA-256 of a document's text.
 pub fn sha256_hex(text: &str) -> String {
