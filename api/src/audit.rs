@@ -9,7 +9,7 @@
 use crate::scope::Scope;
 use chrono::Utc;
 use entity::audit_event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set, Statement};
 
 tokio::task_local! {
     static COMMAND: String;
@@ -23,6 +23,9 @@ pub async fn from_command<F: std::future::Future>(command: String, work: F) -> F
 
 /// Records one action of `actor` on `target_kind` / `target_code`, and moves the data's version on (see
 /// [`crate::http::cache`]): every write records an event, so no write leaves a reused answer standing.
+///
+/// The version moved is that of the write's stream ([`stream`]), so that writes of different streams (two months'
+/// reports, a report and a key revocation) do not wait on one row until they commit.
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     actor: &Scope,
@@ -39,8 +42,13 @@ pub async fn record<C: ConnectionTrait>(
             None => detail = serde_json::json!({ "command": command, "detail": detail }),
         }
     }
-    db.execute_unprepared("UPDATE data_version SET version = version + 1 WHERE id = 1")
-        .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "INSERT INTO data_stream (stream, version) VALUES ($1, 1) \
+         ON CONFLICT (stream) DO UPDATE SET version = data_stream.version + 1",
+        [stream(target_kind, target_code).into()],
+    ))
+    .await?;
     audit_event::ActiveModel {
         occurred_at: Set(Utc::now()),
         actor_partner_id: Set(actor.partner_id),
@@ -54,4 +62,33 @@ pub async fn record<C: ConnectionTrait>(
     .insert(db)
     .await
     .map(|_| ())
+}
+
+/// The stream of versions a write on `target_kind` / `target_code` moves: the kind, with the period when the code ends
+/// with one (`ASSOC/2020-06` gives `submission/2020-06`), so that each month's reports and each quarter's statements
+/// have a row of their own. Streams are as many as kinds times periods, so the version's sum stays a small read.
+pub fn stream(target_kind: &str, target_code: &str) -> String {
+    match target_code.rsplit_once('/') {
+        Some((_, period)) => format!("{target_kind}/{period}"),
+        None => target_kind.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stream;
+
+    #[test]
+    fn a_period_gives_its_own_stream_and_other_writes_share_their_kind() {
+        assert_eq!(stream("submission", "AMOS/2020-06"), "submission/2020-06");
+        assert_eq!(
+            stream("statement_submission", "AMOS/2020-Q4"),
+            "statement_submission/2020-Q4"
+        );
+        assert_eq!(stream("api_key", "ab12cd34"), "api_key");
+        assert_ne!(
+            stream("submission", "AMOS/2020-06"),
+            stream("submission", "AMOS/2020-07")
+        );
+    }
 }

@@ -603,3 +603,66 @@ async fn bench_refuses_a_database_holding_other_data(backend: Backend) {
     );
 }
 on_both_backends!(bench_refuses_a_database_holding_other_data);
+
+/// Writes of different streams do not wait for each other (PostgreSQL; SQLite has one writer at a time): while a
+/// transaction that accepted a report of one month is still open, a key revocation and another month's report
+/// commit; a second report of the same month waits for it, as the month's rollup cells require.
+mod writes_of_different_streams_do_not_wait_for_each_other {
+    use super::*;
+    use sea_orm::TransactionTrait;
+
+    async fn audited(db: &DatabaseConnection, code: &str) -> sea_orm::DatabaseTransaction {
+        let txn = db.begin().await.expect("begin");
+        api::audit::record(
+            &txn,
+            &Scope::observatory(),
+            "submission.accept",
+            "submission",
+            code,
+            json!({}),
+        )
+        .await
+        .expect("audit");
+        txn
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(not(postgres), ignore = "TEST_DATABASE_URL was not set when the tests were built")]
+    async fn postgres() {
+        let backend = Backend::postgres().expect("TEST_DATABASE_URL was set when the tests were built");
+        let app = spawn_app(&backend, Fixture::Empty).await;
+        let secret = app.issue_key(PartnerKind::Ministry, None).await;
+        let open = audited(&app.db, "AMOS/2020-06").await;
+        let patience = Duration::from_secs(5);
+
+        let revoked = tokio::time::timeout(
+            patience,
+            store::revoke_key(&app.db, &Scope::observatory(), &secret[..12]),
+        )
+        .await
+        .expect("a key revocation does not wait for a month's report");
+        revoked.expect("revoked");
+        let other_month = tokio::time::timeout(patience, async {
+            audited(&app.db, "AMOS/2020-07").await.commit().await
+        })
+        .await
+        .expect("another month's report does not wait for it");
+        other_month.expect("commits");
+
+        let same_month = tokio::spawn({
+            let db = app.db.clone();
+            async move { audited(&db, "ZAKOURA/2020-06").await.commit().await }
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !same_month.is_finished(),
+            "a second report of the same month waits for the first"
+        );
+        open.commit().await.expect("the first commits");
+        tokio::time::timeout(patience, same_month)
+            .await
+            .expect("the same month's report goes on once the first committed")
+            .expect("joins")
+            .expect("commits");
+    }
+}

@@ -3,8 +3,8 @@
 //! An answer is kept only for a request that comes again ([`Seen`]): the first time a request comes it is worked
 //! out without reading the data's version (over GET, whose entity tag needs the version, it is always read).
 //!
-//! Every write transaction moves the data's version on (`data_version`, increased by `audit::record`, which every
-//! write calls). A query over the published data (indicators, registries, statistics, releases, programmes and
+//! Every write transaction moves the data's version on (one row of `data_stream`, the write's stream, increased by
+//! `audit::record`, which every write calls; the version is the rows' sum). A query over the published data (indicators, registries, statistics, releases, programmes and
 //! training; not keys, partners or submissions) that succeeded is kept with the version read before it ran, keyed by
 //! its text, operation, variables and the caller's access; the same request under the same version gets the same
 //! bytes without running again. The version is read from the database on every request, so several processes over
@@ -134,12 +134,14 @@ pub fn reusable(document: &ExecutableDocument, operation: Option<&str>) -> bool 
         })
 }
 
-/// The data's version now. One statement on the one-row `data_version` table.
+/// The data's version now: the sum of the streams' versions (`data_stream`, see `audit::record`), in one statement, so
+/// from one snapshot. Each committed write increases one row, so the sum grows with every write, and two reads give
+/// the same sum only when they saw the same writes.
 async fn read_version(db: &DatabaseConnection) -> Result<Option<i64>, sea_orm::DbErr> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT version FROM data_version WHERE id = 1",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) AS version FROM data_stream",
         ))
         .await?;
     Ok(row.and_then(|row| row.try_get::<i64>("", "version").ok()))
