@@ -62,12 +62,19 @@ fn unique_name() -> String {
     format!("obs_t{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
 }
 
+/// A connection pooler in transaction mode (PgBouncer) in front of the PostgreSQL test server, when
+/// `TEST_POOLER_URL` is set when the tests run (`postgres://user@host:port/database`, as `TEST_DATABASE_URL`): the
+/// tests' connections to their databases then go through it, as a deployment behind PgBouncer does.
+pub fn pooler() -> Option<String> {
+    std::env::var("TEST_POOLER_URL").ok().filter(|url| !url.is_empty())
+}
+
 fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
 /// Server URL of a PostgreSQL URL with another database name.
-fn postgres_url_for(base: &str, database: &str) -> String {
+pub fn postgres_url_for(base: &str, database: &str) -> String {
     let (server, _) = base.rsplit_once('/').expect("TEST_DATABASE_URL has a database name");
     format!("{server}/{database}")
 }
@@ -172,7 +179,8 @@ pub async fn fresh_database(backend: &Backend, fixture: Fixture) -> (DatabaseCon
             };
             admin.execute_unprepared(&create).await.expect("create test database");
             admin.close().await.ok();
-            let db = api::db::connect(&postgres_url_for(base, &name))
+            // Through the pooler when one is given; the database is created and dropped directly.
+            let db = api::db::connect(&postgres_url_for(pooler().as_deref().unwrap_or(base), &name))
                 .await
                 .expect("test database opens");
             if fixture == Fixture::Empty {
@@ -289,7 +297,21 @@ pub async fn spawn_app(backend: &Backend, fixture: Fixture) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: &Backend, fixture: Fixture, limits: HttpLimits) -> TestApp {
-    let (mut db, cleanup) = fresh_database(backend, fixture).await;
+    let (db, cleanup) = fresh_database(backend, fixture).await;
+    app_on(backend, db, cleanup, limits).await
+}
+
+/// The application over a database opened by `fresh_database` (for a test that needs the database's name first).
+pub async fn app_on(
+    backend: &Backend,
+    mut db: DatabaseConnection,
+    cleanup: Cleanup,
+    mut limits: HttpLimits,
+) -> TestApp {
+    if let (Backend::Postgres(_), Some(_)) = (backend, pooler()) {
+        // Behind the pooler, the alert hub listens on a session of its own, as a deployment's `--direct-url` gives.
+        limits.direct_url.get_or_insert_with(|| cleanup.url());
+    }
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
     let print = std::env::var("TEST_PRINT_SQL").is_ok();

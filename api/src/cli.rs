@@ -248,6 +248,17 @@ pub struct ServeArgs {
     /// rate limits.
     #[arg(long, env = "PROCESSES", default_value_t = 1)]
     pub processes: u32,
+    /// A PostgreSQL read replica (hot standby) that answers queries in the primary's place; repeat for several
+    /// (`REPLICA_URLS`: comma-separated). Writes, key checks and the alert hub stay on the primary.
+    #[arg(long = "replica-url", env = "REPLICA_URLS", value_delimiter = ',')]
+    pub replica_urls: Vec<String>,
+    /// Lag, in milliseconds, beyond which a replica leaves the rotation until it catches up.
+    #[arg(long, env = "REPLICA_MAX_LAG_MS", default_value_t = crate::replica::DEFAULT_MAX_LAG.as_millis() as u64)]
+    pub replica_max_lag_ms: u64,
+    /// The database's own address when `--database-url` names a connection pooler in transaction mode (PgBouncer):
+    /// the alert subscriptions' `LISTEN` opens its session there.
+    #[arg(long, env = "DIRECT_DATABASE_URL")]
+    pub direct_url: Option<String>,
     /// Addresses of reverse proxies whose `X-Forwarded-For` header names the client (comma-separated); requests
     /// from any other peer are rate-limited under the peer's own address.
     #[arg(long = "trusted-proxy", env = "TRUSTED_PROXIES", value_delimiter = ',')]
@@ -793,6 +804,9 @@ pub async fn start_up(db: &DatabaseConnection, no_demo: bool) -> Result<StartUp,
 
 async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
     let listen = args.listen_addr()?;
+    if !args.replica_urls.is_empty() && !database_url.starts_with("postgres") {
+        return Err("read replicas (--replica-url) need a PostgreSQL primary (--database-url postgres://...)".into());
+    }
     let db = crate::db::connect(database_url).await?;
     let started = start_up(&db, args.no_demo).await?;
     if !started.purged_demo_keys.is_empty() {
@@ -813,6 +827,16 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), BoxError> {
         keyed_per_minute: args.keyed_per_minute,
         redis_url: args.redis_url.clone(),
         processes: args.processes,
+        replicas: match args.replica_urls.as_slice() {
+            [] => None,
+            urls => {
+                let replicas =
+                    crate::replica::Replicas::connect(urls, Duration::from_millis(args.replica_max_lag_ms)).await?;
+                tracing::info!(?replicas, "queries go to the read replicas in rotation");
+                Some(std::sync::Arc::new(replicas))
+            }
+        },
+        direct_url: args.direct_url.clone(),
         trusted_proxies: args.trusted_proxies.clone(),
         public_budget: args.public_budget,
         keyed_budget: args.keyed_budget,

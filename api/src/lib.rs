@@ -24,6 +24,7 @@ pub mod labels;
 pub mod partner;
 pub mod period;
 pub mod ratelimit;
+pub mod replica;
 pub mod reporting;
 pub mod rollup;
 pub mod schema;

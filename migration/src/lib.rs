@@ -29,6 +29,7 @@ mod m20261207_000019_seed_quarterly_alert_rules;
 mod m20261207_000020_create_surveys;
 mod m20261207_000021_create_persisted_documents;
 mod m20261208_000022_data_version_by_stream;
+mod m20261208_000023_create_caller_write;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_create_surveys::Migration),
             Box::new(m20261207_000021_create_persisted_documents::Migration),
             Box::new(m20261208_000022_data_version_by_stream::Migration),
+            Box::new(m20261208_000023_create_caller_write::Migration),
         ]
     }
 }

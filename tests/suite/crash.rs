@@ -19,10 +19,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const CHILD: &str = "crash::server_until_killed";
 const DATABASE_VARIABLE: &str = "CRASH_TEST_DATABASE_URL";
 const ADDRESS_VARIABLE: &str = "CRASH_TEST_ADDRESS_FILE";
+const REDIS_VARIABLE: &str = "CRASH_TEST_REDIS_URL";
+const KEYED_VARIABLE: &str = "CRASH_TEST_KEYED_PER_MINUTE";
 
-/// Run by `a_kill_during_a_burst_of_submissions_loses_nothing_acknowledged` in a child process: serves the database
-/// named by `CRASH_TEST_DATABASE_URL` on a loopback port, written to the file `CRASH_TEST_ADDRESS_FILE`, until
-/// killed. Without those variables it does nothing.
+/// Run by `a_kill_during_a_burst_of_submissions_loses_nothing_acknowledged` (and the tests of several processes) in a
+/// child process: serves the database named by `CRASH_TEST_DATABASE_URL` on a loopback port, written to the file
+/// `CRASH_TEST_ADDRESS_FILE`, until killed. Without those variables it does nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "run in a child process by crash::a_kill_during_a_burst_of_submissions_loses_nothing_acknowledged"]
 async fn server_until_killed() {
@@ -31,8 +33,14 @@ async fn server_until_killed() {
     };
     let db = api::db::connect(&url).await.expect("the database opens");
     // Webhooks to the test's loopback receivers, with attempts short enough for a test.
+    // Optionally, rate limits shared through Redis with the other processes (`Server::start_with`).
+    let redis_url = std::env::var(REDIS_VARIABLE).ok();
+    let keyed_per_minute = std::env::var(KEYED_VARIABLE).ok().and_then(|v| v.parse().ok());
     let limits = api::HttpLimits {
         webhooks: crate::alerts::test_webhooks(),
+        processes: if redis_url.is_some() { 2 } else { 1 },
+        redis_url,
+        keyed_per_minute: keyed_per_minute.unwrap_or(api::HttpLimits::default().keyed_per_minute),
         ..api::HttpLimits::default()
     };
     let state = api::AppState::load(db, limits).await;
@@ -55,6 +63,16 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) async fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, None, None).await
+    }
+
+    /// A server whose rate limits are shared through Redis at `redis_url` (as one of two processes), with this limit
+    /// of requests per minute and key.
+    pub(crate) async fn start_with(
+        database_url: &str,
+        redis_url: Option<&str>,
+        keyed_per_minute: Option<u32>,
+    ) -> Server {
         static STARTS: AtomicUsize = AtomicUsize::new(0);
         let file: PathBuf = std::env::temp_dir().join(format!(
             "crash-{}-{}.addr",
@@ -66,6 +84,8 @@ impl Server {
             .args([CHILD, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env(DATABASE_VARIABLE, database_url)
             .env(ADDRESS_VARIABLE, &file)
+            .envs(redis_url.map(|url| (REDIS_VARIABLE, url.to_owned())))
+            .envs(keyed_per_minute.map(|limit| (KEYED_VARIABLE, limit.to_string())))
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("the server process starts");

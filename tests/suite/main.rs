@@ -16,6 +16,7 @@ mod migrations;
 mod note_page;
 mod protocol;
 mod reads;
+mod replicas;
 mod reporting;
 mod reuse;
 mod revisions;

@@ -25,15 +25,15 @@ async fn migrations_run_down_and_up_again(backend: Backend) {
     let (db, _cleanup) = fresh_database(&backend, Fixture::Empty).await;
     assert_eq!(
         table_count(&db).await,
-        50,
+        51,
         "every table of the data model (with loans by activity, the training history, the quarterly statements, the \
-         peer groups, the surveys and the shared persisted documents), \
+         peer groups, the surveys, the shared persisted documents and the callers' write positions), \
          its rollups, its revisions and the alerts' exist"
     );
     Migrator::down(&db, None).await.expect("every migration reverts");
     assert_eq!(table_count(&db).await, 0, "down removes every table");
     Migrator::up(&db, None).await.expect("migrations apply again");
-    assert_eq!(table_count(&db).await, 50);
+    assert_eq!(table_count(&db).await, 51);
     let regions = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),

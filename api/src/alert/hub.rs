@@ -36,15 +36,18 @@ pub struct Event {
 #[derive(Clone)]
 pub struct Hub {
     db: DatabaseConnection,
+    /// The database's own address when `db` goes through a pooler in transaction mode (`LISTEN` needs a session).
+    direct_url: Option<String>,
     sender: broadcast::Sender<Arc<Event>>,
     /// Whether the reader runs.
     reading: Arc<Mutex<bool>>,
 }
 
 impl Hub {
-    pub fn new(db: DatabaseConnection) -> Hub {
+    pub fn new(db: DatabaseConnection, direct_url: Option<String>) -> Hub {
         Hub {
             db,
+            direct_url,
             sender: broadcast::channel(BACKLOG).0,
             reading: Arc::new(Mutex::new(false)),
         }
@@ -134,14 +137,19 @@ impl Hub {
         }
     }
 
-    /// On PostgreSQL, a connection listening to `crate::db::OUTBOX_CHANNEL` (taken from the pool while the reader runs).
+    /// On PostgreSQL, a connection listening to `crate::db::OUTBOX_CHANNEL`: taken from the pool while the reader
+    /// runs, or opened to the direct address when one is configured (behind a pooler in transaction mode, a pooled
+    /// connection's session, and its `LISTEN`, would be shared).
     async fn listen(&self) -> Option<sea_orm::sqlx::postgres::PgListener> {
         if self.db.get_database_backend() != sea_orm::DbBackend::Postgres {
             return None;
         }
         let pool = self.db.get_postgres_connection_pool();
         let listening = async {
-            let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+            let mut listener = match &self.direct_url {
+                Some(url) => sea_orm::sqlx::postgres::PgListener::connect(url).await?,
+                None => sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?,
+            };
             listener.listen(crate::db::OUTBOX_CHANNEL).await?;
             Ok::<_, sea_orm::sqlx::Error>(listener)
         };

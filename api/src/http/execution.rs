@@ -11,7 +11,7 @@ use crate::graphql::cost;
 use crate::ratelimit::Decision;
 use crate::schema::ApiSchema;
 use crate::scope::{Role, Scope};
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ServerError, Value};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -203,8 +203,36 @@ pub async fn run(
     let reusable = super::cache::reusable(&document, request.operation_name.as_deref())
         .then(|| super::cache::Key::new(&request, &scope, language))
         .filter(|key| conditional.is_some() || inner.seen.again(key));
-    let version = match &reusable {
-        Some(_) => match inner.versions.current(&inner.db).await {
+    // The database that answers: a replica for a query when replicas are configured and one has replayed the
+    // caller's own last write (`crate::replica`), else the primary. The version is read where the answer is.
+    let query = crate::graphql::operation(&document, request.operation_name.as_deref())
+        .is_some_and(|op| op.ty == OperationType::Query);
+    let replica = match &limits.replicas {
+        Some(replicas) if query => {
+            let needs = match &scope.key_prefix {
+                // A caller whose last write cannot be read is answered by the primary.
+                Some(prefix) => crate::replica::needs(&inner.db, prefix).await.unwrap_or(Some(i64::MAX)),
+                None => None,
+            };
+            replicas.choose(needs)
+        }
+        _ => None,
+    };
+    let (mut db, mut versions) = match &replica {
+        Some(replica) => (&replica.db, &replica.versions),
+        None => (&inner.db, &inner.versions),
+    };
+    let mut read = match &reusable {
+        Some(_) => Some(versions.current(db).await),
+        None => None,
+    };
+    if replica.is_some() && matches!(read, Some(super::cache::Read::Unavailable)) {
+        // The replica stopped answering since the monitor last saw it: the primary answers.
+        (db, versions) = (&inner.db, &inner.versions);
+        read = Some(versions.current(db).await);
+    }
+    let version = match read {
+        Some(read) => match read {
             super::cache::Read::Version(version) => Some(version),
             super::cache::Read::Unavailable => {
                 return refuse(
@@ -284,7 +312,7 @@ pub async fn run(
         } else {
             None
         };
-        execute(&inner.schema, request, inner.db.clone(), scope).await
+        execute(&inner.schema, request, db.clone(), scope.clone()).await
     })
     .await;
     let Ok(mut response) = executed else {
@@ -344,9 +372,19 @@ pub async fn run(
     };
     let bytes = axum::body::Bytes::from(serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec()));
     let response_ok = response.errors.is_empty();
+    if !query {
+        state.wrote(&scope).await;
+    }
+    // The answer is exactly the version's when no write was committed while it ran: the version, read again after
+    // the work, has not moved. Only then is it kept and tagged, so no kept answer is newer than its version says.
+    let settled = match (&reusable, version) {
+        (Some(_), Some(version)) if status == StatusCode::OK && response_ok => {
+            matches!(versions.current(db).await, super::cache::Read::Version(after) if after == version)
+        }
+        _ => false,
+    };
     if let (Some(key), Some(version)) = (reusable, version)
-        && status == StatusCode::OK
-        && response_ok
+        && settled
     {
         inner.answers.put(version, key, bytes.clone());
     }
@@ -364,7 +402,7 @@ pub async fn run(
     response
         .extensions_mut()
         .insert(super::metrics::Outcome(if response_ok { "ok" } else { "errors" }));
-    if let Some(etag) = etag.filter(|_| status == StatusCode::OK && response_ok) {
+    if let Some(etag) = etag.filter(|_| settled) {
         http_cache_headers(&mut response, &etag, public);
     }
     with_rate_headers(response, decision)

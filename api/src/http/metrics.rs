@@ -4,7 +4,9 @@
 //! process of a deployment is scraped on its own). The counting and the text are the `prometheus` crate's; what is
 //! ours is which operation names are counted under their own name.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -45,6 +47,8 @@ pub struct Gauges {
     /// Rate limits shared through Redis: 1 when Redis answers, 0 when this process falls back to its own share, −1
     /// when not configured.
     pub rate_limits_shared: i64,
+    /// The read replicas as the monitor last saw them.
+    pub replicas: Vec<crate::replica::Seen>,
 }
 
 /// The gauges' names and help, in the order of [`Gauges`]' fields.
@@ -82,6 +86,10 @@ pub struct Metrics {
     latency: HistogramVec,
     refusals: IntCounterVec,
     gauges: [IntGauge; GAUGES.len()],
+    /// Each replica's lag, bytes behind and rotation, by its `host:port`.
+    replica_lag: prometheus::GaugeVec,
+    replica_behind: IntGaugeVec,
+    replica_in_rotation: IntGaugeVec,
     /// The operation names counted under their own name.
     names: Mutex<HashSet<String>>,
 }
@@ -115,10 +123,37 @@ impl Default for Metrics {
         )
         .expect("a valid counter");
         let gauges = GAUGES.map(|(name, help)| IntGauge::new(name, help).expect("a valid gauge"));
+        let replica_lag = prometheus::GaugeVec::new(
+            Opts::new(
+                "observatory_replica_lag_seconds",
+                "How far a read replica's replay is behind the primary, in seconds (0 when it has replayed everything).",
+            ),
+            &["replica"],
+        )
+        .expect("a valid gauge");
+        let replica_behind = IntGaugeVec::new(
+            Opts::new(
+                "observatory_replica_behind_bytes",
+                "Bytes of WAL a read replica has not replayed yet.",
+            ),
+            &["replica"],
+        )
+        .expect("a valid gauge");
+        let replica_in_rotation = IntGaugeVec::new(
+            Opts::new(
+                "observatory_replica_in_rotation",
+                "1 while a read replica answers queries, 0 while it lags beyond the allowed lag or does not answer.",
+            ),
+            &["replica"],
+        )
+        .expect("a valid gauge");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(refusals.clone()),
+            Box::new(replica_lag.clone()),
+            Box::new(replica_behind.clone()),
+            Box::new(replica_in_rotation.clone()),
         ]
         .into_iter()
         .chain(
@@ -138,6 +173,9 @@ impl Default for Metrics {
             latency,
             refusals,
             gauges,
+            replica_lag,
+            replica_behind,
+            replica_in_rotation,
             names: Mutex::new(HashSet::new()),
         }
     }
@@ -191,6 +229,14 @@ impl Metrics {
         for (gauge, value) in self.gauges.iter().zip(values) {
             gauge.set(value);
         }
+        for replica in &gauges.replicas {
+            let name = [replica.name.as_str()];
+            self.replica_lag.with_label_values(&name).set(replica.lag_seconds);
+            self.replica_behind.with_label_values(&name).set(replica.behind_bytes);
+            self.replica_in_rotation
+                .with_label_values(&name)
+                .set(i64::from(replica.in_rotation));
+        }
         let mut text = Vec::new();
         if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut text) {
             tracing::error!(%error, "the metrics could not be written");
@@ -222,6 +268,7 @@ mod tests {
             kept_answers: 0,
             kept_answer_bytes: 0,
             rate_limits_shared: -1,
+            replicas: Vec::new(),
         });
         assert!(
             text.contains(r#"observatory_graphql_requests_total{operation="a\\b\"cdefg",outcome="ok"} 1"#),

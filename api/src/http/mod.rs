@@ -55,6 +55,11 @@ pub struct HttpLimits {
     pub redis_url: Option<String>,
     /// How many processes share the limits: each enforces this share of them while Redis cannot be reached.
     pub processes: u32,
+    /// Read replicas that answer queries (`crate::replica`); none by default.
+    pub replicas: Option<Arc<crate::replica::Replicas>>,
+    /// The database's own address when the main URL names a connection pooler in transaction mode: the alert hub's
+    /// `LISTEN` needs a session of its own.
+    pub direct_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client (requests from any other peer are counted under the peer).
     pub trusted_proxies: Vec<IpAddr>,
     /// Highest price of one request without a key (see `crate::graphql::cost`).
@@ -89,6 +94,8 @@ impl Default for HttpLimits {
             keyed_per_minute: 1_200,
             redis_url: None,
             processes: 1,
+            replicas: None,
+            direct_url: None,
             trusted_proxies: Vec::new(),
             public_budget: crate::graphql::cost::PUBLIC_BUDGET,
             keyed_budget: crate::graphql::cost::KEYED_BUDGET,
@@ -163,7 +170,10 @@ impl AppState {
         let types = TypeIndex::from_sdl(&schema.sdl());
         let heavy_places = (crate::db::pool_size(db.get_database_backend()) / 2).max(1);
         let heavy = tokio::sync::Semaphore::new(heavy_places as usize);
-        let hub = crate::alert::hub::Hub::new(db.clone());
+        let hub = crate::alert::hub::Hub::new(db.clone(), limits.direct_url.clone());
+        if let Some(replicas) = &limits.replicas {
+            replicas.watch(db.clone());
+        }
         let reports = tokio::sync::Semaphore::new(limits.report_places.max(1));
         AppState {
             inner: Arc::new(Inner {
@@ -216,6 +226,20 @@ impl AppState {
             }
             worker.abort();
         });
+    }
+
+    /// After a write by a keyed caller, when replicas answer queries: records the primary's position, so that the
+    /// caller's next reads come from a replica only once it has replayed the write (`crate::replica`). A failure is
+    /// logged; the caller's reads may then come from a replica that has not replayed it yet.
+    pub(crate) async fn wrote(&self, scope: &crate::scope::Scope) {
+        if self.inner.limits.replicas.is_none() {
+            return;
+        }
+        if let Some(prefix) = &scope.key_prefix
+            && let Err(error) = crate::replica::wrote(&self.inner.db, prefix).await
+        {
+            tracing::warn!(%error, "the caller's write position could not be recorded: its reads may come from a replica");
+        }
     }
 
     async fn count_associations(&self) {
@@ -383,6 +407,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         kept_answer_bytes: inner.answers.bytes(),
         kept_answers: inner.answers.entries(),
         rate_limits_shared: inner.rate.shared_up().map_or(-1, i64::from),
+        replicas: inner.limits.replicas.as_ref().map(|r| r.seen()).unwrap_or_default(),
     });
     (
         [(

@@ -208,10 +208,13 @@ async fn receive(
             idempotency_key,
         };
         return match crate::finance::store::submit(&state.inner.db, &scope, statement).await {
-            Ok(model) => match crate::finance::view(&state.inner.db, &model).await {
-                Ok(view) => respond(StatusCode::CREATED, MediaType::Json, view.to_string().into_bytes()),
-                Err(error) => error_response(error),
-            },
+            Ok(model) => {
+                state.wrote(&scope).await;
+                match crate::finance::view(&state.inner.db, &model).await {
+                    Ok(view) => respond(StatusCode::CREATED, MediaType::Json, view.to_string().into_bytes()),
+                    Err(error) => error_response(error),
+                }
+            }
             Err(error) => error_response(error),
         };
     }
@@ -229,10 +232,13 @@ async fn receive(
         idempotency_key,
     };
     match store::submit(&state.inner.db, &scope, report).await {
-        Ok(model) => match crate::submission::view(&state.inner.db, &model).await {
-            Ok(view) => respond(StatusCode::CREATED, MediaType::Json, view.to_string().into_bytes()),
-            Err(error) => error_response(error),
-        },
+        Ok(model) => {
+            state.wrote(&scope).await;
+            match crate::submission::view(&state.inner.db, &model).await {
+                Ok(view) => respond(StatusCode::CREATED, MediaType::Json, view.to_string().into_bytes()),
+                Err(error) => error_response(error),
+            }
+        }
         Err(error) => error_response(error),
     }
 }

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+mod processes;
 mod rules;
 mod subscriptions;
 mod webhooks;
@@ -194,6 +195,21 @@ fn signed(received: &Received) -> bool {
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
     );
     received.signature.split(' ').any(|s| s == expected)
+}
+
+/// Waits until one delivery is recorded delivered (or 10 s).
+async fn delivered_once(app: &TestApp) {
+    let started = Instant::now();
+    while count(
+        app,
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM webhook_delivery WHERE status = 'DELIVERED'",
+    )
+    .await
+        != 1
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "the delivery is recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Registers a webhook with this key; returns its id.
