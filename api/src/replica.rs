@@ -44,6 +44,16 @@ pub struct Replica {
     in_rotation: AtomicBool,
 }
 
+impl Replica {
+    /// A request found this replica unreachable: out of the rotation until the monitor sees it answer again.
+    pub fn failed(&self) {
+        self.answering.store(false, Ordering::Relaxed);
+        if self.in_rotation.swap(false, Ordering::AcqRel) {
+            tracing::warn!(replica = %self.name, "replica out of rotation: a request found it unreachable");
+        }
+    }
+}
+
 /// What `/metrics` shows of one replica.
 pub struct Seen {
     pub name: String,

@@ -151,3 +151,52 @@ async fn a_replica_lagging_beyond_the_allowed_lag_leaves_the_rotation_and_metric
         .unwrap();
     assert!(lag > 0.2, "the exported lag is beyond the allowed 200 ms: {lag}");
 }
+
+/// A replica that cannot be reached never enters the rotation: the primary answers every query, and `/metrics` says
+/// the replica is out. Needs no real replica.
+async fn an_unreachable_replica_is_never_chosen(backend: Backend) {
+    let (db, cleanup) = fresh_database(&backend, Fixture::Demo).await;
+    let replicas = Arc::new(
+        Replicas::connect(
+            &["postgres://postgres@127.0.0.1:1/nowhere".to_owned()],
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("a lazy pool opens without its server"),
+    );
+    let limits = HttpLimits {
+        replicas: Some(replicas.clone()),
+        ..HttpLimits::default()
+    };
+    let app = app_on(&backend, db, cleanup, limits).await;
+    for _ in 0..3 {
+        let data = app.query("{ regions { totalCount } }", json!({})).await;
+        assert_eq!(data["regions"]["totalCount"], 12);
+        let (_, version) = released_anonymously(&app).await;
+        assert!(version.is_some(), "the primary's answers are tagged");
+        tokio::time::sleep(api::replica::WATCH_EVERY).await;
+    }
+    let seen = &replicas.seen()[0];
+    assert!(
+        !seen.in_rotation && !seen.answering,
+        "the unreachable replica stays out of rotation"
+    );
+    let metrics = app
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .text;
+    assert!(
+        metrics.contains("observatory_replica_in_rotation{replica=\"127.0.0.1:1\"} 0"),
+        "{metrics}"
+    );
+}
+
+mod an_unreachable_replica_is_never_chosen {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(not(postgres), ignore = "TEST_DATABASE_URL was not set when the tests were built")]
+    async fn postgres() {
+        let backend = observatory_tests::Backend::postgres()
+            .expect("TEST_DATABASE_URL was set when the tests were built and must be set to run them");
+        super::an_unreachable_replica_is_never_chosen(backend).await;
+    }
+}

@@ -359,6 +359,10 @@ pub async fn run(
         .errors
         .iter()
         .any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&Value::from(code::UNAVAILABLE)));
+    if unavailable && let Some(replica) = &replica {
+        // The replica stopped answering since the monitor last saw it: the next requests go elsewhere at once.
+        replica.failed();
+    }
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else if request_error {
