@@ -37,7 +37,7 @@ pub struct Replica {
     replayed: AtomicI64,
     /// Bytes of WAL behind the primary at the last look.
     behind: AtomicI64,
-    /// Lag at the last look, in milliseconds.
+    /// Lag at the last look, in milliseconds (−1: behind, with no replayed transaction to tell by how long).
     lag_ms: AtomicI64,
     /// Whether it answered the last look.
     answering: AtomicBool,
@@ -157,7 +157,7 @@ impl Replicas {
                 .query_one_raw(Statement::from_string(
                     DbBackend::Postgres,
                     "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS replayed, \
-                     COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float8 AS age",
+                     EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 AS age",
                 ))
                 .await;
             let seen = match seen {
@@ -165,18 +165,20 @@ impl Replicas {
                     .try_get::<Option<i64>>("", "replayed")
                     .ok()
                     .flatten()
-                    .zip(row.try_get::<f64>("", "age").ok()),
+                    .zip(row.try_get::<Option<f64>>("", "age").ok()),
                 _ => None,
             };
             let was = replica.in_rotation.load(Ordering::Relaxed);
             let now = match seen {
                 Some((replayed, age)) => {
                     let behind = (primary_at - replayed).max(0);
-                    let lag = if behind == 0 { 0.0 } else { age.max(0.0) };
+                    let lag = lag_of(behind, age);
                     replica.replayed.store(replayed, Ordering::Release);
                     replica.behind.store(behind, Ordering::Relaxed);
-                    replica.lag_ms.store((lag * 1000.0) as i64, Ordering::Relaxed);
-                    replayed >= floor && lag <= self.max_lag.as_secs_f64()
+                    replica
+                        .lag_ms
+                        .store(lag.map_or(-1, |lag| (lag * 1000.0) as i64), Ordering::Relaxed);
+                    replayed >= floor && lag.is_some_and(|lag| lag <= self.max_lag.as_secs_f64())
                 }
                 None => false,
             };
@@ -217,11 +219,25 @@ impl Replicas {
             .map(|r| Seen {
                 name: r.name.clone(),
                 answering: r.answering.load(Ordering::Relaxed),
-                lag_seconds: r.lag_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+                lag_seconds: match r.lag_ms.load(Ordering::Relaxed) {
+                    -1 => -1.0,
+                    ms => ms as f64 / 1000.0,
+                },
                 behind_bytes: r.behind.load(Ordering::Relaxed),
                 in_rotation: r.in_rotation.load(Ordering::Relaxed),
             })
             .collect()
+    }
+}
+
+/// A replica's lag in seconds, from the bytes of WAL it has not replayed and the age of the last transaction it
+/// replayed: none when it has replayed everything; that age when it is behind; unknown (`None`) when it is behind
+/// but has replayed no transaction since it started, so its age cannot be told.
+fn lag_of(behind: i64, age: Option<f64>) -> Option<f64> {
+    if behind == 0 {
+        Some(0.0)
+    } else {
+        age.map(|age| age.max(0.0))
     }
 }
 
@@ -261,7 +277,24 @@ pub async fn needs(primary: &DatabaseConnection, prefix: &str) -> Result<Option<
 
 #[cfg(test)]
 mod tests {
-    use super::name_of;
+    use super::{lag_of, name_of};
+
+    #[test]
+    fn a_replica_behind_lags_by_the_age_of_what_it_replayed_last_and_is_unknown_without_it() {
+        assert_eq!(
+            lag_of(0, None),
+            Some(0.0),
+            "all replayed: no lag, however old the last transaction"
+        );
+        assert_eq!(lag_of(0, Some(3_600.0)), Some(0.0));
+        assert_eq!(lag_of(8_192, Some(2.5)), Some(2.5));
+        assert_eq!(lag_of(8_192, Some(-0.01)), Some(0.0), "clocks a little apart");
+        assert_eq!(
+            lag_of(8_192, None),
+            None,
+            "behind, with nothing replayed to date it: unknown"
+        );
+    }
 
     #[test]
     fn a_replica_is_named_without_its_credentials() {

@@ -126,7 +126,8 @@ impl Default for Metrics {
         let replica_lag = prometheus::GaugeVec::new(
             Opts::new(
                 "observatory_replica_lag_seconds",
-                "How far a read replica's replay is behind the primary, in seconds (0 when it has replayed everything).",
+                "How far a read replica's replay is behind the primary, in seconds (0 when it has replayed everything, -1 when \
+                 it is behind with no replayed transaction to tell by how long).",
             ),
             &["replica"],
         )
